@@ -1,0 +1,61 @@
+#include <iostream>
+#include <mutex>
+
+#include "cli.h"
+#include "faceweave/log.h"
+
+namespace faceweave::cli {
+
+int exit_code_for(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument: return 2;
+    case StatusCode::kNotFound: return 3;
+    case StatusCode::kInvalidInput: return 4;
+    case StatusCode::kUnsupported: return 5;
+    case StatusCode::kModelError: return 6;
+    case StatusCode::kPermissionDenied: return 7;
+    case StatusCode::kIoError: return 8;
+    case StatusCode::kCancelled: return 130;
+    case StatusCode::kInternal: return 1;
+  }
+  return 1;
+}
+
+int report(const Status& status) {
+  if (!status.is_ok()) std::cerr << "faceweave: error: " << status.message() << "\n";
+  return exit_code_for(status);
+}
+
+}  // namespace faceweave::cli
+
+int main(int argc, char** argv) {
+  using namespace faceweave;
+  CLI::App app{"faceweave: face swapping for images and videos, with privacy-safe usage analytics"};
+  app.require_subcommand(1);
+  cli::GlobalOptions global;
+  app.add_option("--models-dir", global.engine.models_dir, "Folder with the model files (env FACEWEAVE_MODELS_DIR)");
+  app.add_option("--execution-provider", global.engine.execution_provider,
+                 "Inference provider; falls back to cpu with a warning when unavailable")
+      ->check(CLI::IsMember({"cpu", "cuda", "openvino", "opencl"}));
+  app.add_flag("-v,--verbose", global.verbose, "Print informational messages");
+
+  int exit_code = 0;
+  cli::add_models_command(app, global, exit_code);
+  cli::add_analyse_command(app, global, exit_code);
+
+  static std::mutex log_mutex;
+  set_log_sink([&global](LogLevel level, std::string_view message) {
+    if (level < LogLevel::kWarning && !global.verbose) return;
+    std::lock_guard lock(log_mutex);
+    std::cerr << "faceweave: " << log_level_name(level) << ": " << message << "\n";
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return exit_code;
+}

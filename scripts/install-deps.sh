@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything faceweave needs to build, test and run on Debian 12, then the default model pack.
+# Idempotent: packages already present are skipped, models already verified are kept.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+packages=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libopencv-dev libopencv-contrib-dev
+  libdlib-dev libdlib-data libblas-dev liblapack-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
+  libsqlite3-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
+  libssl-dev libcurl4-openssl-dev libzstd-dev libconcurrentqueue-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  ca-certificates
+)
+
+missing=()
+# Node.js and npm may come from elsewhere than Debian; only ask apt for them when they are absent.
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all system packages present"
+fi
+
+if [ "${FACEWEAVE_SKIP_MODELS:-0}" != "1" ]; then
+  "$here/fetch-models.sh"
+fi

@@ -1,0 +1,98 @@
+#include "faceweave/engine.h"
+
+#include <cstdlib>
+
+#include "core/image_io.h"
+#include "face/draw.h"
+#include "face/face_analyser.h"
+#include "infer/model_registry.h"
+
+#ifndef FACEWEAVE_DEFAULT_MODELS_DIR
+#define FACEWEAVE_DEFAULT_MODELS_DIR ".models"
+#endif
+#ifndef FACEWEAVE_DEFAULT_MANIFEST
+#define FACEWEAVE_DEFAULT_MANIFEST "models/manifest.json"
+#endif
+
+namespace faceweave {
+namespace {
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+Result<std::unique_ptr<infer::ModelRegistry>> open_registry(const EngineOptions& options) {
+  return infer::ModelRegistry::create({options.manifest_path, options.models_dir});
+}
+}  // namespace
+
+EngineOptions resolve_paths(EngineOptions options) {
+  if (options.models_dir.empty()) options.models_dir = env_or("FACEWEAVE_MODELS_DIR", FACEWEAVE_DEFAULT_MODELS_DIR);
+  if (options.manifest_path.empty()) options.manifest_path = env_or("FACEWEAVE_MANIFEST", FACEWEAVE_DEFAULT_MANIFEST);
+  return options;
+}
+
+Result<std::vector<ModelInfo>> list_models(const EngineOptions& raw) {
+  EngineOptions options = resolve_paths(raw);
+  FW_ASSIGN_OR_RETURN(auto registry, open_registry(options));
+  std::vector<ModelInfo> out;
+  for (const auto& e : registry->entries()) {
+    auto state = registry->check(e);
+    out.push_back({e.name, e.role, e.pack, state.path, e.source, e.licence, state.present, state.verified, e.sha256,
+                   state.actual_sha256, infer::fix_command_for(e)});
+  }
+  return out;
+}
+
+Result<cv::Mat> load_image(const std::string& path) { return core::load_image(path); }
+Status save_image(const std::string& path, const cv::Mat& bgr, int quality) {
+  return core::save_image(path, bgr, quality);
+}
+
+struct Engine::Impl {
+  EngineOptions options;
+  std::unique_ptr<infer::ModelRegistry> registry;
+  std::unique_ptr<face::FaceAnalyser> analyser;
+  ProviderInfo provider;
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions& raw) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = resolve_paths(raw);
+  FW_ASSIGN_OR_RETURN(auto provider, infer::parse_provider(impl->options.execution_provider));
+  FW_ASSIGN_OR_RETURN(impl->registry, open_registry(impl->options));
+  const AnalysisOptions& a = impl->options.analysis;
+  face::FaceAnalyserOptions fa;
+  fa.detector.model = a.detector_model;
+  fa.detector.score_threshold = a.detector_score;
+  fa.detector.nms_iou = a.detector_nms;
+  fa.detector.max_faces = a.max_faces;
+  fa.detector.provider = provider;
+  fa.landmarker.model = a.landmarker_model;
+  fa.landmarker.provider = provider;
+  fa.recognizer.model = a.recognizer_model;
+  fa.recognizer.provider = provider;
+  fa.attributes.provider = provider;
+  fa.with_embeddings = a.embeddings;
+  fa.with_attributes = a.attributes;
+  FW_ASSIGN_OR_RETURN(impl->analyser, face::FaceAnalyser::create(fa, *impl->registry));
+  const auto& r = impl->analyser->provider();
+  impl->provider = {infer::provider_name(r.requested), infer::provider_name(r.used), r.reason};
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Result<std::vector<Face>> Engine::analyse(const cv::Mat& bgr) const { return impl_->analyser->analyse(bgr); }
+
+cv::Mat Engine::draw(const cv::Mat& bgr, const std::vector<Face>& faces) const {
+  cv::Mat out = bgr.clone();
+  face::draw_faces(out, faces);
+  return out;
+}
+
+const ProviderInfo& Engine::provider() const { return impl_->provider; }
+const EngineOptions& Engine::options() const { return impl_->options; }
+
+}  // namespace faceweave

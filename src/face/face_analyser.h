@@ -1,0 +1,43 @@
+// FaceAnalyser = detector -> 68-point landmarker -> five alignment points -> recognizer -> attributes.
+// Input: an 8-bit BGR image of at least kMinSide pixels per side. Output: faces strongest first, every
+// coordinate in the input's pixels. Immutable after create(); analyse() may run on many threads at once.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "face/attributes.h"
+#include "face/detector.h"
+#include "face/landmarker.h"
+#include "face/recognizer.h"
+#include "faceweave/face.h"
+
+namespace faceweave::face {
+
+struct FaceAnalyserOptions {
+  FaceDetectorOptions detector;
+  LandmarkerOptions landmarker;
+  RecognizerOptions recognizer;
+  AttributeOptions attributes;
+  bool with_embeddings = true;  // run the recognizer
+  bool with_attributes = true;  // run age, gender and pose
+};
+
+class FaceAnalyser {
+ public:
+  static constexpr int kMinSide = 32;
+  static Result<std::unique_ptr<FaceAnalyser>> create(const FaceAnalyserOptions& options,
+                                                      const infer::ModelRegistry& models);
+  Result<std::vector<Face>> analyse(const cv::Mat& bgr) const;
+  const infer::ProviderResolution& provider() const { return detector_->provider(); }
+  const FaceAnalyserOptions& options() const { return options_; }
+
+ private:
+  FaceAnalyserOptions options_;
+  std::unique_ptr<FaceDetector> detector_;
+  std::unique_ptr<Landmarker> landmarker_;
+  std::unique_ptr<Recognizer> recognizer_;
+  std::unique_ptr<AttributeEstimator> attributes_;
+};
+
+}  // namespace faceweave::face
