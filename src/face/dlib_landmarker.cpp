@@ -31,20 +31,7 @@ Points68 DlibLandmarker::predict(const cv::Mat& grey, const cv::Rect2f& box) con
 Result<Points68> DlibLandmarker::detect(const cv::Mat& bgr, const cv::Rect2f& box) const {
   cv::Mat grey;
   cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
-  Points68 first = predict(grey, box);
-  // dlib's HOG boxes: square, spanning the jaw width, top near the brows, bottom near the chin.
-  float min_x = first[0].x, max_x = first[0].x, max_y = first[0].y;
-  for (int i = 0; i <= 16; ++i) {
-    min_x = std::min(min_x, first[size_t(i)].x);
-    max_x = std::max(max_x, first[size_t(i)].x);
-    max_y = std::max(max_y, first[size_t(i)].y);
-  }
-  float brow_y = first[19].y;
-  for (int i = 17; i <= 26; ++i) brow_y = std::min(brow_y, first[size_t(i)].y);
-  const float side = std::max(max_x - min_x, max_y - brow_y);
-  const float cx = (min_x + max_x) / 2, cy = (brow_y + max_y) / 2;
-  cv::Rect2f refit(cx - side / 2, cy - side / 2, side, side);
-  return predict(grey, refit);
+  return predict(grey, box);
 }
 
 }  // namespace faceweave::face

@@ -1,6 +1,5 @@
-// dlib's 68-point shape predictor (Debian's libdlib-data). It was trained on dlib's HOG detector boxes,
-// which sit lower and tighter than other detectors' boxes; the box is first refitted to that convention
-// from a first pass, then the predictor runs again. shape_predictor::operator() is const: thread-safe.
+// dlib's 68-point shape predictor (Debian's libdlib-data), run on the grey image inside the detector box.
+// shape_predictor::operator() is const: thread-safe.
 #pragma once
 
 #include <dlib/image_processing/shape_predictor.h>

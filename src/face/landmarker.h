@@ -16,8 +16,12 @@ namespace faceweave::face {
 
 using Points68 = std::array<cv::Point2f, 68>;
 
+// For each of the 68 points, the index of its mirror image (left eye corner <-> right eye corner, ...).
+const std::array<int, 68>& mirror_index_68();
+
 struct LandmarkerOptions {
   std::string model = "fr_landmark";  // fr_landmark (ONNX, default) or dlib_68 (dlib's shape predictor)
+  bool flip_average = true;  // ONNX landmarker: average with the mirrored crop's prediction
   infer::ExecutionProvider provider = infer::ExecutionProvider::kCpu;
 };
 

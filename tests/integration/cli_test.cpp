@@ -1,0 +1,114 @@
+// The faceweave binary end to end: analyse output, exit codes and messages on bad input, models list/verify.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace faceweave::testing {
+namespace {
+
+struct CliRun {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun run(const std::string& args, const std::string& env = "") {
+  std::string cmd = env + " " + binary() + " " + args + " 2>&1";
+  CliRun r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string models_env() { return "FACEWEAVE_MODELS_DIR='" + models_dir() + "'"; }
+
+TEST(Cli, AnalyseJsonReportsEveryFace) {
+  CliRun r = run("analyse --json " + image("two_people.jpg"), models_env());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto start = r.out.find('{');
+  ASSERT_NE(start, std::string::npos) << r.out;
+  auto j = nlohmann::json::parse(r.out.substr(start));
+  EXPECT_EQ(j["image"]["width"], 1126);
+  ASSERT_EQ(j["faces"].size(), 2u);
+  for (const auto& f : j["faces"]) {
+    EXPECT_EQ(f["landmarks68"].size(), 68u);
+    EXPECT_EQ(f["landmarks5"].size(), 5u);
+    EXPECT_TRUE(f.contains("age"));
+    EXPECT_TRUE(f.contains("gender"));
+    EXPECT_TRUE(f["pose"].contains("yaw"));
+    EXPECT_GT(f["score"].get<double>(), 0.7);
+  }
+}
+
+TEST(Cli, AnalyseWritesTheDebugImage) {
+  TempDir dir;
+  CliRun r = run("analyse " + image("obama.jpg") + " --debug-out " + dir.file("annotated.png"), models_env());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("1 face(s)"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("annotated.png")));
+  // The annotation changed pixels: the file differs from a plain re-encode of the input.
+  EXPECT_GT(std::filesystem::file_size(dir.file("annotated.png")), 1000u);
+}
+
+TEST(Cli, BadInputsExitNonZeroWithAMessage) {
+  TempDir dir;
+  write_file(dir.file("text.jpg"), "hello");
+  struct Case {
+    std::string args;
+    int code;
+    std::string needle;
+  };
+  for (const auto& c : std::vector<Case>{{"analyse /nonexistent.jpg", 3, "does not exist"},
+                                         {"analyse " + dir.file("text.jpg"), 4, "not an image"},
+                                         {"analyse " + image("obama.jpg") + " --debug-out " + dir.file("x.tiff"), 2, ".tiff"},
+                                         {"analyse", 2, "image"},
+                                         {"--execution-provider tpu analyse " + image("obama.jpg"), 2, "tpu"}}) {
+    CliRun r = run(c.args, models_env());
+    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.tiff")));
+}
+
+TEST(Cli, CudaRequestWarnsOnceAndStillWorks) {
+  CliRun r = run("--execution-provider cuda analyse " + image("obama.jpg"), models_env());
+  ASSERT_EQ(r.code, 0) << r.out;
+  size_t first = r.out.find("'cuda' is not available");
+  ASSERT_NE(first, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("'cuda' is not available", first + 1), std::string::npos) << "warned more than once:\n" << r.out;
+}
+
+TEST(Cli, ModelsListAndVerify) {
+  CliRun list = run("models list", models_env());
+  ASSERT_EQ(list.code, 0) << list.out;
+  for (const char* name : {"fr_detect", "fr_landmark", "fr_feature", "fr_age", "fr_gender", "fr_pose", "dlib_68"})
+    EXPECT_NE(list.out.find(name), std::string::npos) << name;
+  EXPECT_NE(list.out.find("verified"), std::string::npos);
+  CliRun verify = run("models verify", models_env());
+  EXPECT_EQ(verify.code, 0) << verify.out;
+}
+
+TEST(Cli, ModelsVerifyFailsOnACorruptFile) {
+  TempDir dir;
+  for (const auto& entry : std::filesystem::directory_iterator(models_dir()))
+    std::filesystem::copy(entry.path(), dir.file(entry.path().filename().string()));
+  write_file(dir.file("fr_pose.onnx"), "corrupt");
+  CliRun r = run("models verify", "FACEWEAVE_MODELS_DIR='" + dir.path() + "'");
+  EXPECT_EQ(r.code, 6) << r.out;
+  EXPECT_NE(r.out.find("fr_pose"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("72d032ec941b7153bf8d3f2c03a4c165453cc7e63d479041ec7c6ef087e5839d"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fetch-models.sh"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace faceweave::testing
