@@ -15,13 +15,19 @@ namespace faceweave::testing {
 inline std::string testdata(const std::string& rel) {
   return (std::filesystem::path(FACEWEAVE_TESTDATA_DIR) / rel).string();
 }
-inline std::string image(const std::string& name) { return testdata("images/" + name); }
-inline std::string manifest_path() { return FACEWEAVE_MANIFEST_PATH; }
+inline std::string image(const std::string& name) {
+  return testdata("images/" + name);
+}
+inline std::string manifest_path() {
+  return FACEWEAVE_MANIFEST_PATH;
+}
 inline std::string models_dir() {
   const char* env = std::getenv("FACEWEAVE_MODELS_DIR");
   return env && *env ? env : FACEWEAVE_MODELS_DIR_DEFAULT;
 }
-inline std::string binary() { return FACEWEAVE_BINARY; }
+inline std::string binary() {
+  return FACEWEAVE_BINARY;
+}
 
 // A fresh temporary directory removed when the object goes away.
 class TempDir {

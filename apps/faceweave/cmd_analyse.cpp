@@ -57,19 +57,22 @@ int run(const GlobalOptions& global, const AnalyseArgs& args) {
     out["execution_provider"] = {{"requested", p.requested}, {"used", p.used}};
     if (!p.fallback_reason.empty()) out["execution_provider"]["fallback_reason"] = p.fallback_reason;
     out["faces"] = nlohmann::json::array();
-    for (size_t i = 0; i < faces->size(); ++i) out["faces"].push_back(face_json((*faces)[i], i, args.with_embedding));
+    for (size_t i = 0; i < faces->size(); ++i)
+      out["faces"].push_back(face_json((*faces)[i], i, args.with_embedding));
     std::cout << out.dump(2) << "\n";
     return 0;
   }
   std::printf("%s: %dx%d, %zu face(s)\n", args.image.c_str(), image->cols, image->rows, faces->size());
   for (size_t i = 0; i < faces->size(); ++i) {
     const Face& f = (*faces)[i];
-    std::printf("  #%zu box %.0f,%.0f %.0fx%.0f score %.3f", i, double(f.box.x), double(f.box.y), double(f.box.width),
-                double(f.box.height), double(f.score));
+    std::printf("  #%zu box %.0f,%.0f %.0fx%.0f score %.3f", i, double(f.box.x), double(f.box.y),
+                double(f.box.width), double(f.box.height), double(f.score));
     if (f.age) std::printf(" age %.0f", double(*f.age));
-    if (f.gender) std::printf(" %s (%.2f)", *f.gender == Gender::kMale ? "male" : "female", double(f.gender_score));
+    if (f.gender)
+      std::printf(" %s (%.2f)", *f.gender == Gender::kMale ? "male" : "female", double(f.gender_score));
     if (f.pose)
-      std::printf(" yaw %.0f pitch %.0f roll %.0f", double(f.pose->yaw), double(f.pose->pitch), double(f.pose->roll));
+      std::printf(" yaw %.0f pitch %.0f roll %.0f", double(f.pose->yaw), double(f.pose->pitch),
+                  double(f.pose->roll));
     std::printf("\n");
   }
   if (!args.debug_out.empty()) std::printf("annotated image: %s\n", args.debug_out.c_str());
@@ -92,7 +95,8 @@ void add_analyse_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--face-detector-score", a.detector_score, "Detector score threshold")
       ->check(CLI::Range(0.01f, 0.99f))
       ->capture_default_str();
-  cmd->add_option("--face-landmarker-model", a.landmarker_model, "fr_landmark or dlib_68")->capture_default_str();
+  cmd->add_option("--face-landmarker-model", a.landmarker_model, "fr_landmark or dlib_68")
+      ->capture_default_str();
   cmd->callback([&global, &exit_code] { exit_code = run(global, args); });
 }
 

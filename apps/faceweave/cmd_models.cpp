@@ -25,18 +25,25 @@ void add_models_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
     if (json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& m : *infos)
-        out.push_back({{"name", m.name}, {"role", m.role}, {"pack", m.pack}, {"path", m.path}, {"source", m.source},
-                       {"licence", m.licence}, {"present", m.present}, {"verified", m.verified},
+        out.push_back({{"name", m.name},
+                       {"role", m.role},
+                       {"pack", m.pack},
+                       {"path", m.path},
+                       {"source", m.source},
+                       {"licence", m.licence},
+                       {"present", m.present},
+                       {"verified", m.verified},
                        {"sha256", m.expected_sha256}});
       std::cout << out.dump(2) << "\n";
       return;
     }
     std::cout << std::left << std::setw(16) << "NAME" << std::setw(16) << "ROLE" << std::setw(9) << "PACK"
-              << std::setw(10) << "STATE" << "PATH\n";
+              << std::setw(10) << "STATE"
+              << "PATH\n";
     for (const auto& m : *infos) {
       std::string state = !m.present ? "missing" : (m.verified ? "verified" : "BAD HASH");
-      std::cout << std::setw(16) << m.name << std::setw(16) << m.role << std::setw(9) << m.pack << std::setw(10)
-                << state << m.path << "\n";
+      std::cout << std::setw(16) << m.name << std::setw(16) << m.role << std::setw(9) << m.pack
+                << std::setw(10) << state << m.path << "\n";
     }
   });
 
@@ -56,8 +63,9 @@ void add_models_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
                   << m.fix << "\n";
         ++bad;
       } else if (!m.verified) {
-        std::cerr << "faceweave: error: model " << m.name << " at " << m.path << " failed verification: expected sha256 "
-                  << m.expected_sha256 << ", got " << m.actual_sha256 << "; delete it and run " << m.fix << "\n";
+        std::cerr << "faceweave: error: model " << m.name << " at " << m.path
+                  << " failed verification: expected sha256 " << m.expected_sha256 << ", got "
+                  << m.actual_sha256 << "; delete it and run " << m.fix << "\n";
         ++bad;
       } else {
         std::cout << "ok " << m.name << " " << m.path << "\n";

@@ -8,16 +8,26 @@ namespace faceweave::cli {
 
 int exit_code_for(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return 0;
-    case StatusCode::kInvalidArgument: return 2;
-    case StatusCode::kNotFound: return 3;
-    case StatusCode::kInvalidInput: return 4;
-    case StatusCode::kUnsupported: return 5;
-    case StatusCode::kModelError: return 6;
-    case StatusCode::kPermissionDenied: return 7;
-    case StatusCode::kIoError: return 8;
-    case StatusCode::kCancelled: return 130;
-    case StatusCode::kInternal: return 1;
+    case StatusCode::kOk:
+      return 0;
+    case StatusCode::kInvalidArgument:
+      return 2;
+    case StatusCode::kNotFound:
+      return 3;
+    case StatusCode::kInvalidInput:
+      return 4;
+    case StatusCode::kUnsupported:
+      return 5;
+    case StatusCode::kModelError:
+      return 6;
+    case StatusCode::kPermissionDenied:
+      return 7;
+    case StatusCode::kIoError:
+      return 8;
+    case StatusCode::kCancelled:
+      return 130;
+    case StatusCode::kInternal:
+      return 1;
   }
   return 1;
 }
@@ -34,7 +44,8 @@ int main(int argc, char** argv) {
   CLI::App app{"faceweave: face swapping for images and videos, with privacy-safe usage analytics"};
   app.require_subcommand(1);
   cli::GlobalOptions global;
-  app.add_option("--models-dir", global.engine.models_dir, "Folder with the model files (env FACEWEAVE_MODELS_DIR)");
+  app.add_option("--models-dir", global.engine.models_dir,
+                 "Folder with the model files (env FACEWEAVE_MODELS_DIR)");
   app.add_option("--execution-provider", global.engine.execution_provider,
                  "Inference provider; falls back to cpu with a warning when unavailable")
       ->check(CLI::IsMember({"cpu", "cuda", "openvino", "opencl"}));

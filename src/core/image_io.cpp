@@ -14,11 +14,21 @@
 namespace faceweave::core {
 namespace {
 
-uint32_t be16(const uint8_t* p) { return (uint32_t(p[0]) << 8) | p[1]; }
-uint32_t be32(const uint8_t* p) { return (be16(p) << 16) | be16(p + 2); }
-uint32_t le16(const uint8_t* p) { return uint32_t(p[0]) | (uint32_t(p[1]) << 8); }
-uint32_t le24(const uint8_t* p) { return le16(p) | (uint32_t(p[2]) << 16); }
-uint32_t le32(const uint8_t* p) { return le16(p) | (le16(p + 2) << 16); }
+uint32_t be16(const uint8_t* p) {
+  return (uint32_t(p[0]) << 8) | p[1];
+}
+uint32_t be32(const uint8_t* p) {
+  return (be16(p) << 16) | be16(p + 2);
+}
+uint32_t le16(const uint8_t* p) {
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8);
+}
+uint32_t le24(const uint8_t* p) {
+  return le16(p) | (uint32_t(p[2]) << 16);
+}
+uint32_t le32(const uint8_t* p) {
+  return le16(p) | (le16(p + 2) << 16);
+}
 
 bool starts_with(std::span<const uint8_t> b, std::string_view magic, size_t offset = 0) {
   if (b.size() < offset + magic.size()) return false;
@@ -37,7 +47,8 @@ Result<JpegScan> parse_jpeg(std::span<const uint8_t> b, const std::string& what)
   JpegScan scan;
   size_t i = 2;
   while (i + 4 <= b.size()) {
-    if (b[i] != 0xFF) return invalid_input(what + " is a corrupt JPEG (bad marker at byte " + std::to_string(i) + ")");
+    if (b[i] != 0xFF)
+      return invalid_input(what + " is a corrupt JPEG (bad marker at byte " + std::to_string(i) + ")");
     uint8_t marker = b[i + 1];
     if (marker == 0xFF) {  // fill byte
       ++i;
@@ -61,8 +72,10 @@ Result<JpegScan> parse_jpeg(std::span<const uint8_t> b, const std::string& what)
     i += 2 + len;
   }
   if (scan.width <= 0 || scan.height <= 0)
-    return invalid_input(what + " is a JPEG whose header has no usable frame size (the file is truncated or corrupt)");
-  if (scan.first_scan == 0) return invalid_input(what + " is a truncated JPEG: it ends before the image data");
+    return invalid_input(
+        what + " is a JPEG whose header has no usable frame size (the file is truncated or corrupt)");
+  if (scan.first_scan == 0)
+    return invalid_input(what + " is a truncated JPEG: it ends before the image data");
   return scan;
 }
 
@@ -70,10 +83,14 @@ Result<JpegScan> parse_jpeg(std::span<const uint8_t> b, const std::string& what)
 
 const char* image_format_name(ImageFormat format) {
   switch (format) {
-    case ImageFormat::kJpeg: return "jpeg";
-    case ImageFormat::kPng: return "png";
-    case ImageFormat::kBmp: return "bmp";
-    case ImageFormat::kWebp: return "webp";
+    case ImageFormat::kJpeg:
+      return "jpeg";
+    case ImageFormat::kPng:
+      return "png";
+    case ImageFormat::kBmp:
+      return "bmp";
+    case ImageFormat::kWebp:
+      return "webp";
   }
   return "unknown";
 }
@@ -85,7 +102,8 @@ Result<ImageInfo> probe_image(std::span<const uint8_t> b, const std::string& wha
     FW_ASSIGN_OR_RETURN(JpegScan scan, parse_jpeg(b, what));
     info = {ImageFormat::kJpeg, scan.width, scan.height};
   } else if (starts_with(b, "\x89PNG\r\n\x1a\n")) {
-    if (b.size() < 24 || !starts_with(b, "IHDR", 12)) return invalid_input(what + " is a truncated PNG (no IHDR header)");
+    if (b.size() < 24 || !starts_with(b, "IHDR", 12))
+      return invalid_input(what + " is a truncated PNG (no IHDR header)");
     info = {ImageFormat::kPng, int(std::min<uint32_t>(be32(&b[16]), INT32_MAX)),
             int(std::min<uint32_t>(be32(&b[20]), INT32_MAX))};
   } else if (starts_with(b, "BM")) {
@@ -111,12 +129,12 @@ Result<ImageInfo> probe_image(std::span<const uint8_t> b, const std::string& wha
       return invalid_input(what + " is a WebP with an unknown chunk layout");
     }
   } else {
-    return invalid_input(what + " is not an image: its content is not JPEG, PNG, WebP or BMP (" + kFormatsHint +
-                         "; the file name's extension is not trusted)");
+    return invalid_input(what + " is not an image: its content is not JPEG, PNG, WebP or BMP (" +
+                         kFormatsHint + "; the file name's extension is not trusted)");
   }
   if (info.width <= 0 || info.height <= 0)
-    return invalid_input(what + " has an empty frame size in its header (" + std::to_string(info.width) + "x" +
-                         std::to_string(info.height) + ")");
+    return invalid_input(what + " has an empty frame size in its header (" + std::to_string(info.width) +
+                         "x" + std::to_string(info.height) + ")");
   return info;
 }
 
@@ -129,10 +147,11 @@ Result<cv::Mat> decode_image(std::span<const uint8_t> b, const std::string& what
   if (info.width > limits.max_side || info.height > limits.max_side ||
       int64_t(info.width) * info.height > limits.max_pixels)
     return invalid_input(what + " claims to be " + dims + " pixels, over the limit of " +
-                         std::to_string(limits.max_side) + " per side and " + std::to_string(limits.max_pixels) +
-                         " pixels; scale it down first");
+                         std::to_string(limits.max_side) + " per side and " +
+                         std::to_string(limits.max_pixels) + " pixels; scale it down first");
   if (info.format == ImageFormat::kJpeg) {
-    // Entropy-coded data never contains 0xFFD9, so an end marker after the first scan means the file is complete.
+    // Entropy-coded data never contains 0xFFD9, so an end marker after the first scan means the file is
+    // complete.
     auto scan = parse_jpeg(b, what);
     bool has_eoi = false;
     for (size_t i = b.size() - 1; i > scan->first_scan + 1; --i) {
@@ -141,7 +160,9 @@ Result<cv::Mat> decode_image(std::span<const uint8_t> b, const std::string& what
         break;
       }
     }
-    if (!has_eoi) return invalid_input(what + " is a truncated JPEG (no end-of-image marker); re-export or re-download it");
+    if (!has_eoi)
+      return invalid_input(what +
+                           " is a truncated JPEG (no end-of-image marker); re-export or re-download it");
   } else if (info.format == ImageFormat::kPng) {
     size_t tail = std::min<size_t>(b.size(), 64);
     std::string_view end(reinterpret_cast<const char*>(b.data() + b.size() - tail), tail);
@@ -154,7 +175,8 @@ Result<cv::Mat> decode_image(std::span<const uint8_t> b, const std::string& what
     cv::Mat raw(1, int(b.size()), CV_8UC1, const_cast<uint8_t*>(b.data()));
     decoded = cv::imdecode(raw, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
   } catch (const cv::Exception& e) {
-    return invalid_input(what + " could not be decoded as " + image_format_name(info.format) + ": " + e.what());
+    return invalid_input(what + " could not be decoded as " + image_format_name(info.format) + ": " +
+                         e.what());
   }
   if (decoded.empty())
     return invalid_input(what + " could not be decoded as " + std::string(image_format_name(info.format)) +
@@ -162,13 +184,21 @@ Result<cv::Mat> decode_image(std::span<const uint8_t> b, const std::string& what
   if (decoded.cols != info.width || decoded.rows != info.height)
     return invalid_input(what + " decoded to a different size than its header says (corrupt file)");
   if (decoded.depth() == CV_16U) decoded.convertTo(decoded, CV_8U, 1.0 / 257.0);
-  if (decoded.depth() != CV_8U) return unsupported(what + " has an unsupported pixel depth; use 8-bit images");
+  if (decoded.depth() != CV_8U)
+    return unsupported(what + " has an unsupported pixel depth; use 8-bit images");
   cv::Mat bgr;
   switch (decoded.channels()) {
-    case 1: cv::cvtColor(decoded, bgr, cv::COLOR_GRAY2BGR); break;
-    case 3: bgr = decoded; break;
-    case 4: cv::cvtColor(decoded, bgr, cv::COLOR_BGRA2BGR); break;
-    default: return unsupported(what + " has " + std::to_string(decoded.channels()) + " channels; use RGB images");
+    case 1:
+      cv::cvtColor(decoded, bgr, cv::COLOR_GRAY2BGR);
+      break;
+    case 3:
+      bgr = decoded;
+      break;
+    case 4:
+      cv::cvtColor(decoded, bgr, cv::COLOR_BGRA2BGR);
+      break;
+    default:
+      return unsupported(what + " has " + std::to_string(decoded.channels()) + " channels; use RGB images");
   }
   return bgr;
 }
@@ -187,7 +217,8 @@ Result<std::string> read_file(const std::string& path, int64_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno;
-    if (err == EACCES) return permission_denied(path + " cannot be read (permission denied); check its permissions");
+    if (err == EACCES)
+      return permission_denied(path + " cannot be read (permission denied); check its permissions");
     return io_error("cannot open " + path + ": " + std::strerror(err));
   }
   std::string data(size, '\0');
@@ -229,7 +260,9 @@ Status save_image(const std::string& path, const cv::Mat& bgr, int quality) {
   tmp += ".partial";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return io_error("cannot write " + tmp.string() + ": " + std::strerror(errno) + "; check the folder exists and is writable");
+    if (!out)
+      return io_error("cannot write " + tmp.string() + ": " + std::strerror(errno) +
+                      "; check the folder exists and is writable");
     out.write(reinterpret_cast<const char*>(encoded.data()), std::streamsize(encoded.size()));
     out.close();
     if (!out) {

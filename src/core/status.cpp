@@ -4,16 +4,26 @@ namespace faceweave {
 
 const char* status_code_name(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kInvalidInput: return "invalid_input";
-    case StatusCode::kUnsupported: return "unsupported";
-    case StatusCode::kModelError: return "model_error";
-    case StatusCode::kPermissionDenied: return "permission_denied";
-    case StatusCode::kIoError: return "io_error";
-    case StatusCode::kCancelled: return "cancelled";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kInvalidInput:
+      return "invalid_input";
+    case StatusCode::kUnsupported:
+      return "unsupported";
+    case StatusCode::kModelError:
+      return "model_error";
+    case StatusCode::kPermissionDenied:
+      return "permission_denied";
+    case StatusCode::kIoError:
+      return "io_error";
+    case StatusCode::kCancelled:
+      return "cancelled";
+    case StatusCode::kInternal:
+      return "internal";
   }
   return "internal";
 }

@@ -27,8 +27,10 @@ Result<std::unique_ptr<infer::ModelRegistry>> open_registry(const EngineOptions&
 }  // namespace
 
 EngineOptions resolve_paths(EngineOptions options) {
-  if (options.models_dir.empty()) options.models_dir = env_or("FACEWEAVE_MODELS_DIR", FACEWEAVE_DEFAULT_MODELS_DIR);
-  if (options.manifest_path.empty()) options.manifest_path = env_or("FACEWEAVE_MANIFEST", FACEWEAVE_DEFAULT_MANIFEST);
+  if (options.models_dir.empty())
+    options.models_dir = env_or("FACEWEAVE_MODELS_DIR", FACEWEAVE_DEFAULT_MODELS_DIR);
+  if (options.manifest_path.empty())
+    options.manifest_path = env_or("FACEWEAVE_MANIFEST", FACEWEAVE_DEFAULT_MANIFEST);
   return options;
 }
 
@@ -38,13 +40,15 @@ Result<std::vector<ModelInfo>> list_models(const EngineOptions& raw) {
   std::vector<ModelInfo> out;
   for (const auto& e : registry->entries()) {
     auto state = registry->check(e);
-    out.push_back({e.name, e.role, e.pack, state.path, e.source, e.licence, state.present, state.verified, e.sha256,
-                   state.actual_sha256, infer::fix_command_for(e)});
+    out.push_back({e.name, e.role, e.pack, state.path, e.source, e.licence, state.present, state.verified,
+                   e.sha256, state.actual_sha256, infer::fix_command_for(e)});
   }
   return out;
 }
 
-Result<cv::Mat> load_image(const std::string& path) { return core::load_image(path); }
+Result<cv::Mat> load_image(const std::string& path) {
+  return core::load_image(path);
+}
 Status save_image(const std::string& path, const cv::Mat& bgr, int quality) {
   return core::save_image(path, bgr, quality);
 }
@@ -84,7 +88,9 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions& raw) {
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-Result<std::vector<Face>> Engine::analyse(const cv::Mat& bgr) const { return impl_->analyser->analyse(bgr); }
+Result<std::vector<Face>> Engine::analyse(const cv::Mat& bgr) const {
+  return impl_->analyser->analyse(bgr);
+}
 
 cv::Mat Engine::draw(const cv::Mat& bgr, const std::vector<Face>& faces) const {
   cv::Mat out = bgr.clone();
@@ -92,7 +98,11 @@ cv::Mat Engine::draw(const cv::Mat& bgr, const std::vector<Face>& faces) const {
   return out;
 }
 
-const ProviderInfo& Engine::provider() const { return impl_->provider; }
-const EngineOptions& Engine::options() const { return impl_->options; }
+const ProviderInfo& Engine::provider() const {
+  return impl_->provider;
+}
+const EngineOptions& Engine::options() const {
+  return impl_->options;
+}
 
 }  // namespace faceweave

@@ -61,10 +61,12 @@ cv::Mat estimate_similarity(std::span<const cv::Point2f> from, std::span<const c
   return m;
 }
 
-cv::Mat align_face(const cv::Mat& image, const Points5& points, const Points5& tmpl, int size, cv::Mat* matrix) {
+cv::Mat align_face(const cv::Mat& image, const Points5& points, const Points5& tmpl, int size,
+                   cv::Mat* matrix) {
   cv::Mat m = estimate_similarity(points, tmpl);
   cv::Mat crop;
-  cv::warpAffine(image, crop, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  cv::warpAffine(image, crop, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
+                 cv::Scalar::all(0));
   if (matrix) *matrix = m;
   return crop;
 }

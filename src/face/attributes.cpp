@@ -10,8 +10,8 @@
 
 namespace faceweave::face {
 namespace {
-const char* kSsrOutputs[] = {"prob_stage_1",   "prob_stage_2",        "prob_stage_3",
-                             "stage1_delta_k", "stage2_delta_k",      "stage3_delta_k",
+const char* kSsrOutputs[] = {"prob_stage_1",        "prob_stage_2",        "prob_stage_3",
+                             "stage1_delta_k",      "stage2_delta_k",      "stage3_delta_k",
                              "index_offset_stage1", "index_offset_stage2", "index_offset_stage3"};
 
 // ImageNet normalisation on RGB: (x/255 - mean) / std per channel.
@@ -60,12 +60,14 @@ Result<std::unique_ptr<AttributeEstimator>> AttributeEstimator::create(const Att
   FW_ASSIGN_OR_RETURN(std::string gender_path, models.resolve(options.gender_model));
   FW_ASSIGN_OR_RETURN(std::string pose_path, models.resolve(options.pose_model));
   FW_ASSIGN_OR_RETURN(est->age_, infer::Model::create(options.age_model, age_path, {options.provider}));
-  FW_ASSIGN_OR_RETURN(est->gender_, infer::Model::create(options.gender_model, gender_path, {options.provider}));
+  FW_ASSIGN_OR_RETURN(est->gender_,
+                      infer::Model::create(options.gender_model, gender_path, {options.provider}));
   FW_ASSIGN_OR_RETURN(est->pose_, infer::Model::create(options.pose_model, pose_path, {options.provider}));
   return est;
 }
 
-Result<float> AttributeEstimator::ssr_net(const infer::Model& model, const cv::Mat& crop64, float range) const {
+Result<float> AttributeEstimator::ssr_net(const infer::Model& model, const cv::Mat& crop64,
+                                          float range) const {
   std::vector<std::string> names(std::begin(kSsrOutputs), std::end(kSsrOutputs));
   FW_ASSIGN_OR_RETURN(auto out, model.run(imagenet_blob(crop64), names));
   std::array<float, 21> x{};
@@ -73,11 +75,13 @@ Result<float> AttributeEstimator::ssr_net(const infer::Model& model, const cv::M
   for (const auto& m : out) {
     const float* p = m.ptr<float>();
     for (size_t i = 0; i < m.total(); ++i) {
-      if (k >= x.size()) return model_error("model " + model.name() + " returned more values than SSR-Net has");
+      if (k >= x.size())
+        return model_error("model " + model.name() + " returned more values than SSR-Net has");
       x[k++] = p[i];
     }
   }
-  if (k != x.size()) return model_error("model " + model.name() + " returned " + std::to_string(k) + " values, expected 21");
+  if (k != x.size())
+    return model_error("model " + model.name() + " returned " + std::to_string(k) + " values, expected 21");
   return ssr_merge(x, range);
 }
 
@@ -93,12 +97,14 @@ Status AttributeEstimator::estimate(const cv::Mat& bgr, Face& face) const {
   face.gender = gender >= 0.5f ? Gender::kMale : Gender::kFemale;
 
   cv::Rect pose_crop = expand_box_clipped(face.box, 0.25f, bgr.size());
-  if (pose_crop.width < 2 || pose_crop.height < 2) return invalid_input("face box is too small for head pose");
+  if (pose_crop.width < 2 || pose_crop.height < 2)
+    return invalid_input("face box is too small for head pose");
   cv::Mat p224;
   cv::resize(bgr(pose_crop), p224, cv::Size(224, 224), 0, 0, cv::INTER_LINEAR);
   FW_ASSIGN_OR_RETURN(auto out, pose_->run(imagenet_blob(p224), {"output", "617", "618"}));
   for (const auto& m : out)
-    if (m.total() != 66) return model_error("pose model returned " + std::to_string(m.total()) + " bins, expected 66");
+    if (m.total() != 66)
+      return model_error("pose model returned " + std::to_string(m.total()) + " bins, expected 66");
   HeadPose pose;
   pose.yaw = angle_from_bins({out[0].ptr<float>(), 66});
   pose.pitch = angle_from_bins({out[1].ptr<float>(), 66});

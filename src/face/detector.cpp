@@ -10,8 +10,8 @@
 
 namespace faceweave::face {
 
-std::vector<Detection> finish_detections(std::vector<Detection> candidates, const FaceDetectorOptions& options,
-                                         cv::Size image_size) {
+std::vector<Detection> finish_detections(std::vector<Detection> candidates,
+                                         const FaceDetectorOptions& options, cv::Size image_size) {
   std::vector<cv::Rect2d> boxes;
   std::vector<float> scores;
   for (const auto& c : candidates) {
@@ -28,7 +28,8 @@ std::vector<Detection> finish_detections(std::vector<Detection> candidates, cons
     if (d.box.width < 2 || d.box.height < 2) continue;
     out.push_back(std::move(d));
   }
-  std::stable_sort(out.begin(), out.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Detection& a, const Detection& b) { return a.score > b.score; });
   if (int(out.size()) > options.max_faces) out.resize(size_t(options.max_faces));
   return out;
 }
@@ -39,7 +40,8 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::create(const FaceDetectorOpt
     return invalid_argument("face detector score threshold must be between 0 and 1 (got " +
                             std::to_string(options.score_threshold) + ")");
   if (!(options.nms_iou > 0 && options.nms_iou <= 1))
-    return invalid_argument("face detector NMS overlap must be in (0, 1] (got " + std::to_string(options.nms_iou) + ")");
+    return invalid_argument("face detector NMS overlap must be in (0, 1] (got " +
+                            std::to_string(options.nms_iou) + ")");
   if (options.max_faces < 1) return invalid_argument("face detector max faces must be at least 1");
   FW_ASSIGN_OR_RETURN(std::string path, models.resolve(options.model));
   std::string file = std::filesystem::path(path).filename().string();

@@ -41,7 +41,7 @@ class FaceDetector {
 };
 
 // Shared post-processing: drops low scores, runs NMS, clips to the image, keeps the strongest max_faces.
-std::vector<Detection> finish_detections(std::vector<Detection> candidates, const FaceDetectorOptions& options,
-                                         cv::Size image_size);
+std::vector<Detection> finish_detections(std::vector<Detection> candidates,
+                                         const FaceDetectorOptions& options, cv::Size image_size);
 
 }  // namespace faceweave::face

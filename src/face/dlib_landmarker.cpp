@@ -24,7 +24,8 @@ Points68 DlibLandmarker::predict(const cv::Mat& grey, const cv::Rect2f& box) con
   dlib::rectangle rect(long(box.x), long(box.y), long(box.br().x), long(box.br().y));
   dlib::full_object_detection shape = predictor_(img, rect);
   Points68 pts;
-  for (unsigned long i = 0; i < 68; ++i) pts[i] = cv::Point2f(float(shape.part(i).x()), float(shape.part(i).y()));
+  for (unsigned long i = 0; i < 68; ++i)
+    pts[i] = cv::Point2f(float(shape.part(i).x()), float(shape.part(i).y()));
   return pts;
 }
 

@@ -13,8 +13,10 @@ void draw_faces(cv::Mat& bgr, const std::vector<Face>& faces) {
     const Face& f = faces[i];
     cv::rectangle(bgr, f.box, cv::Scalar(0, 255, 0), unit, cv::LINE_AA);
     if (f.has_landmarks) {
-      for (const auto& p : f.landmarks68) cv::circle(bgr, p, unit, cv::Scalar(0, 255, 255), cv::FILLED, cv::LINE_AA);
-      for (const auto& p : f.landmarks5) cv::circle(bgr, p, 2 * unit, cv::Scalar(255, 0, 255), cv::FILLED, cv::LINE_AA);
+      for (const auto& p : f.landmarks68)
+        cv::circle(bgr, p, unit, cv::Scalar(0, 255, 255), cv::FILLED, cv::LINE_AA);
+      for (const auto& p : f.landmarks5)
+        cv::circle(bgr, p, 2 * unit, cv::Scalar(255, 0, 255), cv::FILLED, cv::LINE_AA);
     }
     char label[128];
     int n = std::snprintf(label, sizeof(label), "#%zu %.2f", i, double(f.score));

@@ -14,17 +14,17 @@ const std::array<int, 68>& mirror_index_68() {
       m[size_t(a)] = b;
       m[size_t(b)] = a;
     };
-    for (int i = 0; i <= 16; ++i) pair(i, 16 - i);            // jaw
-    for (int i = 17; i <= 21; ++i) pair(i, 43 - i);           // brows 17..21 <-> 26..22
-    for (int i = 27; i <= 30; ++i) pair(i, i);                // nose bridge
-    for (int i = 31; i <= 35; ++i) pair(i, 66 - i);           // nostrils 31..35 <-> 35..31
-    for (int i = 36; i <= 39; ++i) pair(i, 81 - i);           // upper eyelids 36..39 <-> 45..42
-    pair(40, 47);                                             // lower eyelids
+    for (int i = 0; i <= 16; ++i) pair(i, 16 - i);   // jaw
+    for (int i = 17; i <= 21; ++i) pair(i, 43 - i);  // brows 17..21 <-> 26..22
+    for (int i = 27; i <= 30; ++i) pair(i, i);       // nose bridge
+    for (int i = 31; i <= 35; ++i) pair(i, 66 - i);  // nostrils 31..35 <-> 35..31
+    for (int i = 36; i <= 39; ++i) pair(i, 81 - i);  // upper eyelids 36..39 <-> 45..42
+    pair(40, 47);                                    // lower eyelids
     pair(41, 46);
-    for (int i = 48; i <= 51; ++i) pair(i, 102 - i);          // outer upper lip 48..51 <-> 54..51
-    for (int i = 55; i <= 57; ++i) pair(i, 114 - i);          // outer lower lip 55..57 <-> 59..57
-    for (int i = 60; i <= 62; ++i) pair(i, 124 - i);          // inner upper lip 60..62 <-> 64..62
-    for (int i = 65; i <= 66; ++i) pair(i, 132 - i);          // inner lower lip 65..66 <-> 67..66
+    for (int i = 48; i <= 51; ++i) pair(i, 102 - i);  // outer upper lip 48..51 <-> 54..51
+    for (int i = 55; i <= 57; ++i) pair(i, 114 - i);  // outer lower lip 55..57 <-> 59..57
+    for (int i = 60; i <= 62; ++i) pair(i, 124 - i);  // inner upper lip 60..62 <-> 64..62
+    for (int i = 65; i <= 66; ++i) pair(i, 132 - i);  // inner lower lip 65..66 <-> 67..66
     return m;
   }();
   return kMirror;

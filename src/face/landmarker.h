@@ -21,7 +21,7 @@ const std::array<int, 68>& mirror_index_68();
 
 struct LandmarkerOptions {
   std::string model = "fr_landmark";  // fr_landmark (ONNX, default) or dlib_68 (dlib's shape predictor)
-  bool flip_average = true;  // ONNX landmarker: average with the mirrored crop's prediction
+  bool flip_average = true;           // ONNX landmarker: average with the mirrored crop's prediction
   infer::ExecutionProvider provider = infer::ExecutionProvider::kCpu;
 };
 

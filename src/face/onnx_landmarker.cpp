@@ -7,7 +7,8 @@
 
 namespace faceweave::face {
 
-Result<std::unique_ptr<Landmarker>> OnnxLandmarker::create(const LandmarkerOptions& options, const std::string& path) {
+Result<std::unique_ptr<Landmarker>> OnnxLandmarker::create(const LandmarkerOptions& options,
+                                                           const std::string& path) {
   auto lm = std::make_unique<OnnxLandmarker>();
   FW_ASSIGN_OR_RETURN(lm->model_, infer::Model::create(options.model, path, {options.provider}));
   lm->flip_average_ = options.flip_average;
@@ -17,7 +18,8 @@ Result<std::unique_ptr<Landmarker>> OnnxLandmarker::create(const LandmarkerOptio
 Result<Points68> OnnxLandmarker::predict(const cv::Mat& grey64) const {
   cv::Mat blob = cv::dnn::blobFromImage(grey64, 1.0 / 256.0);
   FW_ASSIGN_OR_RETURN(auto out, model_->run(blob, {"output"}));
-  if (out[0].total() != 136) return model_error("landmark model returned " + std::to_string(out[0].total()) + " values, expected 136");
+  if (out[0].total() != 136)
+    return model_error("landmark model returned " + std::to_string(out[0].total()) + " values, expected 136");
   const float* v = out[0].ptr<float>();
   Points68 pts;
   for (size_t i = 0; i < 68; ++i) pts[i] = cv::Point2f(v[2 * i], v[2 * i + 1]);
@@ -43,7 +45,8 @@ Result<Points68> OnnxLandmarker::detect(const cv::Mat& bgr, const cv::Rect2f& bo
       pts[i] = (pts[i] + cv::Point2f(1.0f - q.x, q.y)) * 0.5f;
     }
   }
-  for (auto& p : pts) p = cv::Point2f(float(crop.x) + p.x * float(crop.width), float(crop.y) + p.y * float(crop.height));
+  for (auto& p : pts)
+    p = cv::Point2f(float(crop.x) + p.x * float(crop.width), float(crop.y) + p.y * float(crop.height));
   return pts;
 }
 

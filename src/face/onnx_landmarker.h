@@ -10,7 +10,8 @@ namespace faceweave::face {
 
 class OnnxLandmarker : public Landmarker {
  public:
-  static Result<std::unique_ptr<Landmarker>> create(const LandmarkerOptions& options, const std::string& path);
+  static Result<std::unique_ptr<Landmarker>> create(const LandmarkerOptions& options,
+                                                    const std::string& path);
   Result<Points68> detect(const cv::Mat& bgr, const cv::Rect2f& box) const override;
 
  private:

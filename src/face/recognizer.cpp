@@ -30,10 +30,12 @@ cv::Mat Recognizer::aligned_crop(const cv::Mat& bgr, const Points5& points) cons
 
 Result<std::vector<float>> Recognizer::embed(const cv::Mat& bgr, const Points5& points) const {
   cv::Mat crop = aligned_crop(bgr, points);
-  cv::Mat blob = cv::dnn::blobFromImage(crop, 1.0 / 128.0, cv::Size(112, 112), cv::Scalar(127, 127, 127), true, false);
+  cv::Mat blob =
+      cv::dnn::blobFromImage(crop, 1.0 / 128.0, cv::Size(112, 112), cv::Scalar(127, 127, 127), true, false);
   FW_ASSIGN_OR_RETURN(auto out, model_->run(blob, {"output"}));
   const cv::Mat& e = out[0];
-  if (e.total() != 512) return model_error("recognizer returned " + std::to_string(e.total()) + " values, expected 512");
+  if (e.total() != 512)
+    return model_error("recognizer returned " + std::to_string(e.total()) + " values, expected 512");
   const float* p = e.ptr<float>();
   return std::vector<float>(p, p + 512);
 }

@@ -17,13 +17,15 @@ Result<std::vector<Detection>> UltraFaceDetector::detect(const cv::Mat& bgr) con
   if (bgr.empty() || bgr.type() != CV_8UC3) return invalid_argument("face detector needs an 8-bit BGR image");
   cv::Mat resized;
   cv::resize(bgr, resized, input_size_, 0, 0, cv::INTER_LINEAR);
-  cv::Mat blob = cv::dnn::blobFromImage(resized, 1.0 / 128.0, input_size_, cv::Scalar(127, 127, 127), true, false);
+  cv::Mat blob =
+      cv::dnn::blobFromImage(resized, 1.0 / 128.0, input_size_, cv::Scalar(127, 127, 127), true, false);
   FW_ASSIGN_OR_RETURN(auto out, model_->run(blob, {"scores", "boxes"}));
   const cv::Mat& scores = out[0];
   const cv::Mat& boxes = out[1];
   if (scores.dims != 3 || boxes.dims != 3 || scores.size[1] != boxes.size[1] || scores.size[2] != 2 ||
       boxes.size[2] != 4)
-    return model_error("model " + options_.model + " returned outputs of an unexpected shape; is it an UltraFace-style detector?");
+    return model_error("model " + options_.model +
+                       " returned outputs of an unexpected shape; is it an UltraFace-style detector?");
   const int n = scores.size[1];
   const float* s = scores.ptr<float>();
   const float* b = boxes.ptr<float>();

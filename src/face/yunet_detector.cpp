@@ -15,8 +15,8 @@ Result<std::unique_ptr<FaceDetector>> YuNetDetector::create(const FaceDetectorOp
   try {
     // Candidates below a low floor are dropped inside; our own threshold and NMS run afterwards so every
     // detector applies options the same way.
-    det->yunet_ = cv::FaceDetectorYN::create(path, "", cv::Size(320, 320), std::min(options.score_threshold, 0.5f),
-                                             options.nms_iou, 5000);
+    det->yunet_ = cv::FaceDetectorYN::create(path, "", cv::Size(320, 320),
+                                             std::min(options.score_threshold, 0.5f), options.nms_iou, 5000);
   } catch (const cv::Exception& e) {
     return model_error("YuNet model " + path + " could not be loaded: " + e.what() +
                        " (only the 2022mar release works with OpenCV 4.6)");

@@ -13,7 +13,8 @@ namespace faceweave::face {
 
 class YuNetDetector : public FaceDetector {
  public:
-  static Result<std::unique_ptr<FaceDetector>> create(const FaceDetectorOptions& options, const std::string& path);
+  static Result<std::unique_ptr<FaceDetector>> create(const FaceDetectorOptions& options,
+                                                      const std::string& path);
   Result<std::vector<Detection>> detect(const cv::Mat& bgr) const override;
   const infer::ProviderResolution& provider() const override { return provider_; }
 

@@ -35,7 +35,8 @@ void backend_and_target(ExecutionProvider p, cv::dnn::Backend* backend, cv::dnn:
       *backend = cv::dnn::DNN_BACKEND_OPENCV;
       *target = cv::dnn::DNN_TARGET_OPENCL;
       return;
-    case ExecutionProvider::kCpu: break;
+    case ExecutionProvider::kCpu:
+      break;
   }
   *backend = cv::dnn::DNN_BACKEND_OPENCV;
   *target = cv::dnn::DNN_TARGET_CPU;
@@ -45,10 +46,14 @@ void backend_and_target(ExecutionProvider p, cv::dnn::Backend* backend, cv::dnn:
 
 const char* provider_name(ExecutionProvider p) {
   switch (p) {
-    case ExecutionProvider::kCpu: return "cpu";
-    case ExecutionProvider::kCuda: return "cuda";
-    case ExecutionProvider::kOpenVino: return "openvino";
-    case ExecutionProvider::kOpenCl: return "opencl";
+    case ExecutionProvider::kCpu:
+      return "cpu";
+    case ExecutionProvider::kCuda:
+      return "cuda";
+    case ExecutionProvider::kOpenVino:
+      return "openvino";
+    case ExecutionProvider::kOpenCl:
+      return "opencl";
   }
   return "cpu";
 }
@@ -57,7 +62,8 @@ Result<ExecutionProvider> parse_provider(const std::string& name) {
   for (auto p : {ExecutionProvider::kCpu, ExecutionProvider::kCuda, ExecutionProvider::kOpenVino,
                  ExecutionProvider::kOpenCl})
     if (name == provider_name(p)) return p;
-  return invalid_argument("unknown execution provider '" + name + "'; use one of cpu, cuda, openvino, opencl");
+  return invalid_argument("unknown execution provider '" + name +
+                          "'; use one of cpu, cuda, openvino, opencl");
 }
 
 ProviderResolution resolve_provider(ExecutionProvider requested) {
@@ -65,7 +71,8 @@ ProviderResolution resolve_provider(ExecutionProvider requested) {
   r.requested = requested;
   r.used = requested;
   switch (requested) {
-    case ExecutionProvider::kCpu: return r;
+    case ExecutionProvider::kCpu:
+      return r;
     case ExecutionProvider::kCuda:
       if (!backend_has_target(cv::dnn::DNN_BACKEND_CUDA, cv::dnn::DNN_TARGET_CUDA))
         r.reason = "this OpenCV build has no CUDA backend for its DNN module";
@@ -75,7 +82,8 @@ ProviderResolution resolve_provider(ExecutionProvider requested) {
         r.reason = "this OpenCV build has no OpenVINO (Inference Engine) backend";
       break;
     case ExecutionProvider::kOpenCl:
-      if (!cv::ocl::haveOpenCL() || !backend_has_target(cv::dnn::DNN_BACKEND_OPENCV, cv::dnn::DNN_TARGET_OPENCL))
+      if (!cv::ocl::haveOpenCL() ||
+          !backend_has_target(cv::dnn::DNN_BACKEND_OPENCV, cv::dnn::DNN_TARGET_OPENCL))
         r.reason = "no usable OpenCL device was found";
       break;
   }
@@ -85,8 +93,8 @@ ProviderResolution resolve_provider(ExecutionProvider requested) {
     static std::set<ExecutionProvider> warned;
     std::lock_guard lock(warned_mutex);
     if (warned.insert(requested).second)
-      core::log_warning(std::string("execution provider '") + provider_name(requested) + "' is not available (" +
-                        r.reason + "); running on cpu instead");
+      core::log_warning(std::string("execution provider '") + provider_name(requested) +
+                        "' is not available (" + r.reason + "); running on cpu instead");
   }
   return r;
 }
@@ -104,7 +112,8 @@ Result<std::shared_ptr<Model>> Model::create(const std::string& name, const std:
   model->provider_ = resolve_provider(options.provider);
   FW_ASSIGN_OR_RETURN(cv::dnn::Net first, model->make_net());
   model->pool_.push_back(std::move(first));
-  model->load_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  model->load_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return model;
 }
 

@@ -80,11 +80,13 @@ Result<std::unique_ptr<ModelRegistry>> ModelRegistry::create(const ModelRegistry
   auto st = fs::status(options.models_dir, ec);
   if (fs::exists(st)) {
     if (!fs::is_directory(st))
-      return permission_denied("models directory " + options.models_dir +
-                               " is not a directory; point FACEWEAVE_MODELS_DIR at the folder that holds the models");
+      return permission_denied(
+          "models directory " + options.models_dir +
+          " is not a directory; point FACEWEAVE_MODELS_DIR at the folder that holds the models");
     if (::access(options.models_dir.c_str(), R_OK | X_OK) != 0)
-      return permission_denied("models directory " + options.models_dir +
-                               " cannot be read (permission denied); fix its permissions or set FACEWEAVE_MODELS_DIR");
+      return permission_denied(
+          "models directory " + options.models_dir +
+          " cannot be read (permission denied); fix its permissions or set FACEWEAVE_MODELS_DIR");
     fs::directory_iterator probe(options.models_dir, ec);
     if (ec)
       return permission_denied("models directory " + options.models_dir + " cannot be read (" + ec.message() +
@@ -145,7 +147,8 @@ Result<std::string> ModelRegistry::resolve(const std::string& name_or_path) cons
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) {
       if (name_or_path.find('/') == std::string::npos && name_or_path.find('.') == std::string::npos)
-        return not_found("unknown model '" + name_or_path + "'; `faceweave models list` shows the known names");
+        return not_found("unknown model '" + name_or_path +
+                         "'; `faceweave models list` shows the known names");
       return not_found("model file " + path + " does not exist; check the path");
     }
     std::string base = fs::path(path).filename().string();
@@ -155,15 +158,18 @@ Result<std::string> ModelRegistry::resolve(const std::string& name_or_path) cons
   }
   std::error_code ec;
   if (!fs::exists(path, ec))
-    return model_error("model " + entry->name + " is missing: expected " + path + "; run " + fix_command_for(*entry) +
-                       (entry->file.starts_with("/") ? "" : ", or set FACEWEAVE_MODELS_DIR to the folder that has it"));
+    return model_error(
+        "model " + entry->name + " is missing: expected " + path + "; run " + fix_command_for(*entry) +
+        (entry->file.starts_with("/") ? "" : ", or set FACEWEAVE_MODELS_DIR to the folder that has it"));
   if (::access(path.c_str(), R_OK) != 0)
-    return permission_denied("model file " + path + " cannot be read (permission denied); fix its permissions");
+    return permission_denied("model file " + path +
+                             " cannot be read (permission denied); fix its permissions");
   std::string actual;
   FW_ASSIGN_OR_RETURN(bool ok, verify_cached(path, entry->sha256, &actual));
   if (!ok)
     return model_error("model " + entry->name + " at " + path + " failed verification: expected sha256 " +
-                       entry->sha256 + ", got " + actual + "; the file is corrupt or a different version: delete it and run " +
+                       entry->sha256 + ", got " + actual +
+                       "; the file is corrupt or a different version: delete it and run " +
                        fix_command_for(*entry));
   return path;
 }

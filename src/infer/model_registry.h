@@ -15,22 +15,22 @@
 namespace faceweave::infer {
 
 struct InputSpec {
-  std::vector<int> shape;   // e.g. 1,3,240,320 (empty when the model takes any size)
-  std::string layout;       // NCHW
-  std::string color;        // rgb | bgr | gray
+  std::vector<int> shape;  // e.g. 1,3,240,320 (empty when the model takes any size)
+  std::string layout;      // NCHW
+  std::string color;       // rgb | bgr | gray
   std::vector<double> mean;
   std::vector<double> std;
-  std::string crop;         // how the input crop is made, in words
+  std::string crop;  // how the input crop is made, in words
 };
 
 struct ModelEntry {
   std::string name;
-  std::string role;     // detector | landmarker | recognizer | age | gender | pose | frame_enhancer | ...
-  std::string pack;     // default | extra | full
-  std::string file;     // a file name inside the models directory, or an absolute path
+  std::string role;  // detector | landmarker | recognizer | age | gender | pose | frame_enhancer | ...
+  std::string pack;  // default | extra | full
+  std::string file;  // a file name inside the models directory, or an absolute path
   std::string sha256;
   std::string licence;
-  std::string source;   // where it comes from, in words ("npm faceplugin-...@0.0.1 package/model/x.onnx")
+  std::string source;  // where it comes from, in words ("npm faceplugin-...@0.0.1 package/model/x.onnx")
   InputSpec input;
 };
 

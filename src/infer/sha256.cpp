@@ -35,7 +35,8 @@ Result<std::string> sha256_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error("cannot open " + path + " to check its sha256: " + std::strerror(errno));
   DigestCtx ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return internal_error("OpenSSL sha256 init failed");
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    return internal_error("OpenSSL sha256 init failed");
   std::vector<char> block(1 << 20);
   while (in) {
     in.read(block.data(), std::streamsize(block.size()));

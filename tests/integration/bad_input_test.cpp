@@ -100,9 +100,11 @@ TEST(BadInput, CorruptModelNamesBothHashes) {
   ASSERT_FALSE(e.is_ok());
   EXPECT_EQ(e.status().code(), StatusCode::kModelError);
   const std::string& m = e.status().message();
-  EXPECT_NE(m.find("f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258"), std::string::npos) << m;
+  EXPECT_NE(m.find("f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258"), std::string::npos)
+      << m;
   // sha256("garbage")
-  EXPECT_NE(m.find("795b6904e54f82411df4b0e27a373a55eea3f9d66dac5a9bce1dd92f7b401da5"), std::string::npos) << m;
+  EXPECT_NE(m.find("795b6904e54f82411df4b0e27a373a55eea3f9d66dac5a9bce1dd92f7b401da5"), std::string::npos)
+      << m;
 }
 
 }  // namespace

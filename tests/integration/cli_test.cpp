@@ -30,7 +30,9 @@ CliRun run(const std::string& args, const std::string& env = "") {
   return r;
 }
 
-std::string models_env() { return "FACEWEAVE_MODELS_DIR='" + models_dir() + "'"; }
+std::string models_env() {
+  return "FACEWEAVE_MODELS_DIR='" + models_dir() + "'";
+}
 
 TEST(Cli, AnalyseJsonReportsEveryFace) {
   CliRun r = run("analyse --json " + image("two_people.jpg"), models_env());
@@ -68,11 +70,12 @@ TEST(Cli, BadInputsExitNonZeroWithAMessage) {
     int code;
     std::string needle;
   };
-  for (const auto& c : std::vector<Case>{{"analyse /nonexistent.jpg", 3, "does not exist"},
-                                         {"analyse " + dir.file("text.jpg"), 4, "not an image"},
-                                         {"analyse " + image("obama.jpg") + " --debug-out " + dir.file("x.tiff"), 2, ".tiff"},
-                                         {"analyse", 2, "image"},
-                                         {"--execution-provider tpu analyse " + image("obama.jpg"), 2, "tpu"}}) {
+  for (const auto& c :
+       std::vector<Case>{{"analyse /nonexistent.jpg", 3, "does not exist"},
+                         {"analyse " + dir.file("text.jpg"), 4, "not an image"},
+                         {"analyse " + image("obama.jpg") + " --debug-out " + dir.file("x.tiff"), 2, ".tiff"},
+                         {"analyse", 2, "image"},
+                         {"--execution-provider tpu analyse " + image("obama.jpg"), 2, "tpu"}}) {
     CliRun r = run(c.args, models_env());
     EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.out;
     EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
@@ -85,13 +88,15 @@ TEST(Cli, CudaRequestWarnsOnceAndStillWorks) {
   ASSERT_EQ(r.code, 0) << r.out;
   size_t first = r.out.find("'cuda' is not available");
   ASSERT_NE(first, std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("'cuda' is not available", first + 1), std::string::npos) << "warned more than once:\n" << r.out;
+  EXPECT_EQ(r.out.find("'cuda' is not available", first + 1), std::string::npos) << "warned more than once:\n"
+                                                                                 << r.out;
 }
 
 TEST(Cli, ModelsListAndVerify) {
   CliRun list = run("models list", models_env());
   ASSERT_EQ(list.code, 0) << list.out;
-  for (const char* name : {"fr_detect", "fr_landmark", "fr_feature", "fr_age", "fr_gender", "fr_pose", "dlib_68"})
+  for (const char* name :
+       {"fr_detect", "fr_landmark", "fr_feature", "fr_age", "fr_gender", "fr_pose", "dlib_68"})
     EXPECT_NE(list.out.find(name), std::string::npos) << name;
   EXPECT_NE(list.out.find("verified"), std::string::npos);
   CliRun verify = run("models verify", models_env());
@@ -106,7 +111,8 @@ TEST(Cli, ModelsVerifyFailsOnACorruptFile) {
   CliRun r = run("models verify", "FACEWEAVE_MODELS_DIR='" + dir.path() + "'");
   EXPECT_EQ(r.code, 6) << r.out;
   EXPECT_NE(r.out.find("fr_pose"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("72d032ec941b7153bf8d3f2c03a4c165453cc7e63d479041ec7c6ef087e5839d"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("72d032ec941b7153bf8d3f2c03a4c165453cc7e63d479041ec7c6ef087e5839d"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("fetch-models.sh"), std::string::npos) << r.out;
 }
 

@@ -24,7 +24,7 @@ const Engine& yunet() {
 
 struct Expected {
   const char* file;
-  int faces;       // exact count, or the minimum when at_least
+  int faces;  // exact count, or the minimum when at_least
   bool at_least;
 };
 

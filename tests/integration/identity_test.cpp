@@ -86,7 +86,8 @@ TEST(Attributes, YawFollowsAMirroredFace) {
   const Face& fa = (*a)[0];
   const Face* fb = nullptr;
   for (const auto& f : *b)
-    if (std::abs((f.box.x + f.box.width / 2) - (float(img->cols) - fa.box.x - fa.box.width / 2)) < fa.box.width / 2)
+    if (std::abs((f.box.x + f.box.width / 2) - (float(img->cols) - fa.box.x - fa.box.width / 2)) <
+        fa.box.width / 2)
       fb = &f;
   ASSERT_NE(fb, nullptr);
   EXPECT_NEAR(fa.pose->yaw, -fb->pose->yaw, 8.0f);

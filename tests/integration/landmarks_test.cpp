@@ -17,7 +17,9 @@ const Engine& with_landmarker(const std::string& model) {
   });
 }
 
-float inter_ocular(const Face& f) { return float(cv::norm(f.landmarks5[0] - f.landmarks5[1])); }
+float inter_ocular(const Face& f) {
+  return float(cv::norm(f.landmarks5[0] - f.landmarks5[1]));
+}
 
 class LandmarksAgree : public ::testing::TestWithParam<const char*> {};
 
@@ -31,13 +33,15 @@ TEST_P(LandmarksAgree, DefaultLandmarkerMatchesDlibWithinFivePercentOfIod) {
   const double mean_error = sum / 68;
   const double iod = inter_ocular(dlib[0]);
   ASSERT_GT(iod, 10);
-  EXPECT_LE(mean_error / iod, 0.05) << GetParam() << ": mean error " << mean_error << " px, IOD " << iod << " px";
+  EXPECT_LE(mean_error / iod, 0.05) << GetParam() << ": mean error " << mean_error << " px, IOD " << iod
+                                    << " px";
   RecordProperty("normalised_mean_error", std::to_string(mean_error / iod));
 }
 
 INSTANTIATE_TEST_SUITE_P(SingleFaceImages, LandmarksAgree,
                          ::testing::Values("astronaut.png", "obama.jpg", "biden.jpg", "meds-aa-S001-01.jpg",
-                                           "meds-aa-S001-02.jpg", "meds-aa-S029-01.jpg", "meds-af-S419-01.jpg"),
+                                           "meds-aa-S001-02.jpg", "meds-aa-S029-01.jpg",
+                                           "meds-af-S419-01.jpg"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)

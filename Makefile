@@ -1,0 +1,46 @@
+# Thin wrappers over scripts/ and CMake presets. `make test` and `make demo` work on a fresh Debian 12 machine.
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+JOBS ?= $(shell nproc)
+
+.PHONY: setup build test unit-test asan-test demo bench format format-check clean
+
+setup:
+	scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake --preset $(PRESET)
+
+build: setup $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Installs what is missing, builds, checks formatting and runs every test (unit, integration).
+test: build
+	scripts/check-format.sh
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+unit-test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -L unit -j $(JOBS)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the library and its unit and bad-input tests.
+asan-test: setup
+	cmake --preset asan
+	cmake --build build/asan -j $(JOBS) --target unit_core_tests unit_infer_tests unit_face_tests integration_tests faceweave
+	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
+	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -R 'BadInput|Cli.BadInputs'
+
+demo: build
+	scripts/demo.sh $(BUILD_DIR)/apps/faceweave/faceweave
+
+bench: PRESET = release
+bench: build
+	scripts/run-benchmarks.sh $(BUILD_DIR)
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+format-check:
+	scripts/check-format.sh
+
+clean:
+	rm -rf build
