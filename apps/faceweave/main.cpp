@@ -24,6 +24,8 @@ int exit_code_for(const Status& status) {
       return 7;
     case StatusCode::kIoError:
       return 8;
+    case StatusCode::kNoFace:
+      return 9;
     case StatusCode::kCancelled:
       return 130;
     case StatusCode::kInternal:
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   cli::add_models_command(app, global, exit_code);
   cli::add_analyse_command(app, global, exit_code);
+  cli::add_swap_command(app, global, exit_code);
 
   static std::mutex log_mutex;
   set_log_sink([&global](LogLevel level, std::string_view message) {

@@ -34,6 +34,23 @@ struct ProviderInfo {
   std::string fallback_reason;  // empty when the requested provider is used
 };
 
+struct SwapRequest {
+  std::vector<std::string> sources;  // photos of the identity to use (their largest face each)
+  std::string target;                // the image to change (never overwritten)
+  std::string output;                // jpg, png, webp or bmp, chosen by extension; written atomically
+  SwapOptions options;
+};
+
+struct SwapReport {
+  int faces_found = 0;
+  int faces_selected = 0;
+  int faces_swapped = 0;
+  std::vector<std::string> processors;
+  std::vector<std::pair<std::string, double>> stage_ms;  // per stage, milliseconds
+  int output_width = 0;
+  int output_height = 0;
+};
+
 // Resolves EngineOptions' empty paths from the environment and the build's defaults.
 EngineOptions resolve_paths(EngineOptions options);
 
@@ -51,6 +68,9 @@ class Engine {
   ~Engine();
 
   Result<std::vector<Face>> analyse(const cv::Mat& bgr) const;
+  // Swaps the sources' identity into the target and writes the output. No output is left on failure.
+  Result<SwapReport> swap(const SwapRequest& request) const;
+
   // Draws boxes, 68 points, five points and attributes onto a copy of `bgr`.
   cv::Mat draw(const cv::Mat& bgr, const std::vector<Face>& faces) const;
 

@@ -20,6 +20,8 @@ const char* status_code_name(StatusCode code) {
       return "permission_denied";
     case StatusCode::kIoError:
       return "io_error";
+    case StatusCode::kNoFace:
+      return "no_face";
     case StatusCode::kCancelled:
       return "cancelled";
     case StatusCode::kInternal:

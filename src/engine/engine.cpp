@@ -6,6 +6,7 @@
 #include "face/draw.h"
 #include "face/face_analyser.h"
 #include "infer/model_registry.h"
+#include "pipeline/image_swap.h"
 
 #ifndef FACEWEAVE_DEFAULT_MODELS_DIR
 #define FACEWEAVE_DEFAULT_MODELS_DIR ".models"
@@ -90,6 +91,20 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions& raw) {
 
 Result<std::vector<Face>> Engine::analyse(const cv::Mat& bgr) const {
   return impl_->analyser->analyse(bgr);
+}
+
+Result<SwapReport> Engine::swap(const SwapRequest& request) const {
+  FW_ASSIGN_OR_RETURN(auto r, pipeline::run_image_swap({request.sources, request.target, request.output, request.options},
+                                                      *impl_->analyser, *impl_->registry));
+  SwapReport report;
+  report.faces_found = r.faces_found;
+  report.faces_selected = r.faces_selected;
+  report.faces_swapped = r.faces_swapped;
+  report.processors = r.processors;
+  for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
+  report.output_width = r.output_size.width;
+  report.output_height = r.output_size.height;
+  return report;
 }
 
 cv::Mat Engine::draw(const cv::Mat& bgr, const std::vector<Face>& faces) const {

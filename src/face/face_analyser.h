@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/timing.h"
 #include "face/attributes.h"
 #include "face/detector.h"
 #include "face/landmarker.h"
@@ -23,12 +24,19 @@ struct FaceAnalyserOptions {
   bool with_attributes = true;  // run age, gender and pose
 };
 
+// What one analyse() call computes beyond boxes and landmarks (each only if the analyser was created with it).
+struct AnalyseFlags {
+  bool embeddings = true;
+  bool attributes = true;
+};
+
 class FaceAnalyser {
  public:
   static constexpr int kMinSide = 32;
   static Result<std::unique_ptr<FaceAnalyser>> create(const FaceAnalyserOptions& options,
                                                       const infer::ModelRegistry& models);
-  Result<std::vector<Face>> analyse(const cv::Mat& bgr) const;
+  Result<std::vector<Face>> analyse(const cv::Mat& bgr, AnalyseFlags flags = {},
+                                    core::StageTimings* timings = nullptr) const;
   const infer::ProviderResolution& provider() const { return detector_->provider(); }
   const FaceAnalyserOptions& options() const { return options_; }
 

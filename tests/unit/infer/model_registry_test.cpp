@@ -347,6 +347,15 @@ ModelEntry make_entry(const std::string& pack, const std::string& file, const st
   return e;
 }
 
+TEST_F(RegistryTest, FolderAtTheModelPathDoesNotResolve) {
+  fs::create_directory(model_path("det.onnx"));
+  auto reg = make();
+  ASSERT_NE(reg, nullptr);
+  auto r = reg->resolve("det");
+  ASSERT_FALSE(r.is_ok()) << "a folder resolved as model det: " << *r;
+  EXPECT_THAT(r.status().message(), HasSubstr(model_path("det.onnx")));
+}
+
 TEST(FixCommandTest, DependsOnPackAndLocation) {
   EXPECT_THAT(fix_command_for(make_entry("default", "a.onnx", "npm x")), HasSubstr("fetch-models.sh"));
   ModelEntry system_file = make_entry("default", "/usr/share/b.dat", "Debian package b");

@@ -82,5 +82,13 @@ TEST(Sha256FileTest, MissingFileIsAnError) {
   EXPECT_THAT(r.status().message(), HasSubstr(path));
 }
 
+TEST(Sha256FileTest, FolderIsAnError) {
+  // Opening a folder succeeds on Linux; reading it must not be mistaken for an empty file.
+  TempDir dir;
+  auto r = sha256_file(dir.path());
+  ASSERT_FALSE(r.is_ok()) << "a folder hashed as " << *r;
+  EXPECT_THAT(r.status().message(), HasSubstr(dir.path()));
+}
+
 }  // namespace
 }  // namespace faceweave::infer

@@ -1,0 +1,54 @@
+#include "pipeline/swap_settings.h"
+
+#include <algorithm>
+
+namespace faceweave::pipeline {
+
+Result<swap::ClassicSwapperOptions> classic_swapper_options(const SwapOptions& o) {
+  swap::ClassicSwapperOptions c;
+  FW_ASSIGN_OR_RETURN(c.blend, swap::parse_blend_mode(o.blend));
+  FW_ASSIGN_OR_RETURN(c.color_match, swap::parse_color_match(o.color_match));
+  c.identity_strength = o.identity_strength;
+  c.mask.blur = o.face_mask_blur;
+  c.mask.padding = o.face_mask_padding;
+  if (!(o.identity_strength >= 0 && o.identity_strength <= 1))
+    return invalid_argument("identity_strength must be between 0 and 1 (got " + std::to_string(o.identity_strength) + ")");
+  FW_RETURN_IF_ERROR(face::validate(c.mask));
+  return c;
+}
+
+Result<face::FaceSelectorOptions> selector_options(const SwapOptions& o) {
+  face::FaceSelectorOptions s;
+  FW_ASSIGN_OR_RETURN(s.mode, face::parse_selector_mode(o.face_selector_mode));
+  FW_ASSIGN_OR_RETURN(s.order, face::parse_selector_order(o.face_selector_order));
+  if (o.face_selector_gender == "female")
+    s.gender = Gender::kFemale;
+  else if (o.face_selector_gender == "male")
+    s.gender = Gender::kMale;
+  else if (!o.face_selector_gender.empty())
+    return invalid_argument("face_selector_gender must be female or male (got '" + o.face_selector_gender + "')");
+  s.age_start = o.face_selector_age_start;
+  s.age_end = o.face_selector_age_end;
+  s.reference_position = o.reference_face_position;
+  s.reference_distance = o.reference_face_distance;
+  FW_RETURN_IF_ERROR(face::FaceSelector::create(s).status());
+  return s;
+}
+
+Status validate(const SwapOptions& o) {
+  FW_RETURN_IF_ERROR(classic_swapper_options(o).status());
+  FW_RETURN_IF_ERROR(selector_options(o).status());
+  if (o.face_enhancer != "none" && o.face_enhancer != "detail")
+    return invalid_argument("face_enhancer must be none or detail (got '" + o.face_enhancer + "')");
+  static const char* kFrame[] = {"none", "fsrcnn_x2", "fsrcnn_x4", "espcn_x2", "espcn_x4"};
+  if (std::find(std::begin(kFrame), std::end(kFrame), o.frame_enhancer) == std::end(kFrame))
+    return invalid_argument("frame_enhancer must be none, fsrcnn_x2, fsrcnn_x4, espcn_x2 or espcn_x4 (got '" +
+                            o.frame_enhancer + "')");
+  for (float b : {o.face_enhancer_blend, o.frame_enhancer_blend})
+    if (!(b >= 0 && b <= 100)) return invalid_argument("enhancer blends must be between 0 and 100");
+  if (o.output_image_quality < 0 || o.output_image_quality > 100)
+    return invalid_argument("output_image_quality must be between 0 and 100");
+  return Status::ok();
+}
+
+}  // namespace faceweave::pipeline

@@ -1,0 +1,26 @@
+// Blending a prepared face into the target over a region of interest. All images are 8-bit BGR of the
+// ROI's size; `mask` is CV_32F 0..1 (1 = take the face). Pixels where the mask is 0 come back exactly as
+// the target's, whatever the mode.
+// - seamless: Poisson cloning (cv::seamlessClone, normal clone) inside the mask. The Poisson correction is
+//   a smooth membrane, so for large faces it is solved at a reduced resolution (long side 256) and
+//   upsampled; the result is then feathered in with the mask.
+// - affine: feathered alpha compositing with the mask.
+// - laplacian: multi-band blending (Burt & Adelson): each Laplacian-pyramid band is mixed with the mask's
+//   Gaussian pyramid, so low frequencies blend over wide zones and fine detail over narrow ones.
+#pragma once
+
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "faceweave/status.h"
+
+namespace faceweave::swap {
+
+enum class BlendMode { kSeamless, kAffine, kLaplacian };
+Result<BlendMode> parse_blend_mode(const std::string& s);
+const char* blend_mode_name(BlendMode b);
+
+cv::Mat blend(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask, BlendMode mode);
+
+}  // namespace faceweave::swap

@@ -1,0 +1,21 @@
+// Skin-tone matching: recolours the warped source so its statistics inside the mask match the target's.
+// - reinhard: per-channel mean and standard deviation in CIE L*a*b* (Reinhard et al. 2001);
+// - histogram: per-channel cumulative-histogram matching in L*a*b*, so the whole distribution follows.
+// Inputs: 8-bit BGR images of one size and a CV_8U mask; the result is 8-bit BGR.
+#pragma once
+
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "faceweave/status.h"
+
+namespace faceweave::swap {
+
+enum class ColorMatch { kNone, kReinhard, kHistogram };
+Result<ColorMatch> parse_color_match(const std::string& s);
+const char* color_match_name(ColorMatch c);
+
+cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat& mask, ColorMatch mode);
+
+}  // namespace faceweave::swap

@@ -1,0 +1,102 @@
+// The classic swap on real photographs: identity moves to the source, pose and expression stay the
+// target's, nothing outside the face changes, no seam, and identity strength 0 is a no-op.
+#include <opencv2/imgproc.hpp>
+
+#include "swap_support.h"
+
+namespace faceweave::testing {
+namespace {
+
+struct Pair {
+  const char* source;
+  const char* target;
+};
+
+const Pair kPairs[] = {{"obama.jpg", "astronaut.png"},           {"astronaut.png", "biden.jpg"},
+                       {"meds-aa-S001-01.jpg", "meds-aa-S029-01.jpg"}, {"biden.jpg", "meds-af-S419-01.jpg"},
+                       {"meds-af-S419-01.jpg", "obama.jpg"},       {"meds-aa-S029-01.jpg", "meds-aa-S001-02.jpg"}};
+
+class SwapByBlend : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SwapByBlend, IdentityMovesToTheSourceAndPoseStays) {
+  auto& h = SwapHarness::get();
+  SwapOptions o;
+  o.blend = GetParam();
+  for (const auto& p : kPairs) {
+    cv::Mat target = h.load(p.target);
+    Face before = h.largest_face(target);
+    auto ctx = h.swap(p.source, target, o);
+    ASSERT_EQ(ctx.swaps.size(), 1u) << p.source << " -> " << p.target;
+    Face after = h.largest_face(ctx.frame);
+    const Face& src = h.source(p.source).faces[0];
+    const float to_source = face_similarity(after, src);
+    const float to_target = face_similarity(after, before);
+    EXPECT_GT(to_source, to_target) << p.source << " -> " << p.target << " (" << GetParam() << "): similarity to source "
+                                    << to_source << ", to target " << to_target;
+    // Pose and expression: the swapped face's landmarks stay within 5% of the inter-ocular distance.
+    const double iod = cv::norm(before.landmarks5[0] - before.landmarks5[1]);
+    double err = 0;
+    for (size_t i = 0; i < 68; ++i) err += cv::norm(after.landmarks68[i] - before.landmarks68[i]);
+    EXPECT_LE(err / 68 / iod, 0.05) << p.source << " -> " << p.target << " (" << GetParam() << ")";
+  }
+}
+
+TEST_P(SwapByBlend, NothingOutsideTheMaskChangesAndThereIsNoSeam) {
+  auto& h = SwapHarness::get();
+  SwapOptions o;
+  o.blend = GetParam();
+  for (const auto& p : kPairs) {
+    cv::Mat target = h.load(p.target);
+    auto ctx = h.swap(p.source, target, o);
+    ASSERT_EQ(ctx.swaps.size(), 1u);
+    const auto& sw = ctx.swaps[0];
+    // Support of the blend weight, in full-image pixels, dilated by 2 px.
+    cv::Mat support = cv::Mat::zeros(target.size(), CV_8U);
+    support(sw.region).setTo(255, sw.mask > 0);
+    cv::Mat dilated;
+    cv::dilate(support, dilated, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
+    cv::Mat diff;
+    cv::absdiff(ctx.frame, target, diff);
+    cv::Mat changed;
+    cv::cvtColor(diff, changed, cv::COLOR_BGR2GRAY);
+    changed.setTo(0, dilated);
+    EXPECT_EQ(cv::countNonZero(changed), 0) << p.target << " (" << GetParam() << "): pixels changed outside the mask";
+
+    // Seam: mean gradient magnitude in a band along the mask's edge, output vs the target's own.
+    cv::Mat inner, outer;
+    cv::erode(support, inner, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
+    cv::dilate(support, outer, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
+    cv::Mat band = outer & ~inner;
+    auto grad = [](const cv::Mat& bgr) {
+      cv::Mat g, gx, gy, mag;
+      cv::cvtColor(bgr, g, cv::COLOR_BGR2GRAY);
+      cv::Sobel(g, gx, CV_32F, 1, 0);
+      cv::Sobel(g, gy, CV_32F, 0, 1);
+      cv::magnitude(gx, gy, mag);
+      return mag;
+    };
+    const double out_grad = cv::mean(grad(ctx.frame), band)[0];
+    const double tgt_grad = cv::mean(grad(target), band)[0];
+    EXPECT_LE(out_grad, 1.5 * tgt_grad) << p.source << " -> " << p.target << " (" << GetParam() << ")";
+  }
+}
+
+TEST_P(SwapByBlend, IdentityStrengthZeroGivesTheTargetBack) {
+  auto& h = SwapHarness::get();
+  SwapOptions o;
+  o.blend = GetParam();
+  o.identity_strength = 0;
+  cv::Mat target = h.load("astronaut.png");
+  auto ctx = h.swap("obama.jpg", target, o);
+  ASSERT_EQ(ctx.swaps.size(), 1u);
+  cv::Mat diff;
+  cv::absdiff(ctx.frame, target, diff);
+  double max_diff;
+  cv::minMaxLoc(diff.reshape(1), nullptr, &max_diff);
+  EXPECT_LE(max_diff, 2.0) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Blends, SwapByBlend, ::testing::Values("seamless", "affine", "laplacian"));
+
+}  // namespace
+}  // namespace faceweave::testing
