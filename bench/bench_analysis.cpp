@@ -44,7 +44,8 @@ Fixture& fixture() {
     cv::Mat scaled;
     double s = std::min(1920.0 / two.cols, 1080.0 / two.rows);
     cv::resize(two, scaled, cv::Size(), s, s, cv::INTER_LINEAR);
-    scaled.copyTo(fx->frame1080(cv::Rect((1920 - scaled.cols) / 2, (1080 - scaled.rows) / 2, scaled.cols, scaled.rows)));
+    scaled.copyTo(fx->frame1080(
+        cv::Rect((1920 - scaled.cols) / 2, (1080 - scaled.rows) / 2, scaled.cols, scaled.rows)));
     auto dets = std::move(fx->detector->detect(fx->portrait)).value();
     fx->box = dets.at(0).box;
     fx->points = face::five_from_68(std::move(fx->landmarker->detect(fx->portrait, fx->box)).value());

@@ -31,32 +31,34 @@ namespace faceweave {
 
 // Options of `faceweave swap` (flag names are the CLI's without dashes, as in the REST API).
 struct SwapOptions {
-  std::vector<std::string> processors = {"face_swapper"};  // face_swapper, face_enhancer, frame_enhancer, face_debugger
+  std::vector<std::string> processors = {
+      "face_swapper"};  // face_swapper, face_enhancer, frame_enhancer, face_debugger
   // face_swapper (classic)
-  std::string blend = "seamless";       // seamless | affine | laplacian
-  std::string color_match = "reinhard"; // none | reinhard | histogram
-  float identity_strength = 0.8f;       // 0..1
-  float face_mask_blur = 0.3f;          // 0..1
+  std::string blend = "seamless";                         // seamless | affine | laplacian
+  std::string color_match = "reinhard";                   // none | reinhard | histogram
+  float identity_strength = 0.8f;                         // 0..1
+  float face_mask_blur = 0.3f;                            // 0..1
   std::array<float, 4> face_mask_padding = {0, 0, 0, 0};  // top right bottom left, percent
+  bool keep_mouth_interior = true;  // keep the target's open mouth and teeth (its expression)
   // face selection
-  std::string face_selector_mode = "reference";    // many | one | reference
-  std::string face_selector_order = "large-small"; // left-right | right-left | top-bottom | bottom-top |
-                                                   // small-large | large-small | best-worst | worst-best
-  std::string face_selector_gender;                // "" | female | male
+  std::string face_selector_mode = "reference";     // many | one | reference
+  std::string face_selector_order = "large-small";  // left-right | right-left | top-bottom | bottom-top |
+                                                    // small-large | large-small | best-worst | worst-best
+  std::string face_selector_gender;                 // "" | female | male
   int face_selector_age_start = 0;
   int face_selector_age_end = 100;
   int reference_face_position = 0;
-  std::string reference_face_image;                // a photo of the person to replace
-  float reference_face_distance = 0.5f;            // cosine distance; see docs/face-selection.md
+  std::string reference_face_image;      // a photo of the person to replace
+  float reference_face_distance = 0.5f;  // cosine distance; see docs/face-selection.md
   // enhancers
   // An enhancer runs when it is named in `processors` or set here to something other than none; the chain
   // always runs in the order face_swapper -> face_enhancer -> frame_enhancer -> face_debugger.
-  std::string face_enhancer = "none";              // none | detail
-  float face_enhancer_blend = 80;                  // 0..100
-  std::string frame_enhancer = "none";             // none | fsrcnn_x2 | fsrcnn_x4 | espcn_x2 | espcn_x4
-  float frame_enhancer_blend = 80;                 // 0..100
+  std::string face_enhancer = "none";   // none | detail
+  float face_enhancer_blend = 80;       // 0..100
+  std::string frame_enhancer = "none";  // none | fsrcnn_x2 | fsrcnn_x4 | espcn_x2 | espcn_x4
+  float frame_enhancer_blend = 80;      // 0..100
   // output
-  int output_image_quality = 90;                   // 0..100
+  int output_image_quality = 90;  // 0..100
 };
 
 }  // namespace faceweave

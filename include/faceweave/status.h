@@ -18,7 +18,7 @@ enum class StatusCode {
   kModelError,        // a model is missing, fails verification or fails to load/run
   kPermissionDenied,  // a file or folder cannot be read or written
   kIoError,           // reading or writing failed for another reason
-  kNoFace,           // a source has no face, or no target face was selected
+  kNoFace,            // a source has no face, or no target face was selected
   kCancelled,
   kInternal,
 };
@@ -64,7 +64,9 @@ inline Status permission_denied(std::string m) {
 inline Status io_error(std::string m) {
   return {StatusCode::kIoError, std::move(m)};
 }
-inline Status no_face(std::string m) { return {StatusCode::kNoFace, std::move(m)}; }
+inline Status no_face(std::string m) {
+  return {StatusCode::kNoFace, std::move(m)};
+}
 inline Status internal_error(std::string m) {
   return {StatusCode::kInternal, std::move(m)};
 }

@@ -32,7 +32,9 @@ class ScopedStage {
       : timings_(timings), stage_(std::move(stage)), start_(std::chrono::steady_clock::now()) {}
   ~ScopedStage() {
     if (timings_)
-      timings_->add(stage_, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count());
+      timings_->add(
+          stage_,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count());
   }
   ScopedStage(const ScopedStage&) = delete;
   ScopedStage& operator=(const ScopedStage&) = delete;

@@ -94,8 +94,9 @@ Result<std::vector<Face>> Engine::analyse(const cv::Mat& bgr) const {
 }
 
 Result<SwapReport> Engine::swap(const SwapRequest& request) const {
-  FW_ASSIGN_OR_RETURN(auto r, pipeline::run_image_swap({request.sources, request.target, request.output, request.options},
-                                                      *impl_->analyser, *impl_->registry));
+  FW_ASSIGN_OR_RETURN(
+      auto r, pipeline::run_image_swap({request.sources, request.target, request.output, request.options},
+                                       *impl_->analyser, *impl_->registry));
   SwapReport report;
   report.faces_found = r.faces_found;
   report.faces_selected = r.faces_selected;

@@ -22,7 +22,8 @@ Result<cv::Rect> FaceEnhancer::enhance(cv::Mat& frame, const Face& face) const {
   cv::Mat mask = face::face_mask(pts, roi, face::FaceMaskOptions{});
   cv::Mat region = frame(roi);
   cv::Mat enhanced;
-  const float sigma_s = std::clamp(options_.sigma_spatial * float(std::max(roi.width, roi.height)) / 100.0f, 1.0f, 200.0f);
+  const float sigma_s =
+      std::clamp(options_.sigma_spatial * float(std::max(roi.width, roi.height)) / 100.0f, 1.0f, 200.0f);
   cv::detailEnhance(region, enhanced, sigma_s, options_.sigma_range);
   for (int y = 0; y < roi.height; ++y) {
     const float* m = mask.ptr<float>(y);
@@ -31,7 +32,8 @@ Result<cv::Rect> FaceEnhancer::enhance(cv::Mat& frame, const Face& face) const {
     for (int x = 0; x < roi.width; ++x) {
       const float a = m[x] * options_.blend;
       if (a <= 0) continue;
-      for (int c = 0; c < 3; ++c) o[x][c] = cv::saturate_cast<uchar>(o[x][c] + (float(e[x][c]) - o[x][c]) * a);
+      for (int c = 0; c < 3; ++c)
+        o[x][c] = cv::saturate_cast<uchar>(o[x][c] + (float(e[x][c]) - o[x][c]) * a);
     }
   }
   return roi;

@@ -15,14 +15,17 @@ Result<std::unique_ptr<FrameEnhancer>> FrameEnhancer::create(const FrameEnhancer
   FW_ASSIGN_OR_RETURN(std::string path, models.resolve(options.model));
   // The algorithm and scale come from the file name (FSRCNN_x2.pb, ESPCN_x4.pb, ...), as the files are named.
   std::string stem = std::filesystem::path(path).stem().string();
-  std::transform(stem.begin(), stem.end(), stem.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  std::transform(stem.begin(), stem.end(), stem.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
   auto sep = stem.rfind("_x");
   if (sep == std::string::npos || (stem.substr(0, sep) != "fsrcnn" && stem.substr(0, sep) != "espcn"))
-    return invalid_argument("frame enhancer model " + path +
-                            " is not named like FSRCNN_x2.pb or ESPCN_x4.pb; the algorithm and scale come from the name");
+    return invalid_argument(
+        "frame enhancer model " + path +
+        " is not named like FSRCNN_x2.pb or ESPCN_x4.pb; the algorithm and scale come from the name");
   const std::string algo = stem.substr(0, sep);
   const int scale = std::atoi(stem.c_str() + sep + 2);
-  if (scale < 2 || scale > 4) return invalid_argument("frame enhancer scale must be 2, 3 or 4 (from " + path + ")");
+  if (scale < 2 || scale > 4)
+    return invalid_argument("frame enhancer scale must be 2, 3 or 4 (from " + path + ")");
   auto e = std::make_unique<FrameEnhancer>();
   e->options_ = options;
   e->scale_ = scale;

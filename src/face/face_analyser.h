@@ -24,7 +24,8 @@ struct FaceAnalyserOptions {
   bool with_attributes = true;  // run age, gender and pose
 };
 
-// What one analyse() call computes beyond boxes and landmarks (each only if the analyser was created with it).
+// What one analyse() call computes beyond boxes and landmarks (each only if the analyser was created with
+// it).
 struct AnalyseFlags {
   bool embeddings = true;
   bool attributes = true;

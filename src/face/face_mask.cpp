@@ -21,11 +21,15 @@ std::array<cv::Point2f, kFacePoints> extend_with_forehead(std::span<const cv::Po
 }
 
 Status validate(const FaceMaskOptions& o) {
-  if (!(o.blur >= 0 && o.blur <= 1)) return invalid_argument("face mask blur must be between 0 and 1 (got " + std::to_string(o.blur) + ")");
+  if (!(o.blur >= 0 && o.blur <= 1))
+    return invalid_argument("face mask blur must be between 0 and 1 (got " + std::to_string(o.blur) + ")");
   for (float p : o.padding)
-    if (!(p >= 0 && p < 100)) return invalid_argument("face mask padding must be between 0 and 100 percent per side (got " + std::to_string(p) + ")");
+    if (!(p >= 0 && p < 100))
+      return invalid_argument("face mask padding must be between 0 and 100 percent per side (got " +
+                              std::to_string(p) + ")");
   if (o.padding[0] + o.padding[2] >= 100 || o.padding[1] + o.padding[3] >= 100)
-    return invalid_argument("face mask padding leaves nothing of the face: top+bottom and left+right must stay below 100");
+    return invalid_argument(
+        "face mask padding leaves nothing of the face: top+bottom and left+right must stay below 100");
   return Status::ok();
 }
 
@@ -47,7 +51,8 @@ cv::Rect face_region(std::span<const cv::Point2f, kFacePoints> points, cv::Size 
   return r & cv::Rect(0, 0, image.width, image.height);
 }
 
-cv::Mat face_mask(std::span<const cv::Point2f, kFacePoints> points, const cv::Rect& roi, const FaceMaskOptions& o) {
+cv::Mat face_mask(std::span<const cv::Point2f, kFacePoints> points, const cv::Rect& roi,
+                  const FaceMaskOptions& o) {
   cv::Mat hard = cv::Mat::zeros(roi.size(), CV_8U);
   auto hull = face_hull(points);
   for (auto& p : hull) p -= roi.tl();
@@ -76,10 +81,24 @@ cv::Mat face_mask(std::span<const cv::Point2f, kFacePoints> points, const cv::Re
   if (radius >= 1) {
     // Erode by the feather radius first, so the soft edge lies inside the hull and nothing outside it moves.
     cv::Mat eroded;
-    cv::erode(hard, eroded, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radius + 1, 2 * radius + 1)));
+    cv::erode(hard, eroded,
+              cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radius + 1, 2 * radius + 1)));
     eroded.convertTo(mask, CV_32F, 1.0 / 255.0);
     cv::GaussianBlur(mask, mask, cv::Size(0, 0), radius / 2.0);
     mask.setTo(0, hard == 0);
+  }
+  if (o.keep_mouth_interior) {
+    std::vector<cv::Point> mouth;
+    for (size_t i = 60; i < 68; ++i)
+      mouth.emplace_back(cvRound(points[i].x) - roi.x, cvRound(points[i].y) - roi.y);
+    cv::Mat cut = cv::Mat::zeros(roi.size(), CV_8U);
+    cv::fillPoly(cut, std::vector<std::vector<cv::Point>>{mouth}, cv::Scalar(255), cv::LINE_8);
+    const int grow = std::max(1, int(std::round(0.02 * size)));
+    cv::dilate(cut, cut, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * grow + 1, 2 * grow + 1)));
+    cv::Mat keep;
+    cut.convertTo(keep, CV_32F, 1.0 / 255.0);
+    cv::GaussianBlur(keep, keep, cv::Size(0, 0), std::max(1.0, grow / 2.0));
+    mask = mask.mul(1.0f - keep);
   }
   return mask;
 }

@@ -20,6 +20,8 @@ std::array<cv::Point2f, kFacePoints> extend_with_forehead(std::span<const cv::Po
 struct FaceMaskOptions {
   float blur = 0.3f;                            // 0..1: feather width as a share of the face size
   std::array<float, 4> padding = {0, 0, 0, 0};  // top, right, bottom, left: percent of the face cut away
+  bool keep_mouth_interior = false;             // cut the inner-lip area out, so the target's teeth and
+                                                // open mouth (its expression) stay
 };
 
 Status validate(const FaceMaskOptions& options);
@@ -27,7 +29,8 @@ Status validate(const FaceMaskOptions& options);
 // The face outline (jaw + forehead) as a convex hull, filled, padded, then feathered inwards, so the
 // mask is 1 in the face's interior, falls smoothly to 0 at the hull and is 0 outside it.
 // `roi` is the region (in image pixels) the returned mask covers.
-cv::Mat face_mask(std::span<const cv::Point2f, kFacePoints> points, const cv::Rect& roi, const FaceMaskOptions& options);
+cv::Mat face_mask(std::span<const cv::Point2f, kFacePoints> points, const cv::Rect& roi,
+                  const FaceMaskOptions& options);
 
 // The hull polygon in image pixels (for drawing and tests).
 std::vector<cv::Point> face_hull(std::span<const cv::Point2f, kFacePoints> points);

@@ -63,14 +63,22 @@ std::vector<size_t> FaceSelector::ordered_indices(const std::vector<Face>& faces
   auto key = [&](size_t i) -> float {
     const cv::Rect2f& b = faces[i].box;
     switch (options_.order) {
-      case SelectorOrder::kLeftRight: return b.x;
-      case SelectorOrder::kRightLeft: return -b.x;
-      case SelectorOrder::kTopBottom: return b.y;
-      case SelectorOrder::kBottomTop: return -b.y;
-      case SelectorOrder::kSmallLarge: return b.area();
-      case SelectorOrder::kLargeSmall: return -b.area();
-      case SelectorOrder::kBestWorst: return -faces[i].score;
-      case SelectorOrder::kWorstBest: return faces[i].score;
+      case SelectorOrder::kLeftRight:
+        return b.x;
+      case SelectorOrder::kRightLeft:
+        return -b.x;
+      case SelectorOrder::kTopBottom:
+        return b.y;
+      case SelectorOrder::kBottomTop:
+        return -b.y;
+      case SelectorOrder::kSmallLarge:
+        return b.area();
+      case SelectorOrder::kLargeSmall:
+        return -b.area();
+      case SelectorOrder::kBestWorst:
+        return -faces[i].score;
+      case SelectorOrder::kWorstBest:
+        return faces[i].score;
     }
     return 0;
   };
@@ -96,7 +104,8 @@ Result<Face> FaceSelector::pick_reference(const std::vector<Face>& faces) const 
 std::vector<size_t> FaceSelector::select(const std::vector<Face>& faces, const Face* reference) const {
   auto idx = ordered_indices(faces);
   switch (options_.mode) {
-    case SelectorMode::kMany: return idx;
+    case SelectorMode::kMany:
+      return idx;
     case SelectorMode::kOne:
       if (idx.size() > 1) idx.resize(1);
       return idx;

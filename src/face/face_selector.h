@@ -43,7 +43,7 @@ struct FaceSelectorOptions {
   std::optional<Gender> gender;  // keep only this gender
   int age_start = 0;             // keep ages in [age_start, age_end]
   int age_end = 100;
-  int reference_position = 0;    // which face (in order) of the first frame is the reference
+  int reference_position = 0;  // which face (in order) of the first frame is the reference
   float reference_distance = kDefaultReferenceDistance;
 };
 

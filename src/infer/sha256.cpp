@@ -33,7 +33,11 @@ std::string sha256_hex(std::string_view data) {
 
 Result<std::string> sha256_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open " + path + " to check its sha256: " + std::strerror(errno));
+  if (!in) {
+    const int err = errno;
+    if (err == ENOENT) return not_found(path + " does not exist, so its sha256 cannot be checked");
+    return io_error("cannot open " + path + " to check its sha256: " + std::strerror(err));
+  }
   DigestCtx ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
     return internal_error("OpenSSL sha256 init failed");

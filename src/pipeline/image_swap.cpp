@@ -42,19 +42,24 @@ Status check_output_path(const std::string& output, const std::string& target) {
   std::error_code ec;
   if (fs::weakly_canonical(output, ec) == fs::weakly_canonical(target, ec) ||
       (fs::exists(output, ec) && fs::equivalent(output, target, ec)))
-    return invalid_argument("output " + output + " is the target itself; faceweave never overwrites its input, choose another path");
+    return invalid_argument(
+        "output " + output +
+        " is the target itself; faceweave never overwrites its input, choose another path");
   fs::path dir = fs::path(output).parent_path();
   if (dir.empty()) dir = ".";
   if (!fs::is_directory(dir, ec))
-    return not_found("the output folder " + dir.string() + " does not exist; create it first or choose another path");
+    return not_found("the output folder " + dir.string() +
+                     " does not exist; create it first or choose another path");
   if (::access(dir.c_str(), W_OK) != 0)
     return permission_denied("the output folder " + dir.string() + " is not writable; choose another path");
   return Status::ok();
 }
 
-Result<SourceIdentity> build_source_identity(const std::vector<std::string>& sources, const face::FaceAnalyser& analyser,
+Result<SourceIdentity> build_source_identity(const std::vector<std::string>& sources,
+                                             const face::FaceAnalyser& analyser,
                                              core::StageTimings* timings) {
-  if (sources.empty()) return invalid_argument("no source image given; pass -s SOURCE (a photo of the face to use)");
+  if (sources.empty())
+    return invalid_argument("no source image given; pass -s SOURCE (a photo of the face to use)");
   SourceIdentity id;
   std::vector<cv::Mat> images;
   std::vector<double> sum(512, 0.0);
@@ -67,7 +72,8 @@ Result<SourceIdentity> build_source_identity(const std::vector<std::string>& sou
     FW_ASSIGN_OR_RETURN(auto faces, analyser.analyse(img, {true, true}, timings));
     const Face* f = largest(faces);
     if (!f)
-      return no_face("source " + path + " has no face that faceweave can find; use a photo where the face is clear, "
+      return no_face("source " + path +
+                     " has no face that faceweave can find; use a photo where the face is clear, "
                      "frontal and at least 40 pixels wide");
     if (f->normed_embedding.size() == sum.size())
       for (size_t i = 0; i < sum.size(); ++i) sum[i] += f->normed_embedding[i];
@@ -77,15 +83,17 @@ Result<SourceIdentity> build_source_identity(const std::vector<std::string>& sou
   id.normed_embedding = face::l2_normalise(std::vector<float>(sum.begin(), sum.end()));
   size_t best = 0;
   for (size_t i = 1; i < id.faces.size(); ++i)
-    if (id.faces[i].box.area() * frontal_weight(id.faces[i]) > id.faces[best].box.area() * frontal_weight(id.faces[best]))
+    if (id.faces[i].box.area() * frontal_weight(id.faces[i]) >
+        id.faces[best].box.area() * frontal_weight(id.faces[best]))
       best = i;
   id.texture = {images[best], id.faces[best]};
   return id;
 }
 
-Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& options, const SourceIdentity& source,
-                                const face::FaceAnalyser& analyser, const infer::ModelRegistry& models,
-                                const Face* reference, core::StageTimings* timings) {
+Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& options,
+                                const SourceIdentity& source, const face::FaceAnalyser& analyser,
+                                const infer::ModelRegistry& models, const Face* reference,
+                                core::StageTimings* timings) {
   FW_RETURN_IF_ERROR(validate(options));
   FW_ASSIGN_OR_RETURN(auto sel_opts, selector_options(options));
   FW_ASSIGN_OR_RETURN(auto selector, face::FaceSelector::create(sel_opts));
@@ -93,12 +101,14 @@ Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& option
   ctx.frame = target.clone();
   ctx.timings = timings;
   const bool reference_mode = sel_opts.mode == face::SelectorMode::kReference;
-  FW_ASSIGN_OR_RETURN(ctx.faces, analyser.analyse(ctx.frame, {reference_mode, needs_attributes(sel_opts)}, timings));
+  FW_ASSIGN_OR_RETURN(ctx.faces,
+                      analyser.analyse(ctx.frame, {reference_mode, needs_attributes(sel_opts)}, timings));
   Face own_reference;
   if (reference_mode && !reference) {
     auto picked = selector.pick_reference(ctx.faces);
     if (!picked) {
-      if (ctx.faces.empty()) return no_face("the target has no face that faceweave can find; nothing to swap");
+      if (ctx.faces.empty())
+        return no_face("the target has no face that faceweave can find; nothing to swap");
       return picked.status();
     }
     own_reference = std::move(picked).value();
@@ -134,7 +144,9 @@ Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& req, const face::
     FW_ASSIGN_OR_RETURN(ref_img, core::load_image(req.options.reference_face_image));
     FW_ASSIGN_OR_RETURN(auto ref_faces, analyser.analyse(ref_img, {true, false}, &report.timings));
     const Face* f = largest(ref_faces);
-    if (!f) return no_face("reference face image " + req.options.reference_face_image + " has no face; use a clear photo of the person to replace");
+    if (!f)
+      return no_face("reference face image " + req.options.reference_face_image +
+                     " has no face; use a clear photo of the person to replace");
     reference = *f;
   }
   FW_ASSIGN_OR_RETURN(auto ctx, swap_frame(target, req.options, source, analyser, models,
@@ -143,9 +155,10 @@ Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& req, const face::
   report.faces_selected = int(ctx.selected.size());
   report.faces_swapped = int(ctx.swaps.size());
   if (ctx.selected.empty())
-    return no_face("no face of the target " + req.target + " was selected (" + std::to_string(ctx.faces.size()) +
-                   " found, selector mode " + req.options.face_selector_mode +
-                   "); loosen the selection (e.g. --face-selector-mode many, or a larger --reference-face-distance)");
+    return no_face(
+        "no face of the target " + req.target + " was selected (" + std::to_string(ctx.faces.size()) +
+        " found, selector mode " + req.options.face_selector_mode +
+        "); loosen the selection (e.g. --face-selector-mode many, or a larger --reference-face-distance)");
   {
     core::ScopedStage stage(&report.timings, "encode");
     FW_RETURN_IF_ERROR(core::save_image(req.output, ctx.frame, req.options.output_image_quality));

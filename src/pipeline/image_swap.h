@@ -34,13 +34,14 @@ Status check_output_path(const std::string& output, const std::string& target);
 
 // The largest face of each source (an error naming the source when one has none), their mean identity,
 // and the best texture donor (largest and most frontal).
-Result<SourceIdentity> build_source_identity(const std::vector<std::string>& sources, const face::FaceAnalyser& analyser,
-                                             core::StageTimings* timings);
+Result<SourceIdentity> build_source_identity(const std::vector<std::string>& sources,
+                                             const face::FaceAnalyser& analyser, core::StageTimings* timings);
 
 // Runs the whole chain on one image in memory (used by the image runner and by the tests).
-Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& options, const SourceIdentity& source,
-                                const face::FaceAnalyser& analyser, const infer::ModelRegistry& models,
-                                const Face* reference, core::StageTimings* timings);
+Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& options,
+                                const SourceIdentity& source, const face::FaceAnalyser& analyser,
+                                const infer::ModelRegistry& models, const Face* reference,
+                                core::StageTimings* timings);
 
 Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& request, const face::FaceAnalyser& analyser,
                                        const infer::ModelRegistry& models);

@@ -22,15 +22,15 @@ namespace faceweave::pipeline {
 
 // The source identity of a run: computed once, shared by every frame.
 struct SourceIdentity {
-  std::vector<Face> faces;               // the largest face of each source image
-  std::vector<float> normed_embedding;   // mean of the sources' normalised embeddings, renormalised
-  swap::SourceFace texture;              // the best source face (largest, most frontal) and its image
+  std::vector<Face> faces;              // the largest face of each source image
+  std::vector<float> normed_embedding;  // mean of the sources' normalised embeddings, renormalised
+  swap::SourceFace texture;             // the best source face (largest, most frontal) and its image
 };
 
 struct FrameContext {
-  cv::Mat frame;                  // 8-bit BGR, processed in place (a frame enhancer may replace it)
-  std::vector<Face> faces;        // every face found, in frame pixels
-  std::vector<size_t> selected;   // indices into faces
+  cv::Mat frame;                         // 8-bit BGR, processed in place (a frame enhancer may replace it)
+  std::vector<Face> faces;               // every face found, in frame pixels
+  std::vector<size_t> selected;          // indices into faces
   std::vector<swap::SwapOutcome> swaps;  // one per swapped face (for the debugger)
   core::StageTimings* timings = nullptr;
 };

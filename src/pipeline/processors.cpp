@@ -61,7 +61,8 @@ class FrameEnhancerProcessor : public Processor {
       for (auto& p : f.landmarks5) p *= s;
     }
     for (auto& sw : ctx.swaps) {
-      sw.region = cv::Rect(sw.region.x * int(s), sw.region.y * int(s), sw.region.width * int(s), sw.region.height * int(s));
+      sw.region = cv::Rect(sw.region.x * int(s), sw.region.y * int(s), sw.region.width * int(s),
+                           sw.region.height * int(s));
       cv::resize(sw.mask, sw.mask, sw.region.size(), 0, 0, cv::INTER_LINEAR);
     }
     return Status::ok();
@@ -91,7 +92,8 @@ class FaceDebuggerProcessor : public Processor {
 
 }  // namespace
 
-Result<std::unique_ptr<Processor>> ProcessorRegistry::create(const std::string& name, const ProcessorDeps& deps) const {
+Result<std::unique_ptr<Processor>> ProcessorRegistry::create(const std::string& name,
+                                                             const ProcessorDeps& deps) const {
   auto it = factories_.find(name);
   if (it == factories_.end()) {
     std::string known;
@@ -142,7 +144,8 @@ Result<std::vector<std::string>> chain_names(const SwapOptions& options, const P
   }
   if (options.face_enhancer != "none") wanted.push_back("face_enhancer");
   if (options.frame_enhancer != "none") wanted.push_back("frame_enhancer");
-  if (wanted.empty()) return invalid_argument("no processors chosen; give --processors face_swapper (the default)");
+  if (wanted.empty())
+    return invalid_argument("no processors chosen; give --processors face_swapper (the default)");
   std::vector<std::string> chain;
   for (const char* name : {"face_swapper", "face_enhancer", "frame_enhancer", "face_debugger"})
     if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) chain.push_back(name);

@@ -11,8 +11,10 @@ Result<swap::ClassicSwapperOptions> classic_swapper_options(const SwapOptions& o
   c.identity_strength = o.identity_strength;
   c.mask.blur = o.face_mask_blur;
   c.mask.padding = o.face_mask_padding;
+  c.mask.keep_mouth_interior = o.keep_mouth_interior;
   if (!(o.identity_strength >= 0 && o.identity_strength <= 1))
-    return invalid_argument("identity_strength must be between 0 and 1 (got " + std::to_string(o.identity_strength) + ")");
+    return invalid_argument("identity_strength must be between 0 and 1 (got " +
+                            std::to_string(o.identity_strength) + ")");
   FW_RETURN_IF_ERROR(face::validate(c.mask));
   return c;
 }
@@ -26,7 +28,8 @@ Result<face::FaceSelectorOptions> selector_options(const SwapOptions& o) {
   else if (o.face_selector_gender == "male")
     s.gender = Gender::kMale;
   else if (!o.face_selector_gender.empty())
-    return invalid_argument("face_selector_gender must be female or male (got '" + o.face_selector_gender + "')");
+    return invalid_argument("face_selector_gender must be female or male (got '" + o.face_selector_gender +
+                            "')");
   s.age_start = o.face_selector_age_start;
   s.age_end = o.face_selector_age_end;
   s.reference_position = o.reference_face_position;

@@ -17,9 +17,12 @@ Result<BlendMode> parse_blend_mode(const std::string& s) {
 
 const char* blend_mode_name(BlendMode b) {
   switch (b) {
-    case BlendMode::kSeamless: return "seamless";
-    case BlendMode::kAffine: return "affine";
-    case BlendMode::kLaplacian: return "laplacian";
+    case BlendMode::kSeamless:
+      return "seamless";
+    case BlendMode::kAffine:
+      return "affine";
+    case BlendMode::kLaplacian:
+      return "laplacian";
   }
   return "seamless";
 }
@@ -40,14 +43,16 @@ cv::Mat composite(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mas
         o[x] = f[x];
         continue;
       }
-      for (int c = 0; c < 3; ++c) o[x][c] = cv::saturate_cast<uchar>(o[x][c] + (float(f[x][c]) - o[x][c]) * a);
+      for (int c = 0; c < 3; ++c)
+        o[x][c] = cv::saturate_cast<uchar>(o[x][c] + (float(f[x][c]) - o[x][c]) * a);
     }
   }
   return out;
 }
 
 cv::Mat seamless(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask) {
-  cv::Mat binary = mask > 0.02f;
+  // The Poisson boundary sits inside the feather, on skin rather than on hair or background edges.
+  cv::Mat binary = mask > 0.2f;
   // seamlessClone needs the mask clear of the image border.
   binary.row(0) = 0, binary.row(binary.rows - 1) = 0, binary.col(0) = 0, binary.col(binary.cols - 1) = 0;
   if (cv::countNonZero(binary) < 16) return target.clone();
@@ -64,12 +69,25 @@ cv::Mat seamless(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask
   const cv::Point centre(bounds.x + bounds.width / 2, bounds.y + bounds.height / 2);
   cv::Mat cloned;
   cv::seamlessClone(f, t, b, centre, cloned, cv::NORMAL_CLONE);
-  // The Poisson correction (cloned - face) is smooth: upsample it and add it to the full-resolution face.
+  // The Poisson correction (cloned - face) is a smooth membrane. Outside the cloned core it is extended by
+  // normalised convolution, so the feather zone gets the same colour correction; then it is upsampled and
+  // added to the full-resolution face.
   cv::Mat correction;
-  cv::subtract(cloned, f, correction, cv::noArray(), CV_16SC3);
+  cv::subtract(cloned, f, correction, cv::noArray(), CV_32FC3);
+  cv::Mat weight;
+  b.convertTo(weight, CV_32F, 1.0 / 255.0);
+  const double sigma = std::max(2.0, 0.08 * std::max(b.cols, b.rows));
+  cv::Mat weighted_sum, weight_sum;
+  cv::Mat w3;
+  cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
+  cv::GaussianBlur(correction.mul(w3), weighted_sum, cv::Size(0, 0), sigma);
+  cv::GaussianBlur(w3, weight_sum, cv::Size(0, 0), sigma);
+  cv::Mat extended = weighted_sum / cv::max(weight_sum, 1e-4);
+  extended.copyTo(correction, b == 0);
   if (scale < 1.0) cv::resize(correction, correction, face.size(), 0, 0, cv::INTER_LINEAR);
-  cv::Mat corrected;
-  cv::add(face, correction, corrected, cv::noArray(), CV_8UC3);
+  cv::Mat face_f, corrected;
+  face.convertTo(face_f, CV_32FC3);
+  cv::Mat(face_f + correction).convertTo(corrected, CV_8UC3);
   return composite(corrected, target, mask);
 }
 
@@ -88,7 +106,8 @@ cv::Mat laplacian(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mas
     cv::pyrDown(gm.back(), c);
     gf.push_back(a), gt.push_back(b), gm.push_back(c);
   }
-  cv::Mat blended = gf[size_t(levels)].mul(gm[size_t(levels)]) + gt[size_t(levels)].mul(cv::Scalar::all(1) - gm[size_t(levels)]);
+  cv::Mat blended = gf[size_t(levels)].mul(gm[size_t(levels)]) +
+                    gt[size_t(levels)].mul(cv::Scalar::all(1) - gm[size_t(levels)]);
   for (int i = levels - 1; i >= 0; --i) {
     cv::Mat up_f, up_t;
     cv::pyrUp(gf[size_t(i) + 1], up_f, gf[size_t(i)].size());
@@ -110,9 +129,12 @@ cv::Mat laplacian(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mas
 
 cv::Mat blend(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask, BlendMode mode) {
   switch (mode) {
-    case BlendMode::kSeamless: return seamless(face, target, mask);
-    case BlendMode::kAffine: return composite(face, target, mask);
-    case BlendMode::kLaplacian: return laplacian(face, target, mask);
+    case BlendMode::kSeamless:
+      return seamless(face, target, mask);
+    case BlendMode::kAffine:
+      return composite(face, target, mask);
+    case BlendMode::kLaplacian:
+      return laplacian(face, target, mask);
   }
   return composite(face, target, mask);
 }

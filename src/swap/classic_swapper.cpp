@@ -6,7 +6,7 @@ namespace faceweave::swap {
 using face::extend_with_forehead;
 using face::face_mask;
 using face::face_region;
-}
+}  // namespace faceweave::swap
 
 namespace faceweave::swap {
 

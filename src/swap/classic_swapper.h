@@ -11,10 +11,10 @@
 
 #include <opencv2/core.hpp>
 
+#include "face/face_mask.h"
 #include "faceweave/face.h"
 #include "swap/blend.h"
 #include "swap/color_transfer.h"
-#include "face/face_mask.h"
 
 namespace faceweave::swap {
 

@@ -16,9 +16,12 @@ Result<ColorMatch> parse_color_match(const std::string& s) {
 
 const char* color_match_name(ColorMatch c) {
   switch (c) {
-    case ColorMatch::kNone: return "none";
-    case ColorMatch::kReinhard: return "reinhard";
-    case ColorMatch::kHistogram: return "histogram";
+    case ColorMatch::kNone:
+      return "none";
+    case ColorMatch::kReinhard:
+      return "reinhard";
+    case ColorMatch::kHistogram:
+      return "histogram";
   }
   return "none";
 }

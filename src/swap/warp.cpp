@@ -16,8 +16,8 @@ std::vector<Triangle> triangulate(std::span<const cv::Point2f> points) {
     min_x = std::min(min_x, p.x), min_y = std::min(min_y, p.y);
     max_x = std::max(max_x, p.x), max_y = std::max(max_y, p.y);
   }
-  const cv::Rect rect(int(std::floor(min_x)) - 2, int(std::floor(min_y)) - 2, int(std::ceil(max_x - min_x)) + 5,
-                      int(std::ceil(max_y - min_y)) + 5);
+  const cv::Rect rect(int(std::floor(min_x)) - 2, int(std::floor(min_y)) - 2,
+                      int(std::ceil(max_x - min_x)) + 5, int(std::ceil(max_y - min_y)) + 5);
   cv::Subdiv2D subdiv(rect);
   for (const auto& p : points) subdiv.insert(p);
   std::vector<cv::Vec6f> tris;
@@ -58,7 +58,8 @@ WarpResult warp_piecewise_affine(const cv::Mat& source, std::span<const cv::Poin
     std::vector<cv::Point> poly;
     for (const auto& d : dst) poly.emplace_back(cvRound(d.x * 16), cvRound(d.y * 16));
     cv::Rect box = cv::boundingRect(std::vector<cv::Point2f>(dst, dst + 3));
-    box = cv::Rect(box.x - 1, box.y - 1, box.width + 2, box.height + 2) & cv::Rect(0, 0, roi.width, roi.height);
+    box =
+        cv::Rect(box.x - 1, box.y - 1, box.width + 2, box.height + 2) & cv::Rect(0, 0, roi.width, roi.height);
     if (box.empty()) continue;
     tri_mask.create(box.size(), CV_8U);
     tri_mask = 0;

@@ -24,7 +24,7 @@ struct WarpResult {
 
 // Warps `source` so that source_points land on target_points, into `roi` (target image pixels).
 WarpResult warp_piecewise_affine(const cv::Mat& source, std::span<const cv::Point2f> source_points,
-                                 std::span<const cv::Point2f> target_points, const std::vector<Triangle>& triangles,
-                                 const cv::Rect& roi);
+                                 std::span<const cv::Point2f> target_points,
+                                 const std::vector<Triangle>& triangles, const cv::Rect& roi);
 
 }  // namespace faceweave::swap

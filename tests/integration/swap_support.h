@@ -37,9 +37,10 @@ struct SwapHarness {
 
   cv::Mat load(const std::string& file) { return std::move(core::load_image(image(file))).value(); }
 
-  pipeline::FrameContext swap(const std::string& source_file, const cv::Mat& target, const SwapOptions& options,
-                              const Face* reference = nullptr) {
-    auto ctx = pipeline::swap_frame(target, options, source(source_file), *analyser, *registry, reference, nullptr);
+  pipeline::FrameContext swap(const std::string& source_file, const cv::Mat& target,
+                              const SwapOptions& options, const Face* reference = nullptr) {
+    auto ctx =
+        pipeline::swap_frame(target, options, source(source_file), *analyser, *registry, reference, nullptr);
     EXPECT_TRUE(ctx.is_ok()) << ctx.status().to_string();
     return ctx ? std::move(ctx).value() : pipeline::FrameContext{};
   }

@@ -12,9 +12,12 @@ struct Pair {
   const char* target;
 };
 
-const Pair kPairs[] = {{"obama.jpg", "astronaut.png"},           {"astronaut.png", "biden.jpg"},
-                       {"meds-aa-S001-01.jpg", "meds-aa-S029-01.jpg"}, {"biden.jpg", "meds-af-S419-01.jpg"},
-                       {"meds-af-S419-01.jpg", "obama.jpg"},       {"meds-aa-S029-01.jpg", "meds-aa-S001-02.jpg"}};
+const Pair kPairs[] = {{"obama.jpg", "astronaut.png"},
+                       {"astronaut.png", "biden.jpg"},
+                       {"meds-aa-S001-01.jpg", "meds-aa-S029-01.jpg"},
+                       {"biden.jpg", "meds-af-S419-01.jpg"},
+                       {"meds-af-S419-01.jpg", "obama.jpg"},
+                       {"meds-aa-S029-01.jpg", "meds-aa-S001-02.jpg"}};
 
 class SwapByBlend : public ::testing::TestWithParam<const char*> {};
 
@@ -31,8 +34,8 @@ TEST_P(SwapByBlend, IdentityMovesToTheSourceAndPoseStays) {
     const Face& src = h.source(p.source).faces[0];
     const float to_source = face_similarity(after, src);
     const float to_target = face_similarity(after, before);
-    EXPECT_GT(to_source, to_target) << p.source << " -> " << p.target << " (" << GetParam() << "): similarity to source "
-                                    << to_source << ", to target " << to_target;
+    EXPECT_GT(to_source, to_target) << p.source << " -> " << p.target << " (" << GetParam()
+                                    << "): similarity to source " << to_source << ", to target " << to_target;
     // Pose and expression: the swapped face's landmarks stay within 5% of the inter-ocular distance.
     const double iod = cv::norm(before.landmarks5[0] - before.landmarks5[1]);
     double err = 0;
@@ -60,7 +63,8 @@ TEST_P(SwapByBlend, NothingOutsideTheMaskChangesAndThereIsNoSeam) {
     cv::Mat changed;
     cv::cvtColor(diff, changed, cv::COLOR_BGR2GRAY);
     changed.setTo(0, dilated);
-    EXPECT_EQ(cv::countNonZero(changed), 0) << p.target << " (" << GetParam() << "): pixels changed outside the mask";
+    EXPECT_EQ(cv::countNonZero(changed), 0)
+        << p.target << " (" << GetParam() << "): pixels changed outside the mask";
 
     // Seam: mean gradient magnitude in a band along the mask's edge, output vs the target's own.
     cv::Mat inner, outer;

@@ -37,6 +37,7 @@ TEST(StatusTest, HelpersSetTheirCodes) {
   EXPECT_EQ(model_error("m").code(), StatusCode::kModelError);
   EXPECT_EQ(permission_denied("m").code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(io_error("m").code(), StatusCode::kIoError);
+  EXPECT_EQ(no_face("m").code(), StatusCode::kNoFace);
   EXPECT_EQ(internal_error("m").code(), StatusCode::kInternal);
   EXPECT_EQ(not_found("no such file").message(), "no such file");
   EXPECT_EQ(not_found("no such file").to_string(), "not_found: no such file");
@@ -51,6 +52,7 @@ TEST(StatusCodeNameTest, EveryCodeHasItsStableName) {
   EXPECT_STREQ(status_code_name(StatusCode::kModelError), "model_error");
   EXPECT_STREQ(status_code_name(StatusCode::kPermissionDenied), "permission_denied");
   EXPECT_STREQ(status_code_name(StatusCode::kIoError), "io_error");
+  EXPECT_STREQ(status_code_name(StatusCode::kNoFace), "no_face");
   EXPECT_STREQ(status_code_name(StatusCode::kCancelled), "cancelled");
   EXPECT_STREQ(status_code_name(StatusCode::kInternal), "internal");
 }
