@@ -49,7 +49,7 @@ struct SwapOptions {
   int face_selector_age_end = 100;
   int reference_face_position = 0;
   std::string reference_face_image;      // a photo of the person to replace
-  float reference_face_distance = 0.5f;  // cosine distance; see docs/face-selection.md
+  float reference_face_distance = 0.6f;  // cosine distance; see docs/face-selection.md
   // enhancers
   // An enhancer runs when it is named in `processors` or set here to something other than none; the chain
   // always runs in the order face_swapper -> face_enhancer -> frame_enhancer -> face_debugger.

@@ -34,8 +34,8 @@ const char* selector_mode_name(SelectorMode m);
 const char* selector_order_name(SelectorOrder o);
 
 // Cosine distance below which two faces are taken as the same person. Calibrated on the test photos (see
-// docs/face-selection.md): same-person pairs measured 0.14-0.40, different people 0.60 and above.
-inline constexpr float kDefaultReferenceDistance = 0.5f;
+// docs/face-selection.md): same-person pairs measured 0.02-0.30, different people 0.80 and above.
+inline constexpr float kDefaultReferenceDistance = 0.6f;
 
 struct FaceSelectorOptions {
   SelectorMode mode = SelectorMode::kReference;

@@ -44,9 +44,11 @@ Status validate(const SwapOptions& o) {
   if (o.face_enhancer != "none" && o.face_enhancer != "detail")
     return invalid_argument("face_enhancer must be none or detail (got '" + o.face_enhancer + "')");
   static const char* kFrame[] = {"none", "fsrcnn_x2", "fsrcnn_x4", "espcn_x2", "espcn_x4"};
-  if (std::find(std::begin(kFrame), std::end(kFrame), o.frame_enhancer) == std::end(kFrame))
-    return invalid_argument("frame_enhancer must be none, fsrcnn_x2, fsrcnn_x4, espcn_x2 or espcn_x4 (got '" +
-                            o.frame_enhancer + "')");
+  const bool is_path = o.frame_enhancer.find('/') != std::string::npos;
+  if (!is_path && std::find(std::begin(kFrame), std::end(kFrame), o.frame_enhancer) == std::end(kFrame))
+    return invalid_argument(
+        "frame_enhancer must be none, fsrcnn_x2, fsrcnn_x4, espcn_x2, espcn_x4 or a model file path (got '" +
+        o.frame_enhancer + "')");
   for (float b : {o.face_enhancer_blend, o.frame_enhancer_blend})
     if (!(b >= 0 && b <= 100)) return invalid_argument("enhancer blends must be between 0 and 100");
   if (o.output_image_quality < 0 || o.output_image_quality > 100)

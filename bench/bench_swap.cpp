@@ -1,0 +1,99 @@
+// End-to-end image swap of a 1080p frame, per stage, next to just decoding and re-encoding the same image
+// with OpenCV in the same run. Run through scripts/run-benchmarks.sh (results in docs/benchmarks.md).
+#include <cstdlib>
+#include <memory>
+
+#include <benchmark/benchmark.h>
+#include <opencv2/core/utility.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/image_io.h"
+#include "face/face_analyser.h"
+#include "pipeline/image_swap.h"
+
+namespace {
+using namespace faceweave;
+
+struct Fixture {
+  std::unique_ptr<infer::ModelRegistry> registry;
+  std::unique_ptr<face::FaceAnalyser> analyser;
+  pipeline::SourceIdentity source;
+  cv::Mat frame1080;
+  std::vector<uchar> jpeg1080;
+};
+
+Fixture& fixture() {
+  static Fixture* f = [] {
+    auto* fx = new Fixture();
+    const char* env = std::getenv("FACEWEAVE_MODELS_DIR");
+    std::string models = env && *env ? env : FACEWEAVE_MODELS_DIR_DEFAULT;
+    fx->registry = std::move(infer::ModelRegistry::create({FACEWEAVE_MANIFEST_PATH, models})).value();
+    fx->analyser = std::move(face::FaceAnalyser::create({}, *fx->registry)).value();
+    std::string dir = std::string(FACEWEAVE_TESTDATA_DIR) + "/images/";
+    fx->source = std::move(pipeline::build_source_identity({dir + "obama.jpg"}, *fx->analyser, nullptr)).value();
+    // A 1080p frame: the astronaut portrait scaled to 1080 rows, centred on a 1920-wide canvas.
+    cv::Mat portrait = std::move(core::load_image(dir + "astronaut.png")).value();
+    cv::Mat scaled;
+    cv::resize(portrait, scaled, cv::Size(1080, 1080), 0, 0, cv::INTER_CUBIC);
+    fx->frame1080 = cv::Mat(1080, 1920, CV_8UC3, cv::Scalar(90, 90, 90));
+    scaled.copyTo(fx->frame1080(cv::Rect(420, 0, 1080, 1080)));
+    cv::imencode(".jpg", fx->frame1080, fx->jpeg1080, {cv::IMWRITE_JPEG_QUALITY, 90});
+    return fx;
+  }();
+  return *f;
+}
+
+// The baseline: decode the 1080p JPEG and encode it again, nothing else.
+void BM_DecodeEncode_1080p(benchmark::State& state) {
+  auto& f = fixture();
+  std::vector<uchar> out;
+  for (auto _ : state) {
+    cv::Mat img = cv::imdecode(f.jpeg1080, cv::IMREAD_COLOR);
+    cv::imencode(".jpg", img, out, {cv::IMWRITE_JPEG_QUALITY, 90});
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_DecodeEncode_1080p)->Unit(benchmark::kMillisecond);
+
+// Decode + analyse + swap + encode, with every stage's share reported as a counter (ms per iteration).
+void swap_1080p(benchmark::State& state, const char* blend) {
+  auto& f = fixture();
+  SwapOptions options;
+  options.blend = blend;
+  std::vector<uchar> out;
+  core::StageTimings timings;
+  for (auto _ : state) {
+    cv::Mat img;
+    {
+      core::ScopedStage s(&timings, "decode");
+      img = cv::imdecode(f.jpeg1080, cv::IMREAD_COLOR);
+    }
+    auto ctx = pipeline::swap_frame(img, options, f.source, *f.analyser, *f.registry, nullptr, &timings);
+    if (!ctx || ctx->swaps.size() != 1) {
+      state.SkipWithError("the swap did not find the face");
+      return;
+    }
+    core::ScopedStage s(&timings, "encode");
+    cv::imencode(".jpg", ctx->frame, out, {cv::IMWRITE_JPEG_QUALITY, 90});
+  }
+  for (const auto& [stage, ms] : timings.stages())
+    state.counters[stage + "_ms"] = benchmark::Counter(ms, benchmark::Counter::kAvgIterations);
+}
+void BM_Swap_1080p_Seamless(benchmark::State& state) { swap_1080p(state, "seamless"); }
+void BM_Swap_1080p_Affine(benchmark::State& state) { swap_1080p(state, "affine"); }
+void BM_Swap_1080p_Laplacian(benchmark::State& state) { swap_1080p(state, "laplacian"); }
+BENCHMARK(BM_Swap_1080p_Seamless)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Swap_1080p_Affine)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Swap_1080p_Laplacian)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* threads = std::getenv("FACEWEAVE_BENCH_THREADS");
+  cv::setNumThreads(threads ? std::atoi(threads) : 1);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

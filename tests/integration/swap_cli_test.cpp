@@ -1,0 +1,120 @@
+// `faceweave swap` end to end: a real output whose face moved to the source, PNG pixels outside the face
+// unchanged, and every bad input refused with a clear message, the right exit code and no output file.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+
+#include <opencv2/imgproc.hpp>
+
+#include "core/image_io.h"
+#include "swap_support.h"
+
+namespace faceweave::testing {
+namespace {
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+};
+
+CliRun run(const std::string& args) {
+  std::string cmd = "FACEWEAVE_MODELS_DIR='" + models_dir() + "' " + binary() + " " + args + " 2>&1";
+  CliRun r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+size_t files_in(const std::string& dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+TEST(SwapCli, WritesASwappedPngThatKeepsTheBackground) {
+  TempDir dir;
+  const std::string out = dir.file("swapped.png");
+  CliRun r = run("swap -s " + image("obama.jpg") + " -t " + image("astronaut.png") + " -o " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("swapped 1 of 1 face(s)"), std::string::npos) << r.out;
+  auto output = core::load_image(out);
+  ASSERT_TRUE(output.is_ok());
+  auto& h = SwapHarness::get();
+  cv::Mat target = h.load("astronaut.png");
+  ASSERT_EQ(output->size(), target.size());
+  // The face changed towards the source...
+  Face before = h.largest_face(target), after = h.largest_face(*output);
+  Face source = h.largest_face(h.load("obama.jpg"));
+  EXPECT_GT(face_similarity(after, source), face_similarity(before, source));
+  // ...and the corners of the image (far from the face) are bit-identical.
+  cv::Mat diff;
+  cv::absdiff(*output, target, diff);
+  EXPECT_EQ(cv::countNonZero(diff(cv::Rect(0, 0, 100, 100)).reshape(1)), 0);
+  EXPECT_EQ(cv::countNonZero(diff(cv::Rect(0, target.rows - 100, 100, 100)).reshape(1)), 0);
+  EXPECT_EQ(files_in(dir.path()), 1u) << "no temporary file left behind";
+}
+
+TEST(SwapCli, JpegAndWebpOutputsFollowTheExtension) {
+  TempDir dir;
+  for (const char* name : {"out.jpg", "out.webp", "out.bmp"}) {
+    CliRun r = run("swap -s " + image("obama.jpg") + " -t " + image("meds-aa-S029-01.jpg") + " -o " + dir.file(name) +
+                   " --output-image-quality 70");
+    ASSERT_EQ(r.code, 0) << name << "\n" << r.out;
+    auto bytes = read_all(dir.file(name));
+    auto info = core::probe_image({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, name);
+    ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+    EXPECT_EQ(std::string(core::image_format_name(info->format)), std::string(name).substr(4) == "jpg" ? "jpeg" : std::string(name).substr(4));
+  }
+}
+
+TEST(SwapCli, BadInputsFailCleanlyWithoutOutput) {
+  TempDir dir;
+  write_file(dir.file("text.jpg"), "not an image");
+  write_file(dir.file("empty.png"), "");
+  std::string jpeg = read_all(image("obama.jpg"));
+  write_file(dir.file("cut.jpg"), jpeg.substr(0, jpeg.size() / 3));
+  cv::Mat noise(200, 200, CV_8UC3);
+  cv::randu(noise, 0, 256);
+  ASSERT_TRUE(core::save_image(dir.file("noface.png"), noise).is_ok());
+  const std::string out = dir.file("out.png");
+  const std::string src = " -s " + image("obama.jpg");
+  const std::string tgt = " -t " + image("astronaut.png");
+  struct Case {
+    std::string args;
+    int code;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {"swap -s /nonexistent.jpg" + tgt + " -o " + out, 3, "does not exist"},
+      {"swap" + src + " -t /nonexistent.png -o " + out, 3, "does not exist"},
+      {"swap -s " + dir.file("empty.png") + tgt + " -o " + out, 4, "empty"},
+      {"swap -s " + dir.file("text.jpg") + tgt + " -o " + out, 4, "not an image"},
+      {"swap -s " + dir.file("cut.jpg") + tgt + " -o " + out, 4, "truncated"},
+      {"swap -s " + dir.file("noface.png") + tgt + " -o " + out, 9, "has no face"},
+      {"swap" + src + " -t " + dir.file("noface.png") + " -o " + out, 9, "no face"},
+      {"swap" + src + tgt + " -o " + dir.file("missing/out.png"), 3, "does not exist"},
+      {"swap" + src + tgt + " -o " + image("astronaut.png"), 2, "never overwrites"},
+      {"swap" + src + tgt + " -o " + dir.file("out.gif"), 2, "unsupported extension"},
+      {"swap" + src + tgt + " -o " + out + " --blend poisson", 2, "poisson"},
+      {"swap" + src + tgt + " -o " + out + " --identity-strength 1.5", 2, "identity"},
+      {"swap" + src + tgt + " -o " + out + " --processors face_melter", 2, "face_melter"},
+      {"swap" + src + tgt + " -o " + out + " --face-selector-mode reference --reference-face-image " + image("biden.jpg"), 9, "no face of the target"},
+  };
+  for (const auto& c : cases) {
+    CliRun r = run(c.args);
+    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
+    EXPECT_FALSE(std::filesystem::exists(out)) << c.args;
+  }
+  EXPECT_TRUE(std::filesystem::exists(image("astronaut.png")));
+}
+
+}  // namespace
+}  // namespace faceweave::testing
