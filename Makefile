@@ -37,7 +37,7 @@ bench: build
 	scripts/run-benchmarks.sh $(BUILD_DIR)
 
 format:
-	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+	git ls-files --cached --others --exclude-standard '*.cpp' '*.h' '*.hpp' | xargs clang-format -i
 
 format-check:
 	scripts/check-format.sh

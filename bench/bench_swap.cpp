@@ -31,7 +31,8 @@ Fixture& fixture() {
     fx->registry = std::move(infer::ModelRegistry::create({FACEWEAVE_MANIFEST_PATH, models})).value();
     fx->analyser = std::move(face::FaceAnalyser::create({}, *fx->registry)).value();
     std::string dir = std::string(FACEWEAVE_TESTDATA_DIR) + "/images/";
-    fx->source = std::move(pipeline::build_source_identity({dir + "obama.jpg"}, *fx->analyser, nullptr)).value();
+    fx->source =
+        std::move(pipeline::build_source_identity({dir + "obama.jpg"}, *fx->analyser, nullptr)).value();
     // A 1080p frame: the astronaut portrait scaled to 1080 rows, centred on a 1920-wide canvas.
     cv::Mat portrait = std::move(core::load_image(dir + "astronaut.png")).value();
     cv::Mat scaled;
@@ -80,9 +81,15 @@ void swap_1080p(benchmark::State& state, const char* blend) {
   for (const auto& [stage, ms] : timings.stages())
     state.counters[stage + "_ms"] = benchmark::Counter(ms, benchmark::Counter::kAvgIterations);
 }
-void BM_Swap_1080p_Seamless(benchmark::State& state) { swap_1080p(state, "seamless"); }
-void BM_Swap_1080p_Affine(benchmark::State& state) { swap_1080p(state, "affine"); }
-void BM_Swap_1080p_Laplacian(benchmark::State& state) { swap_1080p(state, "laplacian"); }
+void BM_Swap_1080p_Seamless(benchmark::State& state) {
+  swap_1080p(state, "seamless");
+}
+void BM_Swap_1080p_Affine(benchmark::State& state) {
+  swap_1080p(state, "affine");
+}
+void BM_Swap_1080p_Laplacian(benchmark::State& state) {
+  swap_1080p(state, "laplacian");
+}
 BENCHMARK(BM_Swap_1080p_Seamless)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Swap_1080p_Affine)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Swap_1080p_Laplacian)->Unit(benchmark::kMillisecond);

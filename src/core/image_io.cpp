@@ -207,7 +207,12 @@ Result<std::string> read_file(const std::string& path, int64_t max_bytes) {
   namespace fs = std::filesystem;
   std::error_code ec;
   auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) return not_found(path + " does not exist; check the path");
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    if (ec == std::errc::permission_denied)
+      return permission_denied(path + " cannot be reached (permission denied on a folder in its path)");
+    return io_error("cannot look up " + path + ": " + ec.message());
+  }
+  if (!fs::exists(status)) return not_found(path + " does not exist; check the path");
   if (fs::is_directory(status)) return invalid_input(path + " is a folder, not a file");
   auto size = fs::file_size(path, ec);
   if (ec) return io_error("cannot read the size of " + path + ": " + ec.message());

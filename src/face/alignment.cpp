@@ -46,8 +46,10 @@ cv::Mat estimate_similarity(std::span<const cv::Point2f> from, std::span<const c
     var += f.x * f.x + f.y * f.y;
   }
   cv::Mat m = cv::Mat::zeros(2, 3, CV_64F);
-  if (var <= 1e-12) {
+  if (var <= 1e-12) {  // all source points coincide: no rotation or scale can be told, only the shift
     m.at<double>(0, 0) = m.at<double>(1, 1) = 1;
+    m.at<double>(0, 2) = mt.x - mf.x;
+    m.at<double>(1, 2) = mt.y - mf.y;
     return m;
   }
   const double a = sxx / var;  // s*cos

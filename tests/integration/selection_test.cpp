@@ -65,7 +65,8 @@ TEST(Selection, ReferencePositionPicksThatPersonOnly) {
   ASSERT_EQ(ctx.selected.size(), 1u) << "the other five people must not match the reference";
   std::vector<size_t> order(ctx.faces.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ctx.faces[a].box.x < ctx.faces[b].box.x; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return ctx.faces[a].box.x < ctx.faces[b].box.x; });
   EXPECT_EQ(ctx.selected[0], order[2]);
 }
 
@@ -80,7 +81,8 @@ TEST(Selection, ReferenceImagePicksTheRightPerson) {
     ASSERT_EQ(ctx.swaps.size(), 1u) << who;
     // The selected face is the one that matches the reference better than the other face does.
     const size_t chosen = ctx.selected[0], other = 1 - chosen;
-    EXPECT_GT(face_similarity(ctx.faces[chosen], reference), face_similarity(ctx.faces[other], reference)) << who;
+    EXPECT_GT(face_similarity(ctx.faces[chosen], reference), face_similarity(ctx.faces[other], reference))
+        << who;
     EXPECT_EQ(swapped_faces(ctx), std::vector<size_t>{chosen}) << who;
   }
 }

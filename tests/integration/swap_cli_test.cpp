@@ -19,8 +19,8 @@ struct CliRun {
   std::string out;
 };
 
-CliRun run(const std::string& args) {
-  std::string cmd = "FACEWEAVE_MODELS_DIR='" + models_dir() + "' " + binary() + " " + args + " 2>&1";
+CliRun run(const std::string& args, const std::string& models = models_dir()) {
+  std::string cmd = "FACEWEAVE_MODELS_DIR='" + models + "' " + binary() + " " + args + " 2>&1";
   CliRun r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -64,13 +64,14 @@ TEST(SwapCli, WritesASwappedPngThatKeepsTheBackground) {
 TEST(SwapCli, JpegAndWebpOutputsFollowTheExtension) {
   TempDir dir;
   for (const char* name : {"out.jpg", "out.webp", "out.bmp"}) {
-    CliRun r = run("swap -s " + image("obama.jpg") + " -t " + image("meds-aa-S029-01.jpg") + " -o " + dir.file(name) +
-                   " --output-image-quality 70");
+    CliRun r = run("swap -s " + image("obama.jpg") + " -t " + image("meds-aa-S029-01.jpg") + " -o " +
+                   dir.file(name) + " --output-image-quality 70");
     ASSERT_EQ(r.code, 0) << name << "\n" << r.out;
     auto bytes = read_all(dir.file(name));
     auto info = core::probe_image({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, name);
     ASSERT_TRUE(info.is_ok()) << info.status().to_string();
-    EXPECT_EQ(std::string(core::image_format_name(info->format)), std::string(name).substr(4) == "jpg" ? "jpeg" : std::string(name).substr(4));
+    EXPECT_EQ(std::string(core::image_format_name(info->format)),
+              std::string(name).substr(4) == "jpg" ? "jpeg" : std::string(name).substr(4));
   }
 }
 
@@ -83,6 +84,13 @@ TEST(SwapCli, BadInputsFailCleanlyWithoutOutput) {
   cv::Mat noise(200, 200, CV_8UC3);
   cv::randu(noise, 0, 256);
   ASSERT_TRUE(core::save_image(dir.file("noface.png"), noise).is_ok());
+  ASSERT_TRUE(core::save_image(dir.file("1x1.png"), cv::Mat(1, 1, CV_8UC3, cv::Scalar::all(128))).is_ok());
+  // PNG signature + IHDR claiming 30000x30000, nothing else.
+  write_file(
+      dir.file("huge.png"),
+      std::string("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x75\x30\x00\x00\x75\x30\x08\x02\x00\x00\x00",
+                  29) +
+          std::string("\x00\x00\x00\x00\x00\x00\x00\x00IEND\xae\x42\x60\x82", 16));
   const std::string out = dir.file("out.png");
   const std::string src = " -s " + image("obama.jpg");
   const std::string tgt = " -t " + image("astronaut.png");
@@ -98,6 +106,8 @@ TEST(SwapCli, BadInputsFailCleanlyWithoutOutput) {
       {"swap -s " + dir.file("text.jpg") + tgt + " -o " + out, 4, "not an image"},
       {"swap -s " + dir.file("cut.jpg") + tgt + " -o " + out, 4, "truncated"},
       {"swap -s " + dir.file("noface.png") + tgt + " -o " + out, 9, "has no face"},
+      {"swap" + src + " -t " + dir.file("1x1.png") + " -o " + out, 4, "1x1"},
+      {"swap" + src + " -t " + dir.file("huge.png") + " -o " + out, 4, "30000x30000"},
       {"swap" + src + " -t " + dir.file("noface.png") + " -o " + out, 9, "no face"},
       {"swap" + src + tgt + " -o " + dir.file("missing/out.png"), 3, "does not exist"},
       {"swap" + src + tgt + " -o " + image("astronaut.png"), 2, "never overwrites"},
@@ -105,7 +115,9 @@ TEST(SwapCli, BadInputsFailCleanlyWithoutOutput) {
       {"swap" + src + tgt + " -o " + out + " --blend poisson", 2, "poisson"},
       {"swap" + src + tgt + " -o " + out + " --identity-strength 1.5", 2, "identity"},
       {"swap" + src + tgt + " -o " + out + " --processors face_melter", 2, "face_melter"},
-      {"swap" + src + tgt + " -o " + out + " --face-selector-mode reference --reference-face-image " + image("biden.jpg"), 9, "no face of the target"},
+      {"swap" + src + tgt + " -o " + out + " --face-selector-mode reference --reference-face-image " +
+           image("biden.jpg"),
+       9, "no face of the target"},
   };
   for (const auto& c : cases) {
     CliRun r = run(c.args);
@@ -114,6 +126,13 @@ TEST(SwapCli, BadInputsFailCleanlyWithoutOutput) {
     EXPECT_FALSE(std::filesystem::exists(out)) << c.args;
   }
   EXPECT_TRUE(std::filesystem::exists(image("astronaut.png")));
+
+  // A models folder that cannot be read as a folder.
+  write_file(dir.file("models"), "a file, not a folder");
+  CliRun r = run("swap" + src + tgt + " -o " + out, dir.file("models"));
+  EXPECT_EQ(r.code, 7) << r.out;
+  EXPECT_NE(r.out.find("models directory"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 }  // namespace
