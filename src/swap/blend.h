@@ -1,9 +1,10 @@
 // Blending a prepared face into the target over a region of interest. All images are 8-bit BGR of the
 // ROI's size; `mask` is CV_32F 0..1 (1 = take the face). Pixels where the mask is 0 come back exactly as
 // the target's, whatever the mode.
-// - seamless: Poisson cloning (cv::seamlessClone, normal clone) inside the mask. The Poisson correction is
-//   a smooth membrane, so for large faces it is solved at a reduced resolution (long side 256) and
-//   upsampled; the result is then feathered in with the mask.
+// - seamless: Poisson cloning (Perez et al. 2003) with the face's own gradients: the face plus the harmonic
+//   membrane that matches the target along the edge of the mask's core. The membrane is smooth, so it is
+//   solved (SOR) at a reduced resolution (long side 128) and upsampled; the result is then feathered in with
+//   the mask. A face equal to the target gives the target back exactly.
 // - affine: feathered alpha compositing with the mask.
 // - laplacian: multi-band blending (Burt & Adelson): each Laplacian-pyramid band is mixed with the mask's
 //   Gaussian pyramid, so low frequencies blend over wide zones and fine detail over narrow ones.
