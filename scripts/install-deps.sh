@@ -11,7 +11,7 @@ packages=(
   libdlib-dev libdlib-data libblas-dev liblapack-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libsqlite3-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
-  libssl-dev libcurl4-openssl-dev libzstd-dev libconcurrentqueue-dev
+  libssl-dev libcurl4-openssl-dev libzstd-dev libconcurrentqueue-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   ca-certificates
 )
