@@ -1,4 +1,9 @@
 // faceweave swap -s SOURCE [-s SOURCE2 ...] -t TARGET -o OUTPUT [options]
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -13,15 +18,54 @@ namespace {
 struct SwapArgs {
   SwapRequest request;
   bool json = false;
+  std::string progress = "auto";  // auto | terminal | json | none
 };
+
+std::atomic<bool> g_cancel{false};
+extern "C" void on_interrupt(int) {
+  g_cancel.store(true);
+}
+
+// Progress for videos: a live line on a terminal, or one JSON line per second for programs.
+std::function<void(const VideoProgressInfo&)> progress_printer(const std::string& mode) {
+  const bool tty = ::isatty(STDERR_FILENO);
+  if (mode == "none" || (mode == "auto" && !tty)) return nullptr;
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  const bool json = mode == "json";
+  return [json, last](const VideoProgressInfo& p) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool done = p.frames_total > 0 && p.frames_done >= p.frames_total;
+    if (now - *last < std::chrono::seconds(json ? 1 : 0) + std::chrono::milliseconds(json ? 0 : 200) && !done)
+      return;
+    *last = now;
+    if (json) {
+      std::fprintf(stderr, "{\"frames\": %lld, \"total\": %lld, \"fps\": %.2f, \"eta_s\": %.1f}\n",
+                   static_cast<long long>(p.frames_done), static_cast<long long>(p.frames_total), p.fps,
+                   p.eta_s);
+    } else {
+      std::fprintf(stderr, "\rframes %lld/%lld  %.1f fps  ETA %.0f s   ",
+                   static_cast<long long>(p.frames_done), static_cast<long long>(p.frames_total), p.fps,
+                   p.eta_s);
+      if (done) std::fprintf(stderr, "\n");
+    }
+    std::fflush(stderr);
+  };
+}
 
 int run(const GlobalOptions& global, const SwapArgs& args) {
   EngineOptions engine_options = global.engine;
   auto engine = Engine::create(engine_options);
   if (!engine) return report(engine.status());
-  auto result = (*engine)->swap(args.request);
+  SwapRequest request = args.request;
+  request.on_progress = progress_printer(args.progress);
+  request.cancel = &g_cancel;
+  g_cancel.store(false);
+  auto previous = std::signal(SIGINT, on_interrupt);
+  auto result = (*engine)->swap(request);
+  std::signal(SIGINT, previous);
   if (!result) return report(result.status());
   const SwapReport& r = *result;
+  if (!r.warning.empty()) std::cerr << "faceweave: warning: " << r.warning << "\n";
   if (args.json) {
     nlohmann::json j;
     j["output"] = args.request.output;
@@ -29,8 +73,22 @@ int run(const GlobalOptions& global, const SwapArgs& args) {
     j["faces_selected"] = r.faces_selected;
     j["faces_swapped"] = r.faces_swapped;
     j["processors"] = r.processors;
+    if (r.video) {
+      j["frames"] = r.frames;
+      j["frames_without_face"] = r.frames_without_face;
+      j["audio"] = r.audio;
+      j["seconds"] = r.seconds;
+    }
     for (const auto& [stage, ms] : r.stage_ms) j["stage_ms"][stage] = ms;
     std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  if (r.video) {
+    std::printf(
+        "swapped %d face(s) over %lld frame(s) into %s in %.1f s (%lld frame(s) without a selected face, "
+        "passed through; audio %s)\n",
+        r.faces_swapped, static_cast<long long>(r.frames), args.request.output.c_str(), r.seconds,
+        static_cast<long long>(r.frames_without_face), r.audio ? "kept" : "none");
     return 0;
   }
   std::printf("swapped %d of %d face(s) into %s (%dx%d)\n", r.faces_swapped, r.faces_found,
@@ -89,6 +147,23 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--frame-enhancer", o.frame_enhancer, "none | fsrcnn_x2 | fsrcnn_x4 | espcn_x2 | espcn_x4")
       ->capture_default_str();
   cmd->add_option("--frame-enhancer-blend", o.frame_enhancer_blend, "0..100")->capture_default_str();
+  VideoOptions& v = args.request.video;
+  cmd->add_option("--output-video-encoder", v.encoder, "libx264 | libx265 | libvpx-vp9")
+      ->capture_default_str();
+  cmd->add_option("--output-video-preset", v.preset, "ultrafast .. veryslow")->capture_default_str();
+  cmd->add_option("--output-video-quality", v.quality, "0..100, mapped to CRF (docs/cli.md)")
+      ->capture_default_str();
+  cmd->add_option("--output-video-fps", v.fps, "Output frame rate (default: keep the target's timing)");
+  cmd->add_option("--output-video-scale", v.scale, "Output size relative to the target")
+      ->capture_default_str();
+  cmd->add_option("--output-audio-volume", v.audio_volume, "0..100; 0 drops the audio")
+      ->capture_default_str();
+  cmd->add_option("--trim-frame-start", v.trim_frame_start, "First frame kept")->capture_default_str();
+  cmd->add_option("--trim-frame-end", v.trim_frame_end, "First frame dropped (default: to the end)");
+  cmd->add_option("--execution-thread-count", v.threads, "Worker threads (default: the number of cores)");
+  cmd->add_option("--progress", args.progress, "auto | terminal | json | none (videos)")
+      ->check(CLI::IsMember({"auto", "terminal", "json", "none"}))
+      ->capture_default_str();
   cmd->add_option("--output-image-quality", o.output_image_quality, "0..100 (jpg, webp)")
       ->capture_default_str();
   cmd->callback([&global, &exit_code] { exit_code = run(global, args); });

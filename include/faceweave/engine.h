@@ -2,6 +2,8 @@
 // verifies the models it needs. analyse() is thread-safe.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,11 +36,21 @@ struct ProviderInfo {
   std::string fallback_reason;  // empty when the requested provider is used
 };
 
+struct VideoProgressInfo {
+  int64_t frames_done = 0;
+  int64_t frames_total = 0;  // estimate; 0 when unknown
+  double fps = 0;
+  double eta_s = 0;
+};
+
 struct SwapRequest {
   std::vector<std::string> sources;  // photos of the identity to use (their largest face each)
-  std::string target;                // the image to change (never overwritten)
-  std::string output;                // jpg, png, webp or bmp, chosen by extension; written atomically
+  std::string target;                // the image or video to change (never overwritten)
+  std::string output;  // image: jpg/png/webp/bmp; video: mp4/mov/mkv/webm/avi; written atomically
   SwapOptions options;
+  VideoOptions video;                                         // used when the target is a video
+  std::function<void(const VideoProgressInfo&)> on_progress;  // videos: called after each written frame
+  const std::atomic<bool>* cancel = nullptr;                  // videos: set to stop (exit status kCancelled)
 };
 
 struct SwapReport {
@@ -49,6 +61,13 @@ struct SwapReport {
   std::vector<std::pair<std::string, double>> stage_ms;  // per stage, milliseconds
   int output_width = 0;
   int output_height = 0;
+  // videos
+  bool video = false;
+  int64_t frames = 0;
+  int64_t frames_without_face = 0;  // passed through unchanged
+  bool audio = false;
+  double seconds = 0;
+  std::string warning;
 };
 
 // Resolves EngineOptions' empty paths from the environment and the build's defaults.
@@ -68,7 +87,8 @@ class Engine {
   ~Engine();
 
   Result<std::vector<Face>> analyse(const cv::Mat& bgr) const;
-  // Swaps the sources' identity into the target and writes the output. No output is left on failure.
+  // Swaps the sources' identity into the target (an image, or a video by its extension) and writes the
+  // output. No output is left on failure.
   Result<SwapReport> swap(const SwapRequest& request) const;
 
   // Draws boxes, 68 points, five points and attributes onto a copy of `bgr`.

@@ -62,3 +62,21 @@ struct SwapOptions {
 };
 
 }  // namespace faceweave
+
+namespace faceweave {
+
+// Options of video runs (`faceweave swap` with a video target).
+struct VideoOptions {
+  std::string encoder = "libx264";  // libx264 | libx265 | libvpx-vp9
+  std::string preset = "veryfast";  // ultrafast .. veryslow
+  int quality = 64;                 // 0..100 -> CRF (docs/cli.md)
+  double fps = 0;                   // 0: keep the target's timing (variable frame rate included)
+  double scale = 1.0;               // output size relative to the target (0.1..4)
+  int audio_volume = 100;           // 0..100; 0 drops the audio
+  int trim_frame_start = 0;         // first frame kept
+  int trim_frame_end = -1;          // first frame dropped; -1: to the end
+  int threads = 0;                  // worker threads; 0: the number of cores
+  bool smooth_landmarks = true;     // One-Euro smoothing of each tracked face's landmarks
+};
+
+}  // namespace faceweave

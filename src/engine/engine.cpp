@@ -7,6 +7,7 @@
 #include "face/face_analyser.h"
 #include "infer/model_registry.h"
 #include "pipeline/image_swap.h"
+#include "pipeline/video_swap.h"
 
 #ifndef FACEWEAVE_DEFAULT_MODELS_DIR
 #define FACEWEAVE_DEFAULT_MODELS_DIR ".models"
@@ -94,6 +95,25 @@ Result<std::vector<Face>> Engine::analyse(const cv::Mat& bgr) const {
 }
 
 Result<SwapReport> Engine::swap(const SwapRequest& request) const {
+  if (pipeline::is_video_path(request.target)) {
+    pipeline::VideoSwapRequest vr{request.sources, request.target, request.output, request.options,
+                                  request.video,   nullptr,        request.cancel};
+    if (request.on_progress)
+      vr.on_progress = [&request](const pipeline::VideoProgress& p) {
+        request.on_progress({p.frames_done, p.frames_total, p.fps, p.eta_s});
+      };
+    FW_ASSIGN_OR_RETURN(auto r, pipeline::run_video_swap(vr, *impl_->analyser, *impl_->registry));
+    SwapReport report;
+    report.video = true;
+    report.frames = r.frames;
+    report.frames_without_face = r.frames_without_face;
+    report.faces_swapped = int(r.faces_swapped);
+    report.audio = r.audio;
+    report.seconds = r.seconds;
+    report.warning = r.warning;
+    for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
+    return report;
+  }
   FW_ASSIGN_OR_RETURN(
       auto r, pipeline::run_image_swap({request.sources, request.target, request.output, request.options},
                                        *impl_->analyser, *impl_->registry));

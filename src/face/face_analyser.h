@@ -40,6 +40,7 @@ class FaceAnalyser {
                                     core::StageTimings* timings = nullptr) const;
   const infer::ProviderResolution& provider() const { return detector_->provider(); }
   const FaceAnalyserOptions& options() const { return options_; }
+  const Recognizer* recognizer() const { return recognizer_.get(); }
 
  private:
   FaceAnalyserOptions options_;
