@@ -17,7 +17,7 @@ struct FaceTrackerOptions {
   int max_missed = 5;    // frames a track survives without a match
   bool smooth = true;
   float min_cutoff_hz = 1.5f;  // One-Euro: cutoff when still (lower = steadier)
-  float beta = 0.8f;           // One-Euro: how fast the cutoff rises with speed (inter-ocular units / s)
+  float beta = 4.0f;           // One-Euro: how fast the cutoff rises with speed (inter-ocular units / s)
   float d_cutoff_hz = 1.0f;
 };
 

@@ -88,7 +88,9 @@ Result<std::unique_ptr<VideoReader>> VideoReader::open(const std::string& path) 
   if (as >= 0) {
     info.has_audio = true;
     info.audio_stream = as;
-    info.audio_codec = avcodec_get_name(r->format_->streams[as]->codecpar->codec_id);
+    const AVStream* audio = r->format_->streams[as];
+    info.audio_codec = avcodec_get_name(audio->codecpar->codec_id);
+    if (audio->duration > 0) info.audio_duration_s = double(audio->duration) * av_q2d(audio->time_base);
   }
   for (unsigned i = 0; i < r->format_->nb_streams; ++i)
     if (int(i) != vs) r->format_->streams[i]->discard = AVDISCARD_ALL;
@@ -114,7 +116,8 @@ Result<bool> VideoReader::receive(VideoFrame& frame) {
   sws_ = sws_getCachedContext(sws_, w, h, AVPixelFormat(decoded_->format), w, h, AV_PIX_FMT_BGR24,
                               SWS_BILINEAR, nullptr, nullptr, nullptr);
   if (!sws_) return unsupported(path_ + ": cannot convert its pixel format to BGR");
-  frame.bgr.create(h, w, CV_8UC3);
+  // A fresh buffer per frame: earlier frames may still be in flight in other threads.
+  frame.bgr = cv::Mat(h, w, CV_8UC3);
   uint8_t* dst[4] = {frame.bgr.data, nullptr, nullptr, nullptr};
   int dst_stride[4] = {int(frame.bgr.step[0]), 0, 0, 0};
   sws_scale(sws_, decoded_->data, decoded_->linesize, 0, h, dst, dst_stride);

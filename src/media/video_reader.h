@@ -41,7 +41,8 @@ struct VideoInfo {
   int color_range = 0;      // AVColorRange (0 = unspecified)
   bool has_audio = false;
   std::string audio_codec;
-  int audio_stream = -1;  // index in the container
+  double audio_duration_s = 0;  // from the container; 0 when unknown
+  int audio_stream = -1;        // index in the container
   int video_stream = -1;
 };
 

@@ -7,6 +7,7 @@
 #include "core/image_io.h"
 #include "face/face_analyser.h"
 #include "pipeline/image_swap.h"
+#include "pipeline/video_swap.h"
 #include "test_support.h"
 
 namespace faceweave::testing {

@@ -1,0 +1,33 @@
+#include "telemetry/session.h"
+
+#include <charconv>
+
+#include "telemetry/paths.h"
+#include "telemetry/pseudonymiser.h"
+
+namespace faceweave::telemetry {
+
+SessionState resume_or_start_session(const std::string& path, int64_t now_ms, int64_t idle_ms) {
+  auto text = read_small_file(path, 256);
+  if (text.is_ok()) {
+    // "<32 hex digits> <last activity ms>\n"
+    const std::string& s = *text;
+    auto space = s.find(' ');
+    if (space == 32) {
+      int64_t last = 0;
+      auto r = std::from_chars(s.data() + 33, s.data() + s.size(), last);
+      bool hex = true;
+      for (size_t i = 0; i < 32; ++i) hex = hex && std::isxdigit(static_cast<unsigned char>(s[i]));
+      // A last activity in the future (clock change) also ends the session: it cannot be trusted.
+      if (r.ec == std::errc() && hex && last <= now_ms && now_ms - last < idle_ms)
+        return {s.substr(0, 32), last, false};
+    }
+  }
+  return {random_hex(16), now_ms, true};
+}
+
+Status save_session(const std::string& path, const SessionState& state) {
+  return write_file_atomic(path, state.id + " " + std::to_string(state.last_activity_ms) + "\n", 0600);
+}
+
+}  // namespace faceweave::telemetry
