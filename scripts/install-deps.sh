@@ -12,7 +12,7 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libsqlite3-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
   libssl-dev libcurl4-openssl-dev libzstd-dev libconcurrentqueue-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev ffmpeg
+  libgtest-dev libgmock-dev googletest libbenchmark-dev ffmpeg time
   ca-certificates
 )
 

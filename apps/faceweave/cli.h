@@ -2,18 +2,27 @@
 // exit code and a message, and the sub-command registrations (one file each).
 #pragma once
 
+#include <chrono>
+#include <map>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "faceweave/options.h"
 #include "faceweave/status.h"
+#include "faceweave/telemetry.h"
 
 namespace faceweave::cli {
 
 struct GlobalOptions {
   EngineOptions engine;
   bool verbose = false;
+  TelemetryOptions telemetry_options;  // --telemetry, --telemetry-sample, --data-dir, ...
+  bool telemetry_debug = false;
+  // Set once the flags are parsed, before the sub-command runs (null for `faceweave telemetry ...`, and when
+  // the telemetry settings are invalid). Commands record stage timings, fallbacks and face counts through it.
+  std::unique_ptr<Telemetry> telemetry;
 };
 
 // Exit codes (docs/cli.md): 0 ok, 1 internal, 2 invalid argument, 3 not found, 4 invalid input,
@@ -25,5 +34,22 @@ int report(const Status& status);
 void add_models_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_analyse_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code);
+void add_telemetry_command(CLI::App& app, GlobalOptions& global, int& exit_code);
+void add_telemetry_flags(CLI::App& app, GlobalOptions& global);
+
+// Creates global.telemetry when parsing completes and records the command run (command.run, one
+// command.option per option changed from its default, error) when finish() is called.
+class CommandTelemetry {
+ public:
+  CommandTelemetry(CLI::App& app, GlobalOptions& global);
+  void finish(int exit_code);
+
+ private:
+  void start();
+  CLI::App& app_;
+  GlobalOptions& global_;
+  std::chrono::steady_clock::time_point start_{};
+  std::map<const CLI::Option*, std::string> defaults_;  // each option's value before parsing
+};
 
 }  // namespace faceweave::cli

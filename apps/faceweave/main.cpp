@@ -52,11 +52,14 @@ int main(int argc, char** argv) {
                  "Inference provider; falls back to cpu with a warning when unavailable")
       ->check(CLI::IsMember({"cpu", "cuda", "openvino", "opencl"}));
   app.add_flag("-v,--verbose", global.verbose, "Print informational messages");
+  cli::add_telemetry_flags(app, global);
 
   int exit_code = 0;
   cli::add_models_command(app, global, exit_code);
   cli::add_analyse_command(app, global, exit_code);
   cli::add_swap_command(app, global, exit_code);
+  cli::add_telemetry_command(app, global, exit_code);
+  cli::CommandTelemetry telemetry(app, global);
 
   static std::mutex log_mutex;
   set_log_sink([&global](LogLevel level, std::string_view message) {
@@ -71,5 +74,6 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  telemetry.finish(exit_code);
   return exit_code;
 }

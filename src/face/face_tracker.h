@@ -16,7 +16,7 @@ struct FaceTrackerOptions {
   float min_iou = 0.3f;  // box overlap to continue a track
   int max_missed = 5;    // frames a track survives without a match
   bool smooth = true;
-  float min_cutoff_hz = 1.5f;  // One-Euro: cutoff when still (lower = steadier)
+  float min_cutoff_hz = 3.0f;  // One-Euro: cutoff when still (lower = steadier)
   float beta = 4.0f;           // One-Euro: how fast the cutoff rises with speed (inter-ocular units / s)
   float d_cutoff_hz = 1.0f;
 };

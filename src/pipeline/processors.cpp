@@ -19,9 +19,9 @@ class FaceSwapperProcessor : public Processor {
       : swapper_(std::move(s)), source_(src) {}
   const char* name() const override { return "face_swapper"; }
   Status process(FrameContext& ctx) const override {
-    core::ScopedStage stage(ctx.timings, "swap");
     for (size_t i : ctx.selected) {
-      FW_ASSIGN_OR_RETURN(auto outcome, swapper_->swap(ctx.frame, ctx.faces[i], source_->texture));
+      FW_ASSIGN_OR_RETURN(auto outcome,
+                          swapper_->swap(ctx.frame, ctx.faces[i], source_->texture, ctx.timings));
       if (outcome.swapped) ctx.swaps.push_back(std::move(outcome));
     }
     return Status::ok();

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "core/image_io.h"
@@ -237,6 +238,13 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
     queue.close(reader->damage(), error);
   });
 
+  // Frames are processed in parallel; OpenCV's own worker threads on top of that only oversubscribe the
+  // cores (and spin while waiting), so they are turned off for the run.
+  struct OpenCvThreads {
+    int previous = cv::getNumThreads();
+    OpenCvThreads() { cv::setNumThreads(1); }
+    ~OpenCvThreads() { cv::setNumThreads(previous); }
+  } opencv_threads;
   core::ThreadPool pool(threads);
   face::FaceTracker tracker(face::FaceTrackerOptions{.smooth = req.video.smooth_landmarks});
   std::unique_ptr<media::VideoWriter> writer;

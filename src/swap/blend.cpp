@@ -33,7 +33,7 @@ namespace {
 constexpr int kPoissonSide = 128;
 
 // out = target * (1 - mask) + face * mask, in float, rounded back to 8-bit; exact where mask is 0 or 1.
-cv::Mat composite(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask) {
+cv::Mat composite_impl(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask) {
   cv::Mat out = target.clone();
   for (int y = 0; y < target.rows; ++y) {
     const float* m = mask.ptr<float>(y);
@@ -104,7 +104,7 @@ cv::Mat spread(const cv::Mat& values, const cv::Mat& weight8, double sigma_share
 cv::Mat seamless(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask) {
   // The Poisson domain sits inside the feather, on skin rather than on hair or background edges.
   cv::Mat core = mask > 0.2f;
-  if (cv::countNonZero(core) < 16) return composite(face, target, mask);
+  if (cv::countNonZero(core) < 16) return face;
   const double scale = std::min(1.0, double(kPoissonSide) / std::max(target.cols, target.rows));
   cv::Mat f, t, b;
   face.convertTo(f, CV_32FC3);
@@ -131,7 +131,7 @@ cv::Mat seamless(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask
   cv::Mat face_f, corrected;
   face.convertTo(face_f, CV_32FC3);
   cv::Mat(face_f + membrane).convertTo(corrected, CV_8UC3);
-  return composite(corrected, target, mask);
+  return corrected;
 }
 
 cv::Mat laplacian(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask) {
@@ -163,23 +163,31 @@ cv::Mat laplacian(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mas
   }
   cv::Mat out;
   blended.convertTo(out, CV_8UC3);
-  // The coarse bands spread past the mask; fading the result in with the mask itself keeps the target
+  // The coarse bands spread past the mask; compositing the result with the mask itself keeps the target
   // exactly wherever the mask is 0 and stays continuous across the feather.
-  return composite(out, target, mask);
+  return out;
 }
 
 }  // namespace
 
-cv::Mat blend(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask, BlendMode mode) {
+cv::Mat composite(const cv::Mat& layer, const cv::Mat& target, const cv::Mat& weight) {
+  return composite_impl(layer, target, weight);
+}
+
+cv::Mat blend_layer(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask, BlendMode mode) {
   switch (mode) {
     case BlendMode::kSeamless:
       return seamless(face, target, mask);
     case BlendMode::kAffine:
-      return composite(face, target, mask);
+      return face;
     case BlendMode::kLaplacian:
       return laplacian(face, target, mask);
   }
-  return composite(face, target, mask);
+  return face;
+}
+
+cv::Mat blend(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask, BlendMode mode) {
+  return composite(blend_layer(face, target, mask, mode), target, mask);
 }
 
 }  // namespace faceweave::swap

@@ -22,6 +22,15 @@ enum class BlendMode { kSeamless, kAffine, kLaplacian };
 Result<BlendMode> parse_blend_mode(const std::string& s);
 const char* blend_mode_name(BlendMode b);
 
+// The layer to composite over the target: output = target * (1 - w) + layer * w, with w the mask (times
+// the identity strength). Separating the two lets the layer be computed at a working resolution and the
+// composite be done at full resolution.
+cv::Mat blend_layer(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask, BlendMode mode);
+
+// target * (1 - weight) + layer * weight, exact where weight is 0 or 1. 8-bit BGR, CV_32F weight.
+cv::Mat composite(const cv::Mat& layer, const cv::Mat& target, const cv::Mat& weight);
+
+// blend_layer + composite at one resolution.
 cv::Mat blend(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask, BlendMode mode);
 
 }  // namespace faceweave::swap

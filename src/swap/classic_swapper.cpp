@@ -2,7 +2,15 @@
 
 #include "swap/warp.h"
 
+#include <algorithm>
+
+#include <opencv2/imgproc.hpp>
+
 namespace faceweave::swap {
+namespace {
+// Long side of the working resolution of the face layer.
+constexpr int kWorkSide = 384;
+}  // namespace
 using face::extend_with_forehead;
 using face::face_mask;
 using face::face_region;
@@ -20,7 +28,8 @@ Result<std::unique_ptr<ClassicSwapper>> ClassicSwapper::create(const ClassicSwap
   return s;
 }
 
-Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, const SourceFace& source) const {
+Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, const SourceFace& source,
+                                         core::StageTimings* timings) const {
   SwapOutcome outcome;
   if (!target.has_landmarks || !source.face.has_landmarks)
     return invalid_argument("the classic swapper needs 68 landmarks on both faces");
@@ -30,22 +39,56 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   const auto sp = extend_with_forehead(source.face.landmarks68);
   outcome.region = face_region(tp, frame.size(), 0.1f);
   if (outcome.region.width < 8 || outcome.region.height < 8) return outcome;
-  const auto triangles = triangulate(tp);
+  const cv::Rect& region = outcome.region;
+  cv::Mat target_roi = frame(region);
+
+  // The face layer carries no more detail than the source face, so it is built at a working resolution
+  // (long side kWorkSide) and only the final composite runs at full resolution.
+  const double scale = std::min(1.0, double(kWorkSide) / std::max(region.width, region.height));
+  const cv::Size work(std::max(8, cvRound(region.width * scale)),
+                      std::max(8, cvRound(region.height * scale)));
+  std::array<cv::Point2f, face::kFacePoints> tw;
+  for (size_t i = 0; i < tw.size(); ++i)
+    tw[i] = (tp[i] - cv::Point2f(float(region.x), float(region.y))) * float(scale);
+  cv::Mat target_work = target_roi;
+  if (scale < 1.0) cv::resize(target_roi, target_work, work, 0, 0, cv::INTER_AREA);
+  const cv::Rect work_rect(0, 0, work.width, work.height);
+  const auto triangles = triangulate(tw);
   if (triangles.empty()) return outcome;
 
-  WarpResult warped = warp_piecewise_affine(source.image, sp, tp, triangles, outcome.region);
-  cv::Mat mask = face_mask(tp, outcome.region, options_.mask);
-  mask.setTo(0, warped.coverage == 0);
-  cv::Mat target_roi = frame(outcome.region);
-  cv::Mat face = match_color(warped.image, target_roi, mask > 0.5f, options_.color_match);
-
-  // Identity strength mixes the prepared face with the target before blending, so 0 gives the target back.
-  const float s = options_.identity_strength;
-  if (s < 1.0f) cv::addWeighted(face, s, target_roi, 1.0 - s, 0.0, face);
-  target_roi.copyTo(face, warped.coverage == 0);
-
-  cv::Mat blended = blend(face, target_roi, mask, options_.blend);
-  blended.copyTo(target_roi);
+  WarpResult warped;
+  {
+    core::ScopedStage stage(timings, "warp");
+    warped = warp_piecewise_affine(source.image, sp, tw, triangles, work_rect);
+  }
+  cv::Mat mask;
+  {
+    core::ScopedStage stage(timings, "mask");
+    mask = face_mask(tw, work_rect, options_.mask);
+    mask.setTo(0, warped.coverage == 0);
+  }
+  cv::Mat face;
+  {
+    core::ScopedStage stage(timings, "colour_match");
+    face = match_color(warped.image, target_work, mask > 0.5f, options_.color_match);
+    target_work.copyTo(face, warped.coverage == 0);
+  }
+  core::ScopedStage stage(timings, "blend");
+  cv::Mat layer = blend_layer(face, target_work, mask, options_.blend);
+  // Identity strength scales the blend weight, so 0 gives the target back exactly.
+  cv::Mat weight = mask * options_.identity_strength;
+  if (scale < 1.0) {
+    cv::resize(layer, layer, region.size(), 0, 0, cv::INTER_LINEAR);
+    cv::resize(weight, weight, region.size(), 0, 0, cv::INTER_LINEAR);
+    // Upsampling must not spread the weight past the face outline.
+    cv::Mat hull_full = cv::Mat::zeros(region.size(), CV_8U);
+    auto hull = face::face_hull(tp);
+    for (auto& p : hull) p -= region.tl();
+    cv::fillConvexPoly(hull_full, hull, cv::Scalar(255));
+    weight.setTo(0, hull_full == 0);
+  }
+  composite(layer, target_roi, weight).copyTo(target_roi);
+  mask = weight;
   outcome.mask = mask;
   outcome.swapped = true;
   return outcome;

@@ -11,6 +11,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "core/timing.h"
 #include "face/face_mask.h"
 #include "faceweave/face.h"
 #include "swap/blend.h"
@@ -42,7 +43,9 @@ class ClassicSwapper {
   static Result<std::unique_ptr<ClassicSwapper>> create(const ClassicSwapperOptions& options);
   // Swaps `source` into `frame` at `target`. A face too small or degenerate to warp is left alone
   // (swapped = false).
-  Result<SwapOutcome> swap(cv::Mat& frame, const Face& target, const SourceFace& source) const;
+  // Stage times (warp, mask, colour_match, blend) are added to `timings` when given.
+  Result<SwapOutcome> swap(cv::Mat& frame, const Face& target, const SourceFace& source,
+                           core::StageTimings* timings = nullptr) const;
   const ClassicSwapperOptions& options() const { return options_; }
 
  private:

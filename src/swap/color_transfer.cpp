@@ -28,54 +28,63 @@ const char* color_match_name(ColorMatch c) {
 
 namespace {
 
-cv::Mat reinhard(const cv::Mat& src_lab, const cv::Mat& dst_lab, const cv::Mat& mask) {
-  cv::Scalar ms, ss, md, sd;
-  cv::meanStdDev(src_lab, ms, ss, mask);
-  cv::meanStdDev(dst_lab, md, sd, mask);
-  cv::Mat f;
-  src_lab.convertTo(f, CV_32FC3);
-  std::vector<cv::Mat> ch;
-  cv::split(f, ch);
-  for (int c = 0; c < 3; ++c) {
-    const double gain = ss[c] > 1e-3 ? std::clamp(sd[c] / ss[c], 0.2, 5.0) : 1.0;
-    ch[size_t(c)] = (ch[size_t(c)] - ms[c]) * gain + md[c];
+// Statistics are taken on a copy at most this wide: a colour distribution needs no more pixels.
+constexpr int kStatsSide = 160;
+
+void downscale_for_stats(const cv::Mat& lab, const cv::Mat& mask, cv::Mat& lab_small, cv::Mat& mask_small) {
+  const double scale = std::min(1.0, double(kStatsSide) / std::max(lab.cols, lab.rows));
+  if (scale >= 1.0) {
+    lab_small = lab, mask_small = mask;
+    return;
   }
-  cv::merge(ch, f);
-  cv::Mat out;
-  f.convertTo(out, CV_8UC3);
-  return out;
+  const cv::Size size(std::max(1, cvRound(lab.cols * scale)), std::max(1, cvRound(lab.rows * scale)));
+  cv::resize(lab, lab_small, size, 0, 0, cv::INTER_AREA);
+  cv::resize(mask, mask_small, size, 0, 0, cv::INTER_NEAREST);
 }
 
-cv::Mat histogram(const cv::Mat& src_lab, const cv::Mat& dst_lab, const cv::Mat& mask) {
-  std::vector<cv::Mat> s, d;
-  cv::split(src_lab, s);
-  cv::split(dst_lab, d);
+// Both modes end in a per-channel 256-entry table over 8-bit L*a*b*, applied in one pass.
+cv::Mat reinhard_lut(const cv::Mat& src_lab, const cv::Mat& src_mask, const cv::Mat& dst_lab,
+                     const cv::Mat& dst_mask) {
+  cv::Scalar ms, ss, md, sd;
+  cv::meanStdDev(src_lab, ms, ss, src_mask);
+  cv::meanStdDev(dst_lab, md, sd, dst_mask);
+  cv::Mat lut(1, 256, CV_8UC3);
+  for (int c = 0; c < 3; ++c) {
+    const double gain = ss[c] > 1e-3 ? std::clamp(sd[c] / ss[c], 0.2, 5.0) : 1.0;
+    for (int v = 0; v < 256; ++v)
+      lut.at<cv::Vec3b>(v)[c] = cv::saturate_cast<uchar>((v - ms[c]) * gain + md[c]);
+  }
+  return lut;
+}
+
+cv::Mat histogram_lut(const cv::Mat& src_lab, const cv::Mat& src_mask, const cv::Mat& dst_lab,
+                      const cv::Mat& dst_mask) {
+  cv::Mat lut(1, 256, CV_8UC3);
   for (int c = 0; c < 3; ++c) {
     std::array<double, 256> hs{}, hd{};
-    for (int y = 0; y < mask.rows; ++y) {
-      const uchar* m = mask.ptr<uchar>(y);
-      const uchar* ps = s[size_t(c)].ptr<uchar>(y);
-      const uchar* pd = d[size_t(c)].ptr<uchar>(y);
-      for (int x = 0; x < mask.cols; ++x)
-        if (m[x]) ++hs[ps[x]], ++hd[pd[x]];
-    }
+    auto count = [c](const cv::Mat& lab, const cv::Mat& mask, std::array<double, 256>& h) {
+      for (int y = 0; y < mask.rows; ++y) {
+        const uchar* m = mask.ptr<uchar>(y);
+        const cv::Vec3b* p = lab.ptr<cv::Vec3b>(y);
+        for (int x = 0; x < mask.cols; ++x)
+          if (m[x]) ++h[p[x][c]];
+      }
+    };
+    count(src_lab, src_mask, hs);
+    count(dst_lab, dst_mask, hd);
     double ts = 0, td = 0;
-    for (int i = 0; i < 256; ++i) ts += hs[size_t(i)], td += hd[size_t(i)];
-    if (ts == 0 || td == 0) continue;
+    for (size_t i = 0; i < 256; ++i) ts += hs[i], td += hd[i];
     std::array<double, 256> cs{}, cd{};
     double as = 0, ad = 0;
-    for (size_t i = 0; i < 256; ++i) cs[i] = (as += hs[i]) / ts, cd[i] = (ad += hd[i]) / td;
-    cv::Mat lut(1, 256, CV_8U);
+    for (size_t i = 0; i < 256; ++i)
+      cs[i] = (as += hs[i]) / std::max(ts, 1.0), cd[i] = (ad += hd[i]) / std::max(td, 1.0);
     size_t j = 0;
     for (size_t i = 0; i < 256; ++i) {
       while (j < 255 && cd[j] < cs[i]) ++j;
-      lut.at<uchar>(int(i)) = uchar(j);
+      lut.at<cv::Vec3b>(int(i))[c] = uchar(ts > 0 && td > 0 ? j : i);
     }
-    cv::LUT(s[size_t(c)], lut, s[size_t(c)]);
   }
-  cv::Mat out;
-  cv::merge(s, out);
-  return out;
+  return lut;
 }
 
 }  // namespace
@@ -84,10 +93,20 @@ cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat&
   if (mode == ColorMatch::kNone || cv::countNonZero(mask) < 16) return source.clone();
   cv::Mat sl, dl;
   cv::cvtColor(source, sl, cv::COLOR_BGR2Lab);
-  cv::cvtColor(target, dl, cv::COLOR_BGR2Lab);
-  cv::Mat lab = mode == ColorMatch::kReinhard ? reinhard(sl, dl, mask) : histogram(sl, dl, mask);
+  cv::Mat target_small, mask_small, sl_small, dl_small;
+  downscale_for_stats(sl, mask, sl_small, mask_small);
+  const double scale = double(sl_small.cols) / sl.cols;
+  if (scale < 1.0) {
+    cv::resize(target, target_small, sl_small.size(), 0, 0, cv::INTER_AREA);
+  } else {
+    target_small = target;
+  }
+  cv::cvtColor(target_small, dl_small, cv::COLOR_BGR2Lab);
+  cv::Mat lut = mode == ColorMatch::kReinhard ? reinhard_lut(sl_small, mask_small, dl_small, mask_small)
+                                              : histogram_lut(sl_small, mask_small, dl_small, mask_small);
+  cv::LUT(sl, lut, sl);
   cv::Mat out;
-  cv::cvtColor(lab, out, cv::COLOR_Lab2BGR);
+  cv::cvtColor(sl, out, cv::COLOR_Lab2BGR);
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "telemetry/database.h"
 
+#include <sys/stat.h>
+
 #include <vector>
 
 #include "telemetry/paths.h"
@@ -119,6 +121,9 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, const 
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db->db_, flags, nullptr);
   if (rc != SQLITE_OK) return db->error(rc, "cannot open the telemetry database");
+  // SQLite creates files with the process umask; events are personal data, so only the owner may read them
+  // (the -wal and -shm files SQLite adds later copy this mode).
+  if (!exists) ::chmod(path.c_str(), 0600);
   sqlite3_extended_result_codes(db->db_, 1);
   sqlite3_busy_timeout(db->db_, options.busy_timeout_ms);
   FW_RETURN_IF_ERROR(db->configure(options, !exists));

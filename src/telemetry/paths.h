@@ -14,7 +14,7 @@ struct Paths {
   std::string dir;          // <data>/telemetry
   std::string database;     // <data>/telemetry/events.db (+ -wal, -shm)
   std::string secret;       // <data>/telemetry/pseudonym.key, mode 0600
-  std::string session;      // <data>/telemetry/session
+  std::string session;      // <data>/telemetry/session-<first 16 hex digits of the pseudonym>
   std::string notice;       // <data>/telemetry/notice-shown
   std::string archive_dir;  // <data>/telemetry/archive
 };

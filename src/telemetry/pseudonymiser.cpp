@@ -60,7 +60,7 @@ Result<Pseudonymiser> Pseudonymiser::load_or_create(const std::string& path) {
     return internal_error("OpenSSL could not produce random bytes for the pseudonym secret");
   // Write a complete temporary file, then link() it into place: link fails when another process won the
   // race, and then its secret (already complete) is the one everybody uses.
-  std::string tmp = path + ".new." + std::to_string(::getpid());
+  std::string tmp = path + ".new." + std::to_string(::getpid()) + "." + random_hex(8);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return permission_denied("cannot create the pseudonym secret " + tmp + ": " + std::strerror(errno));

@@ -83,7 +83,7 @@ class Recorder {
 
   // Queues a copy of `event`. False when it was dropped (queue full) or the recorder is disabled.
   bool record(const Event& event) noexcept {
-    if (disabled_.load(std::memory_order_relaxed)) return false;
+    if (disabled_.load(std::memory_order_relaxed) || event.kind >= EventKind::kCount) return false;
     if (queue_.try_push(event)) return true;
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return false;

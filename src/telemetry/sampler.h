@@ -21,7 +21,7 @@ class Sampler {
     if (mode_ == SamplingMode::kCohort) return in_cohort_;
     return next_uniform() < rate_;
   }
-  float rate() const { return float(rate_); }
+  double rate() const { return rate_; }
   SamplingMode mode() const { return mode_; }
   bool in_cohort() const { return in_cohort_; }
 

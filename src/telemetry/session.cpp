@@ -1,5 +1,6 @@
 #include "telemetry/session.h"
 
+#include <cctype>
 #include <charconv>
 
 #include "telemetry/paths.h"

@@ -21,8 +21,9 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   std::unique_ptr<SqliteSink> sink(new SqliteSink());
   FW_ASSIGN_OR_RETURN(sink->db_, Database::open(path, options));
   Database& db = *sink->db_;
-  for (size_t i = 0; i < 3; ++i)
+  for (size_t i = 0; i < 3; ++i) {
     FW_ASSIGN_OR_RETURN(sink->insert_[i], db.prepare(insert_sql(kChunkRows[i]), true));
+  }
   FW_ASSIGN_OR_RETURN(sink->begin_, db.prepare("BEGIN IMMEDIATE", true));
   FW_ASSIGN_OR_RETURN(sink->commit_, db.prepare("COMMIT", true));
   FW_ASSIGN_OR_RETURN(sink->rollback_, db.prepare("ROLLBACK", true));

@@ -1,0 +1,100 @@
+// What sits under the public Telemetry facade when consent is on and storage works: the consent filter,
+// the sampler, the current identity (user, session) with its 30-minute idle rotation, and the Recorder.
+// emit() is the hot path every record_* method goes through.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "faceweave/telemetry.h"
+#include "telemetry/event.h"
+#include "telemetry/paths.h"
+#include "telemetry/recorder.h"
+#include "telemetry/sampler.h"
+#include "telemetry/session.h"
+
+namespace faceweave::telemetry {
+
+bool consent_allows(TelemetryConsent consent, Category category);
+
+class Engine {
+ public:
+  Engine(TelemetryConsent consent, Sampler sampler, Paths paths, std::string user, std::string app_version,
+         SessionState session, std::unique_ptr<Recorder> recorder);
+  ~Engine();  // stops the recorder (which commits what is queued) and saves the session
+
+  // Whether events of `kind` pass the consent level (before sampling).
+  bool wants(EventKind kind) const { return allowed_[size_t(kind)]; }
+
+  // Builds, validates, samples, stamps and queues one event. `fill` sets its properties on an EventBuilder.
+  // Consent and sampling are checked first, so an event that will not be kept costs almost nothing.
+  template <typename Fill>
+  void emit(EventKind kind, Fill&& fill) {
+    if (!allowed_[size_t(kind)]) return;
+    if (!sampler_.keep()) {
+      sampled_out_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    EventBuilder b(kind);
+    fill(b);
+    if (!b.ok()) {
+      note_rejected();
+      return;
+    }
+    stamp_and_record(b.event());
+  }
+
+  // Queues an event that was already built and validated, if consent and sampling keep it.
+  void submit(Event& event) {
+    if (!allowed_[size_t(event.kind)]) return;
+    if (!sampler_.keep()) {
+      sampled_out_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    stamp_and_record(event);
+  }
+
+  void note_rejected() { rejected_.fetch_add(1, std::memory_order_relaxed); }
+
+  Recorder& recorder() { return *recorder_; }
+  const Sampler& sampler() const { return sampler_; }
+  std::string session() const;
+  TelemetryStats stats() const;
+
+ private:
+  void stamp_and_record(Event& e) {
+    e.ts_ms = unix_ms();
+    e.sample_rate = sampler_.rate();
+    e.identity = identity_for(e.ts_ms);
+    recorder_->record(e);
+  }
+  uint16_t identity_for(int64_t now_ms) noexcept {
+    int64_t last = last_activity_ms_.load(std::memory_order_relaxed);
+    if (now_ms - last >= kSessionIdleMs) return rotate_session(now_ms);
+    // Written at most once a second, so threads recording together rarely share a dirty cache line.
+    if (now_ms - last > 1000) last_activity_ms_.store(now_ms, std::memory_order_relaxed);
+    return identity_.load(std::memory_order_relaxed);
+  }
+  uint16_t rotate_session(int64_t now_ms) noexcept;
+
+  TelemetryConsent consent_;
+  std::array<bool, kEventKindCount> allowed_{};
+  Sampler sampler_;
+  Paths paths_;
+  std::string user_;
+  std::string app_version_;
+
+  mutable std::mutex session_mutex_;
+  std::string session_id_;
+  std::atomic<int64_t> last_activity_ms_;
+  std::atomic<uint16_t> identity_{0};
+
+  std::atomic<uint64_t> sampled_out_{0};
+  std::atomic<uint64_t> rejected_{0};
+  std::unique_ptr<Recorder> recorder_;
+};
+
+}  // namespace faceweave::telemetry

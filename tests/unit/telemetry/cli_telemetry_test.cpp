@@ -1,0 +1,205 @@
+// The faceweave binary end to end: every command run is recorded (and `faceweave telemetry ...` is not),
+// --telemetry off and FACEWEAVE_TELEMETRY=off leave no database, --telemetry-debug prints exactly what is
+// stored, and status, show, export, forget and purge work on what the binary itself recorded.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "telemetry_test_support.h"
+
+namespace faceweave::testing {
+namespace {
+
+struct CliRun {
+  int code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+CliRun run(const TempDir& data, const std::string& args, const std::string& env = "") {
+  std::string err_file = data.file("stderr.txt");
+  std::string cmd = "FACEWEAVE_DATA_DIR='" + data.path() + "/data' FACEWEAVE_MODELS_DIR='" + models_dir() +
+                    "' FACEWEAVE_TELEMETRY= DO_NOT_TRACK= " + env + " " + binary() + " " + args + " 2>'" +
+                    err_file + "'";
+  CliRun r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = read_all(err_file);
+  return r;
+}
+
+std::string db_of(const TempDir& d) {
+  return d.file("data/telemetry/events.db");
+}
+
+nlohmann::json show_json(const TempDir& d, int last = 100) {
+  CliRun r = run(d, "telemetry show --json --last " + std::to_string(last));
+  EXPECT_EQ(r.code, 0) << r.err;
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+TEST(TelemetryCli, RecordsEachCommandRunAndShowsANoticeOnce) {
+  TempDir d;
+  CliRun first = run(d, "models list");
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.err.find("faceweave records usage telemetry"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find(db_of(d)), std::string::npos);
+  CliRun second = run(d, "models list --json");
+  ASSERT_EQ(second.code, 0);
+  EXPECT_EQ(second.err.find("records usage telemetry"), std::string::npos) << second.err;
+  // The telemetry command itself is not recorded.
+  ASSERT_EQ(run(d, "telemetry status").code, 0);
+  auto events = show_json(d);
+  ASSERT_TRUE(events.is_array());
+  ASSERT_EQ(events.size(), 3u) << events.dump(2);
+  EXPECT_EQ(events[0]["event"], "command.run");
+  EXPECT_EQ(events[0]["props"]["command"], "models_list");
+  EXPECT_EQ(events[0]["props"]["exit_code"], 0);
+  EXPECT_EQ(events[0]["outcome"], "ok");
+  EXPECT_GT(events[0]["duration_ms"].get<double>(), 0.0);
+  EXPECT_EQ(events[0]["session"], events[2]["session"]);  // one session across runs
+  EXPECT_EQ(events[2]["event"], "command.option");
+  EXPECT_EQ(events[2]["props"]["option"], "json");
+}
+
+TEST(TelemetryCli, RecordsChangedOptionsByNameAndListedValuesButNeverPaths) {
+  TempDir d;
+  std::string img = image("obama.jpg");
+  CliRun r = run(d,
+                 "--execution-provider cpu analyse --face-detector-score 0.5 --face-landmarker-model dlib_68 "
+                 "--debug-out " +
+                     d.file("zq_annotated.png") + " " + img);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto events = show_json(d);
+  std::map<std::string, nlohmann::json> options;
+  for (const auto& e : events)
+    if (e["event"] == "command.option") options[e["props"]["option"]] = e["props"];
+  EXPECT_EQ(options.size(), 3u) << events.dump(2);  // --execution-provider cpu is the default: unchanged
+  EXPECT_EQ(options["face_detector_score"]["number"], 0.5);
+  EXPECT_EQ(options["face_landmarker_model"]["value"], "dlib_68");
+  EXPECT_TRUE(options.count("debug_out"));
+  EXPECT_FALSE(options["debug_out"].contains("value"));
+  EXPECT_EQ(events[0]["props"]["changed"], 3);
+  std::string bytes = all_bytes_under(d.file("data"));
+  EXPECT_EQ(bytes.find("zq_annotated"), std::string::npos);
+  EXPECT_EQ(bytes.find("obama"), std::string::npos);
+  EXPECT_EQ(bytes.find(d.path()), std::string::npos);
+}
+
+TEST(TelemetryCli, FailuresRecordTheirOutcomeAndAnError) {
+  TempDir d;
+  CliRun r = run(d, "analyse /nonexistent/zq_face.jpg");
+  EXPECT_EQ(r.code, 3);
+  auto events = show_json(d);
+  ASSERT_EQ(events.size(), 2u) << events.dump(2);
+  EXPECT_EQ(events[0]["outcome"], "not_found");
+  EXPECT_EQ(events[0]["props"]["exit_code"], 3);
+  EXPECT_EQ(events[1]["event"], "error");
+  EXPECT_EQ(events[1]["props"]["where"], "analyse");
+  EXPECT_EQ(all_bytes_under(d.file("data")).find("zq_face"), std::string::npos);
+}
+
+TEST(TelemetryCli, OffByFlagOrEnvironmentCreatesNoDatabase) {
+  TempDir d;
+  ASSERT_EQ(run(d, "--telemetry off models list").code, 0);
+  EXPECT_FALSE(std::filesystem::exists(d.file("data")));
+  CliRun env = run(d, "models list", "FACEWEAVE_TELEMETRY=off");
+  ASSERT_EQ(env.code, 0);
+  EXPECT_EQ(env.err.find("telemetry"), std::string::npos) << env.err;
+  EXPECT_FALSE(std::filesystem::exists(d.file("data")));
+  ASSERT_EQ(run(d, "models list", "DO_NOT_TRACK=1").code, 0);
+  EXPECT_FALSE(std::filesystem::exists(d.file("data")));
+  CliRun status = run(d, "--telemetry off telemetry status");
+  EXPECT_EQ(status.code, 0);
+  EXPECT_NE(status.out.find("level:     off (--telemetry)"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("none yet"), std::string::npos) << status.out;
+  EXPECT_FALSE(std::filesystem::exists(d.file("data")));
+  EXPECT_EQ(run(d, "--telemetry sometimes models list").code, 2);
+}
+
+TEST(TelemetryCli, DebugPrintsEachEventExactlyAsStored) {
+  TempDir d;
+  CliRun r = run(d, "--telemetry-debug models list --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> debug;
+  std::istringstream err(r.err);
+  for (std::string line; std::getline(err, line);)
+    if (line.rfind("telemetry: ", 0) == 0) debug.push_back(line.substr(11));
+  CliRun exported = run(d, "telemetry export --format ndjson");
+  ASSERT_EQ(exported.code, 0);
+  std::string expected;
+  for (const auto& l : debug) expected += l + "\n";
+  EXPECT_EQ(exported.out, expected);
+  EXPECT_EQ(debug.size(), 2u);
+}
+
+TEST(TelemetryCli, StatusExportForgetAndPurge) {
+  TempDir d;
+  ASSERT_EQ(run(d, "models list").code, 0);
+  ASSERT_EQ(run(d, "--data-dir " + d.file("data") + " models list").code,
+            0);  // the flag finds the same place
+  CliRun status = run(d, "telemetry status --json");
+  ASSERT_EQ(status.code, 0) << status.err;
+  auto s = nlohmann::json::parse(status.out);
+  EXPECT_EQ(s["level"], "usage");
+  EXPECT_EQ(s["events"], 2);
+  EXPECT_EQ(s["users"], 1);
+  EXPECT_EQ(s["events_by_name"]["command.run"], 2);
+  std::string user = s["user"];
+  ASSERT_EQ(user.size(), 64u);
+
+  CliRun csv = run(d, "telemetry export --format csv");
+  ASSERT_EQ(csv.code, 0);
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3);
+  EXPECT_EQ(csv.out.find("id,ts,event,user,session"), 0u);
+  CliRun to_file = run(d, "telemetry export -o " + d.file("out.ndjson"));
+  ASSERT_EQ(to_file.code, 0);
+  EXPECT_EQ(std::count(std::istreambuf_iterator<char>(*new std::ifstream(d.file("out.ndjson"))),
+                       std::istreambuf_iterator<char>(), '\n'),
+            2);
+
+  CliRun text = run(d, "telemetry show --last 1");
+  EXPECT_NE(text.out.find("command.run"), std::string::npos) << text.out;
+  EXPECT_EQ(std::count(text.out.begin(), text.out.end(), '\n'), 2);  // header + 1
+
+  CliRun forget = run(d, "telemetry forget --user " + user);
+  ASSERT_EQ(forget.code, 0) << forget.err;
+  EXPECT_NE(forget.out.find("erased 2 event(s)"), std::string::npos) << forget.out;
+  EXPECT_EQ(show_json(d).size(), 0u);
+
+  ASSERT_EQ(run(d, "models list").code, 0);
+  CliRun purge = run(d, "telemetry purge");
+  ASSERT_EQ(purge.code, 0) << purge.err;
+  EXPECT_NE(purge.out.find("erased 1 event(s)"), std::string::npos) << purge.out;
+  EXPECT_EQ(show_json(d).size(), 0u);
+  EXPECT_EQ(run(d, "telemetry forget").code, 2);  // --user is required
+}
+
+TEST(TelemetryCli, ADamagedDatabaseNeverStopsACommand) {
+  TempDir d;
+  std::filesystem::create_directories(d.file("data/telemetry"));
+  write_file(db_of(d), std::string(4096, 'x'));
+  CliRun r = run(d, "models list --json");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.err.find("damaged"), std::string::npos) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out, nullptr, false).is_array()) << r.out;  // stdout untouched
+  CliRun status = run(d, "telemetry status");
+  EXPECT_EQ(status.code, 4);
+  EXPECT_NE(status.err.find("faceweave telemetry purge"), std::string::npos) << status.err;
+  ASSERT_EQ(run(d, "telemetry purge").code, 0);
+  ASSERT_EQ(run(d, "models list").code, 0);
+  EXPECT_EQ(show_json(d).size(), 1u);
+}
+
+}  // namespace
+}  // namespace faceweave::testing
