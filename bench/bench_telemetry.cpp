@@ -11,7 +11,7 @@
 //   4. Overhead on a real image swap: the same 1080p swap with telemetry off and all, interleaved, recording
 //      what the pipeline will record per run (command, options, stage timings, face counts).
 //
-// Usage: bench_telemetry [--quick] [--no-swap]
+// Usage: bench_telemetry [--quick] [--no-swap] [--only 1|2|3|4]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -228,7 +228,7 @@ Ingest sqlite_ingest(size_t n, size_t batch) {
     e.props[2].i = int64_t(i);
     if ((i & 1023) == 0) e.ts_ms = telemetry::unix_ms();
     // Never drop: wait for room, so every event is stored and the rate is the writer's.
-    while (!r->record(e)) std::this_thread::yield();
+    while (!r->try_record(e)) std::this_thread::yield();
   }
   (void)r->flush();
   Ingest out;
@@ -382,11 +382,14 @@ void swap_overhead(int iterations) {
 
 int main(int argc, char** argv) {
   bool quick = false, swap = true;
+  int only = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick") quick = true;
     if (a == "--no-swap") swap = false;
+    if (a == "--only" && i + 1 < argc) only = std::atoi(argv[++i]);
   }
+  auto section = [only](int n) { return only == 0 || only == n; };
   cv::setNumThreads(1);
   const size_t scale = quick ? 10 : 1;
   double load[3] = {0, 0, 0};
@@ -407,7 +410,7 @@ int main(int argc, char** argv) {
 
   std::printf("1. record() latency while the writer commits to SQLite (events paced at 500,000/s)\n");
   LatencyResult hot, api;
-  {
+  if (section(1) || section(3)) {
     Dir dir;
     auto r = make_recorder(dir.path, 1 << 16, 8192);
     telemetry::Event e = stage_event(0);
@@ -425,7 +428,7 @@ int main(int argc, char** argv) {
     print_latency("Recorder::record(event) (the hot path)", res);
     hot = res;
   }
-  {
+  if (section(1) || section(3)) {
     Dir dir;
     TelemetryOptions o;
     o.data_dir = dir.path;
@@ -448,12 +451,20 @@ int main(int argc, char** argv) {
       "batch)\n");
   Ingest ours;
   for (size_t batch : {size_t(8192), size_t(32768)}) {
+    if (!section(2) && !(section(3) && batch == 8192)) continue;
     Ingest in = sqlite_ingest(4'000'000 / scale, batch);
     std::printf("  batch %6zu: %10.0f events/s  (%llu events in %.2f s, %.0f ns CPU per event)\n", batch,
                 in.events_per_s, static_cast<unsigned long long>(in.events), in.seconds, in.cpu_per_event_ns);
     if (batch == 8192) ours = in;  // the default batch size is the one compared
   }
 
+  if (!section(3)) {
+    if (swap && section(4)) {
+      std::printf("\n4. overhead on a real swap\n");
+      swap_overhead(quick ? 5 : 25);
+    }
+    return 0;
+  }
   std::printf("\n3. the same events, side by side\n");
   Baseline naive = naive_file(20'000 / scale, overhead);
   Baseline spd = spdlog_async(2'000'000 / scale, overhead);

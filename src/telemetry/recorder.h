@@ -89,6 +89,13 @@ class Recorder {
     return false;
   }
 
+  // Like record(), but a full queue is not counted as a drop: for a caller that waits and tries again
+  // (benchmarks, bulk imports).
+  bool try_record(const Event& event) noexcept {
+    if (disabled_.load(std::memory_order_relaxed) || event.kind >= EventKind::kCount) return false;
+    return queue_.try_push(event);
+  }
+
   // Adds an identity (a new session, another user); returns its slot for Event::identity. Takes a lock:
   // call it when a session starts, not per event.
   Result<uint16_t> add_identity(Identity identity);
