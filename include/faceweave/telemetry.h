@@ -76,7 +76,7 @@ struct TelemetryOptions {
   std::function<void(std::string_view)> debug_sink;
 
   // Engine tuning; the defaults suit the CLI and the server.
-  size_t queue_capacity = 65536;  // events waiting for the writer (about 150 bytes each)
+  size_t queue_capacity = 16384;  // events waiting for the writer (160 bytes each, allocated up front)
   size_t batch_size = 8192;       // most events per transaction
   int flush_interval_ms = 250;    // longest an event waits in memory before its batch commits
   int busy_timeout_ms = 2000;     // how long a write waits for another process's lock before giving up

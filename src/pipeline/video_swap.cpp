@@ -381,7 +381,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
           pool.submit([img, faces = std::move(faces), selected, chain_ptr]() mutable -> Result<Processed> {
             Processed p;
             FrameContext ctx;
-            ctx.frame = img.clone();
+            ctx.frame = img;  // each decoded frame has its own buffer: processing happens in place
             ctx.faces = std::move(faces);
             ctx.selected = selected;
             ctx.timings = &p.timings;

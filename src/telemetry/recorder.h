@@ -60,7 +60,7 @@ struct CommitInfo {
 };
 
 struct RecorderOptions {
-  size_t queue_capacity = 65536;
+  size_t queue_capacity = 16384;
   size_t batch_size = 8192;
   int flush_interval_ms = 250;
   // Called on the writer thread before it drains anything (retention runs here, off the host's thread).

@@ -120,7 +120,12 @@ Status SqliteSink::write_in_transaction(std::span<const Event> events, std::span
       if (session < 0) {
         FW_ASSIGN_OR_RETURN(session, session_row(identities[e.identity], now));
       }
-      sqlite3_bind_int64(st, p++, next_id + int64_t(pos + r));
+      // Only the first row of a statement names its id; SQLite gives the others the next rowid after the
+      // previous row, which is the same number (this transaction holds the write lock) and avoids a seek.
+      if (r == 0)
+        sqlite3_bind_int64(st, p++, next_id + int64_t(pos));
+      else
+        sqlite3_bind_null(st, p++);
       sqlite3_bind_int64(st, p++, e.ts_ms);
       sqlite3_bind_int64(st, p++, db_->event_id(e.kind));
       sqlite3_bind_int64(st, p++, session);

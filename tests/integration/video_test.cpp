@@ -1,5 +1,9 @@
 // Video swaps on real clips: frame count and rate kept, identity moved on sampled frames, audio kept in
 // step, trim and scale exact, steady landmarks, and damaged or wrong inputs refused cleanly.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <opencv2/imgproc.hpp>
@@ -251,6 +255,45 @@ TEST(Video, CancelDeletesThePartialOutput) {
   EXPECT_EQ(
       std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()),
       0);
+}
+
+}  // namespace
+}  // namespace faceweave::testing
+
+namespace faceweave::testing {
+namespace {
+
+TEST(VideoCli, CtrlCStopsCleanlyWithItsOwnExitCode) {
+  TempDir dir;
+  const std::string out = dir.file("out.mp4");
+  // A longer clip (video_01 three times) so the interrupt lands mid-run.
+  ASSERT_TRUE(
+      sh("ffmpeg -y -stream_loop 2 -i " + video("video_01.mp4") + " -c copy " + dir.file("long.mp4")));
+  const std::string models = "FACEWEAVE_MODELS_DIR=" + models_dir();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::putenv(const_cast<char*>(models.c_str()));
+    ::execl(binary().c_str(), binary().c_str(), "--telemetry", "off", "swap", "-s",
+            image("obama.jpg").c_str(), "-t", dir.file("long.mp4").c_str(), "-o", out.c_str(), "--progress",
+            "none", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait until the run is writing (its hidden partial file exists), then interrupt it.
+  bool started = false;
+  for (int i = 0; i < 300 && !started; ++i) {
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+      if (e.path().filename().string().find(".partial") != std::string::npos) started = true;
+    if (!started) ::usleep(20000);
+  }
+  ASSERT_TRUE(started) << "the run never started writing";
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().filename().string(), "long.mp4") << "left behind: " << e.path();
 }
 
 }  // namespace
