@@ -3,7 +3,7 @@
 // the target's, whatever the mode.
 // - seamless: Poisson cloning (Perez et al. 2003) with the face's own gradients: the face plus the harmonic
 //   membrane that matches the target along the edge of the mask's core. The membrane is smooth, so it is
-//   solved (SOR) at a reduced resolution (long side 128) and upsampled; the result is then feathered in with
+//   solved (SOR) at a reduced resolution (long side 96) and upsampled; the result is then feathered in with
 //   the mask. A face equal to the target gives the target back exactly.
 // - affine: feathered alpha compositing with the mask.
 // - laplacian: multi-band blending (Burt & Adelson): each Laplacian-pyramid band is mixed with the mask's

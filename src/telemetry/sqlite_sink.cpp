@@ -21,6 +21,9 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   std::unique_ptr<SqliteSink> sink(new SqliteSink());
   FW_ASSIGN_OR_RETURN(sink->db_, Database::open(path, options));
   Database& db = *sink->db_;
+  // 1024 pages of 16 KB: a checkpoint per 16 MB of log keeps the log small without stalling the writer.
+  sink->checkpointer_ = Checkpointer::start(path, options.busy_timeout_ms);
+  if (sink->checkpointer_) sink->checkpointer_->attach(db.handle(), 1024);
   for (size_t i = 0; i < 3; ++i) {
     FW_ASSIGN_OR_RETURN(sink->insert_[i], db.prepare(insert_sql(kChunkRows[i]), true));
   }

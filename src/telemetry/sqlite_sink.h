@@ -1,12 +1,14 @@
 // Stores batches of events into the events database: one IMMEDIATE transaction per batch, prepared
 // multi-row INSERTs (256, 16 and 1 rows per statement), explicit ids continuing from meta.last_event_id, and
 // each batch's sessions resolved (and created) inside the same transaction. Used by the writer thread only.
+// Checkpoints run on a Checkpointer thread of their own.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "telemetry/checkpointer.h"
 #include "telemetry/database.h"
 #include "telemetry/recorder.h"
 
@@ -29,6 +31,7 @@ class SqliteSink : public EventSink {
                               std::vector<TelemetryEventRow>* rows, IdRange* ids);
   Result<int64_t> session_row(const Identity& identity, int64_t now_ms);
 
+  std::unique_ptr<Checkpointer> checkpointer_;  // declared before db_: the hook it installs dies with db_
   std::unique_ptr<Database> db_;
   Statement insert_[3];
   Statement begin_, commit_, rollback_, last_id_, save_last_id_, upsert_session_, find_session_;

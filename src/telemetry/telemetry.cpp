@@ -284,11 +284,16 @@ void Telemetry::record_option(std::string_view command, std::string_view option,
 void Telemetry::record_stage(std::string_view stage, double total_ms, int width, int height, int frames,
                              std::string_view media) {
   if (!engine_) return;
+  // Per-frame and per-stage events are the frequent ones: their keys are looked up once, not per call.
+  static const int kStage = telemetry::prop_index(EventKind::kStageTiming, "stage");
+  static const int kResolution = telemetry::prop_index(EventKind::kStageTiming, "resolution");
+  static const int kFrames = telemetry::prop_index(EventKind::kStageTiming, "frames");
+  static const int kMedia = telemetry::prop_index(EventKind::kStageTiming, "media");
   engine_->emit(EventKind::kStageTiming, [&](EventBuilder& b) {
-    b.set_text("stage", stage)
-        .set_text("resolution", telemetry::resolution_bucket(width, height))
-        .set_int("frames", frames)
-        .set_text("media", media)
+    b.set_text_at(kStage, stage)
+        .set_text_at(kResolution, telemetry::resolution_bucket(width, height))
+        .set_int_at(kFrames, frames)
+        .set_text_at(kMedia, media)
         .duration(total_ms);
   });
 }
@@ -300,11 +305,14 @@ void Telemetry::record_stages(const std::map<std::string, double>& ms_by_stage, 
 }
 
 void Telemetry::record_frame_stage(std::string_view stage, double ms, int width, int height, int64_t frame) {
-  if (!engine_ || !engine_->wants(EventKind::kFrameTiming)) return;
+  if (!engine_) return;
+  static const int kStage = telemetry::prop_index(EventKind::kFrameTiming, "stage");
+  static const int kResolution = telemetry::prop_index(EventKind::kFrameTiming, "resolution");
+  static const int kFrame = telemetry::prop_index(EventKind::kFrameTiming, "frame");
   engine_->emit(EventKind::kFrameTiming, [&](EventBuilder& b) {
-    b.set_text("stage", stage)
-        .set_text("resolution", telemetry::resolution_bucket(width, height))
-        .set_int("frame", frame)
+    b.set_text_at(kStage, stage)
+        .set_text_at(kResolution, telemetry::resolution_bucket(width, height))
+        .set_int_at(kFrame, frame)
         .duration(ms);
   });
 }

@@ -1,6 +1,7 @@
 // The recorder: everything recorded is committed once, in order per thread; a full queue drops and counts
 // (and says so once); a failing sink disables recording without disturbing the host; --telemetry-debug
 // lines are exactly the stored rows.
+#include <filesystem>
 #include <future>
 #include <set>
 #include <sstream>
@@ -203,6 +204,27 @@ TEST(TelemetryRecorder, DebugLinesAreExactlyTheStoredRows) {
   EXPECT_EQ(out.str(), expected);
   EXPECT_EQ(lines.size(), 4u);
   EXPECT_NE(expected.find(R"("outcome":"no_face")"), std::string::npos) << expected;
+}
+
+TEST(TelemetryRecorder, TheLogIsCheckpointedOffTheWriterThreadAndRemovedAtTheEnd) {
+  TempDir dir;
+  auto o = telemetry_options(dir);
+  o.queue_capacity = 1 << 18;
+  auto t = Telemetry::create(o);
+  ASSERT_TRUE(t.is_ok());
+  for (int i = 0; i < 250000; ++i) (*t)->record_frame_stage("swap", 1.0, 1920, 1080, i);
+  ASSERT_TRUE((*t)->flush().is_ok());
+  EXPECT_EQ((*t)->stats().committed, 250000u);
+  // While the writer is still open, the checkpointer has already copied the log into the database file.
+  uintmax_t size = 0;
+  for (int i = 0; i < 500 && size < (8u << 20); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    size = std::filesystem::file_size(events_db(dir));
+  }
+  EXPECT_GE(size, 8u << 20);
+  t->reset();
+  EXPECT_FALSE(std::filesystem::exists(events_db(dir) + "-wal"));
+  EXPECT_EQ(sql_int(events_db(dir), "SELECT count(*) FROM events"), 250000);
 }
 
 }  // namespace
