@@ -29,6 +29,27 @@ run_section() {  # section-name bench-binary
   rm -f "$tmp"
 }
 
+run_plain_section() {  # section-name bench-binary: a program that prints its own report (bench_telemetry)
+  local section=$1 bench=$2 tmp
+  tmp=$(mktemp)
+  echo "run-benchmarks: $bench"
+  "$build/bench/$bench" 2>/dev/null | tee "$tmp"
+  {
+    sed "/^<!-- results:$section -->/,/^<!-- end:$section -->/{/^<!-- results:$section -->/!{/^<!-- end:$section -->/!d}}" "$doc" |
+      sed "/^<!-- results:$section -->/q"
+    echo "Measured $(date -u +%Y-%m-%d) on $cpu ($(nproc) cores), SQLite $(pkg-config --modversion sqlite3)."
+    echo "Command: \`make bench\` (runs \`build/release/bench/$bench\`)."
+    echo
+    echo '```'
+    cat "$tmp"
+    echo '```'
+    sed -n "/^<!-- end:$section -->/,\$p" "$doc"
+  } > "$doc.new"
+  mv "$doc.new" "$doc"
+  rm -f "$tmp"
+}
+
 run_section analysis bench_analysis
 run_section swap bench_swap
+run_plain_section telemetry bench_telemetry
 echo "run-benchmarks: results written to $doc"

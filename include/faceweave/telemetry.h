@@ -35,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "faceweave/status.h"
@@ -158,6 +159,9 @@ class Telemetry {
   // The same for every entry of a per-stage map (as core::StageTimings::stages() gives).
   void record_stages(const std::map<std::string, double>& ms_by_stage, int width, int height, int frames = 1,
                      std::string_view media = "image");
+  // The same for a list of (stage, ms) pairs, as SwapReport::stage_ms gives.
+  void record_stages(const std::vector<std::pair<std::string, double>>& ms_by_stage, int width, int height,
+                     int frames = 1, std::string_view media = "image");
   // One frame's time in one stage (consent `all` only: per-frame diagnostics for videos).
   void record_frame_stage(std::string_view stage, double ms, int width, int height, int64_t frame);
   // A failure: `where` is the command or stage ("swap", "decode"), `code` its Status code.

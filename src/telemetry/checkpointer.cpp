@@ -13,6 +13,9 @@ std::unique_ptr<Checkpointer> Checkpointer::start(const std::string& path, int b
     return nullptr;
   }
   sqlite3_busy_timeout(c->db_, busy_timeout_ms);
+  // A connection only knows the database is in WAL mode once it has read it; until then a checkpoint
+  // request is silently a no-op.
+  if (sqlite3_exec(c->db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) != SQLITE_OK) return nullptr;
   try {
     c->thread_ = std::thread([raw = c.get()] { raw->run(); });
   } catch (const std::system_error&) {
@@ -63,6 +66,7 @@ void Checkpointer::run() {
     // writer, which reports database problems itself.
     int log_pages = 0, copied = 0;
     sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &copied);
+    checkpoints_.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
   }
 }

@@ -7,7 +7,9 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +28,7 @@ class Checkpointer {
   // Installs the WAL hook on the writer's connection: a checkpoint is requested at `pages` log pages.
   void attach(sqlite3* writer, int pages);
   void request();
+  uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
 
  private:
   Checkpointer() = default;
@@ -38,6 +41,7 @@ class Checkpointer {
   std::condition_variable wake_;
   bool requested_ = false;
   bool stop_ = false;
+  std::atomic<uint64_t> checkpoints_{0};
   std::thread thread_;
 };
 

@@ -304,6 +304,12 @@ void Telemetry::record_stages(const std::map<std::string, double>& ms_by_stage, 
   for (const auto& [stage, ms] : ms_by_stage) record_stage(stage, ms, width, height, frames, media);
 }
 
+void Telemetry::record_stages(const std::vector<std::pair<std::string, double>>& ms_by_stage, int width,
+                              int height, int frames, std::string_view media) {
+  if (!engine_) return;
+  for (const auto& [stage, ms] : ms_by_stage) record_stage(stage, ms, width, height, frames, media);
+}
+
 void Telemetry::record_frame_stage(std::string_view stage, double ms, int width, int height, int64_t frame) {
   if (!engine_) return;
   static const int kStage = telemetry::prop_index(EventKind::kFrameTiming, "stage");
