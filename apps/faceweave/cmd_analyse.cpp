@@ -45,6 +45,11 @@ int run(const GlobalOptions& global, const AnalyseArgs& args) {
   if (!engine) return report(engine.status());
   auto faces = (*engine)->analyse(*image);
   if (!faces) return report(faces.status());
+  if (Telemetry* t = global.telemetry.get()) {
+    t->record_faces("target", int(faces->size()), 0, image->cols, image->rows);
+    const ProviderInfo& p = (*engine)->provider();
+    if (!p.fallback_reason.empty()) t->record_provider_fallback(p.requested, p.used);
+  }
 
   if (!args.debug_out.empty()) {
     Status s = save_image(args.debug_out, (*engine)->draw(*image, *faces));

@@ -65,6 +65,14 @@ int run(const GlobalOptions& global, const SwapArgs& args) {
   std::signal(SIGINT, previous);
   if (!result) return report(result.status());
   const SwapReport& r = *result;
+  if (Telemetry* t = global.telemetry.get()) {
+    // Stage times per resolution: what analytics uses to show where the time goes.
+    t->record_stages(r.stage_ms, r.output_width, r.output_height, r.video ? int(r.frames) : 1,
+                     r.video ? "video" : "image");
+    if (!r.video) t->record_faces("target", r.faces_found, r.faces_selected, r.output_width, r.output_height);
+    const ProviderInfo& p = (*engine)->provider();
+    if (!p.fallback_reason.empty()) t->record_provider_fallback(p.requested, p.used);
+  }
   if (!r.warning.empty()) std::cerr << "faceweave: warning: " << r.warning << "\n";
   if (args.json) {
     nlohmann::json j;

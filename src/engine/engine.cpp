@@ -111,6 +111,8 @@ Result<SwapReport> Engine::swap(const SwapRequest& request) const {
     report.audio = r.audio;
     report.seconds = r.seconds;
     report.warning = r.warning;
+    report.output_width = r.width;
+    report.output_height = r.height;
     for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
     return report;
   }

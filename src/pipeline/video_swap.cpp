@@ -217,11 +217,16 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   const size_t window = std::max<size_t>(4, threads * 3);
   FrameQueue queue(window);
   const int64_t trim_start = req.video.trim_frame_start, trim_end = req.video.trim_frame_end;
+  core::StageTimings decode_timings;  // written by the decode thread only, read after it joins
   std::thread decoder([&] {
     media::VideoFrame f;
     Status error;
     while (true) {
-      auto got = reader->read(f);
+      Result<bool> got = false;
+      {
+        core::ScopedStage stage(&decode_timings, "decode");
+        got = reader->read(f);
+      }
       if (!got.is_ok()) {
         error = got.status();
         break;
@@ -444,6 +449,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
 
   queue.stop();
   decoder.join();
+  report.timings.merge(decode_timings);
   // Drain whatever is still running before the pool and the frames go away.
   for (auto& item : inflight) {
     if (item.analysis.valid()) item.analysis.wait();
@@ -468,6 +474,8 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   }
   FW_RETURN_IF_ERROR(writer->finish());
   report.frames = resample ? out_tick : frames_written;
+  report.width = sideways ? out_h : out_w;
+  report.height = sideways ? out_w : out_h;
   report.warning = queue.damage();
   report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return report;

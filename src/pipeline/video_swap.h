@@ -40,6 +40,8 @@ struct VideoSwapReport {
   int64_t faces_swapped = 0;
   double seconds = 0;
   bool audio = false;
+  int width = 0;  // output frame size
+  int height = 0;
   std::string warning;         // e.g. the input was damaged and ended early
   core::StageTimings timings;  // summed over frames (worker time, not wall time)
 };

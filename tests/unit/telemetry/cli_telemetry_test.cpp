@@ -89,7 +89,10 @@ TEST(TelemetryCli, RecordsChangedOptionsByNameAndListedValuesButNeverPaths) {
   EXPECT_EQ(options["face_landmarker_model"]["value"], "dlib_68");
   EXPECT_TRUE(options.count("debug_out"));
   EXPECT_FALSE(options["debug_out"].contains("value"));
-  EXPECT_EQ(events[0]["props"]["changed"], 3);
+  nlohmann::json run_event;
+  for (const auto& e : events)
+    if (e["event"] == "command.run") run_event = e;
+  EXPECT_EQ(run_event["props"]["changed"], 3) << events.dump(2);
   std::string bytes = all_bytes_under(d.file("data"));
   EXPECT_EQ(bytes.find("zq_annotated"), std::string::npos);
   EXPECT_EQ(bytes.find("obama"), std::string::npos);
