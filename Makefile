@@ -35,6 +35,7 @@ demo: build
 bench: PRESET = release
 bench: build
 	scripts/run-benchmarks.sh $(BUILD_DIR)
+	bench/video_bench.sh $(BUILD_DIR)/apps/faceweave/faceweave
 
 format:
 	git ls-files --cached --others --exclude-standard '*.cpp' '*.h' '*.hpp' | xargs clang-format -i

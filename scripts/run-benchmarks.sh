@@ -10,7 +10,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 run_section() {  # section-name bench-binary
   local section=$1 bench=$2 tmp
   tmp=$(mktemp)
-  local cmd="FACEWEAVE_BENCH_THREADS=1 $bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true"
+  local cmd="FACEWEAVE_BENCH_THREADS=1 build/release/bench/$bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true"
   echo "run-benchmarks: $cmd"
   FACEWEAVE_BENCH_THREADS=1 "$build/bench/$bench" --benchmark_repetitions=5 \
     --benchmark_report_aggregates_only=true 2>/dev/null | tee "$tmp"
@@ -18,7 +18,7 @@ run_section() {  # section-name bench-binary
     sed "/^<!-- results:$section -->/,/^<!-- end:$section -->/{/^<!-- results:$section -->/!{/^<!-- end:$section -->/!d}}" "$doc" |
       sed "/^<!-- results:$section -->/q"
     echo "Measured $(date -u +%Y-%m-%d) on $cpu ($(nproc) cores), OpenCV $(pkg-config --modversion opencv4), one thread."
-    echo "Command: \`make bench\` (runs \`build/release/bench/$cmd\`)."
+    echo "Command: \`make bench\` (runs \`$cmd\`)."
     echo
     echo '```'
     grep -E '^(Benchmark|BM_.*_(median|cv))' "$tmp"
