@@ -27,7 +27,7 @@ asan-test: setup
 	cmake --preset asan
 	cmake --build build/asan -j $(JOBS) --target unit_core_tests unit_infer_tests unit_face_tests unit_telemetry_tests integration_tests faceweave
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
-	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -R 'BadInput|Cli.BadInputs'
+	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -R '^BadInput\.|^Cli\.BadInputs|^SwapCli\.BadInputs'
 
 demo: build
 	scripts/demo.sh $(BUILD_DIR)/apps/faceweave/faceweave
