@@ -1,7 +1,11 @@
 // Paths and helpers shared by the tests. Test data is read from ../shared/testdata, never copied.
 #pragma once
 
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <array>
+#include <cstdio>
 
 #include <cstdlib>
 #include <filesystem>
@@ -50,6 +54,24 @@ class TempDir {
 inline void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+struct CommandResult {
+  int code = -1;    // exit status; -1 when the command could not run or was killed
+  std::string out;  // its standard output (append " 2>&1" to the command to get standard error too)
+};
+
+// Runs a shell command line and collects its output and exit status.
+inline CommandResult run_command(const std::string& command) {
+  CommandResult r;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 inline std::string read_all(const std::string& path) {

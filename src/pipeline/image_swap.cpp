@@ -9,6 +9,7 @@
 #include "core/image_io.h"
 #include "face/recognizer.h"
 #include "pipeline/swap_settings.h"
+#include "pipeline/video_swap.h"
 
 namespace faceweave::pipeline {
 namespace fs = std::filesystem;
@@ -32,13 +33,17 @@ bool needs_attributes(const face::FaceSelectorOptions& s) {
 
 }  // namespace
 
-Status check_output_path(const std::string& output, const std::string& target) {
-  if (output.empty()) return invalid_argument("no output path given; pass -o OUTPUT (jpg, png, webp or bmp)");
+Status check_output_path(const std::string& output, const std::string& target, OutputKind kind) {
+  const bool video = kind == OutputKind::kVideo;
+  const char* allowed = video ? ".mp4, .mov, .mkv, .webm, .avi or .m4v" : ".jpg, .jpeg, .png, .webp or .bmp";
+  if (output.empty())
+    return invalid_argument(std::string("no output path given; pass -o OUTPUT (") + allowed + ")");
   std::string ext = fs::path(output).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  if (ext != ".jpg" && ext != ".jpeg" && ext != ".png" && ext != ".webp" && ext != ".bmp")
-    return invalid_argument("output " + output + " has the unsupported extension '" + ext +
-                            "'; use .jpg, .jpeg, .png, .webp or .bmp");
+  const bool image_ext = ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
+  if (video ? !is_video_path(output) : !image_ext)
+    return invalid_argument("output " + output + " has the unsupported extension '" + ext + "' for " +
+                            (video ? "a video" : "an image") + " target; use " + allowed);
   std::error_code ec;
   if (fs::weakly_canonical(output, ec) == fs::weakly_canonical(target, ec) ||
       (fs::exists(output, ec) && fs::equivalent(output, target, ec)))

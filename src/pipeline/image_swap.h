@@ -29,8 +29,11 @@ struct ImageSwapReport {
   cv::Size output_size;
 };
 
-// Checks the output path: a supported extension, not the target itself, in an existing writable folder.
-Status check_output_path(const std::string& output, const std::string& target);
+enum class OutputKind { kImage, kVideo };
+
+// Checks the output path: an extension of its kind, not the target itself, in an existing writable folder.
+Status check_output_path(const std::string& output, const std::string& target,
+                         OutputKind kind = OutputKind::kImage);
 
 // The largest face of each source (an error naming the source when one has none), their mean identity,
 // and the best texture donor (largest and most frontal).

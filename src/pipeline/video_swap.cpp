@@ -120,26 +120,6 @@ cv::Mat rotate_back(const cv::Mat& m, int rotation) {
   return rotate_upright(m, (360 - rotation) % 360);
 }
 
-Status check_video_output(const std::string& output, const std::string& target) {
-  if (output.empty())
-    return invalid_argument("no output path given; pass -o OUTPUT (.mp4, .mov, .mkv, .webm or .avi)");
-  if (!is_video_path(output))
-    return invalid_argument(
-        "output " + output +
-        " is not a video file name; for a video target use .mp4, .mov, .mkv, .webm or .avi");
-  std::error_code ec;
-  if (fs::weakly_canonical(output, ec) == fs::weakly_canonical(target, ec))
-    return invalid_argument(
-        "output " + output +
-        " is the target itself; faceweave never overwrites its input, choose another path");
-  fs::path dir = fs::path(output).parent_path();
-  if (dir.empty()) dir = ".";
-  if (!fs::is_directory(dir, ec))
-    return not_found("the output folder " + dir.string() +
-                     " does not exist; create it first or choose another path");
-  return Status::ok();
-}
-
 Status validate_video(const VideoOptions& v) {
   if (!(v.scale >= 0.1 && v.scale <= 4))
     return invalid_argument("output_video_scale must be between 0.1 and 4");
@@ -168,7 +148,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   const auto started = Clock::now();
   FW_RETURN_IF_ERROR(validate(req.options));
   FW_RETURN_IF_ERROR(validate_video(req.video));
-  FW_RETURN_IF_ERROR(check_video_output(req.output, req.target));
+  FW_RETURN_IF_ERROR(check_output_path(req.output, req.target, OutputKind::kVideo));
   FW_ASSIGN_OR_RETURN(auto sel_opts, selector_options(req.options));
   FW_ASSIGN_OR_RETURN(auto selector, face::FaceSelector::create(sel_opts));
   FW_ASSIGN_OR_RETURN(auto reader, media::VideoReader::open(req.target));

@@ -12,22 +12,10 @@
 namespace faceweave::testing {
 namespace {
 
-struct CliRun {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
+using CliRun = CommandResult;  // stdout and stderr together
 
 CliRun run(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " " + binary() + " " + args + " 2>&1";
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(env + " " + binary() + " " + args + " 2>&1");
 }
 
 std::string models_env() {

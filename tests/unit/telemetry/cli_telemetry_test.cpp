@@ -26,14 +26,10 @@ CliRun run(const TempDir& data, const std::string& args, const std::string& env 
   std::string cmd = "FACEWEAVE_DATA_DIR='" + data.path() + "/data' FACEWEAVE_MODELS_DIR='" + models_dir() +
                     "' FACEWEAVE_TELEMETRY= DO_NOT_TRACK= " + env + " " + binary() + " " + args + " 2>'" +
                     err_file + "'";
+  CommandResult result = run_command(cmd);
   CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.code = result.code;
+  r.out = std::move(result.out);
   r.err = read_all(err_file);
   return r;
 }
