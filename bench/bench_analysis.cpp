@@ -8,6 +8,7 @@
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "bench_support.h"
 #include "core/image_io.h"
 #include "face/face_analyser.h"
 #include "infer/model_registry.h"
@@ -30,8 +31,7 @@ struct Fixture {
 Fixture& fixture() {
   static Fixture* f = [] {
     auto* fx = new Fixture();
-    const char* env = std::getenv("FACEWEAVE_MODELS_DIR");
-    std::string models = env && *env ? env : FACEWEAVE_MODELS_DIR_DEFAULT;
+    const std::string models = bench::models_dir();
     fx->registry = std::move(infer::ModelRegistry::create({FACEWEAVE_MANIFEST_PATH, models})).value();
     fx->detector = std::move(face::FaceDetector::create({}, *fx->registry)).value();
     fx->landmarker = std::move(face::Landmarker::create({}, *fx->registry)).value();
@@ -93,11 +93,5 @@ BENCHMARK(BM_FullAnalysis_1080p_TwoFaces)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Single-threaded numbers are the comparable ones (DESIGN.md section 8); FACEWEAVE_BENCH_THREADS overrides.
-  const char* threads = std::getenv("FACEWEAVE_BENCH_THREADS");
-  cv::setNumThreads(threads ? std::atoi(threads) : 1);
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return faceweave::bench::run_benchmarks(argc, argv);
 }

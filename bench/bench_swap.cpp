@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "bench_support.h"
 #include "core/image_io.h"
 #include "face/face_analyser.h"
 #include "pipeline/image_swap.h"
@@ -26,8 +27,7 @@ struct Fixture {
 Fixture& fixture() {
   static Fixture* f = [] {
     auto* fx = new Fixture();
-    const char* env = std::getenv("FACEWEAVE_MODELS_DIR");
-    std::string models = env && *env ? env : FACEWEAVE_MODELS_DIR_DEFAULT;
+    const std::string models = bench::models_dir();
     fx->registry = std::move(infer::ModelRegistry::create({FACEWEAVE_MANIFEST_PATH, models})).value();
     fx->analyser = std::move(face::FaceAnalyser::create({}, *fx->registry)).value();
     std::string dir = std::string(FACEWEAVE_TESTDATA_DIR) + "/images/";
@@ -97,10 +97,5 @@ BENCHMARK(BM_Swap_1080p_Laplacian)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* threads = std::getenv("FACEWEAVE_BENCH_THREADS");
-  cv::setNumThreads(threads ? std::atoi(threads) : 1);
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return faceweave::bench::run_benchmarks(argc, argv);
 }

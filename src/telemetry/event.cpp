@@ -213,14 +213,17 @@ int lookup(EventKind kind, std::string_view key, std::string* error) {
 }
 }  // namespace
 
-EventBuilder& EventBuilder::set_int(std::string_view key, int64_t value) {
-  if (!ok()) return *this;
+int EventBuilder::prop_index(std::string_view key) {
+  if (!ok()) return -1;
   std::string error;
-  int i = lookup(event_.kind, key, &error);
-  if (i < 0) {
-    fail(std::move(error));
-    return *this;
-  }
+  const int i = lookup(event_.kind, key, &error);
+  if (i < 0) fail(std::move(error));
+  return i;
+}
+
+EventBuilder& EventBuilder::set_int(std::string_view key, int64_t value) {
+  const int i = prop_index(key);
+  if (i < 0) return *this;
   // A boolean or a whole-number real given as an integer is accepted: callers need not know the type.
   PropType t = event_spec(event_.kind).props[size_t(i)].type;
   if (t == PropType::kReal) return set_real_at(i, double(value));
@@ -229,13 +232,8 @@ EventBuilder& EventBuilder::set_int(std::string_view key, int64_t value) {
 }
 
 EventBuilder& EventBuilder::set_real(std::string_view key, double value) {
-  if (!ok()) return *this;
-  std::string error;
-  int i = lookup(event_.kind, key, &error);
-  if (i < 0) {
-    fail(std::move(error));
-    return *this;
-  }
+  const int i = prop_index(key);
+  if (i < 0) return *this;
   if (event_spec(event_.kind).props[size_t(i)].type == PropType::kInt) {
     if (!std::isfinite(value)) {
       fail(std::string(event_spec(event_.kind).name) + "." + std::string(key) + " must be finite");
@@ -247,25 +245,15 @@ EventBuilder& EventBuilder::set_real(std::string_view key, double value) {
 }
 
 EventBuilder& EventBuilder::set_bool(std::string_view key, bool value) {
-  if (!ok()) return *this;
-  std::string error;
-  int i = lookup(event_.kind, key, &error);
-  if (i < 0) {
-    fail(std::move(error));
-    return *this;
-  }
+  const int i = prop_index(key);
+  if (i < 0) return *this;
   if (Prop* p = slot(i, PropType::kBool)) p->i = value ? 1 : 0;
   return *this;
 }
 
 EventBuilder& EventBuilder::set_text(std::string_view key, std::string_view value) {
-  if (!ok()) return *this;
-  std::string error;
-  int i = lookup(event_.kind, key, &error);
-  if (i < 0) {
-    fail(std::move(error));
-    return *this;
-  }
+  const int i = prop_index(key);
+  if (i < 0) return *this;
   return set_text_at(i, value);
 }
 

@@ -124,6 +124,9 @@ class EventBuilder {
 
  private:
   Prop* slot(int key, PropType type);
+  // The index of `key` in this event's allow-list; -1 (and the builder failed) when unknown or already
+  // failed.
+  int prop_index(std::string_view key);
   void fail(std::string message);
 
   Event event_;
