@@ -1,0 +1,295 @@
+// The swap options form. Which controls exist, their labels and grouping live here; defaults, allowed
+// values and ranges come from GET /api/config when the server lists them (the CLI's defaults otherwise),
+// so the form and the API cannot disagree. Keys are the API's option keys (docs/api.md, "Options").
+
+import { h, clear } from '../shared/dom.js';
+import { apiUrl } from '../shared/api.js';
+
+const SPEC = [
+  {
+    group: 'Swap',
+    items: [
+      { key: 'identity_strength', label: 'Identity strength', kind: 'range', min: 0, max: 1, step: 0.05, default: 0.8,
+        hint: 'How much of the source replaces the target; 0 keeps the target.' },
+      { key: 'blend', label: 'Blend mode', kind: 'select', values: ['seamless', 'affine', 'laplacian'], default: 'seamless' },
+      { key: 'color_match', label: 'Skin-tone matching', kind: 'select', values: ['none', 'reinhard', 'histogram'],
+        default: 'reinhard' },
+      { key: 'keep_mouth_interior', label: 'Keep mouth interior', kind: 'checkbox', default: true,
+        hint: "Keeps the target's open mouth and teeth (its expression)." },
+    ],
+  },
+  {
+    group: 'Mask',
+    items: [
+      { key: 'face_mask_blur', label: 'Mask blur', kind: 'range', min: 0, max: 1, step: 0.05, default: 0.3 },
+      { key: 'face_mask_padding', label: 'Mask padding', kind: 'padding', min: 0, max: 100, default: [0, 0, 0, 0],
+        hint: 'Percent of the face cut away from each side.' },
+    ],
+  },
+  {
+    group: 'Face selection',
+    items: [
+      { key: 'face_selector_mode', label: 'Face selector mode', kind: 'select', values: ['many', 'one', 'reference'],
+        default: 'reference' },
+      { key: 'face_selector_order', label: 'Face order', kind: 'select',
+        values: ['left-right', 'right-left', 'top-bottom', 'bottom-top', 'small-large', 'large-small', 'best-worst', 'worst-best'],
+        default: 'large-small' },
+      { key: 'reference_face_position', label: 'Reference face', kind: 'gallery', default: 0,
+        showIf: (v) => v.face_selector_mode === 'reference' },
+    ],
+  },
+  {
+    group: 'Enhancers',
+    items: [
+      { key: 'face_enhancer', label: 'Face enhancer', kind: 'select', values: ['none', 'detail'], default: 'none' },
+      { key: 'face_enhancer_blend', label: 'Face enhancer blend', kind: 'range', min: 0, max: 100, step: 1, default: 80,
+        showIf: (v) => v.face_enhancer !== 'none' },
+      { key: 'frame_enhancer', label: 'Frame enhancer', kind: 'select',
+        values: ['none', 'fsrcnn_x2', 'fsrcnn_x4', 'espcn_x2', 'espcn_x4'], default: 'none' },
+      { key: 'frame_enhancer_blend', label: 'Frame enhancer blend', kind: 'range', min: 0, max: 100, step: 1, default: 80,
+        showIf: (v) => v.frame_enhancer !== 'none' },
+    ],
+  },
+  {
+    group: 'Video',
+    video: true,
+    items: [
+      { key: 'output_video_quality', label: 'Video quality', kind: 'range', min: 0, max: 100, step: 1, default: 64,
+        hint: '100 is lossless; higher means larger files.' },
+      { key: 'trim_frame_start', label: 'Trim start frame', kind: 'number', min: 0, step: 1, default: 0 },
+      { key: 'trim_frame_end', label: 'Trim end frame', kind: 'number', min: 0, step: 1, default: null,
+        hint: 'First frame dropped; empty keeps the video to its end.' },
+      { key: 'preview_frame', label: 'Preview frame', kind: 'number', min: 0, step: 1, default: 0, request: false },
+    ],
+  },
+];
+
+const PADDING_SIDES = ['top', 'right', 'bottom', 'left'];
+
+function same(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function formatNumber(n, step) {
+  if (n === null || n === undefined || Number.isNaN(n)) return '';
+  return step && step < 1 ? Number(n).toFixed(2) : String(Math.round(n));
+}
+
+// Merges one spec item with what /api/config says about that option.
+function withConfig(item, cfg) {
+  const o = { ...item };
+  if (!cfg || typeof cfg !== 'object') return o;
+  if ('default' in cfg && cfg.default !== undefined) o.default = cfg.default;
+  if (Array.isArray(cfg.values) && cfg.values.length) o.values = cfg.values.map(String);
+  if (typeof cfg.min === 'number') o.min = cfg.min;
+  if (typeof cfg.max === 'number') o.max = cfg.max;
+  return o;
+}
+
+export class OptionsForm {
+  // onChange(key, newValue, oldValue) is called once per committed change (a slider on release).
+  constructor(container, config, { onChange }) {
+    this.container = container;
+    this.onChange = onChange;
+    this.items = new Map();
+    this.values = {};
+    this.controls = new Map(); // key -> { row, inputs[], errorEl, update() }
+    this.groups = [];
+    this.isVideo = false;
+    this.faces = [];
+    this.facesUpload = null;
+    const options = (config && config.options) || {};
+    for (const group of SPEC) {
+      for (const raw of group.items) {
+        const item = withConfig(raw, options[raw.key]);
+        this.items.set(item.key, item);
+        this.values[item.key] = Array.isArray(item.default) ? [...item.default] : item.default;
+      }
+    }
+    this.render();
+  }
+
+  render() {
+    clear(this.container);
+    for (const group of SPEC) {
+      const id = `group-${group.group.toLowerCase().replace(/\W+/g, '-')}`;
+      const fieldset = h('fieldset', { class: 'group', id }, h('legend', {}, group.group));
+      for (const raw of group.items) fieldset.append(this.renderItem(this.items.get(raw.key)));
+      if (group.video) fieldset.hidden = !this.isVideo;
+      this.groups.push({ spec: group, el: fieldset });
+      this.container.append(fieldset);
+    }
+    this.refreshVisibility();
+  }
+
+  renderItem(item) {
+    const id = `opt-${item.key}`;
+    const errorEl = h('p', { class: 'field-error', id: `err-${item.key}` });
+    const hintEl = item.hint ? h('p', { class: 'hint', id: `hint-${item.key}` }, item.hint) : null;
+    const describedBy = [hintEl && hintEl.id, errorEl.id].filter(Boolean).join(' ');
+    const control = { errorEl, inputs: [], row: null, update: () => {} };
+    let row;
+    const commit = (next) => {
+      const old = this.values[item.key];
+      if (same(old, next)) return;
+      this.values[item.key] = next;
+      this.clearFieldError(item.key);
+      this.refreshVisibility();
+      this.onChange(item.key, next, old);
+    };
+
+    if (item.kind === 'range') {
+      const input = h('input', { type: 'range', id, min: item.min, max: item.max, step: item.step,
+        value: this.values[item.key], 'aria-describedby': describedBy });
+      const out = h('output', { for: id, class: 'num' }, formatNumber(this.values[item.key], item.step));
+      input.addEventListener('input', () => (out.textContent = formatNumber(Number(input.value), item.step)));
+      input.addEventListener('change', () => commit(Number(input.value)));
+      control.inputs.push(input);
+      control.update = () => {
+        input.value = this.values[item.key];
+        out.textContent = formatNumber(this.values[item.key], item.step);
+      };
+      row = h('div', { class: 'field range' }, h('div', { class: 'field-head' }, h('label', { for: id }, item.label), out),
+        input, hintEl, errorEl);
+    } else if (item.kind === 'select') {
+      const select = h('select', { id, 'aria-describedby': describedBy },
+        ...item.values.map((v) => h('option', { value: v }, v.replace(/_/g, ' '))));
+      select.value = this.values[item.key];
+      select.addEventListener('change', () => commit(select.value));
+      control.inputs.push(select);
+      control.update = () => (select.value = this.values[item.key]);
+      row = h('div', { class: 'field' }, h('label', { for: id }, item.label), select, hintEl, errorEl);
+    } else if (item.kind === 'checkbox') {
+      const box = h('input', { type: 'checkbox', id, 'aria-describedby': describedBy });
+      box.checked = Boolean(this.values[item.key]);
+      box.addEventListener('change', () => commit(box.checked));
+      control.inputs.push(box);
+      control.update = () => (box.checked = Boolean(this.values[item.key]));
+      row = h('div', { class: 'field checkbox' }, h('span', { class: 'check' }, box, h('label', { for: id }, item.label)),
+        hintEl, errorEl);
+    } else if (item.kind === 'number') {
+      const input = h('input', { type: 'number', id, min: item.min, step: item.step, inputmode: 'numeric',
+        value: this.values[item.key] ?? '', placeholder: item.default === null ? 'end' : '',
+        'aria-describedby': describedBy });
+      input.addEventListener('change', () => {
+        const v = input.value.trim() === '' ? item.default : Number(input.value);
+        commit(Number.isFinite(v) ? Math.max(item.min ?? -Infinity, Math.round(v)) : item.default);
+        input.value = this.values[item.key] ?? '';
+      });
+      control.inputs.push(input);
+      control.update = () => (input.value = this.values[item.key] ?? '');
+      row = h('div', { class: 'field number' }, h('label', { for: id }, item.label), input, hintEl, errorEl);
+    } else if (item.kind === 'padding') {
+      const cells = PADDING_SIDES.map((side, i) => {
+        const input = h('input', { type: 'number', id: `${id}-${side}`, min: item.min, max: item.max, step: 1,
+          value: this.values[item.key][i], 'aria-label': `${item.label} ${side}`, 'aria-describedby': describedBy });
+        input.addEventListener('change', () => {
+          const next = [...this.values[item.key]];
+          const n = Number(input.value);
+          next[i] = Number.isFinite(n) ? Math.min(item.max, Math.max(item.min, n)) : 0;
+          input.value = next[i];
+          commit(next);
+        });
+        control.inputs.push(input);
+        return h('label', { class: 'pad-cell' }, h('span', {}, side), input);
+      });
+      control.update = () => control.inputs.forEach((el, i) => (el.value = this.values[item.key][i]));
+      row = h('fieldset', { class: 'field padding', 'aria-describedby': describedBy },
+        h('legend', {}, item.label), h('div', { class: 'pad-grid' }, ...cells), hintEl, errorEl);
+    } else if (item.kind === 'gallery') {
+      const list = h('div', { class: 'gallery', role: 'group', 'aria-label': 'Reference face of the target' });
+      control.gallery = list;
+      control.update = () => this.renderGallery(item, list, commit);
+      row = h('div', { class: 'field gallery-field' }, h('span', { class: 'label' }, item.label),
+        h('p', { class: 'hint' }, 'Faces like this one are replaced. Choose a face of the target.'), list, errorEl);
+      this.renderGallery(item, list, commit);
+    }
+    control.row = row;
+    this.controls.set(item.key, control);
+    return row;
+  }
+
+  renderGallery(item, list, commit) {
+    clear(list);
+    if (!this.faces.length) {
+      list.append(h('p', { class: 'muted small' }, this.facesUpload ? 'No face found in the target.' : 'Upload a target to see its faces.'));
+      return;
+    }
+    this.faces.forEach((face, n) => {
+      const position = Number.isInteger(face.index) ? face.index : n;
+      const selected = this.values[item.key] === position;
+      const button = h('button', { type: 'button', class: 'face', 'aria-pressed': String(selected),
+        'aria-label': `Reference face ${n + 1}` },
+        h('img', { src: apiUrl(face.crop), alt: '', loading: 'lazy' }));
+      button.addEventListener('click', () => {
+        commit(position);
+        this.renderGallery(item, list, commit);
+      });
+      list.append(button);
+    });
+  }
+
+  // The target changed: its kind decides whether video options show; its faces fill the gallery.
+  setTarget(kind, uploadId, faces) {
+    this.isVideo = kind === 'video';
+    this.facesUpload = uploadId;
+    this.faces = Array.isArray(faces) ? faces : [];
+    if (!this.faces.some((f, n) => (Number.isInteger(f.index) ? f.index : n) === this.values.reference_face_position)) {
+      this.values.reference_face_position = this.items.get('reference_face_position').default;
+    }
+    for (const g of this.groups) if (g.spec.video) g.el.hidden = !this.isVideo;
+    this.controls.get('reference_face_position').update();
+  }
+
+  refreshVisibility() {
+    for (const [key, item] of this.items) {
+      const c = this.controls.get(key);
+      if (c && c.row && item.showIf) c.row.hidden = !item.showIf(this.values);
+    }
+  }
+
+  get previewFrame() {
+    return this.isVideo ? this.values.preview_frame || 0 : 0;
+  }
+
+  // The options for a preview or job: only those that differ from the default (and apply to the target).
+  requestOptions() {
+    const out = {};
+    for (const group of SPEC) {
+      if (group.video && !this.isVideo) continue;
+      for (const raw of group.items) {
+        const item = this.items.get(raw.key);
+        if (item.request === false) continue;
+        if (item.showIf && !item.showIf(this.values)) continue;
+        const v = this.values[item.key];
+        if (v === null || v === undefined || same(v, item.default)) continue;
+        out[item.key] = v;
+      }
+    }
+    return out;
+  }
+
+  // Shows an API error next to the field it names; returns false when the form has no such field.
+  showFieldError(field, message) {
+    const key = String(field || '').replace(/\[.*$/, '');
+    const c = this.controls.get(key);
+    if (!c) return false;
+    c.errorEl.textContent = message;
+    c.inputs.forEach((el) => el.setAttribute('aria-invalid', 'true'));
+    const group = this.groups.find((g) => g.el.contains(c.row));
+    if (group && group.el.hidden) return false;
+    if (c.row.hidden) c.row.hidden = false;
+    return true;
+  }
+
+  clearFieldError(key) {
+    const c = this.controls.get(key);
+    if (!c) return;
+    c.errorEl.textContent = '';
+    c.inputs.forEach((el) => el.removeAttribute('aria-invalid'));
+  }
+
+  clearErrors() {
+    for (const key of this.controls.keys()) this.clearFieldError(key);
+  }
+}

@@ -1,0 +1,80 @@
+// The right-hand stage: the target before anything ran, a preview image, or a finished job as a
+// before/after compare (a slider reveals the result over the target frame) or a video player.
+
+import { apiUrl } from '../shared/api.js';
+import { $ } from '../shared/dom.js';
+
+export class Viewer {
+  constructor({ onCompare }) {
+    this.onCompare = onCompare;
+    this.placeholder = $('#stage-placeholder');
+    this.single = $('#single-view');
+    this.singleImg = $('#single-img');
+    this.caption = $('#single-caption');
+    this.video = $('#result-video');
+    this.compare = $('#compare');
+    this.before = $('#before-img');
+    this.after = $('#after-img');
+    this.divider = $('#compare-divider');
+    this.slider = $('#compare-slider');
+    this.title = $('#viewer-title');
+    this.objectUrl = null;
+    this.slider.addEventListener('input', () => this.setSplit(Number(this.slider.value)));
+    this.slider.addEventListener('change', () => this.onCompare(Number(this.slider.value)));
+    this.setSplit(Number(this.slider.value));
+  }
+
+  setSplit(percent) {
+    this.after.style.clipPath = `inset(0 ${100 - percent}% 0 0)`;
+    this.divider.style.left = `${percent}%`;
+    this.slider.setAttribute('aria-valuetext', `${percent}% result, ${100 - percent}% target`);
+  }
+
+  show(which) {
+    this.placeholder.hidden = which !== 'none';
+    this.single.hidden = which !== 'single';
+    this.compare.hidden = which !== 'compare';
+    this.video.hidden = which !== 'video';
+    if (which !== 'video') this.video.removeAttribute('src');
+  }
+
+  releaseObjectUrl() {
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = null;
+  }
+
+  showTarget(url) {
+    this.releaseObjectUrl();
+    this.title.textContent = 'Target';
+    this.singleImg.src = url;
+    this.singleImg.alt = 'Target frame';
+    this.caption.textContent = 'Target · press Preview to try the options';
+    this.show('single');
+  }
+
+  showPreview(blob, caption) {
+    this.releaseObjectUrl();
+    this.objectUrl = URL.createObjectURL(blob);
+    this.title.textContent = 'Preview';
+    this.singleImg.src = this.objectUrl;
+    this.singleImg.alt = 'Preview of the swap';
+    this.caption.textContent = caption;
+    this.show('single');
+  }
+
+  showResult(job) {
+    this.releaseObjectUrl();
+    const resultUrl = apiUrl((job.result && job.result.url) || `/api/jobs/${job.id}/result`);
+    this.title.textContent = 'Result';
+    if (job.kind === 'video') {
+      this.video.src = resultUrl;
+      this.show('video');
+      return;
+    }
+    this.before.src = apiUrl(`/api/uploads/${job.target}/frame`);
+    this.after.src = resultUrl;
+    this.slider.value = 50;
+    this.setSplit(50);
+    this.show('compare');
+  }
+}
