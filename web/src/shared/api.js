@@ -116,7 +116,9 @@ export const api = {
     form.append('file', file, file.name);
     return request('POST', '/api/uploads', { body: form });
   },
-  uploadFaces: (id, frame) => request('GET', apiPath(`/api/uploads/${encodeURIComponent(id)}/faces`, { frame })),
+  // The faces in the selector's order: `position` is what reference_face_position takes.
+  uploadFaces: (id, { frame, order } = {}) =>
+    request('GET', apiPath(`/api/uploads/${encodeURIComponent(id)}/faces`, { frame, order })),
   preview: (payload) => request('POST', '/api/preview', { json: payload, accept: 'blob' }),
   createJob: (payload) => request('POST', '/api/jobs', { json: payload }),
   job: (id) => request('GET', `/api/jobs/${encodeURIComponent(id)}`),

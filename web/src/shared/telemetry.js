@@ -61,10 +61,27 @@ class Telemetry {
     this.queue = [];
     this.timer = null;
     this.enabled = true;
+    this.hideHooks = [];
     addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') this.flush();
+      if (document.visibilityState === 'hidden') this.pageHidden();
     });
-    addEventListener('pagehide', () => this.flush());
+    addEventListener('pagehide', () => this.pageHidden());
+  }
+
+  // fn runs before the last flush when the page is hidden or left (to record what is still pending).
+  beforePageHide(fn) {
+    this.hideHooks.push(fn);
+  }
+
+  pageHidden() {
+    for (const fn of this.hideHooks) fn();
+    this.flush();
+  }
+
+  // The server says its consent level in /api/config; with `off` nothing is sent (or kept).
+  setConsent(level) {
+    this.enabled = level !== 'off';
+    if (!this.enabled) this.queue = [];
   }
 
   record(event, props = {}) {

@@ -73,7 +73,8 @@ function reportError(err, where, fieldHint) {
   const label = { upload: 'Upload', preview: 'Preview', job: 'Job', cancel: 'Cancel', config: 'Configuration' }[
     where.replace(/_.*/, '')
   ];
-  showMessage(label ? `${label} failed: ${apiError.message}` : apiError.message);
+  // A missing token is asked for by the token form; everything else is said in the message area.
+  if (apiError.code !== 'unauthorized') showMessage(label ? `${label} failed: ${apiError.message}` : apiError.message);
   if (apiError.code !== 'network') telemetry.error(apiError.code, where.replace(/_.*/, ''));
 }
 
@@ -112,9 +113,11 @@ async function start() {
     el.tokenInput.focus();
   }
   state.config = config;
+  telemetry.setConsent(config.telemetry);
   el.serverState.textContent = `faceweave ${config.version || ''} · connected`;
   if (!state.options) {
-    state.options = new OptionsForm(el.options, config, { onChange: optionChanged });
+    state.options = new OptionsForm(el.options, config, { onChange: optionChanged, onSettled: optionSettled });
+    telemetry.beforePageHide(() => state.options.settle());
     if (state.target) state.options.setTarget(state.target.kind, state.target.id, state.target.faceList || []);
   }
   refreshJobs();
@@ -122,7 +125,12 @@ async function start() {
 
 // ---- options -------------------------------------------------------------------------------------
 
-function optionChanged(key, value, old) {
+function optionChanged(key) {
+  if (key === 'face_selector_order') reorderFaces();
+}
+
+// One ui.action per settled change, with the new and the previous value.
+function optionSettled(key, value, old) {
   const extra = {};
   if (Array.isArray(value)) {
     // Mask padding: the side that changed, as numbers.
@@ -139,7 +147,7 @@ function optionChanged(key, value, old) {
     extra.value = value;
     if (old !== null && old !== undefined) extra.old_value = old;
   }
-  telemetry.action(key === 'preview_frame' ? 'preview_frame' : key, 'change', extra);
+  telemetry.action(key, 'change', extra);
 }
 
 // ---- uploads -------------------------------------------------------------------------------------
@@ -217,17 +225,31 @@ function showTargetPending(file) {
 
 async function setTarget(upload) {
   state.target = upload;
-  state.target.faceList = [];
-  try {
-    const faces = await api.uploadFaces(upload.id);
-    state.target.faceList = (faces && faces.faces) || [];
-  } catch (err) {
-    state.target.faceList = (upload.faces || []).map((f, n) => ({ ...f, crop: `/api/uploads/${upload.id}/faces/${n}.jpg` }));
-    if (!(err instanceof ApiError && err.status === 404)) reportError(err, 'faces');
-  }
+  state.target.faceList = await listFaces(upload);
   renderTarget();
   if (state.options) state.options.setTarget(upload.kind, upload.id, state.target.faceList);
   state.viewer.showTarget(apiUrl(`/api/uploads/${upload.id}/frame`));
+}
+
+// The target's faces in the selector's current order, with a crop each.
+async function listFaces(upload) {
+  const order = state.options ? state.options.values.face_selector_order : undefined;
+  try {
+    const faces = await api.uploadFaces(upload.id, { order });
+    return (faces && faces.faces) || [];
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) reportError(err, 'faces');
+    return (upload.faces || []).map((f, n) => ({ ...f, crop: `/api/uploads/${upload.id}/faces/${n}.jpg` }));
+  }
+}
+
+async function reorderFaces() {
+  const target = state.target;
+  if (!target) return;
+  const faces = await listFaces(target);
+  if (state.target !== target) return;
+  target.faceList = faces;
+  state.options.setTarget(target.kind, target.id, faces);
 }
 
 function describeTarget(t) {
@@ -298,6 +320,7 @@ function updateActions() {
 
 async function preview() {
   if (el.previewBtn.disabled) return;
+  state.options.settle();
   telemetry.action('preview', 'preview');
   state.options.clearErrors();
   state.previewing = true;
@@ -323,6 +346,7 @@ async function preview() {
 
 async function run() {
   if (el.runBtn.disabled) return;
+  state.options.settle();
   telemetry.action('run', 'run');
   state.options.clearErrors();
   el.downloadLink.hidden = true;

@@ -57,7 +57,7 @@ const SPEC = [
       { key: 'output_video_quality', label: 'Video quality', kind: 'range', min: 0, max: 100, step: 1, default: 64,
         hint: '100 is lossless; higher means larger files.' },
       { key: 'trim_frame_start', label: 'Trim start frame', kind: 'number', min: 0, step: 1, default: 0 },
-      { key: 'trim_frame_end', label: 'Trim end frame', kind: 'number', min: 0, step: 1, default: null,
+      { key: 'trim_frame_end', label: 'Trim end frame', kind: 'number', min: 0, step: 1, default: -1, blank: true,
         hint: 'First frame dropped; empty keeps the video to its end.' },
       { key: 'preview_frame', label: 'Preview frame', kind: 'number', min: 0, step: 1, default: 0, request: false },
     ],
@@ -65,6 +65,13 @@ const SPEC = [
 ];
 
 const PADDING_SIDES = ['top', 'right', 'bottom', 'left'];
+const SETTLE_MS = 600;
+
+// A face's place in the selector's order (what reference_face_position counts); older answers had only index.
+function facePosition(face, n) {
+  if (Number.isInteger(face.position)) return face.position;
+  return Number.isInteger(face.index) ? face.index : n;
+}
 
 function same(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -87,10 +94,14 @@ function withConfig(item, cfg) {
 }
 
 export class OptionsForm {
-  // onChange(key, newValue, oldValue) is called once per committed change (a slider on release).
-  constructor(container, config, { onChange }) {
+  // onChange(key, newValue, oldValue) is called at once for every committed change (a slider on release);
+  // onSettled(key, newValue, oldValue) once a control has stayed unchanged for SETTLE_MS, so stepping a
+  // slider with the arrow keys is reported as one change (telemetry), not one per step.
+  constructor(container, config, { onChange, onSettled }) {
     this.container = container;
     this.onChange = onChange;
+    this.onSettled = onSettled;
+    this.pending = new Map(); // key -> { old, timer }
     this.items = new Map();
     this.values = {};
     this.controls = new Map(); // key -> { row, inputs[], errorEl, update() }
@@ -136,6 +147,7 @@ export class OptionsForm {
       this.clearFieldError(item.key);
       this.refreshVisibility();
       this.onChange(item.key, next, old);
+      this.settleLater(item.key, old);
     };
 
     if (item.kind === 'range') {
@@ -168,16 +180,18 @@ export class OptionsForm {
       row = h('div', { class: 'field checkbox' }, h('span', { class: 'check' }, box, h('label', { for: id }, item.label)),
         hintEl, errorEl);
     } else if (item.kind === 'number') {
-      const input = h('input', { type: 'number', id, min: item.min, step: item.step, inputmode: 'numeric',
-        value: this.values[item.key] ?? '', placeholder: item.default === null ? 'end' : '',
-        'aria-describedby': describedBy });
+      // blank: the default means "not set" (e.g. trim to the end) and shows as an empty field.
+      const shown = (v) => (item.blank && (v === null || v === item.default) ? '' : v);
+      const input = h('input', { type: 'number', id, min: item.blank ? 0 : item.min, step: item.step, inputmode: 'numeric',
+        value: shown(this.values[item.key]), placeholder: item.blank ? 'end' : '', 'aria-describedby': describedBy });
       input.addEventListener('change', () => {
-        const v = input.value.trim() === '' ? item.default : Number(input.value);
-        commit(Number.isFinite(v) ? Math.max(item.min ?? -Infinity, Math.round(v)) : item.default);
-        input.value = this.values[item.key] ?? '';
+        const n = Number(input.value);
+        if (input.value.trim() === '' || !Number.isFinite(n)) commit(item.default);
+        else commit(Math.max(item.blank ? 0 : item.min ?? -Infinity, Math.round(n)));
+        input.value = shown(this.values[item.key]);
       });
       control.inputs.push(input);
-      control.update = () => (input.value = this.values[item.key] ?? '');
+      control.update = () => (input.value = shown(this.values[item.key]));
       row = h('div', { class: 'field number' }, h('label', { for: id }, item.label), input, hintEl, errorEl);
     } else if (item.kind === 'padding') {
       const cells = PADDING_SIDES.map((side, i) => {
@@ -209,6 +223,22 @@ export class OptionsForm {
     return row;
   }
 
+  settleLater(key, old) {
+    const p = this.pending.get(key);
+    if (p) clearTimeout(p.timer);
+    this.pending.set(key, { old: p ? p.old : old, timer: setTimeout(() => this.settle(key), SETTLE_MS) });
+  }
+
+  // Reports every change still waiting to settle (before a preview or run, and when the page is left).
+  settle(only) {
+    for (const [key, p] of [...this.pending]) {
+      if (only !== undefined && key !== only) continue;
+      clearTimeout(p.timer);
+      this.pending.delete(key);
+      if (!same(p.old, this.values[key])) this.onSettled(key, this.values[key], p.old);
+    }
+  }
+
   renderGallery(item, list, commit) {
     clear(list);
     if (!this.faces.length) {
@@ -216,7 +246,7 @@ export class OptionsForm {
       return;
     }
     this.faces.forEach((face, n) => {
-      const position = Number.isInteger(face.index) ? face.index : n;
+      const position = facePosition(face, n);
       const selected = this.values[item.key] === position;
       const button = h('button', { type: 'button', class: 'face', 'aria-pressed': String(selected),
         'aria-label': `Reference face ${n + 1}` },
@@ -229,16 +259,25 @@ export class OptionsForm {
     });
   }
 
-  // The target changed: its kind decides whether video options show; its faces fill the gallery.
+  // The target changed (or its faces were listed again in another order): its kind decides whether video
+  // options show; its faces fill the gallery. The chosen reference face stays chosen when it is still there.
   setTarget(kind, uploadId, faces) {
+    const chosen = this.chosenFace();
     this.isVideo = kind === 'video';
-    this.facesUpload = uploadId;
     this.faces = Array.isArray(faces) ? faces : [];
-    if (!this.faces.some((f, n) => (Number.isInteger(f.index) ? f.index : n) === this.values.reference_face_position)) {
+    const same = uploadId === this.facesUpload && chosen && Number.isInteger(chosen.index);
+    const kept = same ? this.faces.findIndex((f) => f.index === chosen.index) : -1;
+    this.facesUpload = uploadId;
+    if (kept >= 0) this.values.reference_face_position = facePosition(this.faces[kept], kept);
+    else if (!this.faces.some((f, n) => facePosition(f, n) === this.values.reference_face_position)) {
       this.values.reference_face_position = this.items.get('reference_face_position').default;
     }
     for (const g of this.groups) if (g.spec.video) g.el.hidden = !this.isVideo;
     this.controls.get('reference_face_position').update();
+  }
+
+  chosenFace() {
+    return this.faces.find((f, n) => facePosition(f, n) === this.values.reference_face_position) || null;
   }
 
   refreshVisibility() {
