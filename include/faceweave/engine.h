@@ -27,7 +27,27 @@ struct ModelInfo {
   bool verified = false;
   std::string expected_sha256;
   std::string actual_sha256;
-  std::string fix;  // the command that installs or repairs it
+  std::string fix;            // the command that installs or repairs it
+  bool pinned = true;         // the manifest pins a checksum (sha256, or CRC32) for it
+  bool downloadable = false;  // `faceweave models download NAME` can fetch it
+};
+
+struct ModelDownloadOptions {
+  std::vector<std::string> names;  // manifest names; empty with `pack` set: every downloadable model of it
+  std::string pack;                // e.g. "full"
+  int attempts = 4;                // tries per file, with exponential backoff from 1 s
+  int stall_timeout_s = 30;        // a transfer slower than 1 byte/s for this long is a failed try
+  std::function<void(const std::string& name, int64_t done, int64_t total)> on_progress;
+};
+
+struct ModelDownloadInfo {
+  std::string name;
+  std::string path;
+  int64_t bytes = 0;
+  bool already_present = false;  // present and verified before: nothing was fetched
+  bool resumed = false;          // continued an interrupted earlier download
+  int attempts = 0;
+  std::string checksum;  // what was verified ("sha256:<hex>" or "crc32:<hex>")
 };
 
 struct ProviderInfo {
@@ -75,6 +95,11 @@ EngineOptions resolve_paths(EngineOptions options);
 
 // Every model of the manifest and the state of its file (hashing each present file once).
 Result<std::vector<ModelInfo>> list_models(const EngineOptions& options);
+
+// Downloads models into the models folder (resumable, retried, checksum-verified, renamed into place only
+// when verified). Stops at the first failure; models fetched before it stay.
+Result<std::vector<ModelDownloadInfo>> download_models(const EngineOptions& options,
+                                                       const ModelDownloadOptions& request);
 
 // Reads and decodes an image with every safety check (see docs/architecture.md); 8-bit BGR.
 Result<cv::Mat> load_image(const std::string& path);

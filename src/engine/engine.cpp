@@ -1,10 +1,13 @@
 #include "faceweave/engine.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 #include "core/image_io.h"
 #include "face/draw.h"
 #include "face/face_analyser.h"
+#include "infer/downloader.h"
 #include "infer/model_registry.h"
 #include "pipeline/image_swap.h"
 #include "pipeline/video_swap.h"
@@ -42,8 +45,80 @@ Result<std::vector<ModelInfo>> list_models(const EngineOptions& raw) {
   std::vector<ModelInfo> out;
   for (const auto& e : registry->entries()) {
     auto state = registry->check(e);
-    out.push_back({e.name, e.role, e.pack, state.path, e.source, e.licence, state.present, state.verified,
-                   e.sha256, state.actual_sha256, infer::fix_command_for(e)});
+    ModelInfo info{e.name,
+                   e.role,
+                   e.pack,
+                   state.path,
+                   e.source,
+                   e.licence,
+                   state.present,
+                   state.verified,
+                   e.sha256.empty() ? e.crc32 : e.sha256,
+                   state.actual_sha256,
+                   infer::fix_command_for(e)};
+    info.pinned = state.pinned;
+    info.downloadable = !e.url.empty();
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<std::vector<ModelDownloadInfo>> download_models(const EngineOptions& raw,
+                                                       const ModelDownloadOptions& request) {
+  EngineOptions options = resolve_paths(raw);
+  FW_ASSIGN_OR_RETURN(auto registry, open_registry(options));
+  std::vector<const infer::ModelEntry*> wanted;
+  std::string downloadable;
+  for (const auto& e : registry->entries())
+    if (!e.url.empty()) downloadable += (downloadable.empty() ? "" : ", ") + e.name;
+  if (request.names.empty() && request.pack.empty())
+    return invalid_argument("name the models to download (" + downloadable + ") or give --pack full");
+  if (!request.pack.empty()) {
+    bool known_pack = false;
+    for (const auto& e : registry->entries()) {
+      if (e.pack != request.pack) continue;
+      known_pack = true;
+      if (!e.url.empty()) wanted.push_back(&e);
+    }
+    if (!known_pack)
+      return invalid_argument("unknown model pack '" + request.pack + "'; use full (or default, extra)");
+  }
+  for (const auto& name : request.names) {
+    const infer::ModelEntry* e = registry->find(name);
+    if (!e) return invalid_argument("unknown model '" + name + "'; downloadable models: " + downloadable);
+    if (e->url.empty())
+      return invalid_argument("model " + name + " is not downloaded by faceweave (it comes from " +
+                              e->source + "); install it with " + infer::fix_command_for(*e));
+    if (std::find(wanted.begin(), wanted.end(), e) == wanted.end()) wanted.push_back(e);
+  }
+  std::vector<ModelDownloadInfo> out;
+  for (const infer::ModelEntry* e : wanted) {
+    ModelDownloadInfo info;
+    info.name = e->name;
+    auto state = registry->check(*e);
+    info.path = state.path;
+    if (state.present && (state.verified || !state.pinned)) {
+      info.already_present = true;
+      std::error_code ec;
+      info.bytes = int64_t(std::filesystem::file_size(state.path, ec));
+      out.push_back(std::move(info));
+      continue;
+    }
+    // A corrupt or different file where the model belongs stays until the new one has verified: the rename
+    // into place replaces it.
+    infer::DownloadOptions d;
+    d.attempts = request.attempts;
+    d.stall_timeout_s = request.stall_timeout_s;
+    if (request.on_progress) {
+      const std::string name = e->name;
+      d.progress = [&request, name](int64_t done, int64_t total) { request.on_progress(name, done, total); };
+    }
+    FW_ASSIGN_OR_RETURN(auto r, infer::download_model(*registry, *e, d));
+    info.bytes = r.bytes;
+    info.resumed = r.resumed;
+    info.attempts = r.attempts;
+    info.checksum = r.checksum;
+    out.push_back(std::move(info));
   }
   return out;
 }

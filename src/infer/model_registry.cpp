@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
+#include "infer/downloader.h"
 #include "infer/sha256.h"
 
 namespace faceweave::infer {
@@ -35,6 +37,9 @@ std::string fix_command_for(const ModelEntry& entry) {
     if (entry.file.starts_with("/")) return "scripts/install-deps.sh (installs " + entry.source + ")";
     return "scripts/fetch-models.sh (or make setup)";
   }
+  if (!entry.url.empty())
+    return "`faceweave models download " + entry.name + "` (or download it from " + entry.source +
+           " into the models directory)";
   return "download it from " + entry.source + " into the models directory";
 }
 
@@ -61,6 +66,11 @@ Result<std::unique_ptr<ModelRegistry>> ModelRegistry::create(const ModelRegistry
       e.sha256 = m.value("sha256", "");
       e.licence = m.value("licence", "");
       e.source = m.contains("source") ? describe_source(m["source"]) : "";
+      if (m.contains("source") && m["source"].value("kind", "") == "url")
+        e.url = m["source"].value("url", "");
+      e.crc32 = m.value("crc32", "");
+      e.crc32_url = m.value("crc32_url", "");
+      e.size = m.value("size", int64_t{0});
       if (m.contains("input")) {
         const auto& i = m["input"];
         e.input.shape = i.value("shape", std::vector<int>{});
@@ -69,6 +79,7 @@ Result<std::unique_ptr<ModelRegistry>> ModelRegistry::create(const ModelRegistry
         e.input.mean = i.value("mean", std::vector<double>{});
         e.input.std = i.value("std", std::vector<double>{});
         e.input.crop = i.value("crop", "");
+        e.input.warp_template = i.value("template", "");
       }
       reg->entries_.push_back(std::move(e));
     }
@@ -106,9 +117,11 @@ std::string ModelRegistry::expected_path(const ModelEntry& entry) const {
   return (fs::path(models_dir_) / entry.file).string();
 }
 
-Result<bool> ModelRegistry::verify_cached(const std::string& path, const std::string& expected,
+Result<bool> ModelRegistry::verify_cached(const std::string& path, const ModelEntry& entry,
                                           std::string* actual) const {
-  std::string stamp = file_stamp(path);
+  const std::string kind = entry.checksum_kind();
+  const std::string& expected = kind == "crc32" ? entry.crc32 : entry.sha256;
+  std::string stamp = kind + ":" + file_stamp(path);
   {
     std::lock_guard lock(cache_mutex_);
     auto it = hash_cache_.find(path);
@@ -117,7 +130,12 @@ Result<bool> ModelRegistry::verify_cached(const std::string& path, const std::st
       return *actual == expected;
     }
   }
-  FW_ASSIGN_OR_RETURN(std::string hash, sha256_file(path));
+  std::string hash;
+  if (kind == "crc32") {
+    FW_ASSIGN_OR_RETURN(hash, crc32_file(path));
+  } else {
+    FW_ASSIGN_OR_RETURN(hash, sha256_file(path));
+  }
   {
     std::lock_guard lock(cache_mutex_);
     hash_cache_[path] = {stamp, hash};
@@ -131,8 +149,9 @@ ModelFileState ModelRegistry::check(const ModelEntry& entry) const {
   state.path = expected_path(entry);
   std::error_code ec;
   state.present = fs::is_regular_file(state.path, ec);
-  if (!state.present) return state;
-  auto ok = verify_cached(state.path, entry.sha256, &state.actual_sha256);
+  state.pinned = !entry.checksum_kind().empty();
+  if (!state.present || !state.pinned) return state;
+  auto ok = verify_cached(state.path, entry, &state.actual_sha256);
   state.verified = ok.is_ok() && ok.value();
   return state;
 }
@@ -164,13 +183,18 @@ Result<std::string> ModelRegistry::resolve(const std::string& name_or_path) cons
   if (::access(path.c_str(), R_OK) != 0)
     return permission_denied("model file " + path +
                              " cannot be read (permission denied); fix its permissions");
+  if (entry->checksum_kind().empty()) {
+    core::log_warning("model " + entry->name + " at " + path +
+                      " has no pinned checksum in the manifest; it is used unverified");
+    return path;
+  }
   std::string actual;
-  FW_ASSIGN_OR_RETURN(bool ok, verify_cached(path, entry->sha256, &actual));
+  FW_ASSIGN_OR_RETURN(bool ok, verify_cached(path, *entry, &actual));
   if (!ok)
-    return model_error("model " + entry->name + " at " + path + " failed verification: expected sha256 " +
-                       entry->sha256 + ", got " + actual +
-                       "; the file is corrupt or a different version: delete it and run " +
-                       fix_command_for(*entry));
+    return model_error(
+        "model " + entry->name + " at " + path + " failed verification: expected " + entry->checksum_kind() +
+        " " + (entry->sha256.empty() ? entry->crc32 : entry->sha256) + ", got " + actual +
+        "; the file is corrupt or a different version: delete it and run " + fix_command_for(*entry));
   return path;
 }
 

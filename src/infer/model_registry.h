@@ -4,6 +4,7 @@
 // process. Thread-safe: every method may be called from several threads.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,8 @@ struct InputSpec {
   std::vector<double> mean;
   std::vector<double> std;
   std::string crop;  // how the input crop is made, in words
+  std::string
+      warp_template;  // five-point template the crop is aligned to (arcface_112, arcface_128, ffhq_512)
 };
 
 struct ModelEntry {
@@ -30,14 +33,22 @@ struct ModelEntry {
   std::string file;  // a file name inside the models directory, or an absolute path
   std::string sha256;
   std::string licence;
-  std::string source;  // where it comes from, in words ("npm faceplugin-...@0.0.1 package/model/x.onnx")
+  std::string source;     // where it comes from, in words ("npm faceplugin-...@0.0.1 package/model/x.onnx")
+  std::string url;        // direct download URL (url sources only)
+  std::string crc32;      // expected CRC32 (8 hex digits) when no sha256 is known
+  std::string crc32_url;  // where the publisher's CRC32 (`.hash` file) is, when no sha256 is known
+  int64_t size = 0;       // bytes, when known (for messages)
   InputSpec input;
+  // The checksum a file is verified against: "sha256", "crc32", or "" when the manifest pins neither (the
+  // file is then accepted unverified and listed as such).
+  std::string checksum_kind() const { return !sha256.empty() ? "sha256" : (!crc32.empty() ? "crc32" : ""); }
 };
 
 struct ModelFileState {
   std::string path;
   bool present = false;
-  bool verified = false;
+  bool verified = false;      // matches the pinned checksum (false when nothing is pinned)
+  bool pinned = true;         // the manifest pins a checksum for it
   std::string actual_sha256;  // empty when missing
 };
 
@@ -67,7 +78,7 @@ class ModelRegistry {
 
  private:
   ModelRegistry() = default;
-  Result<bool> verify_cached(const std::string& path, const std::string& expected, std::string* actual) const;
+  Result<bool> verify_cached(const std::string& path, const ModelEntry& entry, std::string* actual) const;
 
   std::vector<ModelEntry> entries_;
   std::string models_dir_;

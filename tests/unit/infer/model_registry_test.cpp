@@ -363,6 +363,40 @@ TEST(FixCommandTest, DependsOnPackAndLocation) {
   EXPECT_THAT(fix_command_for(system_file), HasSubstr("Debian package b"));
   EXPECT_THAT(fix_command_for(make_entry("extra", "c.onnx", "https://example.org/c.onnx")),
               HasSubstr("https://example.org/c.onnx"));
+  ModelEntry downloadable = make_entry("full", "d.onnx", "https://example.org/d.onnx");
+  downloadable.name = "d";
+  downloadable.url = "https://example.org/d.onnx";
+  EXPECT_THAT(fix_command_for(downloadable), HasSubstr("faceweave models download d"));
+}
+
+// An entry pinned only by CRC32 (what FaceFusion publishes) is verified by CRC32; one pinned by nothing is
+// accepted but reported as unpinned.
+TEST_F(RegistryTest, Crc32PinnedAndUnpinnedEntries) {
+  std::string crc_entry =
+      R"({"name": "c", "role": "landmarker", "pack": "full", "file": "c.onnx", "sha256": "",
+      "crc32": "cbf43926", "source": {"kind": "url", "url": "https://example.org/c.onnx"}})";
+  std::string free_entry =
+      R"({"name": "u", "role": "landmarker", "pack": "full", "file": "u.onnx", "sha256": "",
+      "crc32_url": "https://example.org/u.hash", "source": {"kind": "url", "url": "https://example.org/u.onnx"}})";
+  write_manifest({crc_entry, free_entry});
+  write_file(model_path("c.onnx"), "123456789");  // CRC-32 cbf43926
+  write_file(model_path("u.onnx"), "anything");
+  auto reg = make();
+  ASSERT_NE(reg, nullptr);
+  EXPECT_EQ(reg->find("c")->url, "https://example.org/c.onnx");
+  EXPECT_EQ(reg->find("u")->crc32_url, "https://example.org/u.hash");
+  auto c = reg->check(*reg->find("c"));
+  EXPECT_TRUE(c.pinned);
+  EXPECT_TRUE(c.verified);
+  EXPECT_TRUE(reg->resolve("c").is_ok());
+  auto u = reg->check(*reg->find("u"));
+  EXPECT_FALSE(u.pinned);
+  EXPECT_FALSE(u.verified);
+  EXPECT_TRUE(reg->resolve("u").is_ok());
+  write_file(model_path("c.onnx"), "12345678X");
+  auto bad = reg->resolve("c");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("expected crc32 cbf43926"));
 }
 
 // The project's own manifest parses and every entry carries a full sha256.
@@ -375,8 +409,17 @@ TEST(ProjectManifestTest, ParsesWithFullHashes) {
     EXPECT_FALSE(e.name.empty());
     EXPECT_FALSE(e.role.empty()) << e.name;
     EXPECT_FALSE(e.file.empty()) << e.name;
-    EXPECT_EQ(e.sha256.size(), 64u) << e.name;
-    EXPECT_EQ(e.sha256.find_first_not_of("0123456789abcdef"), std::string::npos) << e.name;
+    // Every entry pins a full sha256, except downloadable ones whose publisher gives only a CRC32 file.
+    if (e.sha256.empty() && e.pack == "full") {
+      EXPECT_FALSE(e.crc32_url.empty()) << e.name << " has neither a sha256 nor a published CRC32";
+    } else {
+      EXPECT_EQ(e.sha256.size(), 64u) << e.name;
+      EXPECT_EQ(e.sha256.find_first_not_of("0123456789abcdef"), std::string::npos) << e.name;
+    }
+    if (e.pack == "full") {
+      EXPECT_TRUE(e.url.starts_with("https://")) << e.name;
+      EXPECT_GT(e.size, 0) << e.name;
+    }
     EXPECT_EQ((*r)->find(e.name), &e) << "duplicate name " << e.name;
   }
 }
