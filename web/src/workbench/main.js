@@ -304,7 +304,8 @@ function payload() {
 }
 
 function updateActions() {
-  const ready = state.sources.length > 0 && state.target && !state.uploading.source && !state.uploading.target;
+  const ready =
+    state.options && state.sources.length > 0 && state.target && !state.uploading.source && !state.uploading.target;
   const running = state.runner && state.runner.active;
   el.previewBtn.disabled = !ready || state.previewing;
   el.runBtn.disabled = !ready || running;
