@@ -323,6 +323,7 @@ async function preview() {
   if (el.previewBtn.disabled) return;
   state.options.settle();
   telemetry.action('preview', 'preview');
+  clearMessages();
   state.options.clearErrors();
   state.previewing = true;
   updateActions();
@@ -349,6 +350,7 @@ async function run() {
   if (el.runBtn.disabled) return;
   state.options.settle();
   telemetry.action('run', 'run');
+  clearMessages();
   state.options.clearErrors();
   el.downloadLink.hidden = true;
   try {
