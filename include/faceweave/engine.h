@@ -106,6 +106,26 @@ Result<cv::Mat> load_image(const std::string& path);
 // Writes an image in the format of the path's extension, atomically (no partial file on failure).
 Status save_image(const std::string& path, const cv::Mat& bgr, int quality = 95);
 
+// What a file holds, found from its content (never its name): an image faceweave decodes, or a video.
+struct MediaInfo {
+  std::string kind;    // image | video
+  std::string format;  // the extension that fits the content: jpg png webp bmp | mp4 mov mkv webm avi
+  int width = 0;
+  int height = 0;
+  int64_t frames = 1;  // videos: from the container (an estimate when it has no count)
+  double fps = 0;
+  double duration_s = 0;
+  bool has_audio = false;
+};
+Result<MediaInfo> probe_media(const std::string& path);
+// The image itself, or frame `index` of a video (decoded in order; an index past the end is an error).
+Result<cv::Mat> load_frame(const std::string& path, int64_t index = 0);
+
+struct PreviewResult {
+  cv::Mat image;  // the swapped image or video frame
+  SwapReport report;
+};
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> create(const EngineOptions& options);
@@ -115,6 +135,8 @@ class Engine {
   // Swaps the sources' identity into the target (an image, or a video by its extension) and writes the
   // output. No output is left on failure.
   Result<SwapReport> swap(const SwapRequest& request) const;
+  // One image, or one frame of a video target, through the same chain as swap(), in memory.
+  Result<PreviewResult> preview(const SwapRequest& request, int64_t frame = 0) const;
 
   // Draws boxes, 68 points, five points and attributes onto a copy of `bgr`.
   cv::Mat draw(const cv::Mat& bgr, const std::vector<Face>& faces) const;

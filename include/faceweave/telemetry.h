@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -111,7 +112,8 @@ struct TelemetryStats {
 };
 
 namespace telemetry {
-class Engine;    // the recorder, its writer thread and its sink (src/telemetry)
+class Engine;  // the recorder, its writer thread and its sink (src/telemetry)
+class Pseudonymiser;
 class Database;  // an open events database (src/telemetry)
 }  // namespace telemetry
 
@@ -179,6 +181,13 @@ class Telemetry {
   Status record(std::string_view event, std::initializer_list<TelemetryProp> props,
                 double duration_ms = std::numeric_limits<double>::quiet_NaN(),
                 StatusCode outcome = StatusCode::kOk);
+  Status record(std::string_view event, std::span<const TelemetryProp> props,
+                double duration_ms = std::numeric_limits<double>::quiet_NaN(),
+                StatusCode outcome = StatusCode::kOk);
+  // An event of another user of this process: a browser client of the server. `client` is the client's
+  // own random id; it is stored only as a pseudonym under this install's secret (like the local user), with
+  // sessions of its own. Checked against the allow-list like record().
+  Status record_client(std::string_view client, std::string_view event, std::span<const TelemetryProp> props);
 
   // Waits until every event recorded before the call is committed (or failed). Returns health().
   Status flush();
@@ -195,6 +204,7 @@ class Telemetry {
   std::string notice_;
   std::string user_;
   Status setup_status_;
+  std::shared_ptr<const telemetry::Pseudonymiser> client_pseudonyms_;
   std::unique_ptr<telemetry::Engine> engine_;
 };
 

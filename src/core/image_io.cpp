@@ -95,6 +95,14 @@ const char* image_format_name(ImageFormat format) {
   return "unknown";
 }
 
+std::optional<ImageFormat> sniff_image_format(std::span<const uint8_t> b) {
+  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return ImageFormat::kJpeg;
+  if (starts_with(b, "\x89PNG\r\n\x1a\n")) return ImageFormat::kPng;
+  if (starts_with(b, "BM")) return ImageFormat::kBmp;
+  if (starts_with(b, "RIFF") && starts_with(b, "WEBP", 8)) return ImageFormat::kWebp;
+  return std::nullopt;
+}
+
 Result<ImageInfo> probe_image(std::span<const uint8_t> b, const std::string& what) {
   if (b.empty()) return invalid_input(what + " is empty (0 bytes); give an image file");
   ImageInfo info;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -29,6 +30,9 @@ struct ImageLimits {
   int64_t max_pixels = 100'000'000;    // width x height accepted
   int64_t max_file_bytes = 256 << 20;  // compressed size accepted
 };
+
+// The image format by signature alone (the first 12 bytes suffice); nullopt when none matches.
+std::optional<ImageFormat> sniff_image_format(std::span<const uint8_t> bytes);
 
 // Reads only the header of an in-memory image. `what` names the input in error messages.
 Result<ImageInfo> probe_image(std::span<const uint8_t> bytes, const std::string& what);

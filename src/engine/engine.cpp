@@ -205,6 +205,22 @@ Result<SwapReport> Engine::swap(const SwapRequest& request) const {
   return report;
 }
 
+Result<PreviewResult> Engine::preview(const SwapRequest& request, int64_t frame) const {
+  PreviewResult out;
+  FW_ASSIGN_OR_RETURN(cv::Mat target, load_frame(request.target, frame));
+  FW_ASSIGN_OR_RETURN(auto r,
+                      pipeline::swap_image(target, {request.sources, request.target, "", request.options},
+                                           *impl_->analyser, *impl_->registry, out.image));
+  out.report.faces_found = r.faces_found;
+  out.report.faces_selected = r.faces_selected;
+  out.report.faces_swapped = r.faces_swapped;
+  out.report.processors = r.processors;
+  for (const auto& [stage, ms] : r.timings.stages()) out.report.stage_ms.emplace_back(stage, ms);
+  out.report.output_width = r.output_size.width;
+  out.report.output_height = r.output_size.height;
+  return out;
+}
+
 cv::Mat Engine::draw(const cv::Mat& bgr, const std::vector<Face>& faces) const {
   cv::Mat out = bgr.clone();
   face::draw_faces(out, faces);

@@ -168,4 +168,20 @@ Result<bool> VideoReader::read(VideoFrame& frame) {
   return false;
 }
 
+std::string VideoReader::container_extension() const {
+  const std::string name = format_ && format_->iformat ? format_->iformat->name : "";
+  if (name.find("mp4") != std::string::npos) {
+    // QuickTime files share the demuxer; their major brand says which they are.
+    const AVDictionaryEntry* brand = av_dict_get(format_->metadata, "major_brand", nullptr, 0);
+    return brand && std::string(brand->value).rfind("qt", 0) == 0 ? "mov" : "mp4";
+  }
+  if (name.find("matroska") != std::string::npos) {
+    const AVCodecID id = codec_ ? codec_->codec_id : AV_CODEC_ID_NONE;
+    const bool webm_video = id == AV_CODEC_ID_VP8 || id == AV_CODEC_ID_VP9 || id == AV_CODEC_ID_AV1;
+    return webm_video ? "webm" : "mkv";
+  }
+  if (name == "avi") return "avi";
+  return "mkv";
+}
+
 }  // namespace faceweave::media

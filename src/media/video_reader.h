@@ -64,6 +64,9 @@ class VideoReader {
   // damage() tells what happened.
   Result<bool> read(VideoFrame& frame);
   bool damaged() const { return !damage_.empty(); }
+  // The extension that fits the container (from its content): mp4, mov, webm, mkv or avi; mkv for
+  // anything else FFmpeg reads, as Matroska holds every codec.
+  std::string container_extension() const;
   const std::string& damage() const { return damage_; }
 
  private:

@@ -132,16 +132,11 @@ Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& option
   return ctx;
 }
 
-Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& req, const face::FaceAnalyser& analyser,
-                                       const infer::ModelRegistry& models) {
+Result<ImageSwapReport> swap_image(const cv::Mat& target, const ImageSwapRequest& req,
+                                   const face::FaceAnalyser& analyser, const infer::ModelRegistry& models,
+                                   cv::Mat& output) {
   FW_RETURN_IF_ERROR(validate(req.options));
-  FW_RETURN_IF_ERROR(check_output_path(req.output, req.target));
   ImageSwapReport report;
-  cv::Mat target;
-  {
-    core::ScopedStage stage(&report.timings, "decode");
-    FW_ASSIGN_OR_RETURN(target, core::load_image(req.target));
-  }
   FW_ASSIGN_OR_RETURN(auto source, build_source_identity(req.sources, analyser, &report.timings));
   std::optional<Face> reference;
   if (!req.options.reference_face_image.empty() && req.options.face_selector_mode == "reference") {
@@ -164,14 +159,31 @@ Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& req, const face::
         "no face of the target " + req.target + " was selected (" + std::to_string(ctx.faces.size()) +
         " found, selector mode " + req.options.face_selector_mode +
         "); loosen the selection (e.g. --face-selector-mode many, or a larger --reference-face-distance)");
-  {
-    core::ScopedStage stage(&report.timings, "encode");
-    FW_RETURN_IF_ERROR(core::save_image(req.output, ctx.frame, req.options.output_image_quality));
-  }
   report.output_size = ctx.frame.size();
   ProcessorRegistry registry;
   register_builtin_processors(registry);
   report.processors = chain_names(req.options, registry).value();
+  output = std::move(ctx.frame);
+  return report;
+}
+
+Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& req, const face::FaceAnalyser& analyser,
+                                       const infer::ModelRegistry& models) {
+  FW_RETURN_IF_ERROR(validate(req.options));
+  FW_RETURN_IF_ERROR(check_output_path(req.output, req.target));
+  core::StageTimings decode_time;
+  cv::Mat target;
+  {
+    core::ScopedStage stage(&decode_time, "decode");
+    FW_ASSIGN_OR_RETURN(target, core::load_image(req.target));
+  }
+  cv::Mat output;
+  FW_ASSIGN_OR_RETURN(auto report, swap_image(target, req, analyser, models, output));
+  report.timings.merge(decode_time);
+  {
+    core::ScopedStage stage(&report.timings, "encode");
+    FW_RETURN_IF_ERROR(core::save_image(req.output, output, req.options.output_image_quality));
+  }
   return report;
 }
 

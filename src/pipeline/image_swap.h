@@ -46,6 +46,11 @@ Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& option
                                 const infer::ModelRegistry& models, const Face* reference,
                                 core::StageTimings* timings);
 
+// The whole image run on an in-memory target (previews too): `output` receives the swapped image.
+Result<ImageSwapReport> swap_image(const cv::Mat& target, const ImageSwapRequest& request,
+                                   const face::FaceAnalyser& analyser, const infer::ModelRegistry& models,
+                                   cv::Mat& output);
+
 Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& request, const face::FaceAnalyser& analyser,
                                        const infer::ModelRegistry& models);
 

@@ -56,4 +56,33 @@ Status validate(const SwapOptions& o) {
   return Status::ok();
 }
 
+Status validate_video(const VideoOptions& v) {
+  static const char* kEncoders[] = {"libx264", "libx265", "libvpx-vp9"};
+  if (std::find(std::begin(kEncoders), std::end(kEncoders), v.encoder) == std::end(kEncoders))
+    return invalid_argument("output_video_encoder must be libx264, libx265 or libvpx-vp9 (got '" + v.encoder +
+                            "')");
+  static const char* kPresets[] = {"ultrafast", "superfast", "veryfast", "faster",  "fast",
+                                   "medium",    "slow",      "slower",   "veryslow"};
+  if (std::find(std::begin(kPresets), std::end(kPresets), v.preset) == std::end(kPresets))
+    return invalid_argument(
+        "output_video_preset must be one of ultrafast, superfast, veryfast, faster, fast, medium, slow, "
+        "slower, "
+        "veryslow (got '" +
+        v.preset + "')");
+  if (!(v.scale >= 0.1 && v.scale <= 4))
+    return invalid_argument("output_video_scale must be between 0.1 and 4");
+  if (!(v.fps >= 0 && v.fps <= 240))
+    return invalid_argument("output_video_fps must be between 1 and 240 (0 keeps the target's)");
+  if (v.audio_volume < 0 || v.audio_volume > 100)
+    return invalid_argument("output_audio_volume must be between 0 and 100");
+  if (v.trim_frame_start < 0) return invalid_argument("trim_frame_start must be 0 or more");
+  if (v.trim_frame_end >= 0 && v.trim_frame_end <= v.trim_frame_start)
+    return invalid_argument("trim_frame_end must be after trim_frame_start");
+  if (v.quality < 0 || v.quality > 100)
+    return invalid_argument("output_video_quality must be between 0 and 100");
+  if (v.threads < 0 || v.threads > 256)
+    return invalid_argument("execution_thread_count must be between 0 and 256");
+  return Status::ok();
+}
+
 }  // namespace faceweave::pipeline

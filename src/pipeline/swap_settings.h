@@ -5,12 +5,17 @@
 #include "face/face_selector.h"
 #include "faceweave/options.h"
 #include "swap/classic_swapper.h"
+#include "swap/onnx_swapper.h"
 
 namespace faceweave::pipeline {
 
 Result<swap::ClassicSwapperOptions> classic_swapper_options(const SwapOptions& o);
 Result<face::FaceSelectorOptions> selector_options(const SwapOptions& o);
+// The ONNX swapper's options (face_swapper_model other than classic).
+Result<swap::OnnxSwapperOptions> onnx_swapper_options(const SwapOptions& o);
 // Everything else (enhancer names and blends, output quality, processors): checked before any work starts.
 Status validate(const SwapOptions& o);
+// Video options: encoder, preset, quality, fps, scale, volume, trim, threads.
+Status validate_video(const VideoOptions& v);
 
 }  // namespace faceweave::pipeline

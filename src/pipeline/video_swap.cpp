@@ -120,20 +120,6 @@ cv::Mat rotate_back(const cv::Mat& m, int rotation) {
   return rotate_upright(m, (360 - rotation) % 360);
 }
 
-Status validate_video(const VideoOptions& v) {
-  if (!(v.scale >= 0.1 && v.scale <= 4))
-    return invalid_argument("output_video_scale must be between 0.1 and 4");
-  if (v.fps < 0 || v.fps > 240)
-    return invalid_argument("output_video_fps must be between 1 and 240 (0 keeps the target's)");
-  if (v.audio_volume < 0 || v.audio_volume > 100)
-    return invalid_argument("output_audio_volume must be between 0 and 100");
-  if (v.trim_frame_start < 0) return invalid_argument("trim_frame_start must be 0 or more");
-  if (v.trim_frame_end >= 0 && v.trim_frame_end <= v.trim_frame_start)
-    return invalid_argument("trim_frame_end must be after trim_frame_start");
-  if (v.quality < 0 || v.quality > 100)
-    return invalid_argument("output_video_quality must be between 0 and 100");
-  return Status::ok();
-}
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +58,25 @@ class Engine {
     stamp_and_record(event);
   }
 
+  // Queues an event of another user of this process (a browser client of the server), under that user's
+  // pseudonym and a session of its own (a new one after 30 minutes idle, like the host's).
+  void submit_for(Event& event, const std::string& pseudonym) {
+    if (!allowed_[size_t(event.kind)]) return;
+    if (!sampler_.keep()) {
+      sampled_out_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    event.ts_ms = unix_ms();
+    event.sample_rate = sampler_.rate();
+    auto slot = client_identity(pseudonym, event.ts_ms);
+    if (!slot) {
+      note_rejected();
+      return;
+    }
+    event.identity = *slot;
+    recorder_->record(event);
+  }
+
   void note_rejected() { rejected_.fetch_add(1, std::memory_order_relaxed); }
 
   Recorder& recorder() { return *recorder_; }
@@ -79,6 +99,7 @@ class Engine {
     return identity_.load(std::memory_order_relaxed);
   }
   uint16_t rotate_session(int64_t now_ms) noexcept;
+  Result<uint16_t> client_identity(const std::string& pseudonym, int64_t now_ms);
 
   TelemetryConsent consent_;
   std::array<bool, kEventKindCount> allowed_{};
@@ -91,6 +112,12 @@ class Engine {
   std::string session_id_;
   std::atomic<int64_t> last_activity_ms_;
   std::atomic<uint16_t> identity_{0};
+
+  struct ClientSession {
+    uint16_t slot = 0;
+    int64_t last_ms = 0;
+  };
+  std::map<std::string, ClientSession> clients_;  // by pseudonym; guarded by session_mutex_
 
   std::atomic<uint64_t> sampled_out_{0};
   std::atomic<uint64_t> rejected_{0};

@@ -49,8 +49,10 @@ const std::array<EventSpec, kEventKindCount>& specs() {
            {enumeration("role", {"source", "target", "reference"}), integer("detected"), integer("selected"),
             kResolution}),
       spec("ui.action", Category::kUsage,
-           {word("control"), enumeration("action", {"change", "click", "toggle", "open", "drop", "submit"}),
-            word("value"), real("number")}),
+           {word("control"),
+            enumeration("action", {"change", "click", "toggle", "open", "drop", "submit", "upload", "preview",
+                                   "run", "download"}),
+            word("value"), real("number"), word("old_value"), real("old_number")}),
       spec("error", Category::kError, {word("where"), kSurface}),
       spec("provider.fallback", Category::kError,
            {enumeration("requested", {"cpu", "cuda", "openvino", "opencl"}),
@@ -60,6 +62,8 @@ const std::array<EventSpec, kEventKindCount>& specs() {
           "model.load", Category::kDiagnostic,
           {word("model"), enumeration("provider", {"cpu", "cuda", "openvino", "opencl"}), boolean("cached")}),
       spec("frame.timing", Category::kDiagnostic, {word("stage"), kResolution, integer("frame")}),
+      spec("ui.page", Category::kUsage, {enumeration("page", {"workbench", "insights"})}),
+      spec("ui.error", Category::kError, {word("code"), word("where")}),
   };
   return kSpecs;
 }

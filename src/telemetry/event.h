@@ -33,6 +33,8 @@ enum class EventKind : uint8_t {
   kTelemetryDropped,  // telemetry.dropped
   kModelLoad,         // model.load
   kFrameTiming,       // frame.timing
+  kUiPage,            // ui.page
+  kUiError,           // ui.error
   kCount,
 };
 inline constexpr size_t kEventKindCount = size_t(EventKind::kCount);

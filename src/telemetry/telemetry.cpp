@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
+#include <span>
 
 #include "core/log.h"
 #include "telemetry/engine.h"
@@ -111,6 +113,18 @@ uint16_t Engine::rotate_session(int64_t now_ms) noexcept {
   return identity_.load();
 }
 
+Result<uint16_t> Engine::client_identity(const std::string& pseudonym, int64_t now_ms) {
+  std::lock_guard lock(session_mutex_);
+  auto it = clients_.find(pseudonym);
+  if (it != clients_.end() && now_ms - it->second.last_ms < kSessionIdleMs) {
+    it->second.last_ms = now_ms;
+    return it->second.slot;
+  }
+  FW_ASSIGN_OR_RETURN(uint16_t slot, recorder_->add_identity({pseudonym, random_hex(16), app_version_}));
+  clients_[pseudonym] = {slot, now_ms};
+  return slot;
+}
+
 std::string Engine::session() const {
   std::lock_guard lock(session_mutex_);
   return session_id_;
@@ -188,6 +202,7 @@ Result<std::unique_ptr<Telemetry>> Telemetry::create(const TelemetryOptions& opt
   if (Status s = telemetry::make_private_dirs(paths.dir); !s.is_ok()) return disable(s);
   auto pseudonymiser = telemetry::Pseudonymiser::load_or_create(paths.secret);
   if (!pseudonymiser) return disable(pseudonymiser.status());
+  t->client_pseudonyms_ = std::make_shared<const telemetry::Pseudonymiser>(*pseudonymiser);
   t->user_ = pseudonymiser->pseudonym(options.user_id.empty() ? telemetry::local_user_id() : options.user_id);
   // One session file per user: another user of the same data dir must not continue this user's session.
   paths.session += "-" + t->user_.substr(0, 16);
@@ -356,44 +371,72 @@ void Telemetry::record_faces(std::string_view role, int detected, int selected, 
   });
 }
 
-Status Telemetry::record(std::string_view event, std::initializer_list<TelemetryProp> props,
-                         double duration_ms, StatusCode outcome) {
+namespace {
+
+// Checks an event against the allow-list and builds it; `b` holds the event when the Status is ok.
+Status build_event(std::string_view event, std::span<const TelemetryProp> props, double duration_ms,
+                   StatusCode outcome, std::optional<EventBuilder>& b) {
   EventKind kind = telemetry::event_kind_from_name(event);
   if (kind == EventKind::kCount) {
-    if (engine_) engine_->note_rejected();
     std::string allowed;
     for (size_t i = 0; i < telemetry::kEventKindCount; ++i)
       allowed += (i ? ", " : "") + std::string(telemetry::event_spec(EventKind(i)).name);
     return invalid_argument("unknown telemetry event '" + std::string(event.substr(0, 40)) +
                             "' (allowed: " + allowed + ")");
   }
-  auto fill = [&](EventBuilder& b) {
-    for (const auto& p : props) {
-      switch (p.type) {
-        case TelemetryProp::Type::kInt:
-          b.set_int(p.key, p.i);
-          break;
-        case TelemetryProp::Type::kReal:
-          b.set_real(p.key, p.d);
-          break;
-        case TelemetryProp::Type::kBool:
-          b.set_bool(p.key, p.i != 0);
-          break;
-        case TelemetryProp::Type::kText:
-          b.set_text(p.key, p.text);
-          break;
-      }
+  b.emplace(kind);
+  for (const auto& p : props) {
+    switch (p.type) {
+      case TelemetryProp::Type::kInt:
+        b->set_int(p.key, p.i);
+        break;
+      case TelemetryProp::Type::kReal:
+        b->set_real(p.key, p.d);
+        break;
+      case TelemetryProp::Type::kBool:
+        b->set_bool(p.key, p.i != 0);
+        break;
+      case TelemetryProp::Type::kText:
+        b->set_text(p.key, p.text);
+        break;
     }
-    b.duration(duration_ms).outcome(outcome);
-  };
-  // Checked even when consent or sampling leaves the event out, so a bad call shows up in every run.
-  EventBuilder b(kind);
-  fill(b);
-  if (!b.ok()) {
-    if (engine_) engine_->note_rejected();
-    return b.status();
   }
-  if (engine_) engine_->submit(b.event());
+  b->duration(duration_ms).outcome(outcome);
+  return b->ok() ? Status::ok() : b->status();
+}
+
+}  // namespace
+
+Status Telemetry::record(std::string_view event, std::initializer_list<TelemetryProp> props,
+                         double duration_ms, StatusCode outcome) {
+  return record(event, std::span<const TelemetryProp>(props.begin(), props.size()), duration_ms, outcome);
+}
+
+Status Telemetry::record(std::string_view event, std::span<const TelemetryProp> props, double duration_ms,
+                         StatusCode outcome) {
+  // Checked even when consent or sampling leaves the event out, so a bad call shows up in every run.
+  std::optional<EventBuilder> b;
+  Status s = build_event(event, props, duration_ms, outcome, b);
+  if (!s.is_ok()) {
+    if (engine_) engine_->note_rejected();
+    return s;
+  }
+  if (engine_) engine_->submit(b->event());
+  return Status::ok();
+}
+
+Status Telemetry::record_client(std::string_view client, std::string_view event,
+                                std::span<const TelemetryProp> props) {
+  if (client.size() < 8 || client.size() > 64)
+    return invalid_argument("client must be a random id of 8 to 64 characters");
+  std::optional<EventBuilder> b;
+  Status s = build_event(event, props, std::numeric_limits<double>::quiet_NaN(), StatusCode::kOk, b);
+  if (!s.is_ok()) {
+    if (engine_) engine_->note_rejected();
+    return s;
+  }
+  if (engine_ && client_pseudonyms_)
+    engine_->submit_for(b->event(), client_pseudonyms_->pseudonym("client:" + std::string(client)));
   return Status::ok();
 }
 

@@ -1,0 +1,121 @@
+// faceweave jobs submit|list|show|cancel: the job queue that `faceweave serve` runs (docs/api.md).
+#include <glob.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli.h"
+#include "faceweave/server.h"
+
+namespace faceweave::cli {
+namespace {
+
+struct JobsArgs {
+  JobSubmitRequest submit;
+  std::vector<std::string> source_patterns, target_patterns;
+  std::string status;
+  int limit = 50;
+  std::string id;
+  bool json = false;
+};
+
+// A pattern with glob characters expands to its matches (sorted); anything else stays as it is, so a
+// missing file gets the usual clear error later.
+Result<std::vector<std::string>> expand(const std::vector<std::string>& patterns, const char* what) {
+  std::vector<std::string> out;
+  for (const auto& p : patterns) {
+    if (p.find_first_of("*?[") == std::string::npos) {
+      out.push_back(p);
+      continue;
+    }
+    glob_t g{};
+    const int rc = ::glob(p.c_str(), 0, nullptr, &g);
+    if (rc == GLOB_NOMATCH) {
+      ::globfree(&g);
+      return not_found(std::string(what) + " pattern " + p + " matches no file");
+    }
+    for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+    ::globfree(&g);
+  }
+  return out;
+}
+
+void print_table(const std::vector<JobView>& jobs) {
+  std::printf("%-26s %-9s %-5s %6s  %-20s %s\n", "ID", "STATUS", "KIND", "DONE", "CREATED", "OUTPUT / ERROR");
+  for (const auto& j : jobs)
+    std::printf("%-26s %-9s %-5s %5.0f%%  %-20s %s\n", j.id.c_str(), j.status.c_str(), j.kind.c_str(),
+                j.progress * 100, j.created_at.c_str(), (j.error.empty() ? j.output : j.error).c_str());
+}
+
+void print(const std::vector<JobView>& jobs, bool json) {
+  if (!json) return print_table(jobs);
+  std::cout << "[";
+  for (size_t i = 0; i < jobs.size(); ++i) std::cout << (i ? ",\n " : "") << jobs[i].json;
+  std::cout << "]\n";
+}
+
+}  // namespace
+
+void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
+  static JobsArgs args;
+  auto* jobs = app.add_subcommand("jobs", "Queue, list, show and cancel jobs that `faceweave serve` runs");
+  jobs->require_subcommand(1);
+  const std::string& data_dir = global.telemetry_options.data_dir;
+
+  auto* submit = jobs->add_subcommand("submit", "Queue a swap of every source x target (globs allowed)");
+  submit->add_option("-s,--source", args.source_patterns, "Source photo(s) or glob(s)")->required();
+  submit->add_option("-t,--target", args.target_patterns, "Target image(s)/video(s) or glob(s)")->required();
+  submit->add_flag("--combine", args.submit.combine, "All sources form one identity (one job per target)");
+  submit->add_option("--output-dir", args.submit.output_dir,
+                     "Where outputs go (default: <data dir>/results)");
+  submit->add_option("--output-format", args.submit.output_format, "jpg png webp bmp | mp4 mov mkv webm avi");
+  submit->add_option(
+      "--options", args.submit.options_json,
+      "Swap options as JSON, keyed like the API: '{\"blend\": \"affine\", \"identity_strength\": 0.7}'");
+  submit->add_flag("--json", args.json, "Print the queued jobs as JSON");
+  submit->callback([&] {
+    auto sources = expand(args.source_patterns, "source");
+    if (!sources) return void(exit_code = report(sources.status()));
+    auto targets = expand(args.target_patterns, "target");
+    if (!targets) return void(exit_code = report(targets.status()));
+    args.submit.sources = *sources;
+    args.submit.targets = *targets;
+    auto queued = submit_jobs(data_dir, args.submit);
+    if (!queued) return void(exit_code = report(queued.status()));
+    print(*queued, args.json);
+    if (!args.json)
+      std::printf("queued %zu job(s); a running `faceweave serve` on this data dir runs them\n",
+                  queued->size());
+  });
+
+  auto* list = jobs->add_subcommand("list", "List jobs, newest first");
+  list->add_option("--status", args.status, "queued | running | done | failed | cancelled")
+      ->check(CLI::IsMember({"queued", "running", "done", "failed", "cancelled"}));
+  list->add_option("--limit", args.limit, "How many")->capture_default_str()->check(CLI::Range(1, 10000));
+  list->add_flag("--json", args.json, "Print JSON");
+  list->callback([&] {
+    auto all = list_jobs(data_dir, args.status, args.limit);
+    if (!all) return void(exit_code = report(all.status()));
+    print(*all, args.json);
+  });
+
+  auto* show = jobs->add_subcommand("show", "Show one job (JSON, as GET /api/jobs/ID)");
+  show->add_option("id", args.id, "Job id")->required();
+  show->callback([&] {
+    auto job = show_job(data_dir, args.id);
+    if (!job) return void(exit_code = report(job.status()));
+    std::cout << job->json << "\n";
+  });
+
+  auto* cancel = jobs->add_subcommand("cancel", "Cancel a queued or running job");
+  cancel->add_option("id", args.id, "Job id")->required();
+  cancel->callback([&] {
+    auto job = cancel_job(data_dir, args.id);
+    if (!job) return void(exit_code = report(job.status()));
+    std::printf(
+        "%s %s\n", job->id.c_str(),
+        job->status == "running" ? "will stop within a frame (cancel requested)" : job->status.c_str());
+  });
+}
+
+}  // namespace faceweave::cli

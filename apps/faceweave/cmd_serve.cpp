@@ -1,0 +1,69 @@
+// faceweave serve [--host 127.0.0.1] [--port 7860] [--token T] [--max-concurrent-jobs 1] ...
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli.h"
+#include "faceweave/server.h"
+
+namespace faceweave::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+}
+
+struct ServeArgs {
+  ServeOptions options;
+  double max_image_mb = 50;
+  double max_video_mb = 2048;
+};
+
+int run(GlobalOptions& global, ServeArgs& args) {
+  ServeOptions o = args.options;
+  o.engine = global.engine;
+  o.data_dir = global.telemetry_options.data_dir;
+  if (o.token.empty())
+    if (const char* env = std::getenv("FACEWEAVE_TOKEN")) o.token = env;
+  if (!(args.max_image_mb > 0) || !(args.max_video_mb > 0))
+    return report(invalid_argument("--max-image-mb and --max-video-mb must be above 0"));
+  o.max_image_bytes = int64_t(args.max_image_mb * (1 << 20));
+  o.max_video_bytes = int64_t(args.max_video_mb * (1 << 20));
+  o.on_listening = [](const std::string& url) {
+    std::printf("faceweave: serving on %s (Ctrl-C stops)\n", url.c_str());
+    std::fflush(stdout);
+  };
+  g_stop.store(false);
+  auto previous_int = std::signal(SIGINT, on_stop_signal);
+  auto previous_term = std::signal(SIGTERM, on_stop_signal);
+  Status s = serve(o, global.telemetry.get(), &g_stop);
+  std::signal(SIGINT, previous_int);
+  std::signal(SIGTERM, previous_term);
+  return report(s);
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
+  static ServeArgs args;
+  ServeOptions& o = args.options;
+  auto* cmd = app.add_subcommand("serve", "Serve the REST API, the web UI and the job queue (docs/api.md)");
+  cmd->add_option("--host", o.host, "Address to bind; anything but loopback requires --token")
+      ->capture_default_str();
+  cmd->add_option("--port", o.port, "Port (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--token", o.token, "Token every API call must carry (env FACEWEAVE_TOKEN)");
+  cmd->add_option("--max-concurrent-jobs", o.max_concurrent_jobs, "Jobs run at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--web-dir", o.web_dir, "Folder of the web UI (default: the one this build made)");
+  cmd->add_option("--upload-retention-hours", o.upload_retention_hours, "Uploads are deleted after this long")
+      ->capture_default_str();
+  cmd->add_option("--max-image-mb", args.max_image_mb, "Largest image upload")->capture_default_str();
+  cmd->add_option("--max-video-mb", args.max_video_mb, "Largest video upload")->capture_default_str();
+  cmd->callback([&global, &exit_code] { exit_code = run(global, args); });
+}
+
+}  // namespace faceweave::cli

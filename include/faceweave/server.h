@@ -1,0 +1,68 @@
+// `faceweave serve`: the REST API (docs/api.md), the web UI and the durable job queue in one process; and
+// the job queue as the `faceweave jobs` commands see it (the same SQLite store, usable with or without a
+// running server).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "faceweave/engine.h"
+#include "faceweave/options.h"
+#include "faceweave/status.h"
+#include "faceweave/telemetry.h"
+
+namespace faceweave {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 7860;       // 0: any free port (on_listening tells which)
+  std::string data_dir;  // empty: resolve_data_dir("")
+  std::string token;     // required when host is not a loopback address
+  int max_concurrent_jobs = 1;
+  std::string web_dir;  // empty: the UI this build made
+  double upload_retention_hours = 24;
+  int64_t max_image_bytes = 50ll << 20;
+  int64_t max_video_bytes = 2ll << 30;
+  double events_per_second = 20;  // /api/events batches per client address
+  EngineOptions engine;
+  std::function<void(const std::string& url)> on_listening;
+};
+
+// Runs until *stop becomes true (checked a few times a second). Running jobs are interrupted and queued
+// again, so the next start resumes them.
+Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomic<bool>* stop);
+
+// One job as `faceweave jobs` shows it; `json` is the same object as GET /api/jobs/{id}.
+struct JobView {
+  std::string id;
+  std::string status;
+  std::string kind;
+  double progress = 0;
+  std::string created_at;
+  std::string output;  // the output file (jobs submitted from the CLI)
+  std::string error;   // failed jobs: the message
+  std::string json;
+};
+
+// Queues one job per source x target (sources are photos; each job uses one source unless `combine`:
+// then every source forms one identity). Options are checked by the same code as `faceweave swap`.
+// Outputs go to `output_dir` (default <data dir>/results) as <target>-<source>.<ext>.
+struct JobSubmitRequest {
+  std::vector<std::string> sources;  // paths (globs are expanded by the caller)
+  std::vector<std::string> targets;
+  bool combine = false;
+  std::string output_dir;
+  std::string output_format;  // empty: the target's
+  SwapOptions options;
+  VideoOptions video;
+  std::string options_json;  // when set: the options as the API takes them (replaces options and video)
+};
+Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobSubmitRequest& request);
+Result<std::vector<JobView>> list_jobs(const std::string& data_dir, const std::string& status, int limit);
+Result<JobView> show_job(const std::string& data_dir, const std::string& id);
+Result<JobView> cancel_job(const std::string& data_dir, const std::string& id);
+
+}  // namespace faceweave

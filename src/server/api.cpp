@@ -1,0 +1,551 @@
+#include "server/api.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <regex>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "face/face_selector.h"
+#include "server/ids.h"
+#include "server/options_json.h"
+
+namespace faceweave::server {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+HttpResponse json_response(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+HttpResponse from_status(const Status& s, const std::string& field = "") {
+  return Api::error(Api::http_status(s.code()), status_code_name(s.code()), s.message(), field);
+}
+
+// Parses a JSON object body; an error response otherwise.
+std::optional<HttpResponse> parse_body(const HttpRequest& req, json& out) {
+  out = json::parse(req.body, nullptr, false);
+  if (out.is_discarded())
+    return Api::error(400, "invalid_argument",
+                      "the body is not valid JSON; send a JSON object (docs/api.md)");
+  if (!out.is_object()) return Api::error(400, "invalid_argument", "the body must be a JSON object");
+  return std::nullopt;
+}
+
+std::optional<int64_t> query_int(const HttpRequest& req, const std::string& key, int64_t fallback,
+                                 std::optional<HttpResponse>& error, int64_t min, int64_t max) {
+  auto it = req.query.find(key);
+  if (it == req.query.end()) return fallback;
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(it->second, &used);
+    if (used == it->second.size() && v >= min && v <= max) return v;
+  } catch (...) {
+  }
+  error = Api::error(
+      400, "invalid_argument",
+      key + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max), key);
+  return std::nullopt;
+}
+
+std::string jpeg(const cv::Mat& image, int quality = 90) {
+  std::vector<uchar> bytes;
+  cv::imencode(".jpg", image, bytes, {cv::IMWRITE_JPEG_QUALITY, quality});
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// The sources and target of a preview or job: upload ids, checked and turned into paths.
+struct Inputs {
+  std::vector<std::string> source_ids, sources;
+  std::string target_id, target;
+  Upload target_upload;
+};
+
+std::optional<HttpResponse> read_inputs(const json& body, const UploadStore& uploads, Inputs& in) {
+  if (!body.contains("sources") || !body["sources"].is_array() || body["sources"].empty())
+    return Api::error(400, "invalid_argument",
+                      "sources must be a non-empty list of upload ids (POST /api/uploads first)", "sources");
+  if (body["sources"].size() > 16)
+    return Api::error(400, "invalid_argument", "at most 16 sources", "sources");
+  for (const auto& s : body["sources"]) {
+    if (!s.is_string()) return Api::error(400, "invalid_argument", "sources must be upload ids", "sources");
+    auto u = uploads.get(s.get<std::string>());
+    if (!u) return Api::error(404, "not_found", u.status().message(), "sources");
+    if (u->kind() != "image")
+      return Api::error(400, "invalid_argument", "source " + u->id + " is a video; sources must be photos",
+                        "sources");
+    in.source_ids.push_back(u->id);
+    in.sources.push_back(u->path);
+  }
+  if (!body.contains("target") || !body["target"].is_string())
+    return Api::error(400, "invalid_argument", "target must be an upload id", "target");
+  auto t = uploads.get(body["target"].get<std::string>());
+  if (!t) return Api::error(404, "not_found", t.status().message(), "target");
+  in.target_id = t->id;
+  in.target = t->path;
+  in.target_upload = *t;
+  return std::nullopt;
+}
+
+ReferenceResolver upload_resolver(const UploadStore& uploads) {
+  return [&uploads](const std::string& ref) -> Result<std::string> {
+    auto u = uploads.get(ref);
+    if (!u) return u.status();
+    if (u->kind() != "image") return invalid_argument("reference_face_image must be a photo, not a video");
+    return u->path;
+  };
+}
+
+}  // namespace
+
+Api::Api(ApiOptions options, const Engine& engine, JobStore& jobs, JobRunner& runner, UploadStore& uploads,
+         Telemetry* telemetry)
+    : options_(std::move(options)),
+      engine_(engine),
+      jobs_(jobs),
+      runner_(runner),
+      uploads_(uploads),
+      telemetry_(telemetry),
+      events_limiter_(options_.events_rate, options_.events_burst) {}
+
+HttpResponse Api::error(int status, const std::string& code, const std::string& message,
+                        const std::string& field) {
+  json e{{"code", code}, {"message", message}};
+  if (!field.empty()) e["field"] = field;
+  return json_response(status, json{{"error", e}});
+}
+
+int Api::http_status(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kInvalidInput:
+    case StatusCode::kUnsupported:
+      return 415;
+    case StatusCode::kNoFace:
+      return 422;
+    case StatusCode::kCancelled:
+      return 409;
+    case StatusCode::kModelError:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kIoError:
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+bool Api::authorised(const HttpRequest& req) const {
+  if (options_.token.empty()) return true;
+  auto header = [&](const std::string& name) {
+    auto it = req.headers.find(name);
+    return it == req.headers.end() ? std::string() : it->second;
+  };
+  std::string given = header("x-faceweave-token");
+  const std::string auth = header("authorization");
+  if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+  if (given.empty()) {
+    auto it = req.query.find("token");
+    if (it != req.query.end()) given = it->second;
+  }
+  // Constant-time comparison: the time taken says nothing about how much of the token matched.
+  if (given.size() != options_.token.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ options_.token[i]);
+  return diff == 0;
+}
+
+HttpResponse Api::handle(const HttpRequest& req) {
+  try {
+    if (req.path.rfind("/api/", 0) == 0 && !authorised(req)) {
+      HttpResponse r =
+          error(401, "unauthorized",
+                "this server needs its token: send 'Authorization: Bearer <token>' (the token given to "
+                "faceweave serve with --token or FACEWEAVE_TOKEN)");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    return route(req);
+  } catch (const std::exception& e) {
+    return error(500, "internal", std::string("unexpected error: ") + e.what() + "; please report it");
+  }
+}
+
+HttpResponse Api::route(const HttpRequest& req) {
+  static const std::regex kUpload("^/api/uploads/([^/]+)$");
+  static const std::regex kUploadFaces("^/api/uploads/([^/]+)/faces$");
+  static const std::regex kUploadFace("^/api/uploads/([^/]+)/faces/([0-9]{1,3})\\.jpg$");
+  static const std::regex kUploadFrame("^/api/uploads/([^/]+)/frame$");
+  static const std::regex kJob("^/api/jobs/([^/]+)$");
+  static const std::regex kJobResult("^/api/jobs/([^/]+)/result$");
+  const std::string& m = req.method;
+  std::smatch match;
+  auto method_not_allowed = [&](const char* allowed) {
+    HttpResponse r =
+        error(405, "method_not_allowed", m + " is not allowed on " + req.path + " (use " + allowed + ")");
+    r.headers.emplace_back("Allow", allowed);
+    return r;
+  };
+
+  if (req.path == "/healthz") return m == "GET" ? health() : method_not_allowed("GET");
+  if (req.path == "/api/config") return m == "GET" ? config() : method_not_allowed("GET");
+  if (req.path == "/api/uploads") return m == "POST" ? create_upload(req) : method_not_allowed("POST");
+  if (req.path == "/api/preview") return m == "POST" ? preview(req) : method_not_allowed("POST");
+  if (req.path == "/api/events") return m == "POST" ? events(req) : method_not_allowed("POST");
+  if (req.path == "/api/jobs") {
+    if (m == "POST") return create_job(req);
+    if (m == "GET") return list_jobs(req);
+    return method_not_allowed("GET, POST");
+  }
+  const bool upload_route =
+      std::regex_match(req.path, match, kUpload) || std::regex_match(req.path, match, kUploadFaces) ||
+      std::regex_match(req.path, match, kUploadFace) || std::regex_match(req.path, match, kUploadFrame);
+  if (upload_route) {
+    if (m != "GET") return method_not_allowed("GET");
+    auto upload = uploads_.get(match[1].str());
+    if (!upload) return from_status(upload.status());
+    if (std::regex_match(req.path, kUpload)) return json_response(200, upload->meta);
+    if (std::regex_match(req.path, kUploadFaces)) return upload_faces(*upload, req);
+    if (std::regex_match(req.path, kUploadFrame)) return upload_frame(*upload, req);
+    std::optional<HttpResponse> bad;
+    auto frame = query_int(req, "frame", 0, bad, 0, 10'000'000);
+    if (!frame) return *bad;
+    auto crop = uploads_.face_crop(*upload, size_t(std::stoul(match[2].str())), *frame, engine_);
+    if (!crop) return from_status(crop.status());
+    HttpResponse r;
+    r.content_type = "image/jpeg";
+    r.body = std::move(*crop);
+    r.headers.emplace_back("Cache-Control", "private, max-age=3600");
+    return r;
+  }
+  if (std::regex_match(req.path, match, kJobResult)) {
+    if (m != "GET") return method_not_allowed("GET");
+    return job_result(match[1].str());
+  }
+  if (std::regex_match(req.path, match, kJob)) {
+    if (m == "GET") {
+      auto job = jobs_.get(match[1].str());
+      if (!job) return from_status(job.status());
+      return json_response(200, job_json(*job));
+    }
+    if (m == "DELETE") return cancel_job(match[1].str());
+    return method_not_allowed("GET, DELETE");
+  }
+  return error(404, "not_found", "no route " + req.path.substr(0, 80) + " (docs/api.md lists the API)");
+}
+
+HttpResponse Api::health() {
+  json j{{"status", "ok"}, {"version", options_.version}};
+  auto counts = jobs_.counts();
+  if (counts) j["jobs"] = {{"queued", counts->first}, {"running", counts->second}};
+  return json_response(200, j);
+}
+
+HttpResponse Api::config() const {
+  json j{{"version", options_.version},
+         {"auth_required", !options_.token.empty()},
+         {"limits",
+          {{"image_bytes", uploads_.limits().image_bytes}, {"video_bytes", uploads_.limits().video_bytes}}},
+         {"options", option_catalog()},
+         {"telemetry", telemetry_ ? telemetry_consent_name(telemetry_->consent()) : "off"}};
+  return json_response(200, j);
+}
+
+HttpResponse Api::create_upload(const HttpRequest& req) {
+  if (!req.upload)
+    return error(400, "invalid_argument", "send the file as multipart/form-data in a part named 'file'",
+                 "file");
+  auto upload = uploads_.commit(*req.upload, engine_);
+  if (!upload) {
+    if (UploadStore::too_large(upload.status()))
+      return error(413, "too_large", upload.status().message(), "file");
+    if (upload.status().code() == StatusCode::kInvalidInput)
+      return error(415, "unsupported_media", upload.status().message(), "file");
+    return from_status(upload.status(), "file");
+  }
+  return json_response(201, upload->meta);
+}
+
+HttpResponse Api::upload_faces(const Upload& upload, const HttpRequest& req) {
+  std::optional<HttpResponse> bad;
+  auto frame = query_int(req, "frame", 0, bad, 0, 10'000'000);
+  if (!frame) return *bad;
+  json faces = upload.meta["faces"];
+  if (*frame != 0) {
+    auto image = load_frame(upload.path, *frame);
+    if (!image) return from_status(image.status(), "frame");
+    auto found = engine_.analyse(*image);
+    if (!found) return from_status(found.status());
+    faces = faces_json(*found);
+  }
+  // The faces in the selector's order, so `position` is what reference_face_position takes.
+  const std::string order_name =
+      req.query.count("order") ? req.query.at("order") : SwapOptions{}.face_selector_order;
+  auto order = face::parse_selector_order(order_name);
+  if (!order) return error(400, "invalid_argument", order.status().message(), "order");
+  std::vector<Face> as_faces;
+  for (const auto& f : faces) {
+    Face face;
+    face.box = cv::Rect2f(f["box"][0].get<float>(), f["box"][1].get<float>(), f["box"][2].get<float>(),
+                          f["box"][3].get<float>());
+    face.score = f["score"].get<float>();
+    as_faces.push_back(face);
+  }
+  face::FaceSelectorOptions so;
+  so.order = *order;
+  auto selector = face::FaceSelector::create(so);
+  std::vector<Face> ordered = selector->order(as_faces);
+  json out = json::array();
+  for (size_t pos = 0; pos < ordered.size(); ++pos) {
+    for (const auto& f : faces) {
+      if (std::abs(f["box"][0].get<float>() - ordered[pos].box.x) > 0.5f ||
+          std::abs(f["box"][1].get<float>() - ordered[pos].box.y) > 0.5f)
+        continue;
+      json e = f;
+      e["position"] = pos;
+      e["crop"] = "/api/uploads/" + upload.id + "/faces/" + std::to_string(f["index"].get<int>()) + ".jpg" +
+                  (*frame ? "?frame=" + std::to_string(*frame) : "");
+      out.push_back(e);
+      break;
+    }
+  }
+  return json_response(200,
+                       json{{"id", upload.id}, {"frame", *frame}, {"order", order_name}, {"faces", out}});
+}
+
+HttpResponse Api::upload_frame(const Upload& upload, const HttpRequest& req) {
+  std::optional<HttpResponse> bad;
+  auto index = query_int(req, "index", 0, bad, 0, 10'000'000);
+  if (!index) return *bad;
+  auto image = load_frame(upload.path, *index);
+  if (!image) return from_status(image.status(), "index");
+  HttpResponse r;
+  r.content_type = "image/jpeg";
+  r.body = jpeg(*image);
+  r.headers.emplace_back("Cache-Control", "private, max-age=3600");
+  return r;
+}
+
+HttpResponse Api::preview(const HttpRequest& req) {
+  json body;
+  if (auto bad = parse_body(req, body)) return *bad;
+  Inputs in;
+  if (auto bad = read_inputs(body, uploads_, in)) return *bad;
+  JobOptions options;
+  FieldError fe;
+  if (!parse_job_options(body.value("options", json()), options, fe, upload_resolver(uploads_)))
+    return from_status(fe.status, fe.field.empty() ? "options" : fe.field);
+  int64_t frame = 0;
+  if (body.contains("frame")) {
+    if (!body["frame"].is_number_integer() || body["frame"].get<int64_t>() < 0)
+      return error(400, "invalid_argument", "frame must be a whole number, 0 or more", "frame");
+    frame = body["frame"].get<int64_t>();
+    const int64_t frames = in.target_upload.meta.value("frames", int64_t(1));
+    if (frames > 0 && frame >= frames)
+      return error(400, "invalid_argument",
+                   "frame " + std::to_string(frame) + " is past the end of the target (" +
+                       std::to_string(frames) + " frames)",
+                   "frame");
+  }
+  SwapRequest request;
+  request.sources = in.sources;
+  request.target = in.target;
+  request.options = options.swap;
+  const auto started = std::chrono::steady_clock::now();
+  auto result = engine_.preview(request, frame);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  if (telemetry_) {
+    telemetry_->record_command("preview", result ? StatusCode::kOk : result.status().code(), ms, 0,
+                               int(body.value("options", json::object()).size()), "api");
+    if (result)
+      telemetry_->record_stages(result->report.stage_ms, result->report.output_width,
+                                result->report.output_height, 1, "image");
+  }
+  if (!result) return from_status(result.status());
+  HttpResponse r;
+  r.content_type = "image/jpeg";
+  r.body = jpeg(result->image);
+  r.headers.emplace_back("X-Faceweave-Faces-Swapped", std::to_string(result->report.faces_swapped));
+  r.headers.emplace_back("X-Faceweave-Ms", std::to_string(int(ms)));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse Api::create_job(const HttpRequest& req) {
+  json body;
+  if (auto bad = parse_body(req, body)) return *bad;
+  Inputs in;
+  if (auto bad = read_inputs(body, uploads_, in)) return *bad;
+  JobOptions options;
+  FieldError fe;
+  const json raw_options = body.value("options", json::object());
+  if (!parse_job_options(raw_options, options, fe, upload_resolver(uploads_)))
+    return from_status(fe.status, fe.field.empty() ? "options" : fe.field);
+  const std::string kind = in.target_upload.kind();
+  std::string format =
+      options.output_format.empty() ? in.target_upload.meta.value("format", "") : options.output_format;
+  if (kind == "image" ? !is_image_format(format) : !is_video_format(format))
+    return error(400, "invalid_argument",
+                 "output_format " + format + " does not fit a" + (kind == "image" ? "n image" : " video") +
+                     " target (images: jpg, png, webp, bmp; videos: mp4, mov, mkv, webm, avi)",
+                 "output_format");
+  std::error_code ec;
+  fs::create_directories(options_.results_dir, ec);
+  const std::string id = new_id('j');
+  json request{{"sources", in.sources},
+               {"target", in.target},
+               {"source_ids", in.source_ids},
+               {"target_id", in.target_id},
+               {"options", raw_options},
+               {"output", (fs::path(options_.results_dir) / (id + "." + format)).string()},
+               {"origin", "api"}};
+  auto job = jobs_.submit(request, kind, id);
+  if (!job) return from_status(job.status());
+  runner_.wake();
+  return json_response(201, job_json(*job));
+}
+
+HttpResponse Api::list_jobs(const HttpRequest& req) {
+  std::string status;
+  if (auto it = req.query.find("status"); it != req.query.end()) {
+    status = it->second;
+    static const char* kStates[] = {"queued", "running", "done", "failed", "cancelled"};
+    if (std::find(std::begin(kStates), std::end(kStates), status) == std::end(kStates))
+      return error(400, "invalid_argument", "status must be queued, running, done, failed or cancelled",
+                   "status");
+  }
+  std::optional<HttpResponse> bad;
+  auto limit = query_int(req, "limit", 100, bad, 1, 1000);
+  if (!limit) return *bad;
+  auto jobs = jobs_.list(status, int(*limit));
+  if (!jobs) return from_status(jobs.status());
+  json out = json::array();
+  for (const auto& j : *jobs) out.push_back(job_json(j));
+  return json_response(200, json{{"jobs", out}});
+}
+
+HttpResponse Api::job_result(const std::string& id) {
+  auto job = jobs_.get(id);
+  if (!job) return from_status(job.status());
+  if (job->status != "done")
+    return error(409, "conflict",
+                 "job " + id + " is " + job->status + "; its result exists once it is done (GET /api/jobs/" +
+                     id + ")");
+  const std::string path = job->request.value("output", "");
+  std::error_code ec;
+  if (path.empty() || !fs::exists(path, ec))
+    return error(404, "not_found", "the result of job " + id + " is no longer on the server");
+  HttpResponse r;
+  const std::string ext = fs::path(path).extension().string();
+  static const std::map<std::string, std::string> kTypes = {
+      {".jpg", "image/jpeg"},  {".png", "image/png"},        {".webp", "image/webp"},
+      {".bmp", "image/bmp"},   {".mp4", "video/mp4"},        {".mov", "video/quicktime"},
+      {".webm", "video/webm"}, {".mkv", "video/x-matroska"}, {".avi", "video/x-msvideo"}};
+  auto type = kTypes.find(ext);
+  r.content_type = type == kTypes.end() ? "application/octet-stream" : type->second;
+  r.file = path;
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"faceweave-" + id + ext + "\"");
+  return r;
+}
+
+HttpResponse Api::cancel_job(const std::string& id) {
+  auto job = jobs_.cancel(id);
+  if (!job) {
+    if (job.status().code() == StatusCode::kInvalidArgument)
+      return error(409, "conflict", job.status().message());
+    return from_status(job.status());
+  }
+  if (job->status == "running") {
+    runner_.cancel(id);
+    runner_.wait_stopped(id, 10000);
+    auto after = jobs_.get(id);
+    if (after) job = std::move(after);
+  }
+  return json_response(200, job_json(*job));
+}
+
+HttpResponse Api::events(const HttpRequest& req) {
+  double retry = 0;
+  if (!events_limiter_.allow(req.remote_addr, &retry)) {
+    HttpResponse r = error(429, "rate_limited", "too many event batches from this client; retry shortly");
+    r.headers.emplace_back("Retry-After", std::to_string(std::max(1, int(std::ceil(retry)))));
+    return r;
+  }
+  json body;
+  if (auto bad = parse_body(req, body)) return *bad;
+  static const std::regex kClient("^[A-Za-z0-9_-]{8,64}$");
+  if (!body.contains("client") || !body["client"].is_string() ||
+      !std::regex_match(body["client"].get<std::string>(), kClient))
+    return error(400, "invalid_argument", "client must be the browser's random id (8 to 64 of [A-Za-z0-9_-])",
+                 "client");
+  if (!body.contains("events") || !body["events"].is_array())
+    return error(400, "invalid_argument", "events must be a list", "events");
+  if (body["events"].size() > options_.events_per_batch)
+    return error(400, "invalid_argument",
+                 "at most " + std::to_string(options_.events_per_batch) + " events a batch", "events");
+  const std::string client = body["client"].get<std::string>();
+  json rejected = json::array();
+  int accepted = 0;
+  for (size_t i = 0; i < body["events"].size(); ++i) {
+    const json& e = body["events"][i];
+    auto reject = [&](const std::string& why) { rejected.push_back({{"index", i}, {"message", why}}); };
+    if (!e.is_object() || !e.contains("event") || !e["event"].is_string()) {
+      reject("each event needs an 'event' name");
+      continue;
+    }
+    const std::string name = e["event"].get<std::string>();
+    if (name.rfind("ui.", 0) != 0) {
+      reject("the browser may send only ui.* events (got '" + name.substr(0, 40) + "')");
+      continue;
+    }
+    const json props = e.value("props", json::object());
+    if (!props.is_object()) {
+      reject("props must be an object");
+      continue;
+    }
+    std::vector<std::string> keys, texts;
+    keys.reserve(props.size());
+    texts.reserve(props.size());
+    std::vector<TelemetryProp> list;
+    bool ok = true;
+    for (const auto& [k, v] : props.items()) {
+      keys.push_back(k);
+      const std::string_view key = keys.back();
+      if (v.is_boolean()) {
+        list.emplace_back(key, v.get<bool>());
+      } else if (v.is_number_integer()) {
+        list.emplace_back(key, static_cast<long long>(v.get<int64_t>()));
+      } else if (v.is_number()) {
+        list.emplace_back(key, v.get<double>());
+      } else if (v.is_string()) {
+        texts.push_back(v.get<std::string>());
+        list.emplace_back(key, std::string_view(texts.back()));
+      } else {
+        reject("property " + k.substr(0, 24) + " must be a number, a boolean or a word");
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    Status s = telemetry_ ? telemetry_->record_client(client, name, list) : Status::ok();
+    if (!s.is_ok()) {
+      reject(s.message());
+      continue;
+    }
+    ++accepted;
+  }
+  return json_response(202, json{{"accepted", accepted}, {"rejected", rejected}});
+}
+
+}  // namespace faceweave::server

@@ -1,0 +1,84 @@
+// The REST API (docs/api.md) as a plain function from request to response: no sockets here, so every route
+// is testable in-process. The transport (http_server.cpp) streams uploads to a staged file, fills an
+// HttpRequest, calls Api::handle and writes the HttpResponse back.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "faceweave/engine.h"
+#include "faceweave/telemetry.h"
+#include "server/job_runner.h"
+#include "server/job_store.h"
+#include "server/rate_limiter.h"
+#include "server/uploads.h"
+
+namespace faceweave::server {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  std::string remote_addr;
+  std::optional<StagedUpload> upload;  // POST /api/uploads: the `file` part, already on disk
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string file;  // when set, the body is this file's content
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct ApiOptions {
+  std::string token;        // empty: no authentication (loopback only)
+  std::string results_dir;  // where job outputs go
+  std::string version;
+  double events_rate = 20;  // /api/events batches per second per client address
+  double events_burst = 40;
+  size_t events_per_batch = 50;
+};
+
+class Api {
+ public:
+  Api(ApiOptions options, const Engine& engine, JobStore& jobs, JobRunner& runner, UploadStore& uploads,
+      Telemetry* telemetry);
+
+  HttpResponse handle(const HttpRequest& request);
+  bool authorised(const HttpRequest& request) const;
+
+  static HttpResponse error(int status, const std::string& code, const std::string& message,
+                            const std::string& field = "");
+  // The HTTP status for an engine Status.
+  static int http_status(StatusCode code);
+
+ private:
+  HttpResponse route(const HttpRequest& request);
+  HttpResponse config() const;
+  HttpResponse health();
+  HttpResponse create_upload(const HttpRequest& request);
+  HttpResponse upload_faces(const Upload& upload, const HttpRequest& request);
+  HttpResponse upload_frame(const Upload& upload, const HttpRequest& request);
+  HttpResponse preview(const HttpRequest& request);
+  HttpResponse create_job(const HttpRequest& request);
+  HttpResponse list_jobs(const HttpRequest& request);
+  HttpResponse job_result(const std::string& id);
+  HttpResponse cancel_job(const std::string& id);
+  HttpResponse events(const HttpRequest& request);
+
+  ApiOptions options_;
+  const Engine& engine_;
+  JobStore& jobs_;
+  JobRunner& runner_;
+  UploadStore& uploads_;
+  Telemetry* telemetry_;
+  RateLimiter events_limiter_;
+};
+
+}  // namespace faceweave::server

@@ -1,0 +1,268 @@
+// serve(): cpp-httplib on top of Api. Uploads are streamed to a staged file part by part (a 2 GB video is
+// never held in memory); every other body is small and read whole. Static files come from the web UI's
+// build folder. One process per data dir (a lock file says so).
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <httplib.h>
+
+#include "core/log.h"
+#include "faceweave/server.h"
+#include "server/api.h"
+
+#ifndef FACEWEAVE_WEB_DIR
+#define FACEWEAVE_WEB_DIR ""
+#endif
+#ifndef FACEWEAVE_VERSION
+#define FACEWEAVE_VERSION "0.0.0"
+#endif
+
+namespace faceweave {
+namespace fs = std::filesystem;
+using server::HttpRequest;
+using server::HttpResponse;
+
+namespace {
+
+constexpr int64_t kSmallBodyLimit = 1 << 20;  // JSON bodies: options, events
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// Holds an exclusive lock on <data dir>/serve.lock for the life of the server.
+class DataDirLock {
+ public:
+  ~DataDirLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status acquire(const std::string& data_dir) {
+    const std::string path = (fs::path(data_dir) / "serve.lock").string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) return io_error("cannot create " + path + "; check the data dir is writable");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
+      return invalid_argument("another faceweave serve already uses the data dir " + data_dir +
+                              "; stop it or give this one another --data-dir");
+    return Status::ok();
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+void write_response(const HttpResponse& r, httplib::Response& res) {
+  res.status = r.status;
+  for (const auto& [k, v] : r.headers) res.set_header(k, v);
+  if (!r.file.empty()) {
+    std::error_code ec;
+    const auto size = fs::file_size(r.file, ec);
+    if (ec) {
+      res.status = 404;
+      res.set_content(server::Api::error(404, "not_found", "the file is gone").body, "application/json");
+      return;
+    }
+    auto stream = std::make_shared<std::ifstream>(r.file, std::ios::binary);
+    res.set_content_provider(size, r.content_type,
+                             [stream](size_t offset, size_t length, httplib::DataSink& sink) {
+                               std::vector<char> buf(std::min<size_t>(length, 1 << 16));
+                               stream->seekg(std::streamoff(offset));
+                               stream->read(buf.data(), std::streamsize(buf.size()));
+                               const auto got = stream->gcount();
+                               if (got <= 0) return false;
+                               sink.write(buf.data(), size_t(got));
+                               return true;
+                             });
+    return;
+  }
+  res.set_content(r.body, r.content_type);
+}
+
+HttpRequest to_request(const httplib::Request& req) {
+  HttpRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  for (const auto& [k, v] : req.headers) {
+    std::string name = k;
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[name] = v;
+  }
+  r.remote_addr = req.remote_addr;
+  return r;
+}
+
+}  // namespace
+
+Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomic<bool>* stop) {
+  if (!is_loopback(options.host) && options.token.empty())
+    return invalid_argument(
+        "binding " + options.host +
+        " makes the server reachable from other machines: give --token (or FACEWEAVE_TOKEN) so "
+        "every API call must carry it");
+  if (options.port < 0 || options.port > 65535) return invalid_argument("--port must be between 0 and 65535");
+  if (options.max_concurrent_jobs < 1 || options.max_concurrent_jobs > 64)
+    return invalid_argument("--max-concurrent-jobs must be between 1 and 64");
+  if (!(options.upload_retention_hours > 0))
+    return invalid_argument("--upload-retention-hours must be above 0");
+  const std::string data_dir = resolve_data_dir(options.data_dir);
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) return io_error("cannot create the data dir " + data_dir + " (" + ec.message() + ")");
+  DataDirLock lock;
+  FW_RETURN_IF_ERROR(lock.acquire(data_dir));
+
+  FW_ASSIGN_OR_RETURN(auto engine, Engine::create(options.engine));
+  FW_ASSIGN_OR_RETURN(auto jobs, server::JobStore::open((fs::path(data_dir) / "jobs.db").string()));
+  FW_ASSIGN_OR_RETURN(int requeued, jobs->requeue_interrupted());
+  if (requeued > 0) core::log_info(std::to_string(requeued) + " interrupted job(s) queued again");
+  server::UploadStore uploads((fs::path(data_dir) / "uploads").string(),
+                              {options.max_image_bytes, options.max_video_bytes},
+                              options.upload_retention_hours);
+  uploads.sweep();
+  server::JobRunner runner(*jobs, *engine, uploads, telemetry, options.max_concurrent_jobs);
+  server::ApiOptions api_options;
+  api_options.token = options.token;
+  api_options.results_dir = (fs::path(data_dir) / "results").string();
+  api_options.version = FACEWEAVE_VERSION;
+  api_options.events_rate = options.events_per_second;
+  api_options.events_burst = options.events_per_second * 2;
+  server::Api api(api_options, *engine, *jobs, runner, uploads, telemetry);
+
+  httplib::Server http;
+  const std::string web_dir = options.web_dir.empty() ? FACEWEAVE_WEB_DIR : options.web_dir;
+  if (!web_dir.empty() && fs::exists(fs::path(web_dir) / "index.html", ec)) {
+    http.set_mount_point("/", web_dir);
+  } else {
+    core::log_warning("the web UI is not built (" + web_dir + "); serving the API only");
+  }
+  http.set_payload_max_length(size_t(uploads.max_bytes()) + (4 << 20));
+  http.set_read_timeout(std::chrono::seconds(30));
+  http.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+    // Refuse an oversized body before reading it, with the API's error shape.
+    if (!req.has_header("Content-Length")) return httplib::Server::HandlerResponse::Unhandled;
+    int64_t length = 0;
+    try {
+      length = std::stoll(req.get_header_value("Content-Length"));
+    } catch (...) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    const bool upload = req.path == "/api/uploads";
+    const int64_t limit = upload ? uploads.max_bytes() + (1 << 20) : kSmallBodyLimit;
+    if (length <= limit) return httplib::Server::HandlerResponse::Unhandled;
+    HttpResponse r = server::Api::error(
+        413, "too_large",
+        upload ? "the upload is over the limit (" + std::to_string(options.max_video_bytes >> 20) +
+                     " MB for videos, " + std::to_string(options.max_image_bytes >> 20) + " MB for images)"
+               : "the request body is over 1 MB");
+    write_response(r, res);
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  auto plain = [&](const httplib::Request& req, httplib::Response& res) {
+    HttpRequest r = to_request(req);
+    r.body = req.body;
+    write_response(api.handle(r), res);
+  };
+  auto with_body = [&](const httplib::Request& req, httplib::Response& res,
+                       const httplib::ContentReader& reader) {
+    HttpRequest r = to_request(req);
+    if (req.path == "/api/uploads" && req.is_multipart_form_data() && api.authorised(r)) {
+      auto staged = uploads.stage();
+      if (!staged) return write_response(server::Api::error(500, "io_error", staged.status().message()), res);
+      std::ofstream out;
+      bool in_file = false, have_file = false;
+      reader(
+          [&](const httplib::MultipartFormData& part) {
+            in_file = part.name == "file" && !have_file;
+            if (in_file) {
+              have_file = true;
+              staged->client_name = part.filename;
+              out.open(staged->path, std::ios::binary);
+            }
+            return true;
+          },
+          [&](const char* data, size_t length) {
+            if (!in_file) return true;
+            staged->bytes += int64_t(length);
+            if (staged->bytes > uploads.max_bytes()) {
+              staged->truncated = true;
+              return false;
+            }
+            out.write(data, std::streamsize(length));
+            return bool(out);
+          });
+      out.close();
+      if (!have_file) {
+        uploads.discard(*staged);
+      } else {
+        r.upload = *staged;
+      }
+      return write_response(api.handle(r), res);
+    }
+    std::string body;
+    bool too_big = false;
+    reader([&](const char* data, size_t length) {
+      if (int64_t(body.size() + length) > kSmallBodyLimit) {
+        too_big = true;
+        return false;
+      }
+      body.append(data, length);
+      return true;
+    });
+    if (too_big)
+      return write_response(server::Api::error(413, "too_large", "the request body is over 1 MB"), res);
+    r.body = std::move(body);
+    write_response(api.handle(r), res);
+  };
+  http.Get(".*", plain);
+  http.Delete(".*", plain);
+  http.Post(".*", with_body);
+  http.Put(".*", with_body);
+  http.Patch(".*", with_body);
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    write_response(server::Api::error(500, "internal", "unexpected error: " + what + "; please report it"),
+                   res);
+  });
+
+  int port = options.port;
+  if (port == 0) {
+    port = http.bind_to_any_port(options.host);
+    if (port <= 0) return io_error("cannot listen on " + options.host + " (no free port)");
+  } else if (!http.bind_to_port(options.host, port)) {
+    return io_error("cannot listen on " + options.host + ":" + std::to_string(port) +
+                    " (in use, or not an address of this machine); pick another --port or --host");
+  }
+  runner.start();
+  std::thread listener([&] { http.listen_after_bind(); });
+  const std::string host =
+      options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  if (options.on_listening) options.on_listening("http://" + host + ":" + std::to_string(port) + "/");
+  auto last_sweep = std::chrono::steady_clock::now();
+  while (!(stop && stop->load())) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (std::chrono::steady_clock::now() - last_sweep > std::chrono::hours(1)) {
+      uploads.sweep();
+      last_sweep = std::chrono::steady_clock::now();
+    }
+  }
+  http.stop();
+  listener.join();
+  runner.stop();
+  return Status::ok();
+}
+
+}  // namespace faceweave

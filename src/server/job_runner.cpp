@@ -1,0 +1,207 @@
+#include "server/job_runner.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/log.h"
+#include "server/options_json.h"
+
+namespace faceweave::server {
+namespace {
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// The job's options in telemetry, as the CLI records a swap's changed flags.
+void record_options(Telemetry* t, const json& options) {
+  if (!t || !options.is_object()) return;
+  for (const auto& [key, v] : options.items()) {
+    if (v.is_number()) {
+      t->record_option("swap", key, v.get<double>());
+    } else if (v.is_boolean()) {
+      t->record_option("swap", key, v.get<bool>() ? "true" : "false");
+    } else if (v.is_array() && !v.empty() && v[0].is_string()) {
+      for (const auto& e : v) t->record_option("swap", key, e.get<std::string>());
+    } else if (v.is_string() && key != "reference_face_image") {
+      t->record_option("swap", key, v.get<std::string>());
+    } else {
+      t->record_option("swap", key);
+    }
+  }
+}
+
+}  // namespace
+
+JobRunner::JobRunner(JobStore& store, const Engine& engine, const UploadStore& uploads, Telemetry* telemetry,
+                     int max_concurrent)
+    : store_(store),
+      engine_(engine),
+      uploads_(uploads),
+      telemetry_(telemetry),
+      max_concurrent_(max_concurrent) {}
+
+JobRunner::~JobRunner() {
+  stop();
+}
+
+void JobRunner::start() {
+  for (int i = 0; i < max_concurrent_; ++i) threads_.emplace_back([this] { loop(); });
+}
+
+void JobRunner::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+    for (auto& [id, flag] : running_) flag->store(true);
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void JobRunner::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool JobRunner::cancel(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto it = running_.find(id);
+  if (it == running_.end()) return false;
+  it->second->store(true);
+  return true;
+}
+
+void JobRunner::wait_stopped(const std::string& id, int timeout_ms) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return running_.count(id) == 0; });
+}
+
+void JobRunner::loop() {
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      if (stopping_) return;
+    }
+    auto claimed = store_.claim();
+    if (!claimed) {
+      core::log_error("job queue: " + claimed.status().message());
+    } else if (claimed->has_value()) {
+      run(std::move(**claimed));
+      continue;
+    }
+    // Nothing queued: wait for a submission here, or poll (jobs also arrive from `faceweave jobs submit`).
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || woken_; });
+    woken_ = false;
+  }
+}
+
+void JobRunner::run(JobRecord job) {
+  auto cancel = std::make_shared<std::atomic<bool>>(job.cancel_requested);
+  {
+    std::lock_guard lock(mutex_);
+    running_[job.id] = cancel;
+  }
+  if (on_change) on_change(job.id);
+  const auto started = Clock::now();
+  const json& req = job.request;
+  SwapRequest request;
+  Status status;
+  JobOptions options;
+  FieldError field_error;
+  const bool parsed = parse_job_options(req.value("options", json::object()), options, field_error,
+                                        [this](const std::string& ref) -> Result<std::string> {
+                                          if (is_upload_id(ref)) {
+                                            FW_ASSIGN_OR_RETURN(auto u, uploads_.get(ref));
+                                            return u.path;
+                                          }
+                                          return ref;  // a path given to `faceweave jobs submit`
+                                        });
+  if (!parsed) status = field_error.status;
+  request.sources = req.value("sources", std::vector<std::string>{});
+  request.target = req.value("target", std::string());
+  request.output = req.value("output", std::string());
+  request.options = options.swap;
+  request.video = options.video;
+  request.cancel = cancel.get();
+  auto last_write = std::make_shared<Clock::time_point>();
+  auto last_poll = std::make_shared<Clock::time_point>(Clock::now());
+  request.on_progress = [this, id = job.id, last_write, last_poll, cancel](const VideoProgressInfo& p) {
+    const auto now = Clock::now();
+    // Cancellation from another process (`faceweave jobs cancel`) arrives through the store.
+    if (now - *last_poll > std::chrono::milliseconds(500)) {
+      *last_poll = now;
+      auto asked = store_.cancel_requested(id);
+      if (asked && *asked) cancel->store(true);
+    }
+    const bool last = p.frames_total > 0 && p.frames_done >= p.frames_total;
+    if (now - *last_write < std::chrono::milliseconds(500) && !last) return;
+    *last_write = now;
+    JobProgress jp{p.frames_total > 0 ? std::min(1.0, double(p.frames_done) / double(p.frames_total)) : 0,
+                   p.frames_done, p.frames_total, p.fps, p.eta_s};
+    (void)store_.update_progress(id, jp);
+    if (on_change) on_change(id);
+  };
+  Result<SwapReport> report = status.is_ok() ? engine_.swap(request) : Result<SwapReport>(status);
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  bool shutting_down;
+  {
+    std::lock_guard lock(mutex_);
+    shutting_down = stopping_;
+  }
+  json timings = json::object();
+  json result;
+  std::string final_status = "done", code, message;
+  if (report) {
+    for (const auto& [stage, v] : report->stage_ms) timings[stage] = std::round(v * 10) / 10;
+    std::error_code ec;
+    result = {{"bytes", int64_t(std::filesystem::file_size(request.output, ec))},
+              {"faces_swapped", report->faces_swapped},
+              {"width", report->output_width},
+              {"height", report->output_height},
+              {"format", std::filesystem::path(request.output).extension().string().substr(1)}};
+    if (report->video) {
+      result["frames"] = report->frames;
+      result["frames_without_face"] = report->frames_without_face;
+      result["audio"] = report->audio;
+    }
+    if (!report->warning.empty()) result["warning"] = report->warning;
+    if (req.value("origin", std::string()) == "cli") result["output"] = request.output;
+  } else if (report.status().code() == StatusCode::kCancelled) {
+    final_status = "cancelled";
+  } else {
+    final_status = "failed";
+    code = status_code_name(report.status().code());
+    message = report.status().message();
+  }
+  if (final_status == "cancelled" && shutting_down && !job.cancel_requested) {
+    // The server stops: the job runs again at the next start.
+    (void)store_.finish(job.id, "queued", "", "", json::object(), nullptr);
+  } else {
+    if (Status s = store_.finish(job.id, final_status, code, message, timings, result); !s.is_ok())
+      core::log_error("job " + job.id + ": " + s.message());
+    if (Telemetry* t = telemetry_) {
+      const StatusCode outcome = report ? StatusCode::kOk : report.status().code();
+      record_options(t, req.value("options", json::object()));
+      t->record_command("swap", outcome, ms, 0, int(req.value("options", json::object()).size()), "api");
+      if (report) {
+        t->record_stages(report->stage_ms, report->output_width, report->output_height,
+                         report->video ? int(report->frames) : 1, report->video ? "video" : "image");
+      } else if (outcome != StatusCode::kCancelled) {
+        t->record_error("swap", outcome, "api");
+      }
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    running_.erase(job.id);
+  }
+  cv_.notify_all();
+  if (on_change) on_change(job.id);
+}
+
+}  // namespace faceweave::server

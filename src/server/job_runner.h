@@ -1,0 +1,56 @@
+// Runs the queued jobs of a JobStore on `max_concurrent` threads through the Engine, writing progress
+// (at most twice a second), per-stage timings and the outcome back to the store, and recording the run in
+// telemetry like a CLI swap (surface "api"). A job cancelled through the store or cancel() stops within a
+// frame and leaves no output. stop() interrupts running jobs and queues them again, so a restart resumes.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "faceweave/engine.h"
+#include "faceweave/telemetry.h"
+#include "server/job_store.h"
+#include "server/uploads.h"
+
+namespace faceweave::server {
+
+class JobRunner {
+ public:
+  JobRunner(JobStore& store, const Engine& engine, const UploadStore& uploads, Telemetry* telemetry,
+            int max_concurrent);
+  ~JobRunner();  // stop()
+
+  void start();
+  void stop();
+  void wake();  // a job was queued
+  // Sets the cancel flag of a job running here; false when it does not run here.
+  bool cancel(const std::string& id);
+  // Waits (at most `timeout_ms`) until job `id` no longer runs here.
+  void wait_stopped(const std::string& id, int timeout_ms);
+  // Called when a job changes state or progresses (for live views); may be null.
+  std::function<void(const std::string& id)> on_change;
+
+ private:
+  void loop();
+  void run(JobRecord job);
+
+  JobStore& store_;
+  const Engine& engine_;
+  const UploadStore& uploads_;
+  Telemetry* telemetry_;
+  int max_concurrent_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool woken_ = false;
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> running_;  // job id -> cancel flag
+};
+
+}  // namespace faceweave::server

@@ -1,0 +1,318 @@
+#include "server/job_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "server/ids.h"
+
+namespace faceweave::server {
+namespace {
+using nlohmann::json;
+
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  ~Stmt() { sqlite3_finalize(s); }
+};
+
+const char* kColumns =
+    "id, status, created_ms, started_ms, finished_ms, attempts, cancel_requested, request, kind, progress, "
+    "frames_done, frames_total, fps, eta_s, error_code, error_message, timings, result";
+
+std::string text(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? reinterpret_cast<const char*>(t) : "";
+}
+
+JobRecord read_row(sqlite3_stmt* s) {
+  JobRecord j;
+  j.id = text(s, 0);
+  j.status = text(s, 1);
+  j.created_ms = sqlite3_column_int64(s, 2);
+  j.started_ms = sqlite3_column_int64(s, 3);
+  j.finished_ms = sqlite3_column_int64(s, 4);
+  j.attempts = sqlite3_column_int(s, 5);
+  j.cancel_requested = sqlite3_column_int(s, 6) != 0;
+  j.request = json::parse(text(s, 7), nullptr, false);
+  j.kind = text(s, 8);
+  j.progress = sqlite3_column_double(s, 9);
+  j.frames_done = sqlite3_column_int64(s, 10);
+  j.frames_total = sqlite3_column_int64(s, 11);
+  j.fps = sqlite3_column_double(s, 12);
+  j.eta_s = sqlite3_column_double(s, 13);
+  j.error_code = text(s, 14);
+  j.error_message = text(s, 15);
+  const std::string timings = text(s, 16);
+  j.timings = timings.empty() ? json::object() : json::parse(timings, nullptr, false);
+  const std::string result = text(s, 17);
+  j.result = result.empty() ? json() : json::parse(result, nullptr, false);
+  return j;
+}
+
+std::string iso_time(int64_t ms) {
+  if (ms <= 0) return "";
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+int64_t JobStore::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
+  std::unique_ptr<JobStore> store(new JobStore());
+  store->path_ = path;
+  int rc = sqlite3_open_v2(path.c_str(), &store->db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK)
+    return io_error("cannot open the job database " + path + " (" + sqlite3_errstr(rc) +
+                    "); check the data dir is writable");
+  sqlite3_busy_timeout(store->db_, 5000);
+  FW_RETURN_IF_ERROR(store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  FW_RETURN_IF_ERROR(store->exec(
+      "CREATE TABLE IF NOT EXISTS jobs ("
+      " seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL,"
+      " created_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL DEFAULT 0, finished_ms INTEGER NOT NULL "
+      "DEFAULT 0,"
+      " attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, request TEXT NOT "
+      "NULL,"
+      " kind TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, frames_done INTEGER NOT NULL DEFAULT 0,"
+      " frames_total INTEGER NOT NULL DEFAULT 0, fps REAL NOT NULL DEFAULT 0, eta_s REAL NOT NULL DEFAULT 0,"
+      " error_code TEXT, error_message TEXT, timings TEXT, result TEXT);"
+      "CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);"));
+  return store;
+}
+
+JobStore::~JobStore() {
+  sqlite3_close(db_);
+}
+
+Status JobStore::exec(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status::ok();
+  std::string msg = err ? err : sqlite3_errstr(rc);
+  sqlite3_free(err);
+  return io_error("job database " + path_ + ": " + msg);
+}
+
+#define FW_SQL(rc, what)                                              \
+  if ((rc) != SQLITE_OK && (rc) != SQLITE_ROW && (rc) != SQLITE_DONE) \
+    return io_error(std::string("job database: ") + (what) + ": " + sqlite3_errmsg(db_));
+
+Result<JobRecord> JobStore::submit(const json& request, const std::string& kind, const std::string& id) {
+  if (!id.empty() && !is_id(id, 'j')) return invalid_argument("job ids look like j_ and 24 hex digits");
+  std::lock_guard lock(mutex_);
+  Stmt st;
+  int rc = sqlite3_prepare_v2(
+      db_, "INSERT INTO jobs(id, status, created_ms, request, kind) VALUES(?,?,?,?,?)", -1, &st.s, nullptr);
+  FW_SQL(rc, "prepare insert");
+  JobRecord j;
+  j.id = id.empty() ? new_id('j') : id;
+  j.status = "queued";
+  j.created_ms = now_ms();
+  j.request = request;
+  j.kind = kind;
+  const std::string req = request.dump();
+  sqlite3_bind_text(st.s, 1, j.id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 2, "queued", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st.s, 3, j.created_ms);
+  sqlite3_bind_text(st.s, 4, req.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 5, kind.c_str(), -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step(st.s);
+  FW_SQL(rc, "insert job");
+  return j;
+}
+
+Result<std::optional<JobRecord>> JobStore::claim() {
+  std::lock_guard lock(mutex_);
+  Stmt st;
+  const std::string sql = std::string(
+                              "UPDATE jobs SET status='running', started_ms=?, attempts=attempts+1, "
+                              "progress=0, frames_done=0 WHERE seq=(SELECT seq FROM jobs WHERE "
+                              "status='queued' ORDER BY seq LIMIT 1) AND status='queued' RETURNING ") +
+                          kColumns;
+  int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr);
+  FW_SQL(rc, "prepare claim");
+  sqlite3_bind_int64(st.s, 1, now_ms());
+  rc = sqlite3_step(st.s);
+  FW_SQL(rc, "claim job");
+  if (rc != SQLITE_ROW) return std::optional<JobRecord>();
+  JobRecord j = read_row(st.s);
+  sqlite3_step(st.s);
+  return std::optional<JobRecord>(std::move(j));
+}
+
+Status JobStore::update_progress(const std::string& id, const JobProgress& p) {
+  std::lock_guard lock(mutex_);
+  Stmt st;
+  int rc = sqlite3_prepare_v2(db_,
+                              "UPDATE jobs SET progress=?, frames_done=?, frames_total=?, fps=?, eta_s=? "
+                              "WHERE id=? AND status='running'",
+                              -1, &st.s, nullptr);
+  FW_SQL(rc, "prepare progress");
+  sqlite3_bind_double(st.s, 1, p.progress);
+  sqlite3_bind_int64(st.s, 2, p.frames_done);
+  sqlite3_bind_int64(st.s, 3, p.frames_total);
+  sqlite3_bind_double(st.s, 4, p.fps);
+  sqlite3_bind_double(st.s, 5, p.eta_s);
+  sqlite3_bind_text(st.s, 6, id.c_str(), -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step(st.s);
+  FW_SQL(rc, "update progress");
+  return Status::ok();
+}
+
+Status JobStore::finish(const std::string& id, const std::string& status, const std::string& error_code,
+                        const std::string& error_message, const json& timings, const json& result) {
+  std::lock_guard lock(mutex_);
+  Stmt st;
+  int rc =
+      sqlite3_prepare_v2(db_,
+                         "UPDATE jobs SET status=?, finished_ms=?, error_code=?, error_message=?, timings=?, "
+                         "result=?, progress=CASE WHEN ?='done' THEN 1 ELSE progress END WHERE id=?",
+                         -1, &st.s, nullptr);
+  FW_SQL(rc, "prepare finish");
+  const std::string t = timings.dump();
+  const std::string r = result.is_null() ? "" : result.dump();
+  sqlite3_bind_text(st.s, 1, status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st.s, 2, now_ms());
+  if (error_code.empty())
+    sqlite3_bind_null(st.s, 3);
+  else
+    sqlite3_bind_text(st.s, 3, error_code.c_str(), -1, SQLITE_TRANSIENT);
+  if (error_message.empty())
+    sqlite3_bind_null(st.s, 4);
+  else
+    sqlite3_bind_text(st.s, 4, error_message.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 5, t.c_str(), -1, SQLITE_TRANSIENT);
+  if (r.empty())
+    sqlite3_bind_null(st.s, 6);
+  else
+    sqlite3_bind_text(st.s, 6, r.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 7, status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 8, id.c_str(), -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step(st.s);
+  FW_SQL(rc, "finish job");
+  return Status::ok();
+}
+
+Result<JobRecord> JobStore::get(const std::string& id) {
+  if (!is_id(id, 'j'))
+    return not_found("no job " + id.substr(0, 40) + " (ids look like j_ and 24 hex digits)");
+  std::lock_guard lock(mutex_);
+  Stmt st;
+  const std::string sql = std::string("SELECT ") + kColumns + " FROM jobs WHERE id=?";
+  int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr);
+  FW_SQL(rc, "prepare get");
+  sqlite3_bind_text(st.s, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step(st.s);
+  FW_SQL(rc, "read job");
+  if (rc != SQLITE_ROW) return not_found("no job " + id);
+  return read_row(st.s);
+}
+
+Result<std::vector<JobRecord>> JobStore::list(const std::string& status, int limit) {
+  std::lock_guard lock(mutex_);
+  Stmt st;
+  const std::string sql = std::string("SELECT ") + kColumns + " FROM jobs" +
+                          (status.empty() ? "" : " WHERE status=?1") + " ORDER BY seq DESC LIMIT ?2";
+  int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr);
+  FW_SQL(rc, "prepare list");
+  if (!status.empty()) sqlite3_bind_text(st.s, 1, status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st.s, 2, limit);
+  std::vector<JobRecord> out;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) out.push_back(read_row(st.s));
+  FW_SQL(rc, "list jobs");
+  return out;
+}
+
+Result<JobRecord> JobStore::cancel(const std::string& id) {
+  FW_ASSIGN_OR_RETURN(JobRecord job, get(id));
+  if (job.status != "queued" && job.status != "running")
+    return invalid_argument("job " + id + " already " + (job.status == "done" ? "finished" : job.status) +
+                            "; only queued or running jobs can be cancelled");
+  {
+    std::lock_guard lock(mutex_);
+    Stmt st;
+    int rc =
+        sqlite3_prepare_v2(db_,
+                           "UPDATE jobs SET cancel_requested=1, status=CASE WHEN status='queued' THEN "
+                           "'cancelled' ELSE status END, finished_ms=CASE WHEN status='queued' THEN ? ELSE "
+                           "finished_ms END WHERE id=? AND status IN ('queued','running')",
+                           -1, &st.s, nullptr);
+    FW_SQL(rc, "prepare cancel");
+    sqlite3_bind_int64(st.s, 1, now_ms());
+    sqlite3_bind_text(st.s, 2, id.c_str(), -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st.s);
+    FW_SQL(rc, "cancel job");
+  }
+  return get(id);
+}
+
+Result<bool> JobStore::cancel_requested(const std::string& id) {
+  FW_ASSIGN_OR_RETURN(JobRecord job, get(id));
+  return job.cancel_requested;
+}
+
+Result<int> JobStore::requeue_interrupted() {
+  std::lock_guard lock(mutex_);
+  FW_RETURN_IF_ERROR(exec(
+      "UPDATE jobs SET status=CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END, progress=0, "
+      "frames_done=0 WHERE status='running'"));
+  return sqlite3_changes(db_);
+}
+
+Result<std::pair<int64_t, int64_t>> JobStore::counts() {
+  std::lock_guard lock(mutex_);
+  Stmt st;
+  int rc = sqlite3_prepare_v2(
+      db_,
+      "SELECT sum(status='queued'), sum(status='running') FROM jobs WHERE status IN ('queued','running')", -1,
+      &st.s, nullptr);
+  FW_SQL(rc, "prepare counts");
+  rc = sqlite3_step(st.s);
+  FW_SQL(rc, "count jobs");
+  return std::make_pair(int64_t(sqlite3_column_int64(st.s, 0)), int64_t(sqlite3_column_int64(st.s, 1)));
+}
+
+json job_json(const JobRecord& j) {
+  auto time_or_null = [](int64_t ms) { return ms > 0 ? json(iso_time(ms)) : json(nullptr); };
+  json out{{"id", j.id},
+           {"status", j.status},
+           {"kind", j.kind},
+           {"progress", std::round(j.progress * 1000) / 1000},
+           {"created_at", time_or_null(j.created_ms)},
+           {"started_at", time_or_null(j.started_ms)},
+           {"finished_at", time_or_null(j.finished_ms)},
+           {"attempts", j.attempts},
+           {"sources", j.request.value("source_ids", j.request.value("sources", json::array()))},
+           {"target", j.request.value("target_id", j.request.value("target", std::string()))},
+           {"options", j.request.value("options", json::object())},
+           {"origin", j.request.value("origin", std::string("api"))},
+           {"timings", j.timings},
+           {"error", j.error_code.empty() ? json(nullptr)
+                                          : json{{"code", j.error_code}, {"message", j.error_message}}},
+           {"result", nullptr}};
+  if (j.kind == "video") {
+    out["frames_done"] = j.frames_done;
+    out["frames_total"] = j.frames_total;
+    out["fps"] = std::round(j.fps * 100) / 100;
+    out["eta_s"] = std::round(j.eta_s * 10) / 10;
+  }
+  if (j.status == "done" && j.result.is_object()) {
+    out["result"] = j.result;
+    out["result"]["url"] = "/api/jobs/" + j.id + "/result";
+  }
+  return out;
+}
+
+}  // namespace faceweave::server

@@ -1,0 +1,141 @@
+// The job queue as `faceweave jobs` sees it: the same store and option checks as the server's.
+#include <filesystem>
+
+#include "faceweave/server.h"
+#include "server/job_store.h"
+#include "server/options_json.h"
+
+namespace faceweave {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+Result<std::unique_ptr<server::JobStore>> open_store(const std::string& data_dir) {
+  const std::string dir = resolve_data_dir(data_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return io_error("cannot create the data dir " + dir + " (" + ec.message() + ")");
+  return server::JobStore::open((fs::path(dir) / "jobs.db").string());
+}
+
+JobView view(const server::JobRecord& j) {
+  JobView v;
+  v.id = j.id;
+  v.status = j.status;
+  v.kind = j.kind;
+  v.progress = j.progress;
+  json full = server::job_json(j);
+  v.created_at = full.value("created_at", "");
+  v.output = j.request.value("output", "");
+  v.error = j.error_message;
+  full["output"] = v.output;
+  v.json = full.dump();
+  return v;
+}
+
+std::string unique_output(const fs::path& dir, const std::string& stem, const std::string& ext,
+                          std::vector<std::string>& taken) {
+  for (int n = 0;; ++n) {
+    const fs::path p = dir / (stem + (n ? "-" + std::to_string(n) : "") + "." + ext);
+    std::error_code ec;
+    if (fs::exists(p, ec) || std::find(taken.begin(), taken.end(), p.string()) != taken.end()) continue;
+    taken.push_back(p.string());
+    return p.string();
+  }
+}
+
+}  // namespace
+
+Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobSubmitRequest& request) {
+  if (request.sources.empty()) return invalid_argument("give at least one source photo (-s)");
+  if (request.targets.empty()) return invalid_argument("give at least one target (-t)");
+  // The same checks as the API's and `faceweave swap`'s.
+  server::JobOptions options{request.options, request.video, request.output_format};
+  json options_json = server::job_options_to_json(options);
+  if (!request.options_json.empty()) {
+    options_json = json::parse(request.options_json, nullptr, false);
+    if (options_json.is_discarded() || !options_json.is_object())
+      return invalid_argument("--options must be a JSON object such as '{\"blend\": \"affine\"}'");
+    if (!request.output_format.empty()) options_json["output_format"] = request.output_format;
+  }
+  server::JobOptions checked;
+  server::FieldError error;
+  if (!server::parse_job_options(options_json, checked, error,
+                                 [](const std::string& path) -> Result<std::string> {
+                                   auto info = probe_media(path);
+                                   if (!info) return info.status();
+                                   return fs::absolute(path).string();
+                                 }))
+    return error.field.empty() ? error.status
+                               : Status(error.status.code(), error.field + ": " + error.status.message());
+  json stored_options = options_json;
+  if (!checked.swap.reference_face_image.empty())
+    stored_options["reference_face_image"] = checked.swap.reference_face_image;
+  std::vector<std::string> sources;
+  for (const auto& s : request.sources) {
+    FW_ASSIGN_OR_RETURN(auto info, probe_media(s));
+    if (info.kind != "image") return invalid_argument("source " + s + " is a video; sources must be photos");
+    sources.push_back(fs::absolute(s).string());
+  }
+  struct Planned {
+    std::vector<std::string> sources;
+    std::string target, kind, stem, ext;
+  };
+  std::vector<Planned> planned;
+  for (const auto& t : request.targets) {
+    FW_ASSIGN_OR_RETURN(auto info, probe_media(t));
+    std::string ext = checked.output_format.empty() ? info.format : checked.output_format;
+    if (info.kind == "image" ? !server::is_image_format(ext) : !server::is_video_format(ext))
+      return invalid_argument("--output-format " + ext + " does not fit the " + info.kind + " target " + t);
+    const std::string target = fs::absolute(t).string();
+    const std::string tstem = fs::path(t).stem().string();
+    if (request.combine) {
+      planned.push_back({sources, target, info.kind, tstem, ext});
+    } else {
+      for (const auto& s : sources)
+        planned.push_back({{s}, target, info.kind, tstem + "-" + fs::path(s).stem().string(), ext});
+    }
+  }
+  const std::string dir_name = request.output_dir.empty()
+                                   ? (fs::path(resolve_data_dir(data_dir)) / "results").string()
+                                   : fs::absolute(request.output_dir).string();
+  std::error_code ec;
+  fs::create_directories(dir_name, ec);
+  if (ec) return io_error("cannot create the output folder " + dir_name + " (" + ec.message() + ")");
+  FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
+  std::vector<JobView> out;
+  std::vector<std::string> taken;
+  for (const auto& p : planned) {
+    json req{{"sources", p.sources},
+             {"target", p.target},
+             {"options", stored_options},
+             {"output", unique_output(dir_name, p.stem, p.ext, taken)},
+             {"origin", "cli"}};
+    FW_ASSIGN_OR_RETURN(auto job, store->submit(req, p.kind));
+    out.push_back(view(job));
+  }
+  return out;
+}
+
+Result<std::vector<JobView>> list_jobs(const std::string& data_dir, const std::string& status, int limit) {
+  FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
+  FW_ASSIGN_OR_RETURN(auto jobs, store->list(status, limit));
+  std::vector<JobView> out;
+  for (const auto& j : jobs) out.push_back(view(j));
+  return out;
+}
+
+Result<JobView> show_job(const std::string& data_dir, const std::string& id) {
+  FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
+  FW_ASSIGN_OR_RETURN(auto job, store->get(id));
+  return view(job);
+}
+
+Result<JobView> cancel_job(const std::string& data_dir, const std::string& id) {
+  FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
+  FW_ASSIGN_OR_RETURN(auto job, store->cancel(id));
+  return view(job);
+}
+
+}  // namespace faceweave
