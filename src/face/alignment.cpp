@@ -11,6 +11,45 @@ const Points5& arcface_112_template() {
   return kTemplate;
 }
 
+namespace {
+Points5 normalised(const float (&xy)[5][2], float size) {
+  Points5 out;
+  for (size_t i = 0; i < 5; ++i) out[i] = cv::Point2f(xy[i][0] * size, xy[i][1] * size);
+  return out;
+}
+}  // namespace
+
+Points5 arcface_128_template(float size) {
+  static const float kXy[5][2] = {{0.36167656f, 0.40387734f},
+                                  {0.63696719f, 0.40235469f},
+                                  {0.50019687f, 0.56044219f},
+                                  {0.38710391f, 0.72160547f},
+                                  {0.61507734f, 0.72034453f}};
+  return normalised(kXy, size);
+}
+
+Points5 ffhq_512_template(float size) {
+  static const float kXy[5][2] = {{0.37691676f, 0.46864664f},
+                                  {0.62285697f, 0.46912813f},
+                                  {0.50123859f, 0.61331904f},
+                                  {0.39308822f, 0.72541100f},
+                                  {0.61150205f, 0.72490465f}};
+  return normalised(kXy, size);
+}
+
+bool template_by_name(const std::string& name, float size, Points5* out) {
+  if (name == "arcface_112") {
+    *out = scale_template(arcface_112_template(), 112, size);
+  } else if (name == "arcface_128") {
+    *out = arcface_128_template(size);
+  } else if (name == "ffhq_512") {
+    *out = ffhq_512_template(size);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 Points5 scale_template(const Points5& tmpl, float from_size, float to_size) {
   Points5 out;
   float s = to_size / from_size;

@@ -17,6 +17,12 @@ using Points5 = std::array<cv::Point2f, 5>;
 
 // ArcFace's template for a 112x112 crop (eyes, nose tip, mouth corners).
 const Points5& arcface_112_template();
+// FaceFusion's arcface_128 template (inswapper's crop) and ffhq_512 (GFPGAN's), for a crop of `size`.
+Points5 arcface_128_template(float size);
+Points5 ffhq_512_template(float size);
+// By name: "arcface_112", "arcface_128", "ffhq_512" (empty array and false when unknown).
+bool template_by_name(const std::string& name, float size, Points5* out);
+
 // A template scaled to another crop size (e.g. arcface_128 for a 128 crop).
 Points5 scale_template(const Points5& tmpl, float from_size, float to_size);
 

@@ -21,6 +21,12 @@ Result<std::unique_ptr<Recognizer>> Recognizer::create(const RecognizerOptions& 
   FW_ASSIGN_OR_RETURN(std::string path, models.resolve(options.model));
   auto r = std::make_unique<Recognizer>();
   FW_ASSIGN_OR_RETURN(r->model_, infer::Model::create(options.model, path, {options.provider}));
+  r->output_ = "output";
+  if (const infer::ModelEntry* e = models.find(options.model)) {
+    if (!e->input.mean.empty()) r->mean_ = e->input.mean[0];
+    if (!e->input.std.empty()) r->std_ = e->input.std[0];
+    if (e->name != "fr_feature") r->output_.clear();
+  }
   return r;
 }
 
@@ -31,8 +37,10 @@ cv::Mat Recognizer::aligned_crop(const cv::Mat& bgr, const Points5& points) cons
 Result<std::vector<float>> Recognizer::embed(const cv::Mat& bgr, const Points5& points) const {
   cv::Mat crop = aligned_crop(bgr, points);
   cv::Mat blob =
-      cv::dnn::blobFromImage(crop, 1.0 / 128.0, cv::Size(112, 112), cv::Scalar(127, 127, 127), true, false);
-  FW_ASSIGN_OR_RETURN(auto out, model_->run(blob, {"output"}));
+      cv::dnn::blobFromImage(crop, 1.0 / std_, cv::Size(112, 112), cv::Scalar::all(mean_), true, false);
+  std::vector<std::string> outputs;
+  if (!output_.empty()) outputs.push_back(output_);
+  FW_ASSIGN_OR_RETURN(auto out, model_->run(blob, outputs));
   const cv::Mat& e = out[0];
   if (e.total() != 512)
     return model_error("recognizer returned " + std::to_string(e.total()) + " values, expected 512");

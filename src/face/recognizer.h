@@ -14,6 +14,8 @@ namespace faceweave::face {
 
 struct RecognizerOptions {
   std::string model = "fr_feature";
+  // Normalisation (x - mean) / std on RGB, and the output read; the manifest's input spec overrides these
+  // (arcface_w600k_r50 takes (x - 127.5) / 127.5 and its only output).
   infer::ExecutionProvider provider = infer::ExecutionProvider::kCpu;
 };
 
@@ -27,6 +29,10 @@ class Recognizer {
 
  private:
   std::shared_ptr<infer::Model> model_;
+  double mean_ = 127;
+  double std_ = 128;
+  std::string input_;   // empty: the network's first input
+  std::string output_;  // empty: the network's first output
 };
 
 std::vector<float> l2_normalise(const std::vector<float>& v);

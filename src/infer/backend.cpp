@@ -134,6 +134,11 @@ Result<cv::dnn::Net> Model::make_net() const {
 }
 
 Result<std::vector<cv::Mat>> Model::run(const cv::Mat& input, const std::vector<std::string>& outputs) const {
+  return run(std::vector<std::pair<std::string, cv::Mat>>{{"", input}}, outputs);
+}
+
+Result<std::vector<cv::Mat>> Model::run(const std::vector<std::pair<std::string, cv::Mat>>& inputs,
+                                        const std::vector<std::string>& outputs) const {
   cv::dnn::Net net;
   {
     std::lock_guard lock(pool_mutex_);
@@ -147,9 +152,10 @@ Result<std::vector<cv::Mat>> Model::run(const cv::Mat& input, const std::vector<
   }
   std::vector<cv::Mat> result;
   try {
-    net.setInput(input);
+    for (const auto& [name, blob] : inputs) net.setInput(blob, name);
     std::vector<cv::Mat> raw;
     std::vector<cv::String> names(outputs.begin(), outputs.end());
+    if (names.empty()) names.push_back(net.getUnconnectedOutLayersNames().at(0));
     net.forward(raw, names);
     result.reserve(raw.size());
     for (auto& m : raw) result.push_back(m.clone());

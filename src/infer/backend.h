@@ -51,6 +51,10 @@ class Model {
   // Runs the network on `input` (an NCHW float blob) for the named outputs, in that order. Outputs are
   // owned copies, safe to keep after the call.
   Result<std::vector<cv::Mat>> run(const cv::Mat& input, const std::vector<std::string>& outputs) const;
+  // Several named inputs (e.g. inswapper's "target" and "source"). An empty `outputs` means the network's
+  // first output, whatever its name.
+  Result<std::vector<cv::Mat>> run(const std::vector<std::pair<std::string, cv::Mat>>& inputs,
+                                   const std::vector<std::string>& outputs) const;
 
   const std::string& name() const { return name_; }
   const ProviderResolution& provider() const { return provider_; }
