@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
   libssl-dev libcurl4-openssl-dev libzstd-dev libconcurrentqueue-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev ffmpeg time
+  python3-onnx python3-numpy wrk
   python3-onnx python3-numpy
   chromium sqlite3  # the browser test (tests/browser): headless chromium; sqlite3 reads the events database
   ca-certificates

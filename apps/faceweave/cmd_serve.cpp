@@ -61,6 +61,10 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--web-dir", o.web_dir, "Folder of the web UI (default: the one this build made)");
   cmd->add_option("--upload-retention-hours", o.upload_retention_hours, "Uploads are deleted after this long")
       ->capture_default_str();
+  cmd->add_option("--events-per-second", o.events_per_second,
+                  "Browser event batches each client address may send a second (bursts of twice that)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-image-mb", args.max_image_mb, "Largest image upload")->capture_default_str();
   cmd->add_option("--max-video-mb", args.max_video_mb, "Largest video upload")->capture_default_str();
   cmd->callback([&global, &exit_code] { exit_code = run(global, args); });

@@ -1,5 +1,5 @@
-// The faceweave engine: the one entry point the CLI and the server use. Create
-// it once; it loads and verifies the models it needs. analyse() is thread-safe.
+// The faceweave engine: the one entry point the CLI and the server use. Create it once; it loads and
+// verifies the models it needs. analyse() is thread-safe.
 #pragma once
 
 #include <atomic>
@@ -27,58 +27,50 @@ struct ModelInfo {
   bool verified = false;
   std::string expected_sha256;
   std::string actual_sha256;
-  std::string fix;    // the command that installs or repairs it
-  bool pinned = true; // the manifest pins a checksum (sha256, or CRC32) for it
-  bool downloadable = false; // `faceweave models download NAME` can fetch it
+  std::string fix;            // the command that installs or repairs it
+  bool pinned = true;         // the manifest pins a checksum (sha256, or CRC32) for it
+  bool downloadable = false;  // `faceweave models download NAME` can fetch it
 };
 
 struct ModelDownloadOptions {
-  std::vector<std::string> names; // manifest names; empty with `pack` set:
-                                  // every downloadable model of it
-  std::string pack;               // e.g. "full"
-  int attempts = 4; // tries per file, with exponential backoff from 1 s
-  int stall_timeout_s =
-      30; // a transfer slower than 1 byte/s for this long is a failed try
-  std::function<void(const std::string &name, int64_t done, int64_t total)>
-      on_progress;
+  std::vector<std::string> names;  // manifest names; empty with `pack` set: every downloadable model of it
+  std::string pack;                // e.g. "full"
+  int attempts = 4;                // tries per file, with exponential backoff from 1 s
+  int stall_timeout_s = 30;        // a transfer slower than 1 byte/s for this long is a failed try
+  std::function<void(const std::string& name, int64_t done, int64_t total)> on_progress;
 };
 
 struct ModelDownloadInfo {
   std::string name;
   std::string path;
   int64_t bytes = 0;
-  bool already_present =
-      false;            // present and verified before: nothing was fetched
-  bool resumed = false; // continued an interrupted earlier download
+  bool already_present = false;  // present and verified before: nothing was fetched
+  bool resumed = false;          // continued an interrupted earlier download
   int attempts = 0;
-  std::string checksum; // what was verified ("sha256:<hex>" or "crc32:<hex>")
+  std::string checksum;  // what was verified ("sha256:<hex>" or "crc32:<hex>")
 };
 
 struct ProviderInfo {
   std::string requested;
   std::string used;
-  std::string fallback_reason; // empty when the requested provider is used
+  std::string fallback_reason;  // empty when the requested provider is used
 };
 
 struct VideoProgressInfo {
   int64_t frames_done = 0;
-  int64_t frames_total = 0; // estimate; 0 when unknown
+  int64_t frames_total = 0;  // estimate; 0 when unknown
   double fps = 0;
   double eta_s = 0;
 };
 
 struct SwapRequest {
-  std::vector<std::string>
-      sources;        // photos of the identity to use (their largest face each)
-  std::string target; // the image or video to change (never overwritten)
-  std::string output; // image: jpg/png/webp/bmp; video: mp4/mov/mkv/webm/avi;
-                      // written atomically
+  std::vector<std::string> sources;  // photos of the identity to use (their largest face each)
+  std::string target;                // the image or video to change (never overwritten)
+  std::string output;  // image: jpg/png/webp/bmp; video: mp4/mov/mkv/webm/avi; written atomically
   SwapOptions options;
-  VideoOptions video; // used when the target is a video
-  std::function<void(const VideoProgressInfo &)>
-      on_progress; // videos: called after each written frame
-  const std::atomic<bool> *cancel =
-      nullptr; // videos: set to stop (exit status kCancelled)
+  VideoOptions video;                                         // used when the target is a video
+  std::function<void(const VideoProgressInfo&)> on_progress;  // videos: called after each written frame
+  const std::atomic<bool>* cancel = nullptr;                  // videos: set to stop (exit status kCancelled)
 };
 
 struct SwapReport {
@@ -86,90 +78,76 @@ struct SwapReport {
   int faces_selected = 0;
   int faces_swapped = 0;
   std::vector<std::string> processors;
-  std::vector<std::pair<std::string, double>>
-      stage_ms; // per stage, milliseconds
+  std::vector<std::pair<std::string, double>> stage_ms;  // per stage, milliseconds
   int output_width = 0;
   int output_height = 0;
   // videos
   bool video = false;
   int64_t frames = 0;
-  int64_t frames_without_face = 0; // passed through unchanged
+  int64_t frames_without_face = 0;  // passed through unchanged
   bool audio = false;
   double seconds = 0;
   std::string warning;
 };
 
-// Resolves EngineOptions' empty paths from the environment and the build's
-// defaults.
+// Resolves EngineOptions' empty paths from the environment and the build's defaults.
 EngineOptions resolve_paths(EngineOptions options);
 
-// Every model of the manifest and the state of its file (hashing each present
-// file once).
-Result<std::vector<ModelInfo>> list_models(const EngineOptions &options);
+// Every model of the manifest and the state of its file (hashing each present file once).
+Result<std::vector<ModelInfo>> list_models(const EngineOptions& options);
 
-// Downloads models into the models folder (resumable, retried,
-// checksum-verified, renamed into place only when verified). Stops at the first
-// failure; models fetched before it stay.
-Result<std::vector<ModelDownloadInfo>>
-download_models(const EngineOptions &options,
-                const ModelDownloadOptions &request);
+// Downloads models into the models folder (resumable, retried, checksum-verified, renamed into place only
+// when verified). Stops at the first failure; models fetched before it stay.
+Result<std::vector<ModelDownloadInfo>> download_models(const EngineOptions& options,
+                                                       const ModelDownloadOptions& request);
 
-// Reads and decodes an image with every safety check (see
-// docs/architecture.md); 8-bit BGR.
-Result<cv::Mat> load_image(const std::string &path);
-// Writes an image in the format of the path's extension, atomically (no partial
-// file on failure).
-Status save_image(const std::string &path, const cv::Mat &bgr,
-                  int quality = 95);
+// Reads and decodes an image with every safety check (see docs/architecture.md); 8-bit BGR.
+Result<cv::Mat> load_image(const std::string& path);
+// Writes an image in the format of the path's extension, atomically (no partial file on failure).
+Status save_image(const std::string& path, const cv::Mat& bgr, int quality = 95);
 
-// What a file holds, found from its content (never its name): an image
-// faceweave decodes, or a video.
+// What a file holds, found from its content (never its name): an image faceweave decodes, or a video.
 struct MediaInfo {
-  std::string kind;   // image | video
-  std::string format; // the extension that fits the content: jpg png webp bmp |
-                      // mp4 mov mkv webm avi
+  std::string kind;    // image | video
+  std::string format;  // the extension that fits the content: jpg png webp bmp | mp4 mov mkv webm avi
   int width = 0;
   int height = 0;
-  int64_t frames =
-      1; // videos: from the container (an estimate when it has no count)
+  int64_t frames = 1;  // videos: from the container (an estimate when it has no count)
   double fps = 0;
   double duration_s = 0;
   bool has_audio = false;
 };
-Result<MediaInfo> probe_media(const std::string &path);
-// The image itself, or frame `index` of a video (decoded in order; an index
-// past the end is an error).
-Result<cv::Mat> load_frame(const std::string &path, int64_t index = 0);
+Result<MediaInfo> probe_media(const std::string& path);
+// The image itself, or frame `index` of a video (decoded in order; an index past the end is an error).
+Result<cv::Mat> load_frame(const std::string& path, int64_t index = 0);
 
 struct PreviewResult {
-  cv::Mat image; // the swapped image or video frame
+  cv::Mat image;  // the swapped image or video frame
   SwapReport report;
 };
 
 class Engine {
-public:
-  static Result<std::unique_ptr<Engine>> create(const EngineOptions &options);
+ public:
+  static Result<std::unique_ptr<Engine>> create(const EngineOptions& options);
   ~Engine();
 
-  Result<std::vector<Face>> analyse(const cv::Mat &bgr) const;
-  // Swaps the sources' identity into the target (an image, or a video by its
-  // extension) and writes the output. No output is left on failure.
-  Result<SwapReport> swap(const SwapRequest &request) const;
-  // One image, or one frame of a video target, through the same chain as
-  // swap(), in memory.
-  Result<PreviewResult> preview(const SwapRequest &request,
-                                int64_t frame = 0) const;
+  Result<std::vector<Face>> analyse(const cv::Mat& bgr) const;
+  // Swaps the sources' identity into the target (an image, or a video by its extension) and writes the
+  // output. No output is left on failure.
+  Result<SwapReport> swap(const SwapRequest& request) const;
+  // One image, or one frame of a video target, through the same chain as swap(), in memory.
+  Result<PreviewResult> preview(const SwapRequest& request, int64_t frame = 0) const;
 
   // Draws boxes, 68 points, five points and attributes onto a copy of `bgr`.
-  cv::Mat draw(const cv::Mat &bgr, const std::vector<Face> &faces) const;
+  cv::Mat draw(const cv::Mat& bgr, const std::vector<Face>& faces) const;
 
-  const ProviderInfo &provider() const;
-  const EngineOptions &options() const;
+  const ProviderInfo& provider() const;
+  const EngineOptions& options() const;
 
-private:
+ private:
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-} // namespace faceweave
+}  // namespace faceweave

@@ -21,33 +21,29 @@
 
 namespace faceweave {
 namespace {
-std::string env_or(const char *name, const std::string &fallback) {
-  const char *v = std::getenv(name);
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
   return v && *v ? std::string(v) : fallback;
 }
 
-Result<std::unique_ptr<infer::ModelRegistry>>
-open_registry(const EngineOptions &options) {
-  return infer::ModelRegistry::create(
-      {options.manifest_path, options.models_dir});
+Result<std::unique_ptr<infer::ModelRegistry>> open_registry(const EngineOptions& options) {
+  return infer::ModelRegistry::create({options.manifest_path, options.models_dir});
 }
-} // namespace
+}  // namespace
 
 EngineOptions resolve_paths(EngineOptions options) {
   if (options.models_dir.empty())
-    options.models_dir =
-        env_or("FACEWEAVE_MODELS_DIR", FACEWEAVE_DEFAULT_MODELS_DIR);
+    options.models_dir = env_or("FACEWEAVE_MODELS_DIR", FACEWEAVE_DEFAULT_MODELS_DIR);
   if (options.manifest_path.empty())
-    options.manifest_path =
-        env_or("FACEWEAVE_MANIFEST", FACEWEAVE_DEFAULT_MANIFEST);
+    options.manifest_path = env_or("FACEWEAVE_MANIFEST", FACEWEAVE_DEFAULT_MANIFEST);
   return options;
 }
 
-Result<std::vector<ModelInfo>> list_models(const EngineOptions &raw) {
+Result<std::vector<ModelInfo>> list_models(const EngineOptions& raw) {
   EngineOptions options = resolve_paths(raw);
   FW_ASSIGN_OR_RETURN(auto registry, open_registry(options));
   std::vector<ModelInfo> out;
-  for (const auto &e : registry->entries()) {
+  for (const auto& e : registry->entries()) {
     auto state = registry->check(e);
     ModelInfo info{e.name,
                    e.role,
@@ -67,45 +63,36 @@ Result<std::vector<ModelInfo>> list_models(const EngineOptions &raw) {
   return out;
 }
 
-Result<std::vector<ModelDownloadInfo>>
-download_models(const EngineOptions &raw, const ModelDownloadOptions &request) {
+Result<std::vector<ModelDownloadInfo>> download_models(const EngineOptions& raw,
+                                                       const ModelDownloadOptions& request) {
   EngineOptions options = resolve_paths(raw);
   FW_ASSIGN_OR_RETURN(auto registry, open_registry(options));
-  std::vector<const infer::ModelEntry *> wanted;
+  std::vector<const infer::ModelEntry*> wanted;
   std::string downloadable;
-  for (const auto &e : registry->entries())
-    if (!e.url.empty())
-      downloadable += (downloadable.empty() ? "" : ", ") + e.name;
+  for (const auto& e : registry->entries())
+    if (!e.url.empty()) downloadable += (downloadable.empty() ? "" : ", ") + e.name;
   if (request.names.empty() && request.pack.empty())
-    return invalid_argument("name the models to download (" + downloadable +
-                            ") or give --pack full");
+    return invalid_argument("name the models to download (" + downloadable + ") or give --pack full");
   if (!request.pack.empty()) {
     bool known_pack = false;
-    for (const auto &e : registry->entries()) {
-      if (e.pack != request.pack)
-        continue;
+    for (const auto& e : registry->entries()) {
+      if (e.pack != request.pack) continue;
       known_pack = true;
-      if (!e.url.empty())
-        wanted.push_back(&e);
+      if (!e.url.empty()) wanted.push_back(&e);
     }
     if (!known_pack)
-      return invalid_argument("unknown model pack '" + request.pack +
-                              "'; use full (or default, extra)");
+      return invalid_argument("unknown model pack '" + request.pack + "'; use full (or default, extra)");
   }
-  for (const auto &name : request.names) {
-    const infer::ModelEntry *e = registry->find(name);
-    if (!e)
-      return invalid_argument("unknown model '" + name +
-                              "'; downloadable models: " + downloadable);
+  for (const auto& name : request.names) {
+    const infer::ModelEntry* e = registry->find(name);
+    if (!e) return invalid_argument("unknown model '" + name + "'; downloadable models: " + downloadable);
     if (e->url.empty())
-      return invalid_argument(
-          "model " + name + " is not downloaded by faceweave (it comes from " +
-          e->source + "); install it with " + infer::fix_command_for(*e));
-    if (std::find(wanted.begin(), wanted.end(), e) == wanted.end())
-      wanted.push_back(e);
+      return invalid_argument("model " + name + " is not downloaded by faceweave (it comes from " +
+                              e->source + "); install it with " + infer::fix_command_for(*e));
+    if (std::find(wanted.begin(), wanted.end(), e) == wanted.end()) wanted.push_back(e);
   }
   std::vector<ModelDownloadInfo> out;
-  for (const infer::ModelEntry *e : wanted) {
+  for (const infer::ModelEntry* e : wanted) {
     ModelDownloadInfo info;
     info.name = e->name;
     auto state = registry->check(*e);
@@ -117,16 +104,14 @@ download_models(const EngineOptions &raw, const ModelDownloadOptions &request) {
       out.push_back(std::move(info));
       continue;
     }
-    // A corrupt or different file where the model belongs stays until the new
-    // one has verified: the rename into place replaces it.
+    // A corrupt or different file where the model belongs stays until the new one has verified: the rename
+    // into place replaces it.
     infer::DownloadOptions d;
     d.attempts = request.attempts;
     d.stall_timeout_s = request.stall_timeout_s;
     if (request.on_progress) {
       const std::string name = e->name;
-      d.progress = [&request, name](int64_t done, int64_t total) {
-        request.on_progress(name, done, total);
-      };
+      d.progress = [&request, name](int64_t done, int64_t total) { request.on_progress(name, done, total); };
     }
     FW_ASSIGN_OR_RETURN(auto r, infer::download_model(*registry, *e, d));
     info.bytes = r.bytes;
@@ -138,10 +123,10 @@ download_models(const EngineOptions &raw, const ModelDownloadOptions &request) {
   return out;
 }
 
-Result<cv::Mat> load_image(const std::string &path) {
+Result<cv::Mat> load_image(const std::string& path) {
   return core::load_image(path);
 }
-Status save_image(const std::string &path, const cv::Mat &bgr, int quality) {
+Status save_image(const std::string& path, const cv::Mat& bgr, int quality) {
   return core::save_image(path, bgr, quality);
 }
 
@@ -155,13 +140,12 @@ struct Engine::Impl {
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
-Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions &raw) {
+Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions& raw) {
   auto impl = std::make_unique<Impl>();
   impl->options = resolve_paths(raw);
-  FW_ASSIGN_OR_RETURN(auto provider,
-                      infer::parse_provider(impl->options.execution_provider));
+  FW_ASSIGN_OR_RETURN(auto provider, infer::parse_provider(impl->options.execution_provider));
   FW_ASSIGN_OR_RETURN(impl->registry, open_registry(impl->options));
-  const AnalysisOptions &a = impl->options.analysis;
+  const AnalysisOptions& a = impl->options.analysis;
   face::FaceAnalyserOptions fa;
   fa.detector.model = a.detector_model;
   fa.detector.score_threshold = a.detector_score;
@@ -175,29 +159,25 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions &raw) {
   fa.attributes.provider = provider;
   fa.with_embeddings = a.embeddings;
   fa.with_attributes = a.attributes;
-  FW_ASSIGN_OR_RETURN(impl->analyser,
-                      face::FaceAnalyser::create(fa, *impl->registry));
-  const auto &r = impl->analyser->provider();
-  impl->provider = {infer::provider_name(r.requested),
-                    infer::provider_name(r.used), r.reason};
+  FW_ASSIGN_OR_RETURN(impl->analyser, face::FaceAnalyser::create(fa, *impl->registry));
+  const auto& r = impl->analyser->provider();
+  impl->provider = {infer::provider_name(r.requested), infer::provider_name(r.used), r.reason};
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-Result<std::vector<Face>> Engine::analyse(const cv::Mat &bgr) const {
+Result<std::vector<Face>> Engine::analyse(const cv::Mat& bgr) const {
   return impl_->analyser->analyse(bgr);
 }
 
-Result<SwapReport> Engine::swap(const SwapRequest &request) const {
+Result<SwapReport> Engine::swap(const SwapRequest& request) const {
   if (pipeline::is_video_path(request.target)) {
-    pipeline::VideoSwapRequest vr{
-        request.sources, request.target, request.output, request.options,
-        request.video,   nullptr,        request.cancel};
+    pipeline::VideoSwapRequest vr{request.sources, request.target, request.output, request.options,
+                                  request.video,   nullptr,        request.cancel};
     if (request.on_progress)
-      vr.on_progress = [&request](const pipeline::VideoProgress &p) {
+      vr.on_progress = [&request](const pipeline::VideoProgress& p) {
         request.on_progress({p.frames_done, p.frames_total, p.fps, p.eta_s});
       };
-    FW_ASSIGN_OR_RETURN(auto r, pipeline::run_video_swap(vr, *impl_->analyser,
-                                                         *impl_->registry));
+    FW_ASSIGN_OR_RETURN(auto r, pipeline::run_video_swap(vr, *impl_->analyser, *impl_->registry));
     SwapReport report;
     report.video = true;
     report.frames = r.frames;
@@ -208,53 +188,50 @@ Result<SwapReport> Engine::swap(const SwapRequest &request) const {
     report.warning = r.warning;
     report.output_width = r.width;
     report.output_height = r.height;
-    for (const auto &[stage, ms] : r.timings.stages())
-      report.stage_ms.emplace_back(stage, ms);
+    for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
     return report;
   }
   FW_ASSIGN_OR_RETURN(
-      auto r, pipeline::run_image_swap({request.sources, request.target,
-                                        request.output, request.options},
+      auto r, pipeline::run_image_swap({request.sources, request.target, request.output, request.options},
                                        *impl_->analyser, *impl_->registry));
   SwapReport report;
   report.faces_found = r.faces_found;
   report.faces_selected = r.faces_selected;
   report.faces_swapped = r.faces_swapped;
   report.processors = r.processors;
-  for (const auto &[stage, ms] : r.timings.stages())
-    report.stage_ms.emplace_back(stage, ms);
+  for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
   report.output_width = r.output_size.width;
   report.output_height = r.output_size.height;
   return report;
 }
 
-Result<PreviewResult> Engine::preview(const SwapRequest &request,
-                                      int64_t frame) const {
+Result<PreviewResult> Engine::preview(const SwapRequest& request, int64_t frame) const {
   PreviewResult out;
   FW_ASSIGN_OR_RETURN(cv::Mat target, load_frame(request.target, frame));
-  FW_ASSIGN_OR_RETURN(
-      auto r,
-      pipeline::swap_image(
-          target, {request.sources, request.target, "", request.options},
-          *impl_->analyser, *impl_->registry, out.image));
+  FW_ASSIGN_OR_RETURN(auto r,
+                      pipeline::swap_image(target, {request.sources, request.target, "", request.options},
+                                           *impl_->analyser, *impl_->registry, out.image));
   out.report.faces_found = r.faces_found;
   out.report.faces_selected = r.faces_selected;
   out.report.faces_swapped = r.faces_swapped;
   out.report.processors = r.processors;
-  for (const auto &[stage, ms] : r.timings.stages())
-    out.report.stage_ms.emplace_back(stage, ms);
+  for (const auto& [stage, ms] : r.timings.stages()) out.report.stage_ms.emplace_back(stage, ms);
   out.report.output_width = r.output_size.width;
   out.report.output_height = r.output_size.height;
   return out;
 }
 
-cv::Mat Engine::draw(const cv::Mat &bgr, const std::vector<Face> &faces) const {
+cv::Mat Engine::draw(const cv::Mat& bgr, const std::vector<Face>& faces) const {
   cv::Mat out = bgr.clone();
   face::draw_faces(out, faces);
   return out;
 }
 
-const ProviderInfo &Engine::provider() const { return impl_->provider; }
-const EngineOptions &Engine::options() const { return impl_->options; }
+const ProviderInfo& Engine::provider() const {
+  return impl_->provider;
+}
+const EngineOptions& Engine::options() const {
+  return impl_->options;
+}
 
-} // namespace faceweave
+}  // namespace faceweave

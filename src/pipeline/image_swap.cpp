@@ -15,95 +15,77 @@ namespace faceweave::pipeline {
 namespace fs = std::filesystem;
 namespace {
 
-const Face *largest(const std::vector<Face> &faces) {
-  const Face *best = nullptr;
-  for (const auto &f : faces)
-    if (!best || f.box.area() > best->box.area())
-      best = &f;
+const Face* largest(const std::vector<Face>& faces) {
+  const Face* best = nullptr;
+  for (const auto& f : faces)
+    if (!best || f.box.area() > best->box.area()) best = &f;
   return best;
 }
 
-float frontal_weight(const Face &f) {
-  if (!f.pose)
-    return 1.0f;
-  return std::max(
-      0.2f, 1.0f - (std::abs(f.pose->yaw) + std::abs(f.pose->pitch)) / 90.0f);
+float frontal_weight(const Face& f) {
+  if (!f.pose) return 1.0f;
+  return std::max(0.2f, 1.0f - (std::abs(f.pose->yaw) + std::abs(f.pose->pitch)) / 90.0f);
 }
 
-bool needs_attributes(const face::FaceSelectorOptions &s) {
+bool needs_attributes(const face::FaceSelectorOptions& s) {
   return s.gender.has_value() || s.age_start > 0 || s.age_end < 100;
 }
 
-} // namespace
+}  // namespace
 
-Status check_output_path(const std::string &output, const std::string &target,
-                         OutputKind kind) {
+Status check_output_path(const std::string& output, const std::string& target, OutputKind kind) {
   const bool video = kind == OutputKind::kVideo;
-  const char *allowed = video ? ".mp4, .mov, .mkv, .webm, .avi or .m4v"
-                              : ".jpg, .jpeg, .png, .webp or .bmp";
+  const char* allowed = video ? ".mp4, .mov, .mkv, .webm, .avi or .m4v" : ".jpg, .jpeg, .png, .webp or .bmp";
   if (output.empty())
-    return invalid_argument(
-        std::string("no output path given; pass -o OUTPUT (") + allowed + ")");
+    return invalid_argument(std::string("no output path given; pass -o OUTPUT (") + allowed + ")");
   std::string ext = fs::path(output).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
-  const bool image_ext = ext == ".jpg" || ext == ".jpeg" || ext == ".png" ||
-                         ext == ".webp" || ext == ".bmp";
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const bool image_ext = ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
   if (video ? !is_video_path(output) : !image_ext)
-    return invalid_argument("output " + output +
-                            " has the unsupported extension '" + ext +
-                            "' for " + (video ? "a video" : "an image") +
-                            " target; use " + allowed);
+    return invalid_argument("output " + output + " has the unsupported extension '" + ext + "' for " +
+                            (video ? "a video" : "an image") + " target; use " + allowed);
   std::error_code ec;
   if (fs::weakly_canonical(output, ec) == fs::weakly_canonical(target, ec) ||
       (fs::exists(output, ec) && fs::equivalent(output, target, ec)))
-    return invalid_argument("output " + output +
-                            " is the target itself; faceweave never overwrites "
-                            "its input, choose another path");
+    return invalid_argument(
+        "output " + output +
+        " is the target itself; faceweave never overwrites its input, choose another path");
   fs::path dir = fs::path(output).parent_path();
-  if (dir.empty())
-    dir = ".";
+  if (dir.empty()) dir = ".";
   if (!fs::is_directory(dir, ec))
     return not_found("the output folder " + dir.string() +
                      " does not exist; create it first or choose another path");
   if (::access(dir.c_str(), W_OK) != 0)
-    return permission_denied("the output folder " + dir.string() +
-                             " is not writable; choose another path");
+    return permission_denied("the output folder " + dir.string() + " is not writable; choose another path");
   return Status::ok();
 }
 
-Result<SourceIdentity>
-build_source_identity(const std::vector<std::string> &sources,
-                      const face::FaceAnalyser &analyser,
-                      core::StageTimings *timings) {
+Result<SourceIdentity> build_source_identity(const std::vector<std::string>& sources,
+                                             const face::FaceAnalyser& analyser,
+                                             core::StageTimings* timings) {
   if (sources.empty())
-    return invalid_argument(
-        "no source image given; pass -s SOURCE (a photo of the face to use)");
+    return invalid_argument("no source image given; pass -s SOURCE (a photo of the face to use)");
   SourceIdentity id;
   std::vector<cv::Mat> images;
   std::vector<double> sum(512, 0.0);
-  for (const auto &path : sources) {
+  for (const auto& path : sources) {
     cv::Mat img;
     {
       core::ScopedStage stage(timings, "decode");
       FW_ASSIGN_OR_RETURN(img, core::load_image(path));
     }
-    FW_ASSIGN_OR_RETURN(auto faces,
-                        analyser.analyse(img, {true, true}, timings));
-    const Face *f = largest(faces);
+    FW_ASSIGN_OR_RETURN(auto faces, analyser.analyse(img, {true, true}, timings));
+    const Face* f = largest(faces);
     if (!f)
       return no_face("source " + path +
-                     " has no face that faceweave can find; use a photo where "
-                     "the face is clear, "
+                     " has no face that faceweave can find; use a photo where the face is clear, "
                      "frontal and at least 40 pixels wide");
     if (f->normed_embedding.size() == sum.size())
-      for (size_t i = 0; i < sum.size(); ++i)
-        sum[i] += f->normed_embedding[i];
+      for (size_t i = 0; i < sum.size(); ++i) sum[i] += f->normed_embedding[i];
     id.faces.push_back(*f);
     images.push_back(img);
   }
-  id.normed_embedding =
-      face::l2_normalise(std::vector<float>(sum.begin(), sum.end()));
+  id.normed_embedding = face::l2_normalise(std::vector<float>(sum.begin(), sum.end()));
   size_t best = 0;
   for (size_t i = 1; i < id.faces.size(); ++i)
     if (id.faces[i].box.area() * frontal_weight(id.faces[i]) >
@@ -114,11 +96,10 @@ build_source_identity(const std::vector<std::string> &sources,
   return id;
 }
 
-Result<FrameContext>
-swap_frame(const cv::Mat &target, const SwapOptions &options,
-           const SourceIdentity &source, const face::FaceAnalyser &analyser,
-           const infer::ModelRegistry &models, const Face *reference,
-           core::StageTimings *timings) {
+Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& options,
+                                const SourceIdentity& source, const face::FaceAnalyser& analyser,
+                                const infer::ModelRegistry& models, const Face* reference,
+                                core::StageTimings* timings) {
   FW_RETURN_IF_ERROR(validate(options));
   FW_ASSIGN_OR_RETURN(auto sel_opts, selector_options(options));
   FW_ASSIGN_OR_RETURN(auto selector, face::FaceSelector::create(sel_opts));
@@ -126,17 +107,14 @@ swap_frame(const cv::Mat &target, const SwapOptions &options,
   ctx.frame = target.clone();
   ctx.timings = timings;
   const bool reference_mode = sel_opts.mode == face::SelectorMode::kReference;
-  FW_ASSIGN_OR_RETURN(
-      ctx.faces,
-      analyser.analyse(ctx.frame, {reference_mode, needs_attributes(sel_opts)},
-                       timings));
+  FW_ASSIGN_OR_RETURN(ctx.faces,
+                      analyser.analyse(ctx.frame, {reference_mode, needs_attributes(sel_opts)}, timings));
   Face own_reference;
   if (reference_mode && !reference) {
     auto picked = selector.pick_reference(ctx.faces);
     if (!picked) {
       if (ctx.faces.empty())
-        return no_face(
-            "the target has no face that faceweave can find; nothing to swap");
+        return no_face("the target has no face that faceweave can find; nothing to swap");
       return picked.status();
     }
     own_reference = std::move(picked).value();
@@ -148,49 +126,40 @@ swap_frame(const cv::Mat &target, const SwapOptions &options,
   register_builtin_processors(registry);
   FW_ASSIGN_OR_RETURN(auto names, chain_names(options, registry));
   ProcessorDeps deps{&options, &models, &source};
-  for (const auto &name : names) {
+  for (const auto& name : names) {
     FW_ASSIGN_OR_RETURN(auto processor, registry.create(name, deps));
     FW_RETURN_IF_ERROR(processor->process(ctx));
   }
   return ctx;
 }
 
-Result<ImageSwapReport> swap_image(const cv::Mat &target,
-                                   const ImageSwapRequest &req,
-                                   const face::FaceAnalyser &analyser,
-                                   const infer::ModelRegistry &models,
-                                   cv::Mat &output) {
+Result<ImageSwapReport> swap_image(const cv::Mat& target, const ImageSwapRequest& req,
+                                   const face::FaceAnalyser& analyser, const infer::ModelRegistry& models,
+                                   cv::Mat& output) {
   FW_RETURN_IF_ERROR(validate(req.options));
   ImageSwapReport report;
-  FW_ASSIGN_OR_RETURN(auto source, build_source_identity(req.sources, analyser,
-                                                         &report.timings));
+  FW_ASSIGN_OR_RETURN(auto source, build_source_identity(req.sources, analyser, &report.timings));
   std::optional<Face> reference;
-  if (!req.options.reference_face_image.empty() &&
-      req.options.face_selector_mode == "reference") {
+  if (!req.options.reference_face_image.empty() && req.options.face_selector_mode == "reference") {
     cv::Mat ref_img;
-    FW_ASSIGN_OR_RETURN(ref_img,
-                        core::load_image(req.options.reference_face_image));
-    FW_ASSIGN_OR_RETURN(auto ref_faces, analyser.analyse(ref_img, {true, false},
-                                                         &report.timings));
-    const Face *f = largest(ref_faces);
+    FW_ASSIGN_OR_RETURN(ref_img, core::load_image(req.options.reference_face_image));
+    FW_ASSIGN_OR_RETURN(auto ref_faces, analyser.analyse(ref_img, {true, false}, &report.timings));
+    const Face* f = largest(ref_faces);
     if (!f)
-      return no_face(
-          "reference face image " + req.options.reference_face_image +
-          " has no face; use a clear photo of the person to replace");
+      return no_face("reference face image " + req.options.reference_face_image +
+                     " has no face; use a clear photo of the person to replace");
     reference = *f;
   }
-  FW_ASSIGN_OR_RETURN(
-      auto ctx, swap_frame(target, req.options, source, analyser, models,
-                           reference ? &*reference : nullptr, &report.timings));
+  FW_ASSIGN_OR_RETURN(auto ctx, swap_frame(target, req.options, source, analyser, models,
+                                           reference ? &*reference : nullptr, &report.timings));
   report.faces_found = int(ctx.faces.size());
   report.faces_selected = int(ctx.selected.size());
   report.faces_swapped = int(ctx.swaps.size());
   if (ctx.selected.empty())
-    return no_face("no face of the target " + req.target + " was selected (" +
-                   std::to_string(ctx.faces.size()) + " found, selector mode " +
-                   req.options.face_selector_mode +
-                   "); loosen the selection (e.g. --face-selector-mode many, "
-                   "or a larger --reference-face-distance)");
+    return no_face(
+        "no face of the target " + req.target + " was selected (" + std::to_string(ctx.faces.size()) +
+        " found, selector mode " + req.options.face_selector_mode +
+        "); loosen the selection (e.g. --face-selector-mode many, or a larger --reference-face-distance)");
   report.output_size = ctx.frame.size();
   ProcessorRegistry registry;
   register_builtin_processors(registry);
@@ -199,9 +168,8 @@ Result<ImageSwapReport> swap_image(const cv::Mat &target,
   return report;
 }
 
-Result<ImageSwapReport> run_image_swap(const ImageSwapRequest &req,
-                                       const face::FaceAnalyser &analyser,
-                                       const infer::ModelRegistry &models) {
+Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& req, const face::FaceAnalyser& analyser,
+                                       const infer::ModelRegistry& models) {
   FW_RETURN_IF_ERROR(validate(req.options));
   FW_RETURN_IF_ERROR(check_output_path(req.output, req.target));
   core::StageTimings decode_time;
@@ -211,15 +179,13 @@ Result<ImageSwapReport> run_image_swap(const ImageSwapRequest &req,
     FW_ASSIGN_OR_RETURN(target, core::load_image(req.target));
   }
   cv::Mat output;
-  FW_ASSIGN_OR_RETURN(auto report,
-                      swap_image(target, req, analyser, models, output));
+  FW_ASSIGN_OR_RETURN(auto report, swap_image(target, req, analyser, models, output));
   report.timings.merge(decode_time);
   {
     core::ScopedStage stage(&report.timings, "encode");
-    FW_RETURN_IF_ERROR(
-        core::save_image(req.output, output, req.options.output_image_quality));
+    FW_RETURN_IF_ERROR(core::save_image(req.output, output, req.options.output_image_quality));
   }
   return report;
 }
 
-} // namespace faceweave::pipeline
+}  // namespace faceweave::pipeline

@@ -1,6 +1,5 @@
-// Turns the user-facing SwapOptions into each stage's validated options. The
-// CLI (and later the HTTP API) fill SwapOptions; this is the one place their
-// values are checked, so errors read the same everywhere.
+// Turns the user-facing SwapOptions into each stage's validated options. The CLI (and later the HTTP API)
+// fill SwapOptions; this is the one place their values are checked, so errors read the same everywhere.
 #pragma once
 
 #include "face/face_selector.h"
@@ -10,15 +9,13 @@
 
 namespace faceweave::pipeline {
 
-Result<swap::ClassicSwapperOptions>
-classic_swapper_options(const SwapOptions &o);
-Result<face::FaceSelectorOptions> selector_options(const SwapOptions &o);
+Result<swap::ClassicSwapperOptions> classic_swapper_options(const SwapOptions& o);
+Result<face::FaceSelectorOptions> selector_options(const SwapOptions& o);
 // The ONNX swapper's options (face_swapper_model other than classic).
-Result<swap::OnnxSwapperOptions> onnx_swapper_options(const SwapOptions &o);
-// Everything else (enhancer names and blends, output quality, processors):
-// checked before any work starts.
-Status validate(const SwapOptions &o);
+Result<swap::OnnxSwapperOptions> onnx_swapper_options(const SwapOptions& o);
+// Everything else (enhancer names and blends, output quality, processors): checked before any work starts.
+Status validate(const SwapOptions& o);
 // Video options: encoder, preset, quality, fps, scale, volume, trim, threads.
-Status validate_video(const VideoOptions &v);
+Status validate_video(const VideoOptions& v);
 
-} // namespace faceweave::pipeline
+}  // namespace faceweave::pipeline

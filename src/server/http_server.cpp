@@ -1,5 +1,7 @@
 // serve(): cpp-httplib on top of Api. Uploads are streamed to a staged file part by part (a 2 GB video is
-// never held in memory); every other body is small and read whole. Static files come from the web UI's
+// never held in memory); every other body is small and read whole. A body over its limit is read to its
+// end and dropped, then answered 413 (refusing it unread would leave the client blocked writing); beyond
+// the payload limit cpp-httplib itself answers 413. Static files come from the web UI's
 // build folder. One process per data dir (a lock file says so).
 #include <sys/file.h>
 #include <unistd.h>
@@ -144,27 +146,6 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   }
   http.set_payload_max_length(size_t(uploads.max_bytes()) + (4 << 20));
   http.set_read_timeout(std::chrono::seconds(30));
-  http.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
-    // Refuse an oversized body before reading it, with the API's error shape.
-    if (!req.has_header("Content-Length")) return httplib::Server::HandlerResponse::Unhandled;
-    int64_t length = 0;
-    try {
-      length = std::stoll(req.get_header_value("Content-Length"));
-    } catch (...) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    const bool upload = req.path == "/api/uploads";
-    const int64_t limit = upload ? uploads.max_bytes() + (1 << 20) : kSmallBodyLimit;
-    if (length <= limit) return httplib::Server::HandlerResponse::Unhandled;
-    HttpResponse r = server::Api::error(
-        413, "too_large",
-        upload ? "the upload is over the limit (" + std::to_string(options.max_video_bytes >> 20) +
-                     " MB for videos, " + std::to_string(options.max_image_bytes >> 20) + " MB for images)"
-               : "the request body is over 1 MB");
-    write_response(r, res);
-    res.set_header("Connection", "close");
-    return httplib::Server::HandlerResponse::Handled;
-  });
   auto plain = [&](const httplib::Request& req, httplib::Response& res) {
     HttpRequest r = to_request(req);
     r.body = req.body;
@@ -191,9 +172,10 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
           [&](const char* data, size_t length) {
             if (!in_file) return true;
             staged->bytes += int64_t(length);
+            // Past the limit the rest is read and dropped, so the client gets its 413 instead of a reset.
             if (staged->bytes > uploads.max_bytes()) {
               staged->truncated = true;
-              return false;
+              return true;
             }
             out.write(data, std::streamsize(length));
             return bool(out);
@@ -209,9 +191,9 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
     std::string body;
     bool too_big = false;
     reader([&](const char* data, size_t length) {
-      if (int64_t(body.size() + length) > kSmallBodyLimit) {
-        too_big = true;
-        return false;
+      if (too_big || int64_t(body.size() + length) > kSmallBodyLimit) {
+        too_big = true;  // read and dropped, so the client gets its 413
+        return true;
       }
       body.append(data, length);
       return true;

@@ -88,7 +88,7 @@ const std::vector<Field>& fields() {
                             [](JobOptions& o) -> int& { return o.swap.face_selector_age_start; }));
     f.push_back(number<int>("face_selector_age_end", 0, 100,
                             [](JobOptions& o) -> int& { return o.swap.face_selector_age_end; }));
-    f.push_back(number<int>("reference_face_position", 0, 63,
+    f.push_back(number<int>("reference_face_position", 0, 1000,
                             [](JobOptions& o) -> int& { return o.swap.reference_face_position; }));
     Field reference{"reference_face_image",
                     Type::kString,
@@ -159,15 +159,27 @@ const char* type_name(Type t) {
   return "string";
 }
 
-// The JSON type check; returns the expectation when `v` does not fit.
+std::string in_range(const Field& f, double v) {
+  if (v >= f.min && v <= f.max) return "";
+  auto num = [](double x) {
+    std::string s = std::to_string(x);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+  };
+  return "must be between " + num(f.min) + " and " + num(f.max);
+}
+
+// The JSON type check (numbers: also the range the catalog publishes); the expectation when `v` does not fit.
 std::string type_problem(const Field& f, const json& v) {
   switch (f.type) {
     case Type::kNumber:
-      return v.is_number() && std::isfinite(v.get<double>()) ? "" : "must be a number";
+      if (!v.is_number() || !std::isfinite(v.get<double>())) return "must be a number";
+      return in_range(f, v.get<double>());
     case Type::kInteger:
       return v.is_number_integer() || (v.is_number() && v.get<double>() == std::floor(v.get<double>()) &&
-                                       std::abs(v.get<double>()) < 1e9)
-                 ? ""
+                                       std::abs(v.get<double>()) < 2e9)
+                 ? in_range(f, v.get<double>())
                  : "must be a whole number";
     case Type::kBool:
       return v.is_boolean() ? "" : "must be true or false";

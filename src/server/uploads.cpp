@@ -36,7 +36,9 @@ std::string display_name(const std::string& name) {
 }
 
 std::string human_bytes(int64_t n) {
-  return n >= (1 << 30) ? std::to_string(n >> 30) + " GB" : std::to_string(n >> 20) + " MB";
+  if (n >= (1 << 30) && n % (1 << 30) == 0) return std::to_string(n >> 30) + " GB";
+  if (n >= (1 << 20)) return std::to_string(n >> 20) + " MB";
+  return std::to_string(n >> 10) + " KB";
 }
 
 }  // namespace
