@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,18 +42,6 @@ function step(text) {
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Width and height from a JPEG's start-of-frame segment; throws when the bytes are not a JPEG.
@@ -78,15 +65,30 @@ function jpegSize(bytes) {
 }
 
 class Server {
-  constructor(binary, dataDir, port, logFile) {
-    this.port = port;
-    this.base = `http://127.0.0.1:${port}`;
-    this.log = fs.openSync(logFile, 'w');
+  // Port 0: the server picks a free port and prints "serving on http://HOST:PORT"; no race for a port.
+  constructor(binary, dataDir, logFile) {
+    this.base = null;
     this.logFile = logFile;
+    this.log = fs.openSync(logFile, 'w');
     // Global flags go before the sub-command (CLI11).
-    this.proc = spawn(binary, ['--data-dir', dataDir, '--telemetry', 'all', 'serve', '--host', '127.0.0.1', '--port', String(port)], {
-      stdio: ['ignore', this.log, this.log],
+    this.proc = spawn(binary, ['--data-dir', dataDir, '--telemetry', 'all', 'serve', '--host', '127.0.0.1', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FACEWEAVE_DATA_DIR: dataDir },
+    });
+    let seen = '';
+    this.listening = new Promise((resolve) => {
+      const onData = (chunk) => {
+        if (this.log !== null) fs.writeSync(this.log, chunk);
+        if (this.base) return;
+        seen = (seen + chunk.toString()).slice(-4096);
+        const m = seen.match(/serving on (http:\/\/[^\s]+?)\/?(\s|$)/);
+        if (m) {
+          this.base = m[1];
+          resolve(this.base);
+        }
+      };
+      this.proc.stdout.on('data', onData);
+      this.proc.stderr.on('data', onData);
     });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
     this.exitInfo = null;
@@ -95,17 +97,29 @@ class Server {
 
   async waitReady(limitMs) {
     const deadline = Date.now() + limitMs;
+    const early = this.exited.then((info) => {
+      throw new Error(`faceweave serve exited before listening (${JSON.stringify(info)})`);
+    });
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`faceweave serve did not say where it listens within ${limitMs / 1000} s`)), limitMs);
+    });
+    try {
+      await Promise.race([this.listening, early, late]);
+    } finally {
+      clearTimeout(timer);
+      early.catch(() => {});
+    }
     while (Date.now() < deadline) {
       if (this.exitInfo) throw new Error(`faceweave serve exited early (${JSON.stringify(this.exitInfo)})`);
       try {
         const r = await fetch(`${this.base}/healthz`);
-        if (r.ok) {
-          const body = await r.json();
-          assert.equal(body.status, 'ok', '/healthz status');
-          return body;
-        }
-      } catch {
-        // not listening yet
+        assert.equal(r.status, 200, '/healthz status');
+        const body = await r.json();
+        assert.equal(body.status, 'ok', '/healthz body');
+        return body;
+      } catch (err) {
+        if (err instanceof assert.AssertionError) throw err;
       }
       await sleep(100);
     }
@@ -114,7 +128,7 @@ class Server {
 
   async stop() {
     if (!this.exitInfo) {
-      this.proc.kill('SIGTERM');
+      this.proc.kill('SIGTERM'); // the server stops cleanly on SIGTERM and flushes its telemetry
       const t = setTimeout(() => this.proc.kill('SIGKILL'), 20_000);
       await this.exited;
       clearTimeout(t);
@@ -175,14 +189,13 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceweave-browser-'));
   const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'faceweave-download-'));
   const targetSize = jpegSize(fs.readFileSync(targetImage));
-  const port = await freePort();
-  const server = new Server(faceweave, dataDir, port, path.join(artifacts, 'browser-workbench-server.log'));
+  const server = new Server(faceweave, dataDir, path.join(artifacts, 'browser-workbench-server.log'));
   let browser = null;
   const pageErrors = [];
   let ok = false;
   try {
     const health = await server.waitReady(60_000);
-    step(`faceweave serve ${health.version} on port ${port}, data ${dataDir}`);
+    step(`faceweave serve ${health.version} at ${server.base}, data ${dataDir}`);
 
     browser = await chromium.launch({
       executablePath: chromiumPath,
@@ -260,7 +273,9 @@ async function main() {
     });
     const resultSize = await after.evaluate((img) => ({ width: img.naturalWidth, height: img.naturalHeight }));
     assert.deepEqual(resultSize, targetSize, 'the result has the target\'s size');
-    await page.getByLabel('Compare before and after').fill('30');
+    // The slider shows the result over most of the frame (the face sits right of the middle).
+    await page.getByLabel('Compare before and after').fill('75');
+    await page.locator('#job-list .badge.done').first().waitFor();
     step(`job done: ${stats}`);
 
     // Download.

@@ -82,14 +82,22 @@ function formatNumber(n, step) {
   return step && step < 1 ? Number(n).toFixed(2) : String(Math.round(n));
 }
 
+// Numbers from a C++ float come back as 0.800000011920929; 7 significant digits give back the 0.8 the
+// user sees and the slider produces, so comparisons with the default hold.
+function tidy(v) {
+  if (typeof v === 'number') return Number(v.toPrecision(7));
+  if (Array.isArray(v)) return v.map(tidy);
+  return v;
+}
+
 // Merges one spec item with what /api/config says about that option.
 function withConfig(item, cfg) {
   const o = { ...item };
   if (!cfg || typeof cfg !== 'object') return o;
-  if ('default' in cfg && cfg.default !== undefined) o.default = cfg.default;
+  if ('default' in cfg && cfg.default !== undefined) o.default = tidy(cfg.default);
   if (Array.isArray(cfg.values) && cfg.values.length) o.values = cfg.values.map(String);
-  if (typeof cfg.min === 'number') o.min = cfg.min;
-  if (typeof cfg.max === 'number') o.max = cfg.max;
+  if (typeof cfg.min === 'number') o.min = tidy(cfg.min);
+  if (typeof cfg.max === 'number') o.max = tidy(cfg.max);
   return o;
 }
 
