@@ -261,6 +261,8 @@ export class OptionsForm {
         h('img', { src: apiUrl(face.crop), alt: '', loading: 'lazy' }));
       button.addEventListener('click', () => {
         commit(position);
+        // A pick is one deliberate change: reported now, before a new face order may renumber it.
+        this.settle(item.key);
         this.renderGallery(item, list, commit);
       });
       list.append(button);
