@@ -32,14 +32,13 @@ namespace {
 // 96 px and upsampling loses nothing visible (OpenCV's seamlessClone took 22 ms at 256 px, one thread).
 constexpr int kPoissonSide = 96;
 
-// out = target * (1 - mask) + face * mask, in float, rounded back to 8-bit; exact where mask is 0 or 1.
-cv::Mat composite_impl(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask) {
-  cv::Mat out = target.clone();
-  for (int y = 0; y < target.rows; ++y) {
+// out = out * (1 - mask) + face * mask, in float, rounded back to 8-bit; exact where mask is 0 or 1.
+void composite_impl(const cv::Mat& face, cv::Mat& out, const cv::Mat& mask) {
+  for (int y = 0; y < out.rows; ++y) {
     const float* m = mask.ptr<float>(y);
     const cv::Vec3b* f = face.ptr<cv::Vec3b>(y);
     cv::Vec3b* o = out.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < target.cols; ++x) {
+    for (int x = 0; x < out.cols; ++x) {
       const float a = m[x];
       if (a <= 0) continue;
       if (a >= 1) {
@@ -50,7 +49,6 @@ cv::Mat composite_impl(const cv::Mat& face, const cv::Mat& target, const cv::Mat
         o[x][c] = cv::saturate_cast<uchar>(o[x][c] + (float(f[x][c]) - o[x][c]) * a);
     }
   }
-  return out;
 }
 
 // The harmonic membrane: inside `domain` it solves Laplace's equation with the values of `boundary` on the
@@ -171,7 +169,13 @@ cv::Mat laplacian(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mas
 }  // namespace
 
 cv::Mat composite(const cv::Mat& layer, const cv::Mat& target, const cv::Mat& weight) {
-  return composite_impl(layer, target, weight);
+  cv::Mat out = target.clone();
+  composite_impl(layer, out, weight);
+  return out;
+}
+
+void composite_in_place(const cv::Mat& layer, cv::Mat& target, const cv::Mat& weight) {
+  composite_impl(layer, target, weight);
 }
 
 cv::Mat blend_layer(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask, BlendMode mode) {

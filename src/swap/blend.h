@@ -29,6 +29,8 @@ cv::Mat blend_layer(const cv::Mat& face, const cv::Mat& target, const cv::Mat& m
 
 // target * (1 - weight) + layer * weight, exact where weight is 0 or 1. 8-bit BGR, CV_32F weight.
 cv::Mat composite(const cv::Mat& layer, const cv::Mat& target, const cv::Mat& weight);
+// The same, written into `target` (e.g. a region of the frame) without a copy.
+void composite_in_place(const cv::Mat& layer, cv::Mat& target, const cv::Mat& weight);
 
 // blend_layer + composite at one resolution.
 cv::Mat blend(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask, BlendMode mode);

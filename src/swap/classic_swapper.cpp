@@ -87,7 +87,7 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     cv::fillConvexPoly(hull_full, hull, cv::Scalar(255));
     weight.setTo(0, hull_full == 0);
   }
-  composite(layer, target_roi, weight).copyTo(target_roi);
+  composite_in_place(layer, target_roi, weight);
   mask = weight;
   outcome.mask = mask;
   outcome.swapped = true;
