@@ -11,6 +11,9 @@ const SPEC = [
     items: [
       { key: 'identity_strength', label: 'Identity strength', kind: 'range', min: 0, max: 1, step: 0.05, default: 0.8,
         hint: 'How much of the source replaces the target; 0 keeps the target.' },
+      // Shown only when the server lists it (the ONNX swappers need their model files).
+      { key: 'face_swapper_model', label: 'Face swapper model', kind: 'select', values: ['classic'], default: 'classic',
+        optional: true },
       { key: 'blend', label: 'Blend mode', kind: 'select', values: ['seamless', 'affine', 'laplacian'], default: 'seamless' },
       { key: 'color_match', label: 'Skin-tone matching', kind: 'select', values: ['none', 'reinhard', 'histogram'],
         default: 'reinhard' },
@@ -118,7 +121,8 @@ export class OptionsForm {
     this.faces = [];
     this.facesUpload = null;
     const options = (config && config.options) || {};
-    for (const group of SPEC) {
+    this.spec = SPEC.map((g) => ({ ...g, items: g.items.filter((i) => !i.optional || options[i.key]) }));
+    for (const group of this.spec) {
       for (const raw of group.items) {
         const item = withConfig(raw, options[raw.key]);
         this.items.set(item.key, item);
@@ -130,7 +134,7 @@ export class OptionsForm {
 
   render() {
     clear(this.container);
-    for (const group of SPEC) {
+    for (const group of this.spec) {
       const id = `group-${group.group.toLowerCase().replace(/\W+/g, '-')}`;
       const fieldset = h('fieldset', { class: 'group', id }, h('legend', {}, group.group));
       for (const raw of group.items) fieldset.append(this.renderItem(this.items.get(raw.key)));
@@ -304,7 +308,7 @@ export class OptionsForm {
   // The options for a preview or job: only those that differ from the default (and apply to the target).
   requestOptions() {
     const out = {};
-    for (const group of SPEC) {
+    for (const group of this.spec) {
       if (group.video && !this.isVideo) continue;
       for (const raw of group.items) {
         const item = this.items.get(raw.key);
