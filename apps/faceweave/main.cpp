@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   cli::add_analyse_command(app, global, exit_code);
   cli::add_swap_command(app, global, exit_code);
   cli::add_telemetry_command(app, global, exit_code);
+  cli::add_simulate_command(app, global, exit_code);
+  cli::add_insights_command(app, global, exit_code);
   cli::add_serve_command(app, global, exit_code);
   cli::add_jobs_command(app, global, exit_code);
   cli::CommandTelemetry telemetry(app, global);

@@ -1,0 +1,93 @@
+// faceweave insights [view] [--from --to --version] [--json|--csv]: the analytics views in the terminal
+// (docs/analytics.md), and `faceweave insights rebuild`.
+#include <iostream>
+
+#include "cli.h"
+#include "faceweave/analytics.h"
+
+namespace faceweave::cli {
+namespace {
+
+struct InsightsArgs {
+  std::string view = "usage";
+  InsightsFilter filter;
+  AbOptions ab;
+  int weeks = 8;
+  bool json = false, csv = false;
+};
+
+}  // namespace
+
+void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
+  auto args = std::make_shared<InsightsArgs>();
+  std::string list;
+  for (const auto& v : Analytics::views()) list += (list.empty() ? "" : ", ") + v;
+  CLI::App* cmd = app.add_subcommand(
+      "insights", "Usage analytics from the local telemetry database (views: " + list + ")");
+  cmd->add_option("view", args->view, "Which view: " + list + " (default usage)");
+  cmd->add_option("--from", args->filter.from, "First day, YYYY-MM-DD (UTC)");
+  cmd->add_option("--to", args->filter.to, "Last day, YYYY-MM-DD (UTC)");
+  cmd->add_option("--version", args->filter.version, "Only events of this app version");
+  cmd->add_option("--platform", args->filter.platform,
+                  "Not recorded by telemetry yet (refused with a message)");
+  cmd->add_option("--weeks", args->weeks, "retention: weeks after the first session (1..52)")
+      ->capture_default_str();
+  cmd->add_option("--metric", args->ab.metric, "ab: the rate metric")->capture_default_str();
+  cmd->add_option("--a", args->ab.a, "ab: version of arm a (default: the older of the two most used)");
+  cmd->add_option("--b", args->ab.b, "ab: version of arm b");
+  cmd->add_option("--alpha", args->ab.alpha, "ab: significance level")->capture_default_str();
+  cmd->add_option("--power", args->ab.power, "ab: power of the sample-size calculator")
+      ->capture_default_str();
+  cmd->add_option("--mde", args->ab.mde,
+                  "ab: minimum detectable difference (absolute; default 20% of a's rate)");
+  cmd->add_option("--min-sample", args->ab.min_sample, "ab: fewest trials per arm for a verdict")
+      ->capture_default_str();
+  cmd->add_option("--expected-share", args->ab.expected_share_a, "ab: planned share of users in arm a")
+      ->capture_default_str();
+  auto* json_flag = cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->add_flag("--csv", args->csv, "Print CSV")->excludes(json_flag);
+  cmd->callback([args, &global, &exit_code]() {
+    std::string dir = resolve_data_dir(global.telemetry_options.data_dir);
+    if (args->view == "rebuild") {
+      auto a = Analytics::open(dir);
+      if (!a) {
+        exit_code = report(a.status());
+        return;
+      }
+      auto n = (*a)->rebuild();
+      if (!n) {
+        exit_code = report(n.status());
+        return;
+      }
+      std::cout << "rebuilt the rollups from " << *n << " events\n";
+      return;
+    }
+    // Check the view name and filter before touching the database.
+    const auto& views = Analytics::views();
+    if (std::find(views.begin(), views.end(), args->view) == views.end()) {
+      std::string list;
+      for (const auto& v : views) list += (list.empty() ? "" : ", ") + v;
+      exit_code =
+          report(invalid_argument("unknown view '" + args->view + "'; choose one of: " + list + ", rebuild"));
+      return;
+    }
+    auto a = Analytics::open(dir);
+    if (!a) {
+      exit_code = report(a.status());
+      return;
+    }
+    auto t = (*a)->view(args->view, args->filter, args->ab, args->weeks);
+    if (!t) {
+      exit_code = report(t.status());
+      return;
+    }
+    if (args->json)
+      std::cout << t->to_json().dump(2) << "\n";
+    else if (args->csv)
+      std::cout << t->to_csv();
+    else
+      std::cout << t->to_text();
+  });
+}
+
+}  // namespace faceweave::cli

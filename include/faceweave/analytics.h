@@ -1,0 +1,155 @@
+// Usage analytics over the telemetry events database (docs/analytics.md).
+//
+// Rollups: opening a database installs (idempotently, versioned by the meta row `analytics_schema`) a few
+// small tables next to the events and SQLite triggers that keep them up to date as the telemetry writer
+// inserts events: per hour, event and key property (counts re-weighted by 1/sample_rate, sums and counts
+// of durations), a log-spaced histogram of per-frame stage times per day, and per-user-per-day tables for
+// funnel, retention and switched-off defaults. Every view below reads only those rollups (and never the
+// raw events), so it stays fast with millions of events. rebuild() recomputes them from the raw events.
+//
+// Views return an InsightsTable: named columns, rows of JSON values, a summary object and notes; the CLI
+// prints it as a text table, JSON or CSV, and a server can return to_json() as is.
+//
+// Thread contract: one Analytics belongs to one thread at a time (a server wraps it in a mutex).
+//
+//   auto a = Analytics::open(resolve_data_dir(""));      // NotFound when telemetry never stored anything
+//   InsightsFilter f; f.from = "2025-05-01"; f.to = "2025-05-31";
+//   auto t = (*a)->view("latency", f);                    // or feature_usage(f), funnel(f), ...
+//   std::cout << t->to_text();
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "faceweave/status.h"
+
+namespace faceweave {
+
+namespace telemetry {
+class Database;
+}
+
+// Which events a view looks at. Dates are ISO (YYYY-MM-DD, UTC), both inclusive; empty means open-ended.
+struct InsightsFilter {
+  std::string from;
+  std::string to;
+  std::string version;   // app_version; empty: every version
+  std::string platform;  // not recorded by telemetry: a non-empty value is refused with an explanation
+};
+
+struct InsightsTable {
+  std::string view;
+  std::string title;                                  // one line: what the table shows
+  std::vector<std::string> columns;                   // names of the row fields
+  std::vector<nlohmann::json> rows;                   // each an array with one value per column
+  nlohmann::json summary = nlohmann::json::object();  // view-level numbers (totals, test statistics)
+  std::vector<std::string> notes;                     // empty states, caveats
+
+  nlohmann::json to_json() const;  // {"view","title","columns","rows":[{col:value}],"summary","notes"}
+  std::string to_csv() const;      // header line, then one line per row
+  std::string to_text() const;     // aligned columns for a terminal, then the summary and notes
+};
+
+// A/B comparison settings (view "ab").
+struct AbOptions {
+  std::string metric = "error_rate";  // see ab_metrics()
+  std::string a, b;                   // app versions; empty: the two versions with the most runs
+  double alpha = 0.05;
+  double power = 0.8;
+  double mde = 0;                 // minimum detectable difference (absolute) for the sample-size
+                                  // calculator; 0: 20% of the baseline rate
+  double min_sample = 100;        // fewer trials than this in an arm: no verdict
+  double expected_share_a = 0.5;  // the planned share of units in arm a (sample-ratio-mismatch check)
+};
+
+// --- statistics (exposed for tests and for the server)
+
+struct TwoProportionResult {
+  double rate_a = 0, rate_b = 0;
+  double difference = 0;           // rate_b - rate_a
+  double ci_low = 0, ci_high = 0;  // (1 - alpha) Wald interval of the difference (unpooled)
+  double z = 0;                    // pooled two-proportion z statistic
+  double p_value = 1;              // two-sided
+};
+TwoProportionResult two_proportion_test(double successes_a, double trials_a, double successes_b,
+                                        double trials_b, double alpha = 0.05);
+// Standard normal CDF and quantile.
+double normal_cdf(double z);
+double normal_quantile(double p);
+// Chi-square goodness of fit (1 degree of freedom) of the observed split against the planned one; returns
+// {chi_square, p_value}. A small p (< 0.001 by convention) means a sample-ratio mismatch.
+std::pair<double, double> sample_ratio_check(double units_a, double units_b, double expected_share_a);
+// Units per arm needed to detect p1 -> p2 with a two-sided test at `alpha` with `power` (normal
+// approximation, no continuity correction).
+double sample_size_per_arm(double p1, double p2, double alpha = 0.05, double power = 0.8);
+
+class Analytics {
+ public:
+  // Opens <data dir>/telemetry/events.db (NotFound when there is none), installs or upgrades the rollups
+  // (a new install rebuilds them from the raw events once).
+  static Result<std::unique_ptr<Analytics>> open(const std::string& data_dir);
+  static Result<std::unique_ptr<Analytics>> open_database(const std::string& path);
+  ~Analytics();
+  Analytics(const Analytics&) = delete;
+  Analytics& operator=(const Analytics&) = delete;
+
+  // Recomputes every rollup from the raw events (one transaction). Returns the number of events read.
+  Result<int64_t> rebuild();
+
+  // The views by name: usage, heatmap, actions, errors, latency, defaults, funnel, retention, ab.
+  static const std::vector<std::string>& views();
+  static const std::vector<std::string>& ab_metrics();
+  Result<InsightsTable> view(std::string_view name, const InsightsFilter& filter, const AbOptions& ab = {},
+                             int weeks = 8);
+
+  Result<InsightsTable> feature_usage(const InsightsFilter& f);  // share of swap runs per option value/day
+  Result<InsightsTable> heatmap(const InsightsFilter& f);        // swap runs, weekday x hour of day (UTC)
+  Result<InsightsTable> actions(const InsightsFilter& f);        // action x option
+  Result<InsightsTable> errors(const InsightsFilter& f);         // errors per run per day, code, version
+  Result<InsightsTable> latency(const InsightsFilter& f);        // stage share, p50/p95 by resolution
+  Result<InsightsTable> defaults_off(const InsightsFilter& f);   // defaults users switched off
+  Result<InsightsTable> funnel(const InsightsFilter& f);         // upload -> preview -> run -> download
+  Result<InsightsTable> retention(const InsightsFilter& f, int weeks = 8);
+  Result<InsightsTable> ab(const InsightsFilter& f, const AbOptions& options);
+
+  // The app versions that have events (for empty-state messages and the dashboard's filter).
+  Result<std::vector<std::string>> versions();
+
+  telemetry::Database& database() { return *db_; }
+
+ private:
+  Analytics() = default;
+  struct Range;
+  Result<Range> range(const InsightsFilter& f);
+  Status install();
+  std::unique_ptr<telemetry::Database> db_;
+};
+
+// Synthetic event history for demos, tests and benchmarks (faceweave telemetry simulate).
+struct SimulateOptions {
+  std::string data_dir;
+  int users = 1000;
+  int days = 30;
+  uint64_t seed = 1;
+  std::string end;         // last simulated day, YYYY-MM-DD (UTC); empty: today
+  double sample_rate = 1;  // cohort sampling: keep this share of users, stored on each row
+};
+struct SimulateReport {
+  int64_t users = 0, sessions = 0, events = 0;
+  double insert_seconds = 0, rollup_seconds = 0;
+  std::string database_path;
+};
+// Appends the history to the data dir's events database (created when missing) in one transaction and
+// refreshes the rollups. Deterministic for a seed and end day.
+Result<SimulateReport> simulate_telemetry(const SimulateOptions& options);
+
+// Days since 1970-01-01 of an ISO date, or invalid_argument naming `what`.
+Result<int64_t> parse_iso_day(std::string_view date, std::string_view what);
+std::string iso_day(int64_t day);
+
+}  // namespace faceweave

@@ -1,0 +1,684 @@
+// The views: each reads only the rollup tables (rollups.cpp), filtered by day/hour range and version.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "analytics/internal.h"
+#include "telemetry/paths.h"
+
+namespace faceweave {
+
+using analytics::column_text;
+using analytics::Query;
+using nlohmann::json;
+
+namespace {
+
+const int64_t kOpenLow = -1'000'000'000;
+const int64_t kOpenHigh = 1'000'000'000;
+
+double round_to(double v, int digits) {
+  double f = std::pow(10.0, digits);
+  return std::round(v * f) / f;
+}
+
+double share(double part, double whole) {
+  return whole > 0 ? round_to(part / whole, 4) : 0.0;
+}
+
+const char* kWeekdays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+
+int resolution_rank(const std::string& r) {
+  static const std::vector<std::string> kOrder = {"sd", "720p", "1080p", "1440p", "4k", "8k", "unknown"};
+  auto it = std::find(kOrder.begin(), kOrder.end(), r);
+  return int(it - kOrder.begin());
+}
+
+// Days from civil date (Howard Hinnant's algorithm).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = unsigned(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + int64_t(doe) - 719468;
+}
+
+}  // namespace
+
+Result<int64_t> parse_iso_day(std::string_view s, std::string_view what) {
+  auto bad = [&]() {
+    return invalid_argument(std::string(what) + " must be a date like 2025-05-31 (YYYY-MM-DD), not '" +
+                            std::string(s) + "'");
+  };
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return bad();
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return bad();
+  int y = std::stoi(std::string(s.substr(0, 4))), m = std::stoi(std::string(s.substr(5, 2))),
+      d = std::stoi(std::string(s.substr(8, 2)));
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (y < 1970 || m < 1 || m > 12 || d < 1 || d > kDays[m - 1] + (m == 2 && leap)) return bad();
+  return days_from_civil(y, unsigned(m), unsigned(d));
+}
+
+std::string iso_day(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = unsigned(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t y = int64_t(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(y + (m <= 2)), m, d);
+  return buf;
+}
+
+struct Analytics::Range {
+  int64_t d0 = kOpenLow, d1 = kOpenHigh;  // days, inclusive
+  std::string version;
+  bool version_missing = false;
+  std::vector<std::string> versions;
+  int64_t h0() const { return d0 <= kOpenLow ? int64_t(kOpenLow) * 24 : d0 * 24; }
+  int64_t h1() const { return d1 >= kOpenHigh ? int64_t(kOpenHigh) * 24 : d1 * 24 + 23; }
+  template <typename Q>
+  Q& bind(Q& q) const {
+    return q.bind(":d0", d0).bind(":d1", d1).bind(":h0", h0()).bind(":h1", h1()).bind(":v", version);
+  }
+};
+
+Analytics::~Analytics() = default;
+
+Result<std::unique_ptr<Analytics>> Analytics::open(const std::string& data_dir) {
+  auto paths = telemetry::telemetry_paths(data_dir);
+  if (!telemetry::file_exists(paths.database))
+    return not_found(
+        "there is no telemetry database in " + data_dir +
+        " yet: run some commands with telemetry on, or `faceweave telemetry simulate --users 200 "
+        "--days 30` for demo data");
+  return open_database(paths.database);
+}
+
+Result<std::unique_ptr<Analytics>> Analytics::open_database(const std::string& path) {
+  std::unique_ptr<Analytics> a(new Analytics());
+  telemetry::DatabaseOptions o;
+  o.create = false;
+  FW_ASSIGN_OR_RETURN(a->db_, telemetry::Database::open(path, o));
+  FW_RETURN_IF_ERROR(a->install());
+  return a;
+}
+
+Status Analytics::install() {
+  return analytics::install_rollups(*db_);
+}
+
+Result<int64_t> Analytics::rebuild() {
+  FW_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
+  auto n = analytics::rebuild_rollups(*db_);
+  Status s = n.status();
+  if (s.is_ok()) s = db_->exec("COMMIT");
+  if (!s.is_ok()) {
+    sqlite3_exec(db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  }
+  return *n;
+}
+
+const std::vector<std::string>& Analytics::views() {
+  static const std::vector<std::string> kViews = {"usage",    "heatmap", "actions",   "errors", "latency",
+                                                  "defaults", "funnel",  "retention", "ab"};
+  return kViews;
+}
+
+const std::vector<std::string>& Analytics::ab_metrics() {
+  static const std::vector<std::string> kMetrics = [] {
+    std::vector<std::string> m = {"error_rate", "download_conversion", "preview_to_run"};
+    std::set<std::string> seen;
+    for (const auto& d : analytics::default_switches())
+      if (seen.insert(d.option).second) m.push_back(d.option + "_off");
+    return m;
+  }();
+  return kMetrics;
+}
+
+Result<std::vector<std::string>> Analytics::versions() {
+  FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, "SELECT DISTINCT version FROM ax_hourly ORDER BY version"));
+  std::vector<std::string> out;
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) { out.push_back(column_text(s, 0)); }));
+  return out;
+}
+
+Result<Analytics::Range> Analytics::range(const InsightsFilter& f) {
+  Range r;
+  if (!f.platform.empty())
+    return invalid_argument(
+        "telemetry does not record the platform (operating system) yet, so --platform cannot filter; the "
+        "surface (cli, api, web) is recorded on command.run events (docs/analytics.md)");
+  if (!f.from.empty()) {
+    FW_ASSIGN_OR_RETURN(r.d0, parse_iso_day(f.from, "--from"));
+  }
+  if (!f.to.empty()) {
+    FW_ASSIGN_OR_RETURN(r.d1, parse_iso_day(f.to, "--to"));
+  }
+  if (r.d0 > r.d1) return invalid_argument("--from " + f.from + " is after --to " + f.to);
+  r.version = f.version;
+  FW_ASSIGN_OR_RETURN(r.versions, versions());
+  if (!r.version.empty() && std::find(r.versions.begin(), r.versions.end(), r.version) == r.versions.end())
+    r.version_missing = true;
+  return r;
+}
+
+namespace {
+
+// The empty state shared by every view.
+void empty_notes(InsightsTable& t, const std::vector<std::string>& versions, const std::string& version,
+                 bool version_missing) {
+  if (!t.rows.empty()) return;
+  if (version_missing) {
+    std::string list;
+    for (const auto& v : versions) list += (list.empty() ? "" : ", ") + v;
+    t.notes.push_back("no events of version " + version +
+                      " (versions with data: " + (list.empty() ? "none" : list) + ")");
+  } else {
+    t.notes.push_back("no matching events in this date range");
+  }
+}
+
+const char* kVersionCond = "(:v = '' OR version = :v)";
+
+}  // namespace
+
+Result<InsightsTable> Analytics::feature_usage(const InsightsFilter& f) {
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  InsightsTable t;
+  t.view = "usage";
+  t.title =
+      "Feature usage: share of swap runs that set each option value, per day (weighted by 1/sample_rate)";
+  t.columns = {"day", "option", "value", "runs_with", "runs", "share"};
+  std::map<int64_t, double> runs;
+  FW_ASSIGN_OR_RETURN(Query qr,
+                      Query::make(*db_, std::string("SELECT hour / 24, sum(n) FROM ax_hourly WHERE "
+                                                    "event = @RUN@ AND k1 = 'swap' AND hour BETWEEN "
+                                                    ":h0 AND :h1 AND ") +
+                                            kVersionCond + " GROUP BY 1"));
+  r.bind(qr);
+  FW_RETURN_IF_ERROR(
+      qr.each([&](sqlite3_stmt* s) { runs[sqlite3_column_int64(s, 0)] = sqlite3_column_double(s, 1); }));
+  FW_ASSIGN_OR_RETURN(Query q,
+                      Query::make(*db_, std::string("SELECT hour / 24, k1, k2, sum(n) FROM ax_hourly "
+                                                    "WHERE event = @OPT@ AND k3 = 'swap' AND hour "
+                                                    "BETWEEN :h0 AND :h1 AND ") +
+                                            kVersionCond + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"));
+  r.bind(q);
+  std::map<std::pair<std::string, std::string>, double> overall;
+  double total_runs = 0;
+  for (auto& [d, n] : runs) total_runs += n;
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+    int64_t day = sqlite3_column_int64(s, 0);
+    std::string option = column_text(s, 1), value = column_text(s, 2);
+    if (value == "#") value = "(number)";
+    double n = sqlite3_column_double(s, 3);
+    double all = runs.count(day) ? runs[day] : 0;
+    overall[{option, value}] += n;
+    t.rows.push_back(
+        json::array({iso_day(day), option, value, round_to(n, 3), round_to(all, 3), share(n, all)}));
+  }));
+  t.summary["runs"] = round_to(total_runs, 3);
+  json o = json::object();
+  for (auto& [k, n] : overall) o[k.first + "=" + k.second] = share(n, total_runs);
+  t.summary["share_over_range"] = o;
+  if (total_runs == 0) t.rows.clear();
+  empty_notes(t, r.versions, r.version, r.version_missing);
+  return t;
+}
+
+Result<InsightsTable> Analytics::heatmap(const InsightsFilter& f) {
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  InsightsTable t;
+  t.view = "heatmap";
+  t.title = "Swap runs by weekday and hour of day (UTC), weighted by 1/sample_rate";
+  t.columns = {"weekday"};
+  for (int h = 0; h < 24; ++h) t.columns.push_back((h < 10 ? "h0" : "h") + std::to_string(h));
+  double cells[7][24] = {};
+  double total = 0;
+  FW_ASSIGN_OR_RETURN(Query q,
+                      Query::make(*db_, std::string("SELECT (hour / 24 + 3) % 7, hour % 24, sum(n) FROM "
+                                                    "ax_hourly WHERE event = @RUN@ AND k1 = 'swap' AND "
+                                                    "hour BETWEEN :h0 AND :h1 AND ") +
+                                            kVersionCond + " GROUP BY 1, 2"));
+  r.bind(q);
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+    int wd = sqlite3_column_int(s, 0), h = sqlite3_column_int(s, 1);
+    if (wd < 0 || wd > 6 || h < 0 || h > 23) return;
+    cells[wd][h] += sqlite3_column_double(s, 2);
+    total += sqlite3_column_double(s, 2);
+  }));
+  if (total > 0)
+    for (int wd = 0; wd < 7; ++wd) {
+      json row = json::array({kWeekdays[wd]});
+      for (int h = 0; h < 24; ++h) row.push_back(round_to(cells[wd][h], 3));
+      t.rows.push_back(std::move(row));
+    }
+  t.summary["runs"] = round_to(total, 3);
+  empty_notes(t, r.versions, r.version, r.version_missing);
+  return t;
+}
+
+Result<InsightsTable> Analytics::actions(const InsightsFilter& f) {
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  InsightsTable t;
+  t.view = "actions";
+  t.title = "Actions x options: UI actions per control, and options set on the command line or API ('set')";
+  t.columns = {"action", "option", "count"};
+  FW_ASSIGN_OR_RETURN(
+      Query q,
+      Query::make(*db_, std::string("SELECT CASE event WHEN @UI@ THEN k2 ELSE 'set' END AS a, k1, sum(n) "
+                                    "FROM ax_hourly WHERE event IN (@UI@, @OPT@) AND hour BETWEEN :h0 AND "
+                                    ":h1 AND ") +
+                            kVersionCond + " GROUP BY a, k1 ORDER BY a, 3 DESC, k1"));
+  r.bind(q);
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+    t.rows.push_back(
+        json::array({column_text(s, 0), column_text(s, 1), round_to(sqlite3_column_double(s, 2), 3)}));
+  }));
+  empty_notes(t, r.versions, r.version, r.version_missing);
+  return t;
+}
+
+Result<InsightsTable> Analytics::errors(const InsightsFilter& f) {
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  InsightsTable t;
+  t.view = "errors";
+  t.title = "Error rate: failed swap runs per run, per day, version and error code ('all' sums the codes)";
+  t.columns = {"day", "version", "code", "errors", "runs", "errors_per_run"};
+  FW_ASSIGN_OR_RETURN(
+      Query q,
+      Query::make(*db_,
+                  std::string("SELECT h.hour / 24 AS d, h.version, o.name, h.outcome = @OK@, sum(h.n) FROM "
+                              "ax_hourly h JOIN outcomes o ON o.id = h.outcome WHERE h.event = @RUN@ AND "
+                              "h.k1 = 'swap' AND h.hour BETWEEN :h0 AND :h1 AND (:v = '' OR h.version = :v) "
+                              "GROUP BY d, h.version, h.outcome ORDER BY d, h.version, o.name")));
+  r.bind(q);
+  struct Day {
+    double runs = 0, errors = 0;
+    std::map<std::string, double> codes;
+  };
+  std::map<std::pair<int64_t, std::string>, Day> days;
+  double runs = 0, errs = 0;
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+    Day& d = days[{sqlite3_column_int64(s, 0), column_text(s, 1)}];
+    double n = sqlite3_column_double(s, 4);
+    d.runs += n;
+    runs += n;
+    if (!sqlite3_column_int(s, 3)) {
+      d.errors += n;
+      errs += n;
+      d.codes[column_text(s, 2)] += n;
+    }
+  }));
+  for (auto& [key, d] : days) {
+    t.rows.push_back(json::array({iso_day(key.first), key.second, "all", round_to(d.errors, 3),
+                                  round_to(d.runs, 3), share(d.errors, d.runs)}));
+    for (auto& [code, n] : d.codes)
+      t.rows.push_back(json::array(
+          {iso_day(key.first), key.second, code, round_to(n, 3), round_to(d.runs, 3), share(n, d.runs)}));
+  }
+  t.summary["runs"] = round_to(runs, 3);
+  t.summary["errors"] = round_to(errs, 3);
+  t.summary["errors_per_run"] = share(errs, runs);
+  t.notes.push_back(
+      "the execution provider is not recorded on runs, so errors cannot be split by it; "
+      "provider.fallback events are kept in ax_hourly (k1 requested, k2 used)");
+  empty_notes(t, r.versions, r.version, r.version_missing);
+  return t;
+}
+
+Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  InsightsTable t;
+  t.view = "latency";
+  t.title =
+      "Stage latency by resolution: share of total stage time, p50/p95 of per-frame ms (from histograms)";
+  t.columns = {"resolution", "stage", "total_ms", "share", "runs", "p50_ms", "p95_ms"};
+  struct Stage {
+    double ms = 0, runs = 0;
+    std::map<int, double> hist;
+  };
+  std::map<std::pair<std::string, std::string>, Stage> stages;
+  std::map<std::string, double> per_res;
+  FW_ASSIGN_OR_RETURN(Query q,
+                      Query::make(*db_, std::string("SELECT k2, k1, sum(dur_sum), sum(dur_n) FROM "
+                                                    "ax_hourly WHERE event = @STAGE@ AND hour BETWEEN "
+                                                    ":h0 AND :h1 AND ") +
+                                            kVersionCond + " GROUP BY 1, 2"));
+  r.bind(q);
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+    Stage& st = stages[{column_text(s, 0), column_text(s, 1)}];
+    st.ms += sqlite3_column_double(s, 2);
+    st.runs += sqlite3_column_double(s, 3);
+    per_res[column_text(s, 0)] += sqlite3_column_double(s, 2);
+  }));
+  FW_ASSIGN_OR_RETURN(Query qh,
+                      Query::make(*db_, std::string("SELECT resolution, stage, bucket, sum(n) FROM "
+                                                    "ax_stage_hist WHERE day BETWEEN :d0 AND :d1 AND ") +
+                                            kVersionCond + " GROUP BY 1, 2, 3"));
+  r.bind(qh);
+  FW_RETURN_IF_ERROR(qh.each([&](sqlite3_stmt* s) {
+    auto it = stages.find({column_text(s, 0), column_text(s, 1)});
+    if (it != stages.end()) it->second.hist[sqlite3_column_int(s, 2)] += sqlite3_column_double(s, 3);
+  }));
+  auto quantile = [](const std::map<int, double>& h, double q) -> json {
+    double total = 0;
+    for (auto& [b, n] : h) total += n;
+    if (total <= 0) return nullptr;
+    double cum = 0;
+    for (auto& [b, n] : h) {
+      cum += n;
+      if (cum >= q * total - 1e-9) return round_to(analytics::bucket_middle_ms(b), 3);
+    }
+    return round_to(analytics::bucket_middle_ms(h.rbegin()->first), 3);
+  };
+  std::vector<std::pair<std::pair<std::string, std::string>, Stage*>> order;
+  for (auto& [k, st] : stages) order.push_back({k, &st});
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    int ra = resolution_rank(a.first.first), rb = resolution_rank(b.first.first);
+    if (ra != rb) return ra < rb;
+    if (a.first.first != b.first.first) return a.first.first < b.first.first;
+    if (a.second->ms != b.second->ms) return a.second->ms > b.second->ms;
+    return a.first.second < b.first.second;
+  });
+  for (auto& [k, st] : order)
+    t.rows.push_back(json::array({k.first, k.second, round_to(st->ms, 3), share(st->ms, per_res[k.first]),
+                                  round_to(st->runs, 3), quantile(st->hist, 0.5), quantile(st->hist, 0.95)}));
+  t.notes.push_back(
+      "p50/p95 are per-frame times read from log-spaced histogram buckets (ten per decade): the value is the "
+      "bucket's geometric middle, within about 12% of the exact quantile");
+  empty_notes(t, r.versions, r.version, r.version_missing);
+  return t;
+}
+
+namespace {
+// Users active in the range (a row in ax_user_day) with their weight: the denominator of user shares.
+const char* kActiveUsers =
+    "SELECT user, max(weight) AS w FROM ax_user_day WHERE day BETWEEN :d0 AND :d1 AND (:v = '' OR version = "
+    ":v) "
+    "GROUP BY user";
+}  // namespace
+
+Result<InsightsTable> Analytics::defaults_off(const InsightsFilter& f) {
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  InsightsTable t;
+  t.view = "defaults";
+  t.title =
+      "Defaults switched off: share of active users who switched each on-by-default option away, and "
+      "share who did so in their first session";
+  t.columns = {
+      "option", "default", "switched_to", "users", "share", "first_session_users", "first_session_share"};
+  double active = 0;
+  FW_ASSIGN_OR_RETURN(Query qa, Query::make(*db_, std::string("SELECT sum(w) FROM (") + kActiveUsers + ")"));
+  r.bind(qa);
+  FW_RETURN_IF_ERROR(qa.each([&](sqlite3_stmt* s) { active = sqlite3_column_double(s, 0); }));
+  FW_ASSIGN_OR_RETURN(
+      Query q,
+      Query::make(
+          *db_, std::string("SELECT d.option, d.default_value, d.value, coalesce(sum(x.w), 0), "
+                            "coalesce(sum(x.w * x.fs), 0) FROM ax_defaults d LEFT JOIN (SELECT o.option, "
+                            "o.value, o.user, a.w, max(o.first_session) AS fs FROM ax_user_option o JOIN (") +
+                    kActiveUsers +
+                    ") a ON a.user = o.user WHERE o.day BETWEEN :d0 AND :d1 AND (:v = '' OR o.version = "
+                    ":v) GROUP BY o.option, o.value, o.user) x ON x.option = d.option AND x.value = "
+                    "d.value GROUP BY d.option, d.value ORDER BY d.option, d.value"));
+  r.bind(q);
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+    double users = sqlite3_column_double(s, 3), first = sqlite3_column_double(s, 4);
+    t.rows.push_back(json::array({column_text(s, 0), column_text(s, 1), column_text(s, 2), round_to(users, 3),
+                                  share(users, active), round_to(first, 3), share(first, active)}));
+  }));
+  t.summary["active_users"] = round_to(active, 3);
+  if (active <= 0) t.rows.clear();
+  empty_notes(t, r.versions, r.version, r.version_missing);
+  return t;
+}
+
+Result<InsightsTable> Analytics::funnel(const InsightsFilter& f) {
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  InsightsTable t;
+  t.view = "funnel";
+  t.title = "Funnel (web UI): users who uploaded, then also previewed, ran and downloaded in the range";
+  t.columns = {"step", "users", "share_of_previous", "share_of_first"};
+  FW_ASSIGN_OR_RETURN(
+      Query q,
+      Query::make(*db_,
+                  "SELECT coalesce(sum(w * (up > 0)), 0), coalesce(sum(w * (up > 0 AND pv > 0)), 0), "
+                  "coalesce(sum(w * (up > 0 AND pv > 0 AND ru > 0)), 0), coalesce(sum(w * (up > 0 AND pv > 0 "
+                  "AND ru > 0 AND dl > 0)), 0) FROM (SELECT user, max(weight) AS w, sum(uploads) AS up, "
+                  "sum(previews) AS pv, sum(ui_runs) AS ru, sum(downloads) AS dl FROM ax_user_day WHERE day "
+                  "BETWEEN :d0 AND :d1 AND (:v = '' OR version = :v) GROUP BY user)"));
+  r.bind(q);
+  double steps[4] = {};
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+    for (int i = 0; i < 4; ++i) steps[i] = sqlite3_column_double(s, i);
+  }));
+  const char* names[] = {"upload", "preview", "run", "download"};
+  if (steps[0] > 0)
+    for (int i = 0; i < 4; ++i)
+      t.rows.push_back(json::array({names[i], round_to(steps[i], 3), i ? share(steps[i], steps[i - 1]) : 1.0,
+                                    share(steps[i], steps[0])}));
+  if (t.rows.empty() && !r.version_missing) t.notes.push_back("no ui.action upload events in this range");
+  empty_notes(t, r.versions, r.version, r.version_missing);
+  return t;
+}
+
+Result<InsightsTable> Analytics::retention(const InsightsFilter& f, int weeks) {
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  if (weeks < 1 || weeks > 52) return invalid_argument("--weeks must be between 1 and 52");
+  InsightsTable t;
+  t.view = "retention";
+  t.title =
+      "Retention: of the users whose first session falls in the range, the share active again in week "
+      "k after it (week 0 = days 0-6)";
+  t.columns = {"week", "active_users", "eligible_users", "retention"};
+  int64_t last_day = 0;
+  FW_ASSIGN_OR_RETURN(Query ql, Query::make(*db_, "SELECT coalesce(max(day), 0) FROM ax_user_day"));
+  FW_RETURN_IF_ERROR(ql.each([&](sqlite3_stmt* s) { last_day = sqlite3_column_int64(s, 0); }));
+  std::string cohort =
+      "SELECT f.user, f.first_ms / 86400000 AS fd, (SELECT max(weight) FROM ax_user_day u WHERE u.user = "
+      "f.user) "
+      "AS w FROM ax_user_first f WHERE f.first_ms / 86400000 BETWEEN :d0 AND :d1 AND (:v = '' OR f.version = "
+      ":v)";
+  std::vector<double> active(size_t(weeks) + 1), eligible(size_t(weeks) + 1);
+  FW_ASSIGN_OR_RETURN(
+      Query qa,
+      Query::make(*db_, "SELECT wk, sum(w) FROM (SELECT c.user, (d.day - c.fd) / 7 AS wk, c.w FROM (" +
+                            cohort +
+                            ") c JOIN ax_user_day d ON d.user = c.user WHERE d.day >= c.fd AND c.w IS NOT "
+                            "NULL GROUP BY c.user, wk) WHERE wk <= :weeks GROUP BY wk"));
+  r.bind(qa).bind(":weeks", int64_t(weeks));
+  FW_RETURN_IF_ERROR(qa.each([&](sqlite3_stmt* s) {
+    int64_t w = sqlite3_column_int64(s, 0);
+    if (w >= 0 && w <= weeks) active[size_t(w)] = sqlite3_column_double(s, 1);
+  }));
+  FW_ASSIGN_OR_RETURN(Query qe,
+                      Query::make(*db_, "SELECT min(:weeks, (:last - fd) / 7), sum(w) FROM (" + cohort +
+                                            ") WHERE w IS NOT NULL AND fd <= :last GROUP BY 1"));
+  r.bind(qe).bind(":weeks", int64_t(weeks)).bind(":last", last_day);
+  FW_RETURN_IF_ERROR(qe.each([&](sqlite3_stmt* s) {
+    int64_t mw = sqlite3_column_int64(s, 0);
+    for (int64_t k = 0; k <= mw && k <= weeks; ++k) eligible[size_t(k)] += sqlite3_column_double(s, 1);
+  }));
+  if (eligible[0] > 0)
+    for (int k = 0; k <= weeks; ++k) {
+      if (eligible[size_t(k)] <= 0) break;
+      t.rows.push_back(json::array({k, round_to(active[size_t(k)], 3), round_to(eligible[size_t(k)], 3),
+                                    share(active[size_t(k)], eligible[size_t(k)])}));
+    }
+  t.summary["cohort_users"] = round_to(eligible[0], 3);
+  t.summary["last_day"] = iso_day(last_day);
+  t.notes.push_back("a week counts only users whose week has started by the last day with data (eligible)");
+  empty_notes(t, r.versions, r.version, r.version_missing);
+  return t;
+}
+
+Result<InsightsTable> Analytics::ab(const InsightsFilter& f, const AbOptions& o) {
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  const auto& metrics = ab_metrics();
+  if (std::find(metrics.begin(), metrics.end(), o.metric) == metrics.end()) {
+    std::string list;
+    for (const auto& m : metrics) list += (list.empty() ? "" : ", ") + m;
+    return invalid_argument("unknown metric '" + o.metric + "'; choose one of: " + list);
+  }
+  if (!(o.alpha > 0 && o.alpha < 0.5)) return invalid_argument("--alpha must be in (0, 0.5)");
+  if (!(o.power > 0.5 && o.power < 1)) return invalid_argument("--power must be in (0.5, 1)");
+  if (!(o.expected_share_a > 0 && o.expected_share_a < 1))
+    return invalid_argument("--expected-share must be in (0, 1)");
+  if (!f.version.empty())
+    return invalid_argument("the ab view compares two versions: use --a and --b, not --version");
+  std::string a = o.a, b = o.b;
+  if (a.empty() || b.empty()) {
+    // The two versions with the most swap runs, older (smaller) first.
+    FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_,
+                                             "SELECT version FROM ax_hourly WHERE event = @RUN@ AND k1 = "
+                                             "'swap' AND hour BETWEEN :h0 AND :h1 GROUP BY version ORDER BY "
+                                             "sum(n) DESC LIMIT 2"));
+    r.bind(q);
+    std::vector<std::string> top;
+    FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) { top.push_back(column_text(s, 0)); }));
+    std::sort(top.begin(), top.end());
+    if (a.empty() && b.empty() && top.size() == 2) {
+      a = top[0];
+      b = top[1];
+    } else if (a.empty() || b.empty()) {
+      return invalid_argument(
+          "the ab view needs two versions: give --a VERSION --b VERSION (versions with runs "
+          "in this range: " +
+          std::to_string(top.size()) + ")");
+    }
+  }
+  if (a == b) return invalid_argument("--a and --b name the same version (" + a + ")");
+  InsightsTable t;
+  t.view = "ab";
+  t.title = "A/B: " + o.metric + " of version " + a + " (a) against " + b + " (b)";
+  t.columns = {"arm", "version", "successes", "trials", "rate", "users"};
+  struct Arm {
+    double x = 0, n = 0, users = 0;
+  };
+  auto arm = [&](const std::string& v) -> Result<Arm> {
+    Range rv = r;
+    rv.version = v;
+    Arm out;
+    FW_ASSIGN_OR_RETURN(
+        Query qu, Query::make(*db_, std::string("SELECT coalesce(sum(w), 0) FROM (") + kActiveUsers + ")"));
+    rv.bind(qu);
+    FW_RETURN_IF_ERROR(qu.each([&](sqlite3_stmt* s) { out.users = sqlite3_column_double(s, 0); }));
+    std::string sql;
+    if (o.metric == "error_rate") {
+      sql =
+          "SELECT coalesce(sum(CASE WHEN outcome != @OK@ THEN n ELSE 0 END), 0), coalesce(sum(n), 0) FROM "
+          "ax_hourly WHERE event = @RUN@ AND k1 = 'swap' AND hour BETWEEN :h0 AND :h1 AND version = :v";
+    } else if (o.metric == "download_conversion" || o.metric == "preview_to_run") {
+      bool dl = o.metric == "download_conversion";
+      sql =
+          std::string("SELECT coalesce(sum(w * (") + (dl ? "up > 0 AND dl > 0" : "pv > 0 AND ru > 0") +
+          ")), 0), coalesce(sum(w * (" + (dl ? "up > 0" : "pv > 0") +
+          ")), 0) FROM (SELECT user, max(weight) AS w, sum(uploads) AS up, sum(previews) AS pv, sum(ui_runs) "
+          "AS "
+          "ru, sum(downloads) AS dl FROM ax_user_day WHERE day BETWEEN :d0 AND :d1 AND version = :v GROUP BY "
+          "user)";
+    } else {
+      std::string option = o.metric.substr(0, o.metric.size() - 4);
+      sql = std::string(
+                "SELECT coalesce(sum(a.w * EXISTS (SELECT 1 FROM ax_user_option x WHERE x.user = a.user "
+                "AND x.option = :opt AND x.day BETWEEN :d0 AND :d1 AND x.version = :v)), 0), "
+                "coalesce(sum(a.w), 0) FROM (") +
+            kActiveUsers + ") a";
+      FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, sql));
+      rv.bind(q).bind(":opt", option);
+      FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+        out.x = sqlite3_column_double(s, 0);
+        out.n = sqlite3_column_double(s, 1);
+      }));
+      return out;
+    }
+    FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, sql));
+    rv.bind(q);
+    FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+      out.x = sqlite3_column_double(s, 0);
+      out.n = sqlite3_column_double(s, 1);
+    }));
+    return out;
+  };
+  FW_ASSIGN_OR_RETURN(Arm A, arm(a));
+  FW_ASSIGN_OR_RETURN(Arm B, arm(b));
+  for (auto [name, v, arm_] : {std::tuple{"a", a, A}, std::tuple{"b", b, B}}) {
+    t.rows.push_back(
+        json::array({name, v, round_to(arm_.x, 3), round_to(arm_.n, 3),
+                     arm_.n > 0 ? json(share(arm_.x, arm_.n)) : json(nullptr), round_to(arm_.users, 3)}));
+  }
+  for (const std::string& v : {a, b})
+    if (std::find(r.versions.begin(), r.versions.end(), v) == r.versions.end())
+      t.notes.push_back("no events of version " + v);
+  TwoProportionResult tr = two_proportion_test(A.x, A.n, B.x, B.n, o.alpha);
+  bool enough = A.n >= o.min_sample && B.n >= o.min_sample;
+  auto [chi, srm_p] = sample_ratio_check(A.users, B.users, o.expected_share_a);
+  json s;
+  s["metric"] = o.metric;
+  s["difference"] = round_to(tr.difference, 6);
+  s["ci_low"] = round_to(tr.ci_low, 6);
+  s["ci_high"] = round_to(tr.ci_high, 6);
+  s["confidence"] = 1 - o.alpha;
+  s["z"] = round_to(tr.z, 4);
+  s["p_value"] = tr.p_value;
+  s["min_sample"] = o.min_sample;
+  s["enough_data"] = enough;
+  s["srm_chi_square"] = round_to(chi, 4);
+  s["srm_p_value"] = srm_p;
+  s["sample_ratio_mismatch"] = srm_p < 0.001;
+  double base = A.n > 0 ? tr.rate_a : 0;
+  double mde = o.mde > 0 ? o.mde : 0.2 * base;
+  double target = std::min(0.999999, base + mde);
+  if (base > 0 && base < 1 && mde > 0) {
+    s["sample_size_per_arm"] = sample_size_per_arm(base, target, o.alpha, o.power);
+    s["sample_size_for"] = "detect " + std::to_string(round_to(base, 4)).substr(0, 6) + " -> " +
+                           std::to_string(round_to(target, 4)).substr(0, 6) + " at alpha " +
+                           std::to_string(o.alpha).substr(0, 5) + ", power " +
+                           std::to_string(o.power).substr(0, 4);
+  }
+  std::string verdict;
+  if (!enough)
+    verdict = "not enough data: each arm needs at least " + std::to_string(int64_t(o.min_sample)) + " trials";
+  else if (srm_p < 0.001)
+    verdict = "sample ratio mismatch: the split of users differs from the plan; do not trust the comparison";
+  else if (tr.p_value < o.alpha)
+    verdict = "significant: b differs from a";
+  else
+    verdict = "no significant difference";
+  s["verdict"] = verdict;
+  t.summary = s;
+  t.notes.push_back(
+      "counts are re-weighted by 1/sample_rate; the test treats them as counts, so with sampled "
+      "rows the p-value is approximate");
+  return t;
+}
+
+Result<InsightsTable> Analytics::view(std::string_view name, const InsightsFilter& f,
+                                      const AbOptions& ab_options, int weeks) {
+  if (name == "usage") return feature_usage(f);
+  if (name == "heatmap") return heatmap(f);
+  if (name == "actions") return actions(f);
+  if (name == "errors") return errors(f);
+  if (name == "latency") return latency(f);
+  if (name == "defaults") return defaults_off(f);
+  if (name == "funnel") return funnel(f);
+  if (name == "retention") return retention(f, weeks);
+  if (name == "ab") return ab(f, ab_options);
+  std::string list;
+  for (const auto& v : views()) list += (list.empty() ? "" : ", ") + v;
+  return invalid_argument("unknown view '" + std::string(name) + "'; choose one of: " + list);
+}
+
+}  // namespace faceweave

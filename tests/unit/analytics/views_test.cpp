@@ -1,0 +1,262 @@
+// Every view against numbers computed by hand from a small fixed event set, with sampled rows (U2 is kept
+// at sample_rate 0.5, so each of its rows counts twice).
+//
+//   U1  0.1.0  cli  2025-05-05 (Mon) 10:00  color_match none; swap ok 100 ms (detect 10, enhance 30 at 1080p)
+//                    2025-05-05 11:00        swap failed (no_face)
+//                    2025-05-13 (Tue) 09:00  swap ok                      -> active again in week 1
+//   U2  0.2.0  cli  2025-05-05 10:00, rate 0.5: keep_mouth_interior false; swap ok (detect 20 at 1080p)
+//   U3  0.2.0  web  2025-05-06 (Tue) 14:00  upload, color_match -> none, preview, run (swap api ok), download
+//   U4  0.2.0  web  2025-05-06 14:00        upload only
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "analytics_test_support.h"
+
+namespace faceweave {
+namespace {
+
+using analytics_test::at;
+using analytics_test::Db;
+using analytics_test::TempDir;
+using nlohmann::json;
+using telemetry::EventKind;
+
+void fill(Db& d) {
+  const std::string u1(64, '1'), u2(64, '2'), u3(64, '3'), u4(64, '4');
+  int64_t s1 = d.session(std::string(32, 'a'), u1, "0.1.0", at("2025-05-05", 10));
+  d.event(s1, at("2025-05-05", 10), EventKind::kCommandOption,
+          R"({"command":"swap","option":"color_match","value":"none"})");
+  d.event(s1, at("2025-05-05", 10, 0, 1), EventKind::kStageTiming,
+          R"({"stage":"detect","resolution":"1080p","frames":1,"media":"image"})", 10);
+  d.event(s1, at("2025-05-05", 10, 0, 1), EventKind::kStageTiming,
+          R"({"stage":"enhance","resolution":"1080p","frames":1,"media":"image"})", 30);
+  d.event(s1, at("2025-05-05", 10, 0, 1), EventKind::kCommandRun,
+          R"({"surface":"cli","command":"swap","exit_code":0,"changed":1})", 100);
+  d.event(s1, at("2025-05-05", 11), EventKind::kCommandRun,
+          R"({"surface":"cli","command":"swap","exit_code":9,"changed":0})", 50, StatusCode::kNoFace);
+  int64_t s2 = d.session(std::string(32, 'b'), u2, "0.2.0", at("2025-05-05", 10));
+  d.event(s2, at("2025-05-05", 10), EventKind::kCommandOption,
+          R"({"command":"swap","option":"keep_mouth_interior","value":"false"})", -1, StatusCode::kOk, 0.5);
+  d.event(s2, at("2025-05-05", 10, 0, 2), EventKind::kStageTiming,
+          R"({"stage":"detect","resolution":"1080p","frames":1,"media":"image"})", 20, StatusCode::kOk, 0.5);
+  d.event(s2, at("2025-05-05", 10, 0, 2), EventKind::kCommandRun,
+          R"({"surface":"cli","command":"swap","exit_code":0,"changed":1})", 80, StatusCode::kOk, 0.5);
+  int64_t s3 = d.session(std::string(32, 'c'), u3, "0.2.0", at("2025-05-06", 14));
+  d.event(s3, at("2025-05-06", 14), EventKind::kUiAction, R"({"control":"target","action":"upload"})");
+  d.event(s3, at("2025-05-06", 14, 1), EventKind::kUiAction,
+          R"({"control":"color-match","action":"change","value":"none"})");
+  d.event(s3, at("2025-05-06", 14, 2), EventKind::kUiAction, R"({"control":"preview","action":"preview"})");
+  d.event(s3, at("2025-05-06", 14, 3), EventKind::kUiAction, R"({"control":"run","action":"run"})");
+  d.event(s3, at("2025-05-06", 14, 4), EventKind::kCommandRun,
+          R"({"surface":"api","command":"swap","exit_code":0,"changed":1})", 90);
+  d.event(s3, at("2025-05-06", 14, 5), EventKind::kUiAction, R"({"control":"result","action":"download"})");
+  int64_t s4 = d.session(std::string(32, 'd'), u4, "0.2.0", at("2025-05-06", 14));
+  d.event(s4, at("2025-05-06", 14), EventKind::kUiAction, R"({"control":"target","action":"upload"})");
+  int64_t s5 = d.session(std::string(32, 'e'), u1, "0.1.0", at("2025-05-13", 9));
+  d.event(s5, at("2025-05-13", 9), EventKind::kCommandRun,
+          R"({"surface":"cli","command":"swap","exit_code":0,"changed":0})", 70);
+}
+
+class ViewsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    {
+      Db d(dir.path);
+      auto a = Analytics::open_database(d.path);  // installs the triggers on the empty database
+      ASSERT_TRUE(a) << a.status().to_string();
+      fill(d);
+    }
+    auto a = Analytics::open(dir.path);
+    ASSERT_TRUE(a) << a.status().to_string();
+    analytics = std::move(*a);
+  }
+  InsightsTable view(const std::string& name, InsightsFilter f = {}, AbOptions ab = {}) {
+    auto t = analytics->view(name, f, ab);
+    EXPECT_TRUE(t) << t.status().to_string();
+    return t ? *t : InsightsTable{};
+  }
+  // The row whose first columns equal `key`.
+  static json row(const InsightsTable& t, std::vector<json> key) {
+    for (const auto& r : t.rows) {
+      bool match = true;
+      for (size_t i = 0; i < key.size(); ++i) match = match && r[i] == key[i];
+      if (match) return r;
+    }
+    ADD_FAILURE() << "no row " << json(key).dump() << " in " << t.to_json().dump();
+    return json::array();
+  }
+  TempDir dir;
+  std::unique_ptr<Analytics> analytics;
+};
+
+TEST_F(ViewsTest, FeatureUsageReweightsSampledRows) {
+  InsightsTable t = view("usage");
+  // 2025-05-05: swap runs 1 + 1 (U1) + 2 (U2 at rate 0.5) = 4.
+  json r = row(t, {"2025-05-05", "color_match", "none"});
+  EXPECT_EQ(r[3], 1.0);
+  EXPECT_EQ(r[4], 4.0);
+  EXPECT_EQ(r[5], 0.25);
+  r = row(t, {"2025-05-05", "keep_mouth_interior", "false"});
+  EXPECT_EQ(r[3], 2.0);
+  EXPECT_EQ(r[5], 0.5);
+  EXPECT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.summary["runs"], 6.0);  // + U3's api run and U1's run a week later
+}
+
+TEST_F(ViewsTest, Heatmap) {
+  InsightsTable t = view("heatmap");
+  ASSERT_EQ(t.rows.size(), 7u);
+  EXPECT_EQ(t.rows[0][0], "Mon");
+  EXPECT_EQ(t.rows[0][1 + 10], 3.0);  // U1 + U2 (x2) at 10:00 on Monday
+  EXPECT_EQ(t.rows[0][1 + 11], 1.0);
+  EXPECT_EQ(t.rows[1][1 + 14], 1.0);  // Tuesday 14:00 (U3) and 09:00 (U1, a week later)
+  EXPECT_EQ(t.rows[1][1 + 9], 1.0);
+  EXPECT_EQ(t.summary["runs"], 6.0);
+}
+
+TEST_F(ViewsTest, Actions) {
+  InsightsTable t = view("actions");
+  EXPECT_EQ(row(t, {"set", "keep_mouth_interior"})[2], 2.0);
+  EXPECT_EQ(row(t, {"change", "color_match"})[2], 1.0);  // the UI's color-match is the CLI's color_match
+  EXPECT_EQ(row(t, {"upload", "target"})[2], 2.0);
+}
+
+TEST_F(ViewsTest, ErrorRate) {
+  InsightsTable t = view("errors");
+  json r = row(t, {"2025-05-05", "0.1.0", "all"});
+  EXPECT_EQ(r[3], 1.0);
+  EXPECT_EQ(r[4], 2.0);
+  EXPECT_EQ(r[5], 0.5);
+  EXPECT_EQ(row(t, {"2025-05-05", "0.1.0", "no_face"})[3], 1.0);
+  EXPECT_EQ(row(t, {"2025-05-05", "0.2.0", "all"})[5], 0.0);
+  EXPECT_EQ(t.summary["errors_per_run"], std::round(1.0 / 6 * 1e4) / 1e4);
+}
+
+TEST_F(ViewsTest, StageLatencyFromHistograms) {
+  InsightsTable t = view("latency");
+  // 1080p: detect 10 + 20 / 0.5 = 50 ms, enhance 30 ms: shares 0.625 and 0.375.
+  json d = row(t, {"1080p", "detect"});
+  EXPECT_EQ(d[2], 50.0);
+  EXPECT_EQ(d[3], 0.625);
+  EXPECT_EQ(d[4], 3.0);
+  // Per-frame histogram: 10 ms (weight 1) in bucket 10, 20 ms (weight 2) in bucket 13: p50 and p95 both in
+  // bucket 13, reported as its middle 10^1.35 = 22.387 ms.
+  EXPECT_NEAR(d[5].get<double>(), 22.387, 1e-3);
+  EXPECT_NEAR(d[6].get<double>(), 22.387, 1e-3);
+  json e = row(t, {"1080p", "enhance"});
+  EXPECT_EQ(e[3], 0.375);
+  EXPECT_NEAR(e[5].get<double>(), 28.184, 1e-3);  // 30 ms: bucket 14
+  EXPECT_EQ(t.rows[0][1], "detect");              // the larger share first
+}
+
+TEST_F(ViewsTest, DefaultsSwitchedOff) {
+  InsightsTable t = view("defaults");
+  // Active users: U1 1 + U2 2 (rate 0.5) + U3 1 + U4 1 = 5.
+  EXPECT_EQ(t.summary["active_users"], 5.0);
+  json c = row(t, {"color_match", "reinhard", "none"});
+  EXPECT_EQ(c[3], 2.0);  // U1 on the command line, U3 in the web UI, both in their first session
+  EXPECT_EQ(c[4], 0.4);
+  EXPECT_EQ(c[5], 2.0);
+  EXPECT_EQ(c[6], 0.4);
+  json k = row(t, {"keep_mouth_interior", "true", "false"});
+  EXPECT_EQ(k[3], 2.0);
+  EXPECT_EQ(k[4], 0.4);
+  EXPECT_EQ(row(t, {"blend", "seamless", "affine"})[3], 0.0);
+  // Only the week after: U1 alone is active and switched nothing.
+  InsightsFilter later;
+  later.from = "2025-05-13";
+  InsightsTable t2 = view("defaults", later);
+  EXPECT_EQ(t2.summary["active_users"], 1.0);
+  EXPECT_EQ(row(t2, {"color_match", "reinhard", "none"})[3], 0.0);
+}
+
+TEST_F(ViewsTest, Funnel) {
+  InsightsTable t = view("funnel");
+  ASSERT_EQ(t.rows.size(), 4u);
+  EXPECT_EQ(row(t, {"upload"})[1], 2.0);
+  EXPECT_EQ(row(t, {"preview"})[2], 0.5);
+  EXPECT_EQ(row(t, {"run"})[1], 1.0);
+  EXPECT_EQ(row(t, {"download"})[3], 0.5);
+}
+
+TEST_F(ViewsTest, Retention) {
+  InsightsTable t = view("retention");
+  // Cohort: U1, U2 (x2), U3, U4 = 5, all eligible for week 1 (last day 2025-05-13); U1 came back in week 1.
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[0], json::array({0, 5.0, 5.0, 1.0}));
+  EXPECT_EQ(t.rows[1], json::array({1, 1.0, 5.0, 0.2}));
+}
+
+TEST_F(ViewsTest, AbErrorRate) {
+  AbOptions ab;
+  ab.min_sample = 1;
+  InsightsTable t = view("ab", {}, ab);
+  // a = 0.1.0: 3 runs, 1 failed; b = 0.2.0: 3 runs (U2 x2, U3), none failed.
+  EXPECT_EQ(row(t, {"a"})[1], "0.1.0");
+  EXPECT_EQ(row(t, {"a"})[3], 3.0);
+  EXPECT_EQ(row(t, {"b"})[2], 0.0);
+  EXPECT_NEAR(t.summary["difference"].get<double>(), -1.0 / 3, 1e-6);
+  EXPECT_EQ(t.summary["enough_data"], true);
+  AbOptions strict;
+  InsightsTable t2 = view("ab", {}, strict);
+  EXPECT_EQ(t2.summary["enough_data"], false);
+  EXPECT_NE(t2.summary["verdict"].get<std::string>().find("not enough data"), std::string::npos);
+}
+
+TEST_F(ViewsTest, VersionAndDateFilters) {
+  InsightsFilter f;
+  f.version = "0.2.0";
+  EXPECT_EQ(view("usage", f).summary["runs"], 3.0);
+  f.version = "";
+  f.from = "2025-05-06";
+  f.to = "2025-05-06";
+  EXPECT_EQ(view("heatmap", f).summary["runs"], 1.0);
+}
+
+TEST_F(ViewsTest, BadInput) {
+  InsightsFilter f;
+  f.from = "2025-05-10";
+  f.to = "2025-05-01";
+  auto r = analytics->view("usage", f);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  f = {};
+  f.from = "2025-13-01";
+  EXPECT_EQ(analytics->view("usage", f).status().code(), StatusCode::kInvalidArgument);
+  f.from = "yesterday";
+  EXPECT_EQ(analytics->view("errors", f).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(analytics->view("nope", {}).status().code(), StatusCode::kInvalidArgument);
+  AbOptions ab;
+  ab.metric = "happiness";
+  EXPECT_EQ(analytics->view("ab", {}, ab).status().code(), StatusCode::kInvalidArgument);
+  ab = {};
+  ab.a = ab.b = "0.1.0";
+  EXPECT_EQ(analytics->view("ab", {}, ab).status().code(), StatusCode::kInvalidArgument);
+  f = {};
+  f.platform = "linux";
+  EXPECT_EQ(analytics->view("usage", f).status().code(), StatusCode::kInvalidArgument);
+  // A version with no data: an empty table that says so, for every view.
+  f = {};
+  f.version = "9.9.9";
+  for (const std::string& v : Analytics::views()) {
+    if (v == "ab") continue;
+    auto t = analytics->view(v, f);
+    ASSERT_TRUE(t) << v;
+    EXPECT_TRUE(t->rows.empty()) << v;
+    ASSERT_FALSE(t->notes.empty()) << v;
+    EXPECT_NE(t->to_text().find("no events of version 9.9.9"), std::string::npos) << v;
+  }
+  TempDir empty;
+  EXPECT_EQ(Analytics::open(empty.path).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ViewsTest, Renderings) {
+  InsightsTable t = view("funnel");
+  EXPECT_EQ(t.to_csv().substr(0, 44), "step,users,share_of_previous,share_of_first\n");
+  json j = t.to_json();
+  EXPECT_EQ(j["rows"][0]["step"], "upload");
+  EXPECT_NE(t.to_text().find("download"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace faceweave
