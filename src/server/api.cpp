@@ -167,7 +167,8 @@ bool Api::authorised(const HttpRequest& req) const {
 
 HttpResponse Api::handle(const HttpRequest& req) {
   try {
-    if (req.path.rfind("/api/", 0) == 0 && !authorised(req)) {
+    // /api/config holds no secret and tells a client whether it needs the token, so it is open.
+    if (req.path.rfind("/api/", 0) == 0 && req.path != "/api/config" && !authorised(req)) {
       HttpResponse r =
           error(401, "unauthorized",
                 "this server needs its token: send 'Authorization: Bearer <token>' (the token given to "

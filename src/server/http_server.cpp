@@ -188,6 +188,12 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       }
       return write_response(api.handle(r), res);
     }
+    if (req.is_multipart_form_data()) {
+      // Multipart anywhere else (or unauthorised): drained, then answered by the API (400, 401, 404...).
+      reader([](const httplib::MultipartFormData&) { return true; },
+             [](const char*, size_t) { return true; });
+      return write_response(api.handle(r), res);
+    }
     std::string body;
     bool too_big = false;
     reader([&](const char* data, size_t length) {

@@ -25,7 +25,12 @@ struct Field {
 template <typename T, typename M>
 Field number(const char* key, double min, double max, M member) {
   Field f{key, std::is_integral_v<T> ? Type::kInteger : Type::kNumber, {}, min, max, nullptr, nullptr};
-  f.get = [member](const JobOptions& o) { return json(member(const_cast<JobOptions&>(o))); };
+  f.get = [member](const JobOptions& o) {
+    const T v = member(const_cast<JobOptions&>(o));
+    // A float default shows as the number it was written as (0.8, not 0.800000011920929).
+    if constexpr (std::is_same_v<T, float>) return json(std::round(double(v) * 1e6) / 1e6);
+    return json(v);
+  };
   f.set = [member](const json& v, JobOptions& o) { member(o) = v.get<T>(); };
   return f;
 }
@@ -50,6 +55,22 @@ const std::vector<Field>& fields() {
         [](const JobOptions& o) { return json(o.swap.processors); },
         [](const json& v, JobOptions& o) { o.swap.processors = v.get<std::vector<std::string>>(); }};
     f.push_back(processors);
+    f.push_back(enumeration("face_swapper_model", {"classic", "inswapper_128", "inswapper_128_fp16"},
+                            [](JobOptions& o) -> std::string& { return o.swap.face_swapper_model; }));
+    f.push_back(enumeration("face_swapper_pixel_boost",
+                            {"128x128", "256x256", "384x384", "512x512", "768x768", "1024x1024"},
+                            [](JobOptions& o) -> std::string& { return o.swap.face_swapper_pixel_boost; }));
+    f.push_back(number<float>("face_swapper_weight", 0, 1,
+                              [](JobOptions& o) -> float& { return o.swap.face_swapper_weight; }));
+    Field mask_types{
+        "face_mask_types",
+        Type::kEnumList,
+        {"box", "area"},
+        0,
+        0,
+        [](const JobOptions& o) { return json(o.swap.face_mask_types); },
+        [](const json& v, JobOptions& o) { o.swap.face_mask_types = v.get<std::vector<std::string>>(); }};
+    f.push_back(mask_types);
     f.push_back(enumeration("blend", {"seamless", "affine", "laplacian"},
                             [](JobOptions& o) -> std::string& { return o.swap.blend; }));
     f.push_back(enumeration("color_match", {"none", "reinhard", "histogram"},
@@ -63,7 +84,11 @@ const std::vector<Field>& fields() {
                   {},
                   0,
                   100,
-                  [](const JobOptions& o) { return json(o.swap.face_mask_padding); },
+                  [](const JobOptions& o) {
+                    json out = json::array();
+                    for (float p : o.swap.face_mask_padding) out.push_back(std::round(double(p) * 1e6) / 1e6);
+                    return out;
+                  },
                   [](const json& v, JobOptions& o) {
                     for (size_t i = 0; i < 4; ++i) o.swap.face_mask_padding[i] = v[i].get<float>();
                   }};
@@ -100,7 +125,7 @@ const std::vector<Field>& fields() {
     f.push_back(reference);
     f.push_back(number<float>("reference_face_distance", 0, 2,
                               [](JobOptions& o) -> float& { return o.swap.reference_face_distance; }));
-    f.push_back(enumeration("face_enhancer", {"none", "detail"},
+    f.push_back(enumeration("face_enhancer", {"none", "detail", "gfpgan_1.4"},
                             [](JobOptions& o) -> std::string& { return o.swap.face_enhancer; }));
     f.push_back(number<float>("face_enhancer_blend", 0, 100,
                               [](JobOptions& o) -> float& { return o.swap.face_enhancer_blend; }));

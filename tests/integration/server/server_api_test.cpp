@@ -90,6 +90,7 @@ TEST_F(ServerApi, UploadPreviewRunAndDownloadSwapTheIdentity) {
   EXPECT_EQ(health["status"], "ok");
   auto config = body_json(client_->Get("/api/config"));
   EXPECT_EQ(config["options"]["blend"]["default"], "seamless");
+  EXPECT_EQ(config["options"]["identity_strength"]["default"], 0.8);  // as written, not as a float stores it
   EXPECT_FALSE(config["auth_required"].get<bool>());
 
   const json source = upload(image("obama.jpg"));
@@ -322,15 +323,19 @@ TEST_F(ServerApi, NonLoopbackNeedsAToken) {
   EXPECT_NE(open.log().find("--token"), std::string::npos) << open.log();
 
   start({"--token", "s3cret-token"});
-  expect_error(client_->Get("/api/config"), 401, "unauthorized");
-  expect_error(client_->Get("/api/jobs"), 401, "unauthorized");
-  httplib::Headers wrong = {{"Authorization", "Bearer s3cret-tokex"}};
-  expect_error(client_->Get("/api/config", wrong), 401, "unauthorized");
-  httplib::Headers right = {{"Authorization", "Bearer s3cret-token"}};
-  auto config = client_->Get("/api/config", right);
+  // The config is open: it is how a client learns that it needs the token.
+  auto config = client_->Get("/api/config");
   ASSERT_TRUE(config);
   EXPECT_EQ(config->status, 200);
   EXPECT_TRUE(body_json(config)["auth_required"].get<bool>());
+  expect_error(client_->Get("/api/jobs"), 401, "unauthorized");
+  expect_error(
+      client_->Post("/api/uploads", httplib::MultipartFormDataItems{{"file", "x", "x.jpg", "image/jpeg"}}),
+      401, "unauthorized");
+  httplib::Headers wrong = {{"Authorization", "Bearer s3cret-tokex"}};
+  expect_error(client_->Get("/api/jobs", wrong), 401, "unauthorized");
+  httplib::Headers right = {{"Authorization", "Bearer s3cret-token"}};
+  EXPECT_EQ(client_->Get("/api/jobs", right)->status, 200);
   EXPECT_EQ(client_->Get("/api/jobs?token=s3cret-token")->status, 200);
   EXPECT_EQ(client_->Get("/healthz")->status, 200);  // health checks need no token
 }
