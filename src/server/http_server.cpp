@@ -145,6 +145,13 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
     core::log_warning("the web UI is not built (" + web_dir + "); serving the API only");
   }
   http.set_payload_max_length(size_t(uploads.max_bytes()) + (4 << 20));
+  // Headers and body go out in separate writes: with Nagle's algorithm on, each response waited for the
+  // client's delayed ACK (about 40 ms), which capped a keep-alive connection at ~25 requests a second.
+  http.set_tcp_nodelay(true);
+  // Keep-alive connections hold a worker each; long uploads and previews too. Enough workers that a few
+  // slow requests never starve /healthz or the browser's event beacons.
+  http.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  http.set_keep_alive_max_count(1000);
   http.set_read_timeout(std::chrono::seconds(30));
   auto plain = [&](const httplib::Request& req, httplib::Response& res) {
     HttpRequest r = to_request(req);
