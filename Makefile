@@ -36,6 +36,7 @@ bench: PRESET = release
 bench: build
 	scripts/run-benchmarks.sh $(BUILD_DIR)
 	bench/video_bench.sh $(BUILD_DIR)/apps/faceweave/faceweave
+	bench/server_load.sh $(BUILD_DIR)/apps/faceweave/faceweave
 
 format:
 	git ls-files --cached --others --exclude-standard '*.cpp' '*.h' '*.hpp' | xargs clang-format -i
