@@ -117,7 +117,9 @@ struct MediaInfo {
   double duration_s = 0;
   bool has_audio = false;
 };
-Result<MediaInfo> probe_media(const std::string& path);
+// `first_frame`, when given, receives the decoded image (or the video's first frame) the probe had to
+// decode anyway.
+Result<MediaInfo> probe_media(const std::string& path, cv::Mat* first_frame = nullptr);
 // The image itself, or frame `index` of a video (decoded in order; an index past the end is an error).
 Result<cv::Mat> load_frame(const std::string& path, int64_t index = 0);
 

@@ -130,6 +130,22 @@ Status save_image(const std::string& path, const cv::Mat& bgr, int quality) {
   return core::save_image(path, bgr, quality);
 }
 
+namespace {
+
+SwapReport image_report(const pipeline::ImageSwapReport& r) {
+  SwapReport report;
+  report.faces_found = r.faces_found;
+  report.faces_selected = r.faces_selected;
+  report.faces_swapped = r.faces_swapped;
+  report.processors = r.processors;
+  for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
+  report.output_width = r.output_size.width;
+  report.output_height = r.output_size.height;
+  return report;
+}
+
+}  // namespace
+
 struct Engine::Impl {
   EngineOptions options;
   std::unique_ptr<infer::ModelRegistry> registry;
@@ -194,15 +210,7 @@ Result<SwapReport> Engine::swap(const SwapRequest& request) const {
   FW_ASSIGN_OR_RETURN(
       auto r, pipeline::run_image_swap({request.sources, request.target, request.output, request.options},
                                        *impl_->analyser, *impl_->registry));
-  SwapReport report;
-  report.faces_found = r.faces_found;
-  report.faces_selected = r.faces_selected;
-  report.faces_swapped = r.faces_swapped;
-  report.processors = r.processors;
-  for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
-  report.output_width = r.output_size.width;
-  report.output_height = r.output_size.height;
-  return report;
+  return image_report(r);
 }
 
 Result<PreviewResult> Engine::preview(const SwapRequest& request, int64_t frame) const {
@@ -211,13 +219,7 @@ Result<PreviewResult> Engine::preview(const SwapRequest& request, int64_t frame)
   FW_ASSIGN_OR_RETURN(auto r,
                       pipeline::swap_image(target, {request.sources, request.target, "", request.options},
                                            *impl_->analyser, *impl_->registry, out.image));
-  out.report.faces_found = r.faces_found;
-  out.report.faces_selected = r.faces_selected;
-  out.report.faces_swapped = r.faces_swapped;
-  out.report.processors = r.processors;
-  for (const auto& [stage, ms] : r.timings.stages()) out.report.stage_ms.emplace_back(stage, ms);
-  out.report.output_width = r.output_size.width;
-  out.report.output_height = r.output_size.height;
+  out.report = image_report(r);
   return out;
 }
 

@@ -39,7 +39,7 @@ Result<std::string> head(const std::string& path) {
 
 }  // namespace
 
-Result<MediaInfo> probe_media(const std::string& path) {
+Result<MediaInfo> probe_media(const std::string& path, cv::Mat* first_frame) {
   FW_ASSIGN_OR_RETURN(auto bytes, head(path));
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   if (auto format = core::sniff_image_format({data, bytes.size()})) {
@@ -50,6 +50,7 @@ Result<MediaInfo> probe_media(const std::string& path) {
     m.format = image_extension(*format);
     m.width = image.cols;
     m.height = image.rows;
+    if (first_frame) *first_frame = std::move(image);
     return m;
   }
   auto reader = media::VideoReader::open(path);
@@ -70,6 +71,7 @@ Result<MediaInfo> probe_media(const std::string& path) {
   media::VideoFrame frame;
   FW_ASSIGN_OR_RETURN(bool got, (*reader)->read(frame));
   if (!got) return invalid_input(path + " holds a video stream with no decodable frame");
+  if (first_frame) *first_frame = std::move(frame.bgr);
   return m;
 }
 

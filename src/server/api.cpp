@@ -102,6 +102,17 @@ ReferenceResolver upload_resolver(const UploadStore& uploads) {
   };
 }
 
+// The body of a preview or a job: JSON with sources, target and options, each checked.
+std::optional<HttpResponse> read_swap_request(const HttpRequest& req, const UploadStore& uploads, json& body,
+                                              Inputs& in, JobOptions& options) {
+  if (auto bad = parse_body(req, body)) return bad;
+  if (auto bad = read_inputs(body, uploads, in)) return bad;
+  FieldError fe;
+  if (!parse_job_options(body.value("options", json()), options, fe, upload_resolver(uploads)))
+    return from_status(fe.status, fe.field.empty() ? "options" : fe.field);
+  return std::nullopt;
+}
+
 }  // namespace
 
 Api::Api(ApiOptions options, const Engine& engine, JobStore& jobs, JobRunner& runner, UploadStore& uploads,
@@ -294,24 +305,17 @@ HttpResponse Api::upload_faces(const Upload& upload, const HttpRequest& req) {
       req.query.count("order") ? req.query.at("order") : SwapOptions{}.face_selector_order;
   auto order = face::parse_selector_order(order_name);
   if (!order) return error(400, "invalid_argument", order.status().message(), "order");
-  std::vector<Face> as_faces;
-  for (const auto& f : faces) {
-    Face face;
-    face.box = cv::Rect2f(f["box"][0].get<float>(), f["box"][1].get<float>(), f["box"][2].get<float>(),
-                          f["box"][3].get<float>());
-    face.score = f["score"].get<float>();
-    as_faces.push_back(face);
-  }
+  const std::vector<Face> as_faces = faces_from_json(faces);
   face::FaceSelectorOptions so;
   so.order = *order;
   auto selector = face::FaceSelector::create(so);
   std::vector<Face> ordered = selector->order(as_faces);
   json out = json::array();
   for (size_t pos = 0; pos < ordered.size(); ++pos) {
-    for (const auto& f : faces) {
-      if (std::abs(f["box"][0].get<float>() - ordered[pos].box.x) > 0.5f ||
-          std::abs(f["box"][1].get<float>() - ordered[pos].box.y) > 0.5f)
-        continue;
+    // The ordered copies carry the very boxes read from `faces`, so equality finds each one's entry.
+    for (size_t i = 0; i < as_faces.size(); ++i) {
+      if (as_faces[i].box != ordered[pos].box) continue;
+      const json& f = faces[i];
       json e = f;
       e["position"] = pos;
       e["crop"] = "/api/uploads/" + upload.id + "/faces/" + std::to_string(f["index"].get<int>()) + ".jpg" +
@@ -339,13 +343,9 @@ HttpResponse Api::upload_frame(const Upload& upload, const HttpRequest& req) {
 
 HttpResponse Api::preview(const HttpRequest& req) {
   json body;
-  if (auto bad = parse_body(req, body)) return *bad;
   Inputs in;
-  if (auto bad = read_inputs(body, uploads_, in)) return *bad;
   JobOptions options;
-  FieldError fe;
-  if (!parse_job_options(body.value("options", json()), options, fe, upload_resolver(uploads_)))
-    return from_status(fe.status, fe.field.empty() ? "options" : fe.field);
+  if (auto bad = read_swap_request(req, uploads_, body, in, options)) return *bad;
   int64_t frame = 0;
   if (body.contains("frame")) {
     if (!body["frame"].is_number_integer() || body["frame"].get<int64_t>() < 0)
@@ -385,14 +385,10 @@ HttpResponse Api::preview(const HttpRequest& req) {
 
 HttpResponse Api::create_job(const HttpRequest& req) {
   json body;
-  if (auto bad = parse_body(req, body)) return *bad;
   Inputs in;
-  if (auto bad = read_inputs(body, uploads_, in)) return *bad;
   JobOptions options;
-  FieldError fe;
+  if (auto bad = read_swap_request(req, uploads_, body, in, options)) return *bad;
   const json raw_options = body.value("options", json::object());
-  if (!parse_job_options(raw_options, options, fe, upload_resolver(uploads_)))
-    return from_status(fe.status, fe.field.empty() ? "options" : fe.field);
   const std::string kind = in.target_upload.kind();
   std::string format =
       options.output_format.empty() ? in.target_upload.meta.value("format", "") : options.output_format;

@@ -63,6 +63,18 @@ json faces_json(const std::vector<Face>& faces) {
   return out;
 }
 
+std::vector<Face> faces_from_json(const json& faces) {
+  std::vector<Face> out;
+  for (const auto& f : faces) {
+    Face face;
+    face.box = cv::Rect2f(f["box"][0].get<float>(), f["box"][1].get<float>(), f["box"][2].get<float>(),
+                          f["box"][3].get<float>());
+    face.score = f["score"].get<float>();
+    out.push_back(face);
+  }
+  return out;
+}
+
 UploadStore::UploadStore(std::string root, UploadLimits limits, double retention_hours)
     : root_(std::move(root)), limits_(limits), retention_hours_(retention_hours) {}
 
@@ -111,7 +123,8 @@ Result<Upload> UploadStore::commit(const StagedUpload& staged, const Engine& eng
                                  " (the limit for videos; images may have " +
                                  human_bytes(limits_.image_bytes) + ")"));
   if (staged.bytes == 0) return fail(invalid_input("the upload is empty; choose an image or a video file"));
-  auto info = probe_media(staged.path);
+  cv::Mat first_frame;  // decoded by the probe; analysed below
+  auto info = probe_media(staged.path, &first_frame);
   if (!info) {
     // The message names the client's file, never the server's path.
     std::string why = info.status().message();
@@ -142,9 +155,7 @@ Result<Upload> UploadStore::commit(const StagedUpload& staged, const Engine& eng
     meta["duration_s"] = std::round(info->duration_s * 1000) / 1000;
     meta["has_audio"] = info->has_audio;
   }
-  auto frame = load_frame(media.string(), 0);
-  if (!frame) return fail(frame.status());
-  auto faces = engine.analyse(*frame);
+  auto faces = engine.analyse(first_frame);
   if (!faces) return fail(faces.status());
   meta["faces"] = faces_json(*faces);
   if (Status s = write_file(dir / "meta.json", meta.dump()); !s.is_ok()) return fail(s);
@@ -169,13 +180,7 @@ Result<std::string> UploadStore::face_crop(const Upload& upload, size_t n, int64
   FW_ASSIGN_OR_RETURN(cv::Mat image, load_frame(upload.path, frame));
   std::vector<Face> faces;
   if (frame == 0) {
-    // The faces found at upload time, in the same order as the description.
-    for (const auto& f : upload.meta["faces"]) {
-      Face face;
-      face.box = cv::Rect2f(f["box"][0].get<float>(), f["box"][1].get<float>(), f["box"][2].get<float>(),
-                            f["box"][3].get<float>());
-      faces.push_back(face);
-    }
+    faces = faces_from_json(upload.meta["faces"]);  // found at upload time, in the description's order
   } else {
     FW_ASSIGN_OR_RETURN(faces, engine.analyse(image));
   }

@@ -72,5 +72,7 @@ class UploadStore {
 
 // Faces as the API shows them (index, box, score, age, gender).
 nlohmann::json faces_json(const std::vector<Face>& faces);
+// The inverse, for what the description keeps: boxes and scores.
+std::vector<Face> faces_from_json(const nlohmann::json& faces);
 
 }  // namespace faceweave::server
