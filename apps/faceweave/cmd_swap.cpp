@@ -181,6 +181,9 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--trim-frame-start", v.trim_frame_start, "First frame kept")->capture_default_str();
   cmd->add_option("--trim-frame-end", v.trim_frame_end, "First frame dropped (default: to the end)");
+  cmd->add_option("--face-detector-interval", v.face_detector_interval,
+                  "Videos: run the detector on every Nth frame (1..8); frames between follow the faces")
+      ->capture_default_str();
   cmd->add_option("--execution-thread-count", v.threads, "Worker threads (default: the number of cores)");
   cmd->add_option("--progress", args.progress, "auto | terminal | json | none (videos)")
       ->check(CLI::IsMember({"auto", "terminal", "json", "none"}))

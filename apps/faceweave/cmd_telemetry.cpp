@@ -60,7 +60,8 @@ const std::set<std::string>& recorded_numbers() {
       "reference-face-distance", "face-enhancer-blend",    "frame-enhancer-blend",
       "output-image-quality",    "output-video-quality",   "output-video-fps",
       "output-video-scale",      "output-audio-volume",    "trim-frame-start",
-      "trim-frame-end",          "execution-thread-count", "face-swapper-weight"};
+      "trim-frame-end",          "execution-thread-count", "face-swapper-weight",
+      "face-detector-interval"};
   return kNumbers;
 }
 

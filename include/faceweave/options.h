@@ -82,6 +82,8 @@ struct VideoOptions {
   int trim_frame_end = -1;          // first frame dropped; -1: to the end
   int threads = 0;                  // worker threads; 0: the number of cores
   bool smooth_landmarks = true;     // One-Euro smoothing of each tracked face's landmarks
+  int face_detector_interval = 2;   // run the detector on every Nth frame (1..8); the frames between
+                                    // follow the tracked faces with the landmarker alone
 };
 
 }  // namespace faceweave

@@ -38,6 +38,14 @@ class FaceAnalyser {
                                                       const infer::ModelRegistry& models);
   Result<std::vector<Face>> analyse(const cv::Mat& bgr, AnalyseFlags flags = {},
                                     core::StageTimings* timings = nullptr) const;
+  // Video frames between detector runs: each face of the previous frame is looked for again by running the
+  // landmarker on its previous box (and once more through the box moved with the landmarks when the face
+  // moved), and its box moved with the landmarks. A face that is too small to follow (under 48 px) or whose
+  // new landmarks are not plausibly the same face (moved or resized too much, two looks disagree, left the
+  // frame) is left out: the caller then runs analyse() on the frame. Embeddings are not computed; every other
+  // field is carried over.
+  Result<std::vector<Face>> follow(const cv::Mat& bgr, const std::vector<Face>& previous,
+                                   core::StageTimings* timings = nullptr) const;
   const infer::ProviderResolution& provider() const { return detector_->provider(); }
   const FaceAnalyserOptions& options() const { return options_; }
   const Recognizer* recognizer() const { return recognizer_.get(); }

@@ -121,6 +121,8 @@ Status validate_video(const VideoOptions& v) {
     return invalid_argument("trim_frame_end must be after trim_frame_start");
   if (v.quality < 0 || v.quality > 100)
     return invalid_argument("output_video_quality must be between 0 and 100");
+  if (v.face_detector_interval < 1 || v.face_detector_interval > 8)
+    return invalid_argument("face_detector_interval must be between 1 (every frame) and 8");
   if (v.threads < 0 || v.threads > 256)
     return invalid_argument("execution_thread_count must be between 0 and 256");
   return Status::ok();

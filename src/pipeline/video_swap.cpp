@@ -96,7 +96,9 @@ struct Processed {
 
 struct InFlight {
   media::VideoFrame frame;
-  std::future<Result<Analysed>> analysis;
+  int64_t seq = 0;                         // position in the decoded sequence
+  bool awaiting_previous = false;          // follows the previous frame's faces, not yet known
+  std::future<Result<Analysed>> analysis;  // invalid while awaiting_previous
   bool tracked = false;
   std::future<Result<Processed>> processing;
   bool no_face = false;
@@ -196,7 +198,10 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
 
   const unsigned threads =
       req.video.threads > 0 ? unsigned(req.video.threads) : std::max(1u, std::thread::hardware_concurrency());
-  const size_t window = std::max<size_t>(4, threads * 3);
+  // Frames between detector runs wait for the previous frame's faces: a deeper window keeps every worker
+  // busy meanwhile.
+  const int detect_interval = req.video.face_detector_interval;
+  const size_t window = std::max<size_t>(4, threads * (detect_interval > 1 ? 4 : 3));
   FrameQueue queue(window);
   const int64_t trim_start = req.video.trim_frame_start, trim_end = req.video.trim_frame_end;
   core::StageTimings decode_timings;  // written by the decode thread only, read after it joins
@@ -249,6 +254,33 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   Status failure;
   bool input_done = false;
 
+  // Analysis: the detector on every detect_interval-th frame; the frames between follow the previous frame's
+  // faces with the landmarker alone. A frame after one without faces runs the detector, and so does a frame
+  // where a face could not be followed (too small, moved too far).
+  int64_t last_tracked_seq = -1;
+  std::vector<Face> last_faces;
+  auto detect = [&](InFlight& item) {
+    cv::Mat img = item.frame.bgr;
+    item.analysis = pool.submit([&analyser, img, flags]() -> Result<Analysed> {
+      Analysed a;
+      FW_ASSIGN_OR_RETURN(a.faces, analyser.analyse(img, flags, &a.timings));
+      return a;
+    });
+  };
+  auto follow_previous = [&](InFlight& item) {
+    item.awaiting_previous = false;
+    if (last_faces.empty()) return detect(item);
+    cv::Mat img = item.frame.bgr;
+    item.analysis = pool.submit([&analyser, img, flags, previous = last_faces]() -> Result<Analysed> {
+      Analysed a;
+      FW_ASSIGN_OR_RETURN(a.faces, analyser.follow(img, previous, &a.timings));
+      // A face that could not be followed is not skipped on this frame: the detector runs after all.
+      if (a.faces.size() != previous.size()) {
+        FW_ASSIGN_OR_RETURN(a.faces, analyser.analyse(img, flags, &a.timings));
+      }
+      return a;
+    });
+  };
   auto fail = [&](Status s) {
     if (failure.is_ok()) failure = std::move(s);
   };
@@ -302,20 +334,21 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
         input_done = true;
         break;
       }
-      ++frames_in;
       InFlight item;
       item.frame = std::move(*f);
-      cv::Mat img = item.frame.bgr;
-      item.analysis = pool.submit([&analyser, img, flags]() -> Result<Analysed> {
-        Analysed a;
-        FW_ASSIGN_OR_RETURN(a.faces, analyser.analyse(img, flags, &a.timings));
-        return a;
-      });
+      item.seq = frames_in++;
+      if (detect_interval <= 1 || item.seq % detect_interval == 0)
+        detect(item);
+      else if (last_tracked_seq == item.seq - 1)
+        follow_previous(item);
+      else
+        item.awaiting_previous = true;
       inflight.push_back(std::move(item));
     }
     if (inflight.empty()) break;
     // Track, in order, every frame whose analysis is done; then hand it to the processors.
-    for (auto& item : inflight) {
+    for (size_t at = 0; at < inflight.size(); ++at) {
+      InFlight& item = inflight[at];
       if (item.tracked) continue;
       if (item.analysis.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
           &item != &inflight.front())
@@ -327,6 +360,9 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       }
       report.timings.merge(analysed->timings);
       std::vector<Face> faces = std::move(analysed->faces);
+      last_tracked_seq = item.seq;
+      last_faces = faces;
+      if (at + 1 < inflight.size() && inflight[at + 1].awaiting_previous) follow_previous(inflight[at + 1]);
       auto ids = tracker.update(faces, item.frame.time_s);
       std::vector<size_t> selected;
       if (reference_mode) {

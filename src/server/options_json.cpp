@@ -154,6 +154,8 @@ const std::vector<Field>& fields() {
                             [](JobOptions& o) -> int& { return o.video.trim_frame_start; }));
     f.push_back(
         number<int>("trim_frame_end", -1, 1e9, [](JobOptions& o) -> int& { return o.video.trim_frame_end; }));
+    f.push_back(number<int>("face_detector_interval", 1, 8,
+                            [](JobOptions& o) -> int& { return o.video.face_detector_interval; }));
     f.push_back(
         number<int>("execution_thread_count", 0, 256, [](JobOptions& o) -> int& { return o.video.threads; }));
     f.push_back(enumeration("output_format",

@@ -257,6 +257,55 @@ TEST(Video, CancelDeletesThePartialOutput) {
       0);
 }
 
+// Frames between detector runs follow the previous frame's faces with the landmarker alone: on real clips
+// (a hand-held camera with several faces, a zoomed and panned face) the followed landmarks must agree with a
+// full detection on the same frame. Bound: 3% of the inter-ocular distance on average, about what the
+// landmarker's own answer moves when its box shifts by a few pixels; faces it cannot follow (too small,
+// implausible) are left out, and the pipeline runs the detector for them.
+TEST(Video, FollowedFacesAgreeWithDetection) {
+  auto& h = SwapHarness::get();
+  for (const char* clip : {"video_01.mp4", "astronaut_synthetic_motion.mp4"}) {
+    auto frames = decode_all(video(clip));
+    ASSERT_GT(frames.size(), 10u);
+    double error_sum = 0;
+    int compared = 0, lost = 0, worst_frame = -1;
+    double worst = 0;
+    for (size_t i = 1; i < frames.size(); ++i) {
+      auto previous = h.analyser->analyse(frames[i - 1].bgr, {false, false});
+      auto detected = h.analyser->analyse(frames[i].bgr, {false, false});
+      ASSERT_TRUE(previous.is_ok() && detected.is_ok());
+      // Faces under 48 px are not followed (the frame is analysed afresh): follow the others alone.
+      std::vector<Face> large;
+      for (const Face& f : *previous)
+        if (std::min(f.box.width, f.box.height) >= 48) large.push_back(f);
+      if (large.size() < previous->size()) {
+        auto declined = h.analyser->follow(frames[i].bgr, *previous);
+        ASSERT_TRUE(declined.is_ok());
+        EXPECT_LT(declined->size(), previous->size()) << clip << " frame " << i;
+      }
+      auto followed = h.analyser->follow(frames[i].bgr, large);
+      ASSERT_TRUE(followed.is_ok()) << followed.status().to_string();
+      for (const Face& f : *followed) {
+        const Face* d = nearest(*detected, f.box);
+        if (!d) continue;
+        const double iod = cv::norm(d->landmarks5[0] - d->landmarks5[1]);
+        double e = 0;
+        for (size_t k = 0; k < 68; ++k) e += cv::norm(f.landmarks68[k] - d->landmarks68[k]) / iod / 68;
+        error_sum += e;
+        ++compared;
+        if (e > worst) worst = e, worst_frame = int(i);
+      }
+      lost += int(large.size() - followed->size());
+    }
+    ASSERT_GT(compared, 0) << clip;
+    const double mean = error_sum / compared;
+    std::printf(
+        "%s: %d faces followed, %d dropped, mean landmark difference %.4f IOD, worst %.4f (frame %d)\n", clip,
+        compared, lost, mean, worst, worst_frame);
+    EXPECT_LT(mean, 0.03) << clip;
+  }
+}
+
 }  // namespace
 }  // namespace faceweave::testing
 
