@@ -32,10 +32,20 @@ def check(name, ok, detail=""):
 
 
 def expand(sql, start_ms, end_ms):
-    """What Grafana and the plugin send to SQLite."""
-    sql = re.sub(r"\$__unixEpochGroupSeconds\(([^,()]+(?:\([^()]*\))?[^,()]*),\s*(\d+)\)",
-                 r"cast((\1 / \2) as int) * \2", sql)
-    return sql.replace("$__from", str(start_ms)).replace("$__to", str(end_ms))
+    """What reaches SQLite: Grafana interpolates $__from and $__to (ms), then the plugin expands its only
+    macro, $__unixEpochGroupSeconds(column, seconds), with the pattern it uses; anything left is an error."""
+    sql = sql.replace("$__from", str(start_ms)).replace("$__to", str(end_ms))
+
+    def group(m):
+        if m.group(1) != "unixEpochGroupSeconds":
+            raise ValueError(f"the plugin has no macro $__{m.group(1)}")
+        args = m.group(2).split(",")
+        return f"cast(({args[0]} / {int(args[1])}) as int) * {int(args[1])}"
+
+    sql = re.sub(r"\$__([_a-zA-Z0-9]+)\(([^\)]*)\)", group, sql)
+    if "$__" in sql:
+        raise ValueError("a variable is left in the query: " + sql)
+    return sql
 
 
 with open(os.path.join(grafana, "provisioning", "datasources", "faceweave.yaml")) as f:
@@ -85,13 +95,13 @@ with tempfile.TemporaryDirectory(prefix="faceweave-grafana-") as data:
                 cols = [c[0] for c in cur.description]
                 results[name] = (cols, rows)
                 check(f"{name}: returns rows", len(rows) > 0, "no rows")
-            except sqlite3.Error as e:
+            except (sqlite3.Error, ValueError) as e:
                 check(f"{name}: runs", False, f"{e}\n{expand(sql, start_ms, end_ms)}")
             # Outside the data the same query finds nothing (no rows, or empty aggregates): it is bounded.
             try:
                 far = db.execute(expand(sql, 0, 1000)).fetchall()
                 check(f"{name}: empty outside the range", all(r[-1] in (None, 0) for r in far), far[:3])
-            except sqlite3.Error as e:
+            except (sqlite3.Error, ValueError) as e:
                 check(f"{name}: runs on an empty range", False, str(e))
 
     # A few numbers the simulation is known for (docs/analytics.md "simulate").
