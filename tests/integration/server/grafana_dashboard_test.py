@@ -113,7 +113,7 @@ with tempfile.TemporaryDirectory(prefix="faceweave-grafana-") as data:
     check("usage: daily buckets", bool(usage) and all(r[0] % 86400 == 0 for r in usage), usage[:3])
     retention = results.get("Retention: weekly, users first seen in the range", ([], []))[1]
     check("retention: week 0 is the whole cohort", bool(retention) and retention[0][0] == 0 and
-          abs(retention[0][2] - 100.0) < 0.01, retention[:3])
+          abs(retention[0][3] - 100.0) < 0.01 and retention[0][1] == retention[0][2], retention[:3])
     db.close()
 
 print(f"{passed} passed, {failed} failed")
