@@ -9,6 +9,7 @@
 
 #include "face/face_selector.h"
 #include "server/ids.h"
+#include "server/metrics.h"
 #include "server/options_json.h"
 
 namespace faceweave::server {
@@ -127,6 +128,7 @@ Api::Api(ApiOptions options, const Engine& engine, JobStore& jobs, JobRunner& ru
 
 HttpResponse Api::error(int status, const std::string& code, const std::string& message,
                         const std::string& field) {
+  Metrics::global().record_http_error(status, code);
   json e{{"code", code}, {"message", message}};
   if (!field.empty()) e["field"] = field;
   return json_response(status, json{{"error", e}});
@@ -179,7 +181,9 @@ bool Api::authorised(const HttpRequest& req) const {
 HttpResponse Api::handle(const HttpRequest& req) {
   try {
     // /api/config holds no secret and tells a client whether it needs the token, so it is open.
-    if (req.path.rfind("/api/", 0) == 0 && req.path != "/api/config" && !authorised(req)) {
+    // /metrics too: it shows how the server is used (docs/api.md); Prometheus sends the token as a bearer.
+    if (((req.path.rfind("/api/", 0) == 0 && req.path != "/api/config") || req.path == "/metrics") &&
+        !authorised(req)) {
       HttpResponse r =
           error(401, "unauthorized",
                 "this server needs its token: send 'Authorization: Bearer <token>' (the token given to "
@@ -210,6 +214,8 @@ HttpResponse Api::route(const HttpRequest& req) {
   };
 
   if (req.path == "/healthz") return m == "GET" ? health() : method_not_allowed("GET");
+  if (req.path == "/metrics")
+    return m == "GET" ? metrics_response(jobs_, telemetry_, options_.version) : method_not_allowed("GET");
   if (req.path == "/api/config") return m == "GET" ? config() : method_not_allowed("GET");
   if (req.path == "/api/uploads") return m == "POST" ? create_upload(req) : method_not_allowed("POST");
   if (req.path == "/api/preview") return m == "POST" ? preview(req) : method_not_allowed("POST");
@@ -285,6 +291,7 @@ HttpResponse Api::create_upload(const HttpRequest& req) {
       return error(415, "unsupported_media", upload.status().message(), "file");
     return from_status(upload.status(), "file");
   }
+  Metrics::global().record_upload(upload->kind(), upload->meta.value("bytes", int64_t(0)));
   return json_response(201, upload->meta);
 }
 
@@ -366,6 +373,8 @@ HttpResponse Api::preview(const HttpRequest& req) {
   auto result = engine_.preview(request, frame);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  Metrics::global().record_run("preview", "image", result ? StatusCode::kOk : result.status().code(),
+                               ms / 1000, result ? &result->report.stage_ms : nullptr);
   if (telemetry_) {
     telemetry_->record_command("preview", result ? StatusCode::kOk : result.status().code(), ms, 0,
                                int(body.value("options", json::object()).size()), "api");
@@ -475,6 +484,7 @@ HttpResponse Api::cancel_job(const std::string& id) {
 HttpResponse Api::events(const HttpRequest& req) {
   double retry = 0;
   if (!events_limiter_.allow(req.remote_addr, &retry)) {
+    Metrics::global().record_client_rate_limited();
     HttpResponse r = error(429, "rate_limited", "too many event batches from this client; retry shortly");
     r.headers.emplace_back("Retry-After", std::to_string(std::max(1, int(std::ceil(retry)))));
     return r;
@@ -542,6 +552,7 @@ HttpResponse Api::events(const HttpRequest& req) {
     }
     ++accepted;
   }
+  Metrics::global().record_client_events(accepted, int64_t(rejected.size()));
   return json_response(202, json{{"accepted", accepted}, {"rejected", rejected}});
 }
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "server/metrics.h"
 #include "server/options_json.h"
 
 namespace faceweave::server {
@@ -184,6 +185,8 @@ void JobRunner::run(JobRecord job) {
   } else {
     if (Status s = store_.finish(job.id, final_status, code, message, timings, result); !s.is_ok())
       core::log_error("job " + job.id + ": " + s.message());
+    Metrics::global().record_run("job", job.kind, report ? StatusCode::kOk : report.status().code(),
+                                 ms / 1000, report ? &report->stage_ms : nullptr);
     if (Telemetry* t = telemetry_) {
       const StatusCode outcome = report ? StatusCode::kOk : report.status().code();
       record_options(t, req.value("options", json::object()));

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""deploy/grafana must not rot: its provisioning files parse and agree with each other, and every panel's
+SQL runs on a real telemetry database made by `faceweave telemetry simulate`, after the substitutions that
+Grafana (`$__from`, `$__to`, in ms) and the frser-sqlite-datasource plugin (`$__unixEpochGroupSeconds`) make.
+
+usage: grafana_dashboard_test.py FACEWEAVE_BINARY REPO_ROOT
+Prints 'N passed, M failed' and exits non-zero on any failure.
+"""
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+binary, root = sys.argv[1], sys.argv[2]
+grafana = os.path.join(root, "deploy", "grafana")
+passed, failed = 0, 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def expand(sql, start_ms, end_ms):
+    """What reaches SQLite: Grafana interpolates $__from and $__to (ms), then the plugin expands its only
+    macro, $__unixEpochGroupSeconds(column, seconds), with the pattern it uses; anything left is an error."""
+    sql = sql.replace("$__from", str(start_ms)).replace("$__to", str(end_ms))
+
+    def group(m):
+        if m.group(1) != "unixEpochGroupSeconds":
+            raise ValueError(f"the plugin has no macro $__{m.group(1)}")
+        args = m.group(2).split(",")
+        return f"cast(({args[0]} / {int(args[1])}) as int) * {int(args[1])}"
+
+    sql = re.sub(r"\$__([_a-zA-Z0-9]+)\(([^\)]*)\)", group, sql)
+    if "$__" in sql:
+        raise ValueError("a variable is left in the query: " + sql)
+    return sql
+
+
+with open(os.path.join(grafana, "provisioning", "datasources", "faceweave.yaml")) as f:
+    datasources = yaml.safe_load(f)
+with open(os.path.join(grafana, "provisioning", "dashboards", "faceweave.yaml")) as f:
+    providers = yaml.safe_load(f)
+with open(os.path.join(grafana, "dashboards", "faceweave.json")) as f:
+    dashboard = json.load(f)
+
+ds = datasources["datasources"][0]
+check("datasource plugin", ds["type"] == "frser-sqlite-datasource", ds["type"])
+check("datasource path", ds["jsonData"]["path"].endswith("/telemetry/events.db"), ds["jsonData"]["path"])
+check("datasource read-only", "mode=ro" in ds["jsonData"].get("pathOptions", ""), ds["jsonData"])
+check("dashboard provider", providers["providers"][0]["type"] == "file", providers)
+
+views = ["usage", "heatmap", "actions", "errors", "latency", "defaults", "funnel", "retention"]
+titles = " ".join(p["title"].lower() for p in dashboard["panels"])
+for v in views:
+    check(f"a panel for the {v} view", v in titles, titles)
+ids = [p["id"] for p in dashboard["panels"]]
+check("unique panel ids", len(ids) == len(set(ids)), ids)
+
+with tempfile.TemporaryDirectory(prefix="faceweave-grafana-") as data:
+    end_day = time.strftime("%Y-%m-%d", time.gmtime())
+    sim = subprocess.run([binary, "--data-dir", data, "--telemetry", "all", "telemetry", "simulate", "--users",
+                          "300", "--days", "28", "--seed", "11", "--end", end_day],
+                         capture_output=True, text=True, timeout=600)
+    check("telemetry simulate", sim.returncode == 0, sim.stdout + sim.stderr)
+    db = sqlite3.connect(f"file:{os.path.join(data, 'telemetry', 'events.db')}?mode=ro", uri=True)
+    end_ms = int(time.time() * 1000) + 86400000
+    start_ms = end_ms - 35 * 86400000
+    results = {}
+    for p in dashboard["panels"]:
+        name = p["title"]
+        check(f"{name}: description", bool(p.get("description")), p)
+        check(f"{name}: data source", p["datasource"]["uid"] == ds["uid"], p["datasource"])
+        for t in p["targets"]:
+            sql = t["queryText"]
+            check(f"{name}: raw schema only", "ax_" not in sql, sql)
+            check(f"{name}: bounded by the time range", "$__from" in sql and "$__to" in sql, sql)
+            check(f"{name}: weighted by 1/sample_rate", "sample_rate" in sql, sql)
+            if t.get("queryType") == "time series":
+                check(f"{name}: time column", t.get("timeColumns") == ["time"], t)
+            try:
+                cur = db.execute(expand(sql, start_ms, end_ms))
+                rows = cur.fetchall()
+                cols = [c[0] for c in cur.description]
+                results[name] = (cols, rows)
+                check(f"{name}: returns rows", len(rows) > 0, "no rows")
+            except (sqlite3.Error, ValueError) as e:
+                check(f"{name}: runs", False, f"{e}\n{expand(sql, start_ms, end_ms)}")
+            # Outside the data the same query finds nothing (no rows, or empty aggregates): it is bounded.
+            try:
+                far = db.execute(expand(sql, 0, 1000)).fetchall()
+                check(f"{name}: empty outside the range", all(r[-1] in (None, 0) for r in far), far[:3])
+            except (sqlite3.Error, ValueError) as e:
+                check(f"{name}: runs on an empty range", False, str(e))
+
+    # A few numbers the simulation is known for (docs/analytics.md "simulate").
+    funnel = [r[2] for r in results.get("Funnel: web UI uploads to downloads", ([], []))[1]]
+    check("funnel narrows", len(funnel) == 4 and funnel[0] > 0 and funnel == sorted(funnel, reverse=True), funnel)
+    errors = results.get("Errors: by code", ([], []))[1]
+    check("errors: no_face is the most common code", bool(errors) and errors[0][0] == "no_face", errors[:3])
+    usage = results.get("Usage: swap runs per day", ([], []))[1]
+    check("usage: daily buckets", bool(usage) and all(r[0] % 86400 == 0 for r in usage), usage[:3])
+    retention = results.get("Retention: weekly, users first seen in the range", ([], []))[1]
+    check("retention: week 0 is the whole cohort", bool(retention) and retention[0][0] == 0 and
+          abs(retention[0][3] - 100.0) < 0.01 and retention[0][1] == retention[0][2], retention[:3])
+    db.close()
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
