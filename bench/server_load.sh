@@ -94,13 +94,6 @@ batches/s) the job was 10% slower on this machine.
 TABLE
 )
 echo "$table"
-doc="$repo/docs/benchmarks.md"
-if ! grep -q '<!-- results:server -->' "$doc"; then
-  printf '\n## Server load (bench/server_load.sh)\n\n<!-- results:server -->\n<!-- end:server -->\n' >> "$doc"
-fi
-{
-  sed '/^<!-- results:server -->/q' "$doc"
-  echo "$table"
-  sed -n '/^<!-- end:server -->/,$p' "$doc"
-} > "$doc.new"
-mv "$doc.new" "$doc"
+# shellcheck source=bench/doc_section.sh
+source "$repo/bench/doc_section.sh"
+echo "$table" | write_section server "Server load (bench/server_load.sh)"

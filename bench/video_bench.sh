@@ -59,13 +59,6 @@ Telemetry overhead on the 300-frame swap: ${t_off} s with \`--telemetry off\`, $
 TABLE
 )
 echo "$table"
-doc="$repo/docs/benchmarks.md"
-if ! grep -q '<!-- results:video -->' "$doc"; then
-  printf '\n## Video (bench/video_bench.sh)\n\n<!-- results:video -->\n<!-- end:video -->\n' >> "$doc"
-fi
-{
-  sed '/^<!-- results:video -->/q' "$doc"
-  echo "$table"
-  sed -n '/^<!-- end:video -->/,$p' "$doc"
-} > "$doc.new"
-mv "$doc.new" "$doc"
+# shellcheck source=bench/doc_section.sh
+source "$repo/bench/doc_section.sh"
+echo "$table" | write_section video "Video (bench/video_bench.sh)"
