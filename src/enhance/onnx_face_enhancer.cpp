@@ -36,16 +36,9 @@ Result<cv::Rect> OnnxFaceEnhancer::enhance(cv::Mat& frame, const Face& face) con
   cv::warpAffine(frame, crop, matrix, cv::Size(size_, size_), cv::INTER_AREA, cv::BORDER_REPLICATE);
   cv::Mat blob = cv::dnn::blobFromImage(crop, 1.0 / 127.5, cv::Size(), cv::Scalar::all(127.5), true, false);
   FW_ASSIGN_OR_RETURN(auto out, model_->run({{"input", blob}}, {"output"}));
-  const cv::Mat& o = out[0];
-  if (o.dims != 4 || o.size[1] != 3 || o.size[2] != size_ || o.size[3] != size_)
-    return model_error("model " + options_.model + " returned an output of the wrong shape; expected [1,3," +
-                       std::to_string(size_) + "," + std::to_string(size_) + "]");
-  std::vector<cv::Mat> planes;
-  for (int c = 2; c >= 0; --c)
-    planes.emplace_back(size_, size_, CV_32F, const_cast<float*>(o.ptr<float>(0, c)));
-  cv::Mat merged, restored;
-  cv::merge(planes, merged);
-  merged.convertTo(restored, CV_8UC3, 127.5, 127.5);  // (clip(x, -1, 1) + 1) / 2 * 255, rounded
+  // (clip(x, -1, 1) + 1) / 2 * 255, rounded
+  FW_ASSIGN_OR_RETURN(cv::Mat restored,
+                      infer::rgb_planes_to_bgr(out[0], size_, 127.5, 127.5, options_.model));
   cv::Mat pasted = frame.clone();
   auto r =
       swap::paste_back(pasted, restored, swap::box_mask(size_, options_.mask_blur, {0, 0, 0, 0}), matrix);

@@ -167,4 +167,19 @@ Result<std::vector<cv::Mat>> Model::run(const std::vector<std::pair<std::string,
   return result;
 }
 
+Result<cv::Mat> rgb_planes_to_bgr(const cv::Mat& output, int size, double scale, double offset,
+                                  const std::string& model) {
+  if (output.dims != 4 || output.size[0] != 1 || output.size[1] != 3 || output.size[2] != size ||
+      output.size[3] != size)
+    return model_error("model " + model + " returned an output of the wrong shape; expected [1,3," +
+                       std::to_string(size) + "," + std::to_string(size) + "]");
+  std::vector<cv::Mat> planes;
+  for (int c = 2; c >= 0; --c)
+    planes.emplace_back(size, size, CV_32F, const_cast<float*>(output.ptr<float>(0, c)));
+  cv::Mat merged, bgr;
+  cv::merge(planes, merged);
+  merged.convertTo(bgr, CV_8UC3, scale, offset);
+  return bgr;
+}
+
 }  // namespace faceweave::infer

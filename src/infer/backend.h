@@ -41,6 +41,11 @@ struct ModelOptions {
   ExecutionProvider provider = ExecutionProvider::kCpu;
 };
 
+// An image model's output [1,3,size,size] (RGB planes) as an 8-bit BGR image: each value v becomes
+// v * scale + offset, saturated to 0..255. `model` names it in the error when the shape is wrong.
+Result<cv::Mat> rgb_planes_to_bgr(const cv::Mat& output, int size, double scale, double offset,
+                                  const std::string& model);
+
 class Model {
  public:
   // `path` must already be verified (ModelRegistry::resolve). Loads the file once; fails with a clear error

@@ -52,24 +52,11 @@ class OnnxSwapperProcessor : public Processor {
   std::vector<float> source_;
 };
 
-class OnnxFaceEnhancerProcessor : public Processor {
- public:
-  explicit OnnxFaceEnhancerProcessor(std::unique_ptr<enhance::OnnxFaceEnhancer> e)
-      : enhancer_(std::move(e)) {}
-  const char* name() const override { return "face_enhancer"; }
-  Status process(FrameContext& ctx) const override {
-    core::ScopedStage stage(ctx.timings, "face_enhance");
-    for (size_t i : ctx.selected) FW_RETURN_IF_ERROR(enhancer_->enhance(ctx.frame, ctx.faces[i]).status());
-    return Status::ok();
-  }
-
- private:
-  std::unique_ptr<enhance::OnnxFaceEnhancer> enhancer_;
-};
-
+// The classic and the ONNX face enhancers, each on every selected face.
+template <typename Enhancer>
 class FaceEnhancerProcessor : public Processor {
  public:
-  explicit FaceEnhancerProcessor(std::unique_ptr<enhance::FaceEnhancer> e) : enhancer_(std::move(e)) {}
+  explicit FaceEnhancerProcessor(std::unique_ptr<Enhancer> e) : enhancer_(std::move(e)) {}
   const char* name() const override { return "face_enhancer"; }
   Status process(FrameContext& ctx) const override {
     core::ScopedStage stage(ctx.timings, "face_enhance");
@@ -78,7 +65,7 @@ class FaceEnhancerProcessor : public Processor {
   }
 
  private:
-  std::unique_ptr<enhance::FaceEnhancer> enhancer_;
+  std::unique_ptr<Enhancer> enhancer_;
 };
 
 class FrameEnhancerProcessor : public Processor {
@@ -170,14 +157,14 @@ void register_builtin_processors(ProcessorRegistry& registry) {
       o.blend = d.options->face_enhancer_blend / 100.0f;
       o.mask_blur = d.options->face_mask_blur;
       FW_ASSIGN_OR_RETURN(auto e, enhance::OnnxFaceEnhancer::create(o, *d.models));
-      return std::unique_ptr<Processor>(new OnnxFaceEnhancerProcessor(std::move(e)));
+      return std::unique_ptr<Processor>(new FaceEnhancerProcessor<enhance::OnnxFaceEnhancer>(std::move(e)));
     }
     if (model != "detail" && model != "none")
       return invalid_argument("unknown face enhancer '" + model + "'; use none, detail or gfpgan_1.4");
     enhance::FaceEnhancerOptions o;
     o.blend = d.options->face_enhancer_blend / 100.0f;
     FW_ASSIGN_OR_RETURN(auto e, enhance::FaceEnhancer::create(o));
-    return std::unique_ptr<Processor>(new FaceEnhancerProcessor(std::move(e)));
+    return std::unique_ptr<Processor>(new FaceEnhancerProcessor<enhance::FaceEnhancer>(std::move(e)));
   });
   registry.add("frame_enhancer", [](const ProcessorDeps& d) -> Result<std::unique_ptr<Processor>> {
     enhance::FrameEnhancerOptions o;

@@ -100,18 +100,8 @@ Result<cv::Mat> OnnxSwapper::run_crop(const cv::Mat& crop_bgr, const std::vector
   cv::Mat src(std::vector<int>{1, 512}, CV_32F);
   std::memcpy(src.ptr<float>(), source.data(), 512 * sizeof(float));
   FW_ASSIGN_OR_RETURN(auto out, model_->run({{"target", blob}, {"source", src}}, {"output"}));
-  const cv::Mat& o = out[0];
-  if (o.dims != 4 || o.size[1] != 3 || o.size[2] != size_ || o.size[3] != size_)
-    return model_error("model " + options_.model + " returned an output of the wrong shape; expected [1,3," +
-                       std::to_string(size_) + "," + std::to_string(size_) + "]");
-  // NCHW RGB 0..1 -> HWC BGR 0..255
-  std::vector<cv::Mat> planes;
-  for (int c = 2; c >= 0; --c)
-    planes.emplace_back(size_, size_, CV_32F, const_cast<float*>(o.ptr<float>(0, c)));
-  cv::Mat merged, bgr;
-  cv::merge(planes, merged);
-  merged.convertTo(bgr, CV_8UC3, 255.0);  // saturates: clips to 0..1 first, as FaceFusion does
-  return bgr;
+  // NCHW RGB 0..1 -> HWC BGR 0..255; saturating clips to 0..1 first, as FaceFusion does
+  return infer::rgb_planes_to_bgr(out[0], size_, 255.0, 0.0, options_.model);
 }
 
 Result<SwapOutcome> OnnxSwapper::swap(cv::Mat& frame, const Face& target,
