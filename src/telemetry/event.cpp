@@ -89,7 +89,13 @@ std::string allowed_values(const PropSpec& p) {
 // Rejected values are echoed only in part: the message goes back to the caller, but there is no reason
 // to repeat a whole path.
 std::string quoted(std::string_view v) {
-  return "'" + std::string(v.substr(0, 40)) + (v.size() > 40 ? "...'" : "'");
+  // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict on the operator+ chain.
+  std::string q;
+  q.reserve(std::min<size_t>(v.size(), 40) + 5);
+  q += '\'';
+  q.append(v.substr(0, 40));
+  q += v.size() > 40 ? "...'" : "'";
+  return q;
 }
 
 const char* type_name(PropType t) {
