@@ -1,5 +1,6 @@
 #include "swap/classic_swapper.h"
 
+#include "core/shrink.h"
 #include "swap/warp.h"
 
 #include <algorithm>
@@ -51,7 +52,7 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   for (size_t i = 0; i < tw.size(); ++i)
     tw[i] = (tp[i] - cv::Point2f(float(region.x), float(region.y))) * float(scale);
   cv::Mat target_work = target_roi;
-  if (scale < 1.0) cv::resize(target_roi, target_work, work, 0, 0, cv::INTER_AREA);
+  if (scale < 1.0) core::shrink(target_roi, target_work, work);
   const cv::Rect work_rect(0, 0, work.width, work.height);
   const auto triangles = triangulate(tw);
   if (triangles.empty()) return outcome;

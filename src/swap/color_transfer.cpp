@@ -5,6 +5,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "core/shrink.h"
+
 namespace faceweave::swap {
 
 Result<ColorMatch> parse_color_match(const std::string& s) {
@@ -38,7 +40,7 @@ void downscale_for_stats(const cv::Mat& lab, const cv::Mat& mask, cv::Mat& lab_s
     return;
   }
   const cv::Size size(std::max(1, cvRound(lab.cols * scale)), std::max(1, cvRound(lab.rows * scale)));
-  cv::resize(lab, lab_small, size, 0, 0, cv::INTER_AREA);
+  core::shrink(lab, lab_small, size);
   cv::resize(mask, mask_small, size, 0, 0, cv::INTER_NEAREST);
 }
 
@@ -97,7 +99,7 @@ cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat&
   downscale_for_stats(sl, mask, sl_small, mask_small);
   const double scale = double(sl_small.cols) / sl.cols;
   if (scale < 1.0) {
-    cv::resize(target, target_small, sl_small.size(), 0, 0, cv::INTER_AREA);
+    core::shrink(target, target_small, sl_small.size());
   } else {
     target_small = target;
   }
