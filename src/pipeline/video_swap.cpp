@@ -17,6 +17,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/image_io.h"
+#include "core/shrink.h"
 #include "core/thread_pool.h"
 #include "face/face_tracker.h"
 #include "media/video_reader.h"
@@ -221,9 +222,13 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       if (!*got) break;
       if (f.index < trim_start) continue;
       if (trim_end >= 0 && f.index >= trim_end) break;
-      if (req.video.scale != 1.0)
-        cv::resize(f.bgr, f.bgr, cv::Size(sideways ? proc_h : proc_w, sideways ? proc_w : proc_h), 0, 0,
-                   cv::INTER_AREA);
+      if (req.video.scale != 1.0) {
+        const cv::Size size(sideways ? proc_h : proc_w, sideways ? proc_w : proc_h);
+        if (req.video.scale < 1.0)
+          core::shrink(f.bgr, f.bgr, size);
+        else
+          cv::resize(f.bgr, f.bgr, size, 0, 0, cv::INTER_CUBIC);
+      }
       f.bgr = rotate_upright(f.bgr, info.rotation);
       if (!queue.push(f)) break;
     }
