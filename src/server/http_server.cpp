@@ -62,6 +62,20 @@ class DataDirLock {
 void write_response(const HttpResponse& r, httplib::Response& res) {
   res.status = r.status;
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
+  if (r.stream) {
+    // Server-sent events: chunked, each call of the stream gives the next chunk (or none, after a short
+    // wait). The stream ends when it says so (shutdown) or when a write fails (the client went away;
+    // keep-alive comments make sure a write happens every few seconds).
+    res.set_chunked_content_provider(r.content_type, [next = r.stream](size_t, httplib::DataSink& sink) {
+      std::string chunk;
+      if (!next(chunk)) {
+        sink.done();
+        return true;
+      }
+      return chunk.empty() || sink.write(chunk.data(), chunk.size());
+    });
+    return;
+  }
   if (!r.file.empty()) {
     std::error_code ec;
     const auto size = fs::file_size(r.file, ec);
@@ -135,7 +149,9 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   api_options.version = FACEWEAVE_VERSION;
   api_options.events_rate = options.events_per_second;
   api_options.events_burst = options.events_per_second * 2;
+  api_options.data_dir = data_dir;
   server::Api api(api_options, *engine, *jobs, runner, uploads, telemetry);
+  runner.on_change = [&api](const std::string& id) { api.insights().job_changed(id); };
 
   httplib::Server http;
   const std::string web_dir = options.web_dir.empty() ? FACEWEAVE_WEB_DIR : options.web_dir;
@@ -216,6 +232,9 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
     r.body = std::move(body);
     write_response(api.handle(r), res);
   };
+  // The dashboard is insights/index.html in the web folder; its bare path redirects there.
+  http.Get("/insights",
+           [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/insights/"); });
   http.Get(".*", plain);
   http.Delete(".*", plain);
   http.Post(".*", with_body);
@@ -254,6 +273,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       last_sweep = std::chrono::steady_clock::now();
     }
   }
+  api.insights().stop();  // live streams end, so the workers they hold can finish
   http.stop();
   listener.join();
   runner.stop();
