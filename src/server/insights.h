@@ -47,7 +47,7 @@ class Insights {
   static constexpr int kMaxStreams = 8;
   // How often a stream looks for new events and how long it stays silent before a keep-alive comment.
   static constexpr std::chrono::milliseconds kPollInterval{1000};
-  static constexpr std::chrono::milliseconds kKeepAlive{10000};
+  static constexpr std::chrono::milliseconds kKeepAlive{5000};
 
  private:
   struct Stream;

@@ -209,12 +209,20 @@ export function chartConfig(table) {
   return build(table);
 }
 
-// The view-level numbers a card shows above its chart: the summary's plain values (numbers, words), in
-// the API's order. Nested objects (e.g. usage's shares) are what the chart draws.
+// The view-level numbers a card shows above its chart: the summary's plain values (numbers, words) in the
+// API's order, or for views with many (ab) the ones that answer the question. Nested objects (e.g. usage's
+// shares) are what the chart draws.
+const FIGURE_KEYS = {
+  ab: ['verdict', 'difference', 'ci_low', 'ci_high', 'p_value', 'sample_size_per_arm'],
+};
+
 export function figures(table) {
+  const summary = (table && table.summary) || {};
+  const keys = FIGURE_KEYS[table && table.view] || Object.keys(summary);
   const out = [];
-  for (const [key, value] of Object.entries((table && table.summary) || {})) {
-    if (value === null || typeof value === 'object') continue;
+  for (const key of keys) {
+    const value = summary[key];
+    if (value === null || value === undefined || typeof value === 'object') continue;
     out.push([key, value]);
   }
   return out;
