@@ -296,8 +296,15 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
           // The analytics module names what it refused in its message (a platform filter, a version of an
           // A/B arm); the field is the parameter that carried it.
           std::string field;
-          if (!filter.platform.empty() && s.message().find("platform") != std::string::npos)
+          const std::string& m = s.message();
+          if (!filter.platform.empty() && m.find("platform") != std::string::npos) {
             field = "platform";
+          } else if (name == "ab" && !filter.version.empty() && m.find("version") != std::string::npos &&
+                     m.find("--a") != std::string::npos) {
+            field = "version";  // ab compares versions: a and b, not the version filter
+          } else if (name == "ab" && m.find("--a") != std::string::npos) {
+            field = "b";
+          }
           return Api::error(400, "invalid_argument", s.message(), field);
         }
         if (s.code() == StatusCode::kNotFound) {

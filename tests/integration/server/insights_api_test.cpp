@@ -138,6 +138,8 @@ TEST_F(InsightsApi, BadInputIsA4xxNamingTheParameterAndMissingDataAnEmptyTable) 
   expect_error("/api/insights/retention?weeks=2.5", 400, "weeks");
   expect_error("/api/insights/retention?weeks=53", 400, "weeks");
   expect_error("/api/insights/usage?platform=linux", 400, "platform");  // telemetry records no platform
+  expect_error("/api/insights/ab?version=0.1.0", 400, "version");       // ab compares versions: a and b
+  expect_error("/api/insights/ab?a=0.1.0&b=0.1.0", 400, "b");
   auto post = client_->Post("/api/insights/usage", "{}", "application/json");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);

@@ -95,9 +95,13 @@ function describeFilters() {
   el.filterState.textContent = `Showing ${parts.join(', ')}.`;
 }
 
+// The A/B view compares versions, so the version filter does not apply to it (the API refuses both).
 function viewParams(name) {
   const p = filters();
-  if (name === 'ab' && state.abMetric) p.metric = state.abMetric;
+  if (name === 'ab') {
+    delete p.version;
+    if (state.abMetric) p.metric = state.abMetric;
+  }
   return p;
 }
 
@@ -158,7 +162,13 @@ function abControls() {
     filtersToUrl();
     loadView(state.cards.get('ab'));
   });
-  return h('div', { class: 'row small' }, h('label', { for: 'ab-metric' }, 'Metric'), select);
+  return h(
+    'div',
+    { class: 'row small' },
+    h('label', { for: 'ab-metric' }, 'Metric'),
+    select,
+    h('span', { class: 'muted' }, 'The two versions with the most swap runs; the version filter does not apply.'),
+  );
 }
 
 function renderTable(card, table) {
