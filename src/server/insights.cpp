@@ -292,7 +292,14 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
       auto t = a->view(name, filter, ab, int(weeks));
       if (!t) {
         const Status& s = t.status();
-        if (s.code() == StatusCode::kInvalidArgument) {
+        // A/B without named arms in a range where fewer than two versions have runs: nothing to compare,
+        // an empty state rather than bad input (every parameter was checked above).
+        const bool nothing_to_compare = name == "ab" && s.code() == StatusCode::kInvalidArgument &&
+                                        ab.a.empty() && ab.b.empty() && filter.version.empty() &&
+                                        filter.platform.empty();
+        if (nothing_to_compare) {
+          table = empty_table(name, "Nothing to compare: " + s.message());
+        } else if (s.code() == StatusCode::kInvalidArgument) {
           // The analytics module names what it refused in its message (a platform filter, a version of an
           // A/B arm); the field is the parameter that carried it.
           std::string field;
@@ -306,8 +313,7 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
             field = "b";
           }
           return Api::error(400, "invalid_argument", s.message(), field);
-        }
-        if (s.code() == StatusCode::kNotFound) {
+        } else if (s.code() == StatusCode::kNotFound) {
           table = empty_table(name, s.message());
         } else {
           return Api::error(Api::http_status(s.code()), status_code_name(s.code()), s.message());

@@ -268,7 +268,8 @@ async function main() {
 
     const screenshot = path.join(artifacts, 'browser-insights.png');
     await page.screenshot({ path: screenshot, fullPage: false });
-    step(`screenshot: ${screenshot}`);
+    await page.screenshot({ path: path.join(artifacts, 'browser-insights-full.png'), fullPage: true });
+    step(`screenshots: ${screenshot} (1280x800) and browser-insights-full.png (the whole page)`);
 
     assert.deepEqual(foreign, [], 'the dashboard loads nothing from other hosts');
     assert.deepEqual(pageErrors, [], 'no script errors');

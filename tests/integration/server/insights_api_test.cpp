@@ -147,7 +147,8 @@ TEST_F(InsightsApi, BadInputIsA4xxNamingTheParameterAndMissingDataAnEmptyTable) 
 
   // A version without data, and a range without events: 200, no rows, a note that says why.
   for (const std::string path : {"/api/insights/usage?version=9.9.9", "/api/insights/funnel?version=9.9.9",
-                                 "/api/insights/errors?from=2020-01-01&to=2020-01-31"}) {
+                                 "/api/insights/errors?from=2020-01-01&to=2020-01-31",
+                                 "/api/insights/ab?from=2020-01-01&to=2020-01-31"}) {
     SCOPED_TRACE(path);
     const json t = get_json(path);
     EXPECT_TRUE(t["rows"].empty()) << t.dump();

@@ -39,7 +39,8 @@ function base({ percentAxis = false, horizontal = false, stacked = false, legend
     ticks: { callback: (v) => (percentAxis ? percent(v) : formatNumber(v)) },
   };
   if (percentAxis && stacked) valueAxis.max = 1;
-  const categoryAxis = { stacked, ticks: { autoSkip: true, maxRotation: 0 } };
+  // Horizontal bars label every bar (at most a dozen); dates and hours along x may skip some.
+  const categoryAxis = { stacked, ticks: { autoSkip: !horizontal, maxRotation: 0, font: { size: 11 } } };
   return {
     responsive: true,
     maintainAspectRatio: false,

@@ -249,6 +249,7 @@ async function refresh() {
   state.loading = controller;
   el.charts.setAttribute('aria-busy', 'true');
   clearFieldErrors();
+  clear(el.messages); // what is still wrong is said again below
   describeFilters();
   try {
     const errors = await Promise.all([...state.cards.values()].map((c) => loadView(c, controller.signal)));
