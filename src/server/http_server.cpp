@@ -67,6 +67,7 @@ void write_response(const HttpResponse& r, httplib::Response& res) {
     // wait). The stream ends when it says so (shutdown) or when a write fails (the client went away;
     // keep-alive comments make sure a write happens every few seconds).
     res.set_chunked_content_provider(r.content_type, [next = r.stream](size_t, httplib::DataSink& sink) {
+      if (!sink.is_writable()) return false;
       std::string chunk;
       if (!next(chunk)) {
         sink.done();

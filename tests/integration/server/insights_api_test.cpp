@@ -284,5 +284,31 @@ TEST_F(InsightsApi, TheStreamReportsNewTelemetryTakesTheTokenInTheQueryAndEndsOn
   EXPECT_EQ(stream.content_type(), "text/event-stream");
 }
 
+TEST_F(InsightsApi, StreamsAreLimitedAndAClientThatLeavesFreesItsSlot) {
+  start();
+  std::vector<std::unique_ptr<StreamReader>> streams;
+  for (int i = 0; i < 8; ++i) {
+    streams.push_back(std::make_unique<StreamReader>(server_->port(), "/api/insights/stream"));
+    ASSERT_TRUE(streams.back()->wait_for("event: hello", 10)) << i;
+  }
+  auto refused = client_->Get("/api/insights/stream");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  // Two clients go away; the server notices at its next write (a keep-alive within 5 s) and frees the slots.
+  streams.pop_back();
+  streams.pop_back();
+  bool reopened = false;
+  for (int i = 0; i < 60 && !reopened; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    StreamReader again(server_->port(), "/api/insights/stream");
+    reopened = again.wait_for("event: hello", 2);
+  }
+  EXPECT_TRUE(reopened) << "a slot must come free once a client disconnects";
+  EXPECT_EQ(get_json("/healthz")["status"], "ok");  // the workers are not starved
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(server_->stop(), 0) << server_->log();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+}
+
 }  // namespace
 }  // namespace faceweave::testing

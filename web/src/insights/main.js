@@ -12,6 +12,17 @@ import { Chart, chartConfig, figures, formatNumber } from './charts.js';
 const REFRESH_DEBOUNCE_MS = 800;
 const TABLE_ROWS = 200;
 const FILTERS = ['from', 'to', 'version', 'platform'];
+const TITLES = {
+  usage: 'Feature usage',
+  heatmap: 'When it is used',
+  actions: 'Actions',
+  errors: 'Errors',
+  latency: 'Latency',
+  defaults: 'Defaults switched',
+  funnel: 'Funnel',
+  retention: 'Retention',
+  ab: 'A/B test',
+};
 
 const el = {
   live: $('#live-state'),
@@ -134,7 +145,7 @@ function makeCard(view) {
   const header = h(
     'header',
     { class: 'card-head' },
-    h('h2', { id: `${id}-title` }, view.name),
+    h('h2', { id: `${id}-title` }, TITLES[view.name] || view.name),
     h('span', { class: 'downloads' }, card.csv, card.json),
   );
   if (view.name === 'ab') card.extra = abControls();
