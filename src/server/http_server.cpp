@@ -101,6 +101,22 @@ void write_response(const HttpResponse& r, httplib::Response& res) {
   res.set_content(r.body, r.content_type);
 }
 
+// Percent-encodes everything but the unreserved characters of RFC 3986.
+std::string url_encode(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 HttpRequest to_request(const httplib::Request& req) {
   HttpRequest r;
   r.method = req.method;
@@ -233,9 +249,14 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
     r.body = std::move(body);
     write_response(api.handle(r), res);
   };
-  // The dashboard is insights/index.html in the web folder; its bare path redirects there.
-  http.Get("/insights",
-           [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/insights/"); });
+  // The dashboard is insights/index.html in the web folder; its bare path redirects there, keeping the
+  // query (the dashboard's filters, a token).
+  http.Get("/insights", [](const httplib::Request& req, httplib::Response& res) {
+    std::string query;
+    for (const auto& [k, v] : req.params)
+      query += (query.empty() ? "?" : "&") + url_encode(k) + "=" + url_encode(v);
+    res.set_redirect("/insights/" + query);
+  });
   http.Get(".*", plain);
   http.Delete(".*", plain);
   http.Post(".*", with_body);

@@ -179,6 +179,12 @@ TEST_F(InsightsApi, WithoutATelemetryDatabaseEveryRouteIsAnEmptyState) {
     ASSERT_TRUE(csv);
     EXPECT_EQ(csv->status, 200);
   }
+  // The page's bare path redirects to its folder, keeping the filters.
+  auto bare = client_->Get("/insights?version=0.1.0&from=2026-11-01");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->status, 302);
+  EXPECT_EQ(bare->get_header_value("Location"), "/insights/?from=2026-11-01&version=0.1.0");
+
   // Bad input is still refused before the (missing) database matters.
   expect_error("/api/insights/usage?from=2026-11-20&to=2026-11-01", 400, "from");
   expect_error("/api/insights/nope", 404, "view");
