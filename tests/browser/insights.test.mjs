@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Server, sleep } from './support.mjs';
+import { Server, sleep, uiEvents } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -271,8 +271,31 @@ async function main() {
     await page.screenshot({ path: path.join(artifacts, 'browser-insights-full.png'), fullPage: true });
     step(`screenshots: ${screenshot} (1280x800) and browser-insights-full.png (the whole page)`);
 
+    // The dashboard's own use is recorded with the existing allow-list (ui.page, ui.action, ui.error),
+    // sent when the page is left.
+    await page.close({ runBeforeUnload: true });
+    await context.close();
     assert.deepEqual(foreign, [], 'the dashboard loads nothing from other hosts');
     assert.deepEqual(pageErrors, [], 'no script errors');
+    const dbPath = path.join(dataDir, 'telemetry', 'events.db');
+    const has = (events, name, props) =>
+      events.some((e) => e.event === name && Object.entries(props).every(([k, v]) => e.props[k] === v));
+    const wanted = [
+      ['ui.page', { page: 'insights' }],
+      ['ui.action', { control: 'version', action: 'change', value: '0_1_0' }],
+      ['ui.action', { control: 'filters', action: 'click', value: 'clear' }],
+      ['ui.error', { code: 'invalid_argument', where: 'insights' }],
+    ];
+    const eventsDeadline = Date.now() + 15_000;
+    let events = [];
+    while (Date.now() < eventsDeadline) {
+      events = uiEvents(dbPath);
+      if (wanted.every(([name, props]) => has(events, name, props))) break;
+      await sleep(250);
+    }
+    const missing = wanted.filter(([name, props]) => !has(events, name, props));
+    assert.deepEqual(missing, [], `dashboard events missing; stored: ${JSON.stringify(events.map((e) => [e.event, e.props]))}`);
+    step(`${events.length} dashboard events stored (page view, filter changes, the error shown)`);
     ok = true;
   } finally {
     if (browser) await browser.close();

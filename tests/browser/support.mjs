@@ -1,6 +1,6 @@
 // Shared by the browser tests: a real `faceweave serve` child process on a free loopback port.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -87,4 +87,13 @@ export class Server {
       return '';
     }
   }
+}
+
+// The ui.* events stored in a telemetry database (events_view, docs/telemetry.md), read with sqlite3.
+export function uiEvents(dbPath) {
+  const sql =
+    "SELECT id, event, user, props, outcome FROM events_view WHERE event LIKE 'ui.%' ORDER BY id";
+  const out = execFileSync('sqlite3', ['-readonly', '-json', dbPath, sql], { encoding: 'utf8' });
+  const rows = out.trim() ? JSON.parse(out) : [];
+  return rows.map((r) => ({ ...r, props: typeof r.props === 'string' ? JSON.parse(r.props) : r.props }));
 }

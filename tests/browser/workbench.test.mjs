@@ -9,13 +9,12 @@
 // playwright-core), FACEWEAVE_ARTIFACTS_DIR (screenshot, server log), FACEWEAVE_CHROMIUM (default
 // /usr/bin/chromium), FACEWEAVE_KEEP_DATA=1 keeps the data folder.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Server, sleep } from './support.mjs';
+import { Server, sleep, uiEvents } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -61,14 +60,6 @@ function jpegSize(bytes) {
     i += 2 + length;
   }
   throw new Error('not a JPEG: no start-of-frame segment');
-}
-
-function uiEvents(dbPath) {
-  const sql =
-    "SELECT id, event, user, props, outcome FROM events_view WHERE event LIKE 'ui.%' ORDER BY id";
-  const out = execFileSync('sqlite3', ['-readonly', '-json', dbPath, sql], { encoding: 'utf8' });
-  const rows = out.trim() ? JSON.parse(out) : [];
-  return rows.map((r) => ({ ...r, props: typeof r.props === 'string' ? JSON.parse(r.props) : r.props }));
 }
 
 function findAction(events, match) {
