@@ -89,11 +89,11 @@ function compare(view, got, table) {
 
 // Compares every card with the API under the same filter. Live events (the page's own ui.* events among
 // them) can change the numbers between the two reads, so it retries until both agree.
-async function expectCardsEqualApi(page, base, params) {
+async function expectCardsEqualApi(page, base, params, views = VIEWS) {
   const deadline = Date.now() + UI_WAIT_MS;
   for (;;) {
     const mismatches = [];
-    for (const view of VIEWS) {
+    for (const view of views) {
       // The A/B card compares versions: the page leaves the version filter out of it.
       const { version, ...rest } = params;
       const table = await apiView(base, view, view === 'ab' || !version ? rest : { ...rest, version });
@@ -219,6 +219,18 @@ async function main() {
     assert.match(page.url(), /version=0\.1\.0/);
     step(`version 0.1.0 shows ${versionRuns} runs, equal to the API`);
 
+    // The A/B card's own settings: arms and metric, reloading that card only.
+    await page.getByLabel('A/B Arm a').selectOption('0.2.0');
+    await page.getByLabel('A/B Arm b').selectOption('0.1.0');
+    await page.getByLabel('A/B Metric').selectOption('download_conversion');
+    await expectCardsEqualApi(page, base, { a: '0.2.0', b: '0.1.0', metric: 'download_conversion' }, ['ab']);
+    assert.equal((await shown(page, 'ab')).cells[0][1], '0.2.0', 'arm a is version 0.2.0');
+    await page.getByLabel('A/B Arm a').selectOption('');
+    await page.getByLabel('A/B Arm b').selectOption('');
+    await page.getByLabel('A/B Metric').selectOption('error_rate');
+    await expectCardsEqualApi(page, base, {}, ['ab']);
+    step('the A/B card takes its arms and metric');
+
     // A bad range: a clear error next to the field, the cards say they could not load, nothing crashes.
     gen = await generation(page);
     await page.getByLabel('From', { exact: true }).fill('2026-12-31');
@@ -255,6 +267,7 @@ async function main() {
       status = (await (await fetch(`${base}/api/jobs/${job.id}`)).json()).status;
     }
     assert.equal(status, 'done', `job ${job.id} ended ${status}`);
+    const jobDone = Date.now();
     step(`job ${job.id} done`);
     await page.waitForFunction(
       (n) => Number(document.querySelector('section[data-view="usage"] dd[data-key="runs"]')?.dataset.value) > n,
@@ -264,7 +277,7 @@ async function main() {
     assert.equal(await page.evaluate(() => window.__notReloaded), true, 'the page was not reloaded');
     assert.equal(await page.locator('#live-state').getAttribute('data-state'), 'live');
     await expectCardsEqualApi(page, base, {});
-    step(`the job shows up live: ${before} -> ${await runsShown(page)} swap runs`);
+    step(`the job shows up live: ${before} -> ${await runsShown(page)} swap runs, ${((Date.now() - jobDone) / 1000).toFixed(1)} s after it was done`);
 
     const screenshot = path.join(artifacts, 'browser-insights.png');
     await page.screenshot({ path: screenshot, fullPage: false });
@@ -295,7 +308,7 @@ async function main() {
     }
     const missing = wanted.filter(([name, props]) => !has(events, name, props));
     assert.deepEqual(missing, [], `dashboard events missing; stored: ${JSON.stringify(events.map((e) => [e.event, e.props]))}`);
-    step(`${events.length} dashboard events stored (page view, filter changes, the error shown)`);
+    step(`the dashboard's events are stored (page view, filter changes, the error shown; ${events.length} ui.* events in all)`);
     ok = true;
   } finally {
     if (browser) await browser.close();

@@ -10,8 +10,12 @@ import { h, clear, $ } from '../shared/dom.js';
 import { Chart, chartConfig, figures, formatNumber } from './charts.js';
 
 const REFRESH_DEBOUNCE_MS = 800;
+// Live refreshes start at most this often: a running video job stores events every second, and reloading
+// nine views each time would keep a large database busy.
+const LIVE_MIN_INTERVAL_MS = 5000;
 const TABLE_ROWS = 200;
 const FILTERS = ['from', 'to', 'version', 'platform'];
+const AB_KEYS = ['metric', 'a', 'b'];
 const TITLES = {
   usage: 'Feature usage',
   heatmap: 'When it is used',
@@ -44,10 +48,11 @@ const el = {
 const state = {
   index: null, // GET /api/insights
   cards: new Map(), // view name -> card
-  abMetric: '',
+  ab: { metric: '', a: '', b: '' }, // the A/B card's settings
   loading: null, // AbortController of the refresh in flight
   pending: false,
   timer: null,
+  lastRefresh: 0, // when the last refresh started (ms)
   source: null,
   generation: 0, // refreshes done (the browser test waits on it)
 };
@@ -86,12 +91,12 @@ function filtersFromUrl() {
     if (f === 'version' && q.get(f)) el.version.append(h('option', { value: q.get(f) }, q.get(f)));
     el[f].value = q.get(f);
   }
-  if (q.has('metric')) state.abMetric = q.get('metric');
+  for (const k of AB_KEYS) if (q.has(k)) state.ab[k] = q.get(k);
 }
 
 function filtersToUrl() {
   const q = new URLSearchParams(filters());
-  if (state.abMetric) q.set('metric', state.abMetric);
+  for (const k of AB_KEYS) if (state.ab[k]) q.set(k, state.ab[k]);
   const s = q.toString();
   history.replaceState(null, '', s ? `?${s}` : location.pathname);
 }
@@ -111,7 +116,7 @@ function viewParams(name) {
   const p = filters();
   if (name === 'ab') {
     delete p.version;
-    if (state.abMetric) p.metric = state.abMetric;
+    for (const k of AB_KEYS) if (state.ab[k]) p[k] = state.ab[k];
   }
   return p;
 }
@@ -163,22 +168,35 @@ function makeCard(view) {
   return card;
 }
 
+// The A/B card's own settings: the metric and the two arms (versions; empty: the two with the most swap
+// runs). They go into the URL with the filters.
 function abControls() {
-  const select = h('select', { id: 'ab-metric', 'aria-label': 'A/B metric' });
-  for (const m of state.index.ab_metrics || []) select.append(h('option', { value: m }, m));
-  if (state.abMetric) select.value = state.abMetric;
-  select.addEventListener('change', () => {
-    state.abMetric = select.value;
-    telemetry.action('ab_metric', 'change', { value: select.value });
-    filtersToUrl();
-    loadView(state.cards.get('ab'));
-  });
+  const versions = state.index.versions || [];
+  const make = (key, label, choices, empty) => {
+    const select = h('select', { id: `ab-${key}`, 'aria-label': `A/B ${label}` });
+    if (empty) select.append(h('option', { value: '' }, empty));
+    for (const c of choices) select.append(h('option', { value: c }, c));
+    if (state.ab[key] && !choices.includes(state.ab[key])) select.append(h('option', { value: state.ab[key] }, state.ab[key]));
+    select.value = state.ab[key] || '';
+    select.addEventListener('change', () => {
+      state.ab[key] = select.value;
+      telemetry.action(`ab_${key}`, 'change', { value: select.value || 'auto' });
+      filtersToUrl();
+      loadView(state.cards.get('ab'));
+    });
+    return [h('label', { for: `ab-${key}` }, label), select];
+  };
   return h(
     'div',
-    { class: 'row small' },
-    h('label', { for: 'ab-metric' }, 'Metric'),
-    select,
-    h('span', { class: 'muted' }, 'The two versions with the most swap runs; the version filter does not apply.'),
+    { class: 'ab-controls small' },
+    h(
+      'div',
+      { class: 'row' },
+      ...make('metric', 'Metric', state.index.ab_metrics || [], null),
+      ...make('a', 'Arm a', versions, 'automatic'),
+      ...make('b', 'Arm b', versions, 'automatic'),
+    ),
+    h('p', { class: 'muted' }, 'Automatic arms: the two versions with the most swap runs. The version filter does not apply.'),
   );
 }
 
@@ -258,6 +276,7 @@ async function refresh() {
   }
   const controller = new AbortController();
   state.loading = controller;
+  state.lastRefresh = Date.now();
   el.charts.setAttribute('aria-busy', 'true');
   clearFieldErrors();
   clear(el.messages); // what is still wrong is said again below
@@ -289,9 +308,24 @@ async function refresh() {
   }
 }
 
+// Filter changes: a refresh after `delay`, replacing any scheduled one.
 function scheduleRefresh(delay = REFRESH_DEBOUNCE_MS) {
   clearTimeout(state.timer);
-  state.timer = setTimeout(refresh, delay);
+  state.timer = setTimeout(() => {
+    state.timer = null;
+    refresh();
+  }, delay);
+}
+
+// New telemetry: one refresh after the debounce, and no sooner than LIVE_MIN_INTERVAL_MS after the last
+// one started; events arriving meanwhile are covered by the refresh already scheduled.
+function liveRefresh() {
+  if (state.timer) return;
+  const wait = Math.max(REFRESH_DEBOUNCE_MS, state.lastRefresh + LIVE_MIN_INTERVAL_MS - Date.now());
+  state.timer = setTimeout(() => {
+    state.timer = null;
+    refresh();
+  }, wait);
 }
 
 // ---- live updates --------------------------------------------------------------------------------
@@ -314,7 +348,7 @@ function connect() {
       n = 0;
     }
     setLive('live', `Live: ${formatNumber(n)} new event${n === 1 ? '' : 's'} at ${new Date().toLocaleTimeString()}`);
-    scheduleRefresh();
+    liveRefresh();
   });
   source.addEventListener('job', () => setLive('live', `Live: a job changed at ${new Date().toLocaleTimeString()}`));
   // EventSource reconnects by itself (the server says retry: 3000); a closed source is not retried.
