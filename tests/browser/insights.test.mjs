@@ -131,9 +131,44 @@ async function main() {
   assert.ok(fs.existsSync(sourceImage), `test image missing: ${sourceImage} (set FACEWEAVE_TESTDATA_DIR)`);
   assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} missing: apt-get install chromium (scripts/install-deps.sh)`);
   const { chromium } = createRequire(path.join(nodeModules, 'noop.js'))('playwright-core');
+  let browser = null;
 
   fs.mkdirSync(artifacts, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceweave-insights-'));
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--disable-dev-shm-usage'],
+  });
+
+  // Before any telemetry exists (the server's own is off): the page says how to get data, and every card
+  // shows its empty state instead of an error.
+  {
+    const empty = new Server(faceweave, dataDir, path.join(artifacts, 'browser-insights-empty-server.log'), [], 'off');
+    try {
+      await empty.waitReady(60_000);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`${empty.base}/insights/`);
+      await page.waitForFunction(() => Number(document.body.dataset.generation || 0) > 0, null, { timeout: UI_WAIT_MS });
+      assert.match(await page.locator('#empty-state').innerText(), /telemetry simulate/);
+      for (const view of VIEWS) {
+        const card = page.locator(`section[data-view="${view}"]`);
+        assert.equal(await card.getAttribute('data-state'), 'empty', `${view} without a database`);
+        assert.ok((await card.locator('.notes').innerText()).length > 0, `${view} says why it is empty`);
+      }
+      assert.equal(await page.locator('#messages .message').count(), 0, 'no error message without a database');
+      await page.close();
+      step('without a telemetry database every card shows its empty state');
+    } catch (err) {
+      await browser.close();
+      console.log(`server log (tail):\n${empty.tail()}`);
+      throw err;
+    } finally {
+      await empty.stop();
+    }
+  }
+
   const today = new Date().toISOString().slice(0, 10);
   const sim = execFileSync(
     faceweave,
@@ -143,7 +178,6 @@ async function main() {
   step(`simulated history: ${sim.trim().split('\n')[0]}`);
 
   const server = new Server(faceweave, dataDir, path.join(artifacts, 'browser-insights-server.log'));
-  let browser = null;
   const pageErrors = [];
   let ok = false;
   try {
@@ -151,12 +185,6 @@ async function main() {
     const base = server.base;
     step(`faceweave serve ${health.version} at ${base}`);
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--disable-dev-shm-usage'],
-    });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     context.setDefaultTimeout(UI_WAIT_MS);
     const page = await context.newPage();

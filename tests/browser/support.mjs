@@ -7,13 +7,13 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Server {
   // Port 0: the server picks a free port and prints "serving on http://HOST:PORT"; no race for a port.
-  // extraArgs go after `serve` (e.g. ['--token', T]).
-  constructor(binary, dataDir, logFile, extraArgs = []) {
+  // extraArgs go after `serve` (e.g. ['--token', T]); telemetry is the consent level.
+  constructor(binary, dataDir, logFile, extraArgs = [], telemetry = 'all') {
     this.base = null;
     this.logFile = logFile;
     this.log = fs.openSync(logFile, 'w');
     // Global flags go before the sub-command (CLI11).
-    this.proc = spawn(binary, ['--data-dir', dataDir, '--telemetry', 'all', 'serve', '--host', '127.0.0.1', '--port', '0', ...extraArgs], {
+    this.proc = spawn(binary, ['--data-dir', dataDir, '--telemetry', telemetry, 'serve', '--host', '127.0.0.1', '--port', '0', ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FACEWEAVE_DATA_DIR: dataDir },
     });
