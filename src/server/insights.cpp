@@ -148,7 +148,7 @@ Analytics* Insights::analytics(std::string& why) {
   // Called with analytics_mutex_ held.
   if (analytics_) return analytics_.get();
   std::error_code ec;
-  if (!fs::exists(database_path_, ec)) {
+  if (data_dir_.empty() || !fs::exists(database_path_, ec)) {
     why = kNoDatabase;
     return nullptr;
   }
@@ -171,7 +171,7 @@ int64_t Insights::events_max_id() {
   polled_at_ = now;
   if (!reader_) {
     std::error_code ec;
-    if (!fs::exists(database_path_, ec)) return polled_max_id_ = 0;
+    if (data_dir_.empty() || !fs::exists(database_path_, ec)) return polled_max_id_ = 0;
     if (sqlite3_open_v2(database_path_.c_str(), &reader_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
       sqlite3_close(reader_);
       reader_ = nullptr;

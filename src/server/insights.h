@@ -30,7 +30,7 @@ struct HttpResponse;
 
 class Insights {
  public:
-  explicit Insights(std::string data_dir);
+  explicit Insights(std::string data_dir);  // empty: no database (every view is an empty state)
   ~Insights();
   Insights(const Insights&) = delete;
   Insights& operator=(const Insights&) = delete;

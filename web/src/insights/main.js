@@ -348,7 +348,9 @@ function connect() {
       n = 0;
     }
     setLive('live', `Live: ${formatNumber(n)} new event${n === 1 ? '' : 's'} at ${new Date().toLocaleTimeString()}`);
-    liveRefresh();
+    // The first events of a new database: read the index again (versions, the empty-state banner).
+    if (state.index && !state.index.database) start();
+    else liveRefresh();
   });
   source.addEventListener('job', () => setLive('live', `Live: a job changed at ${new Date().toLocaleTimeString()}`));
   // EventSource reconnects by itself (the server says retry: 3000); a closed source is not retried.
@@ -435,7 +437,7 @@ onUnauthorized(() => {
   el.tokenForm.hidden = false;
 });
 
-// New versions appear as telemetry arrives: the list is read again with each live refresh.
+// New versions appear as telemetry arrives: the version list is read again every 30 s.
 setInterval(async () => {
   if (!state.index || document.visibilityState !== 'visible') return;
   try {
