@@ -1,5 +1,5 @@
 // Bundles the web UI with esbuild into one folder the server serves as-is:
-//   <out>/index.html, <out>/assets/<page>.js, <out>/assets/<page>.css (and later <out>/insights/index.html).
+//   <out>/index.html, <out>/insights/index.html, <out>/assets/<page>.js, <out>/assets/<page>.css.
 // Usage: node build.mjs --out DIR --node-modules DIR
 // npm installs into the build tree (web/CMakeLists.txt), so esbuild is loaded from --node-modules and
 // bundled libraries are resolved from there too (nodePaths). Nothing is written outside --out.
@@ -19,8 +19,11 @@ const out = arg('--out', path.join(here, 'dist'));
 const nodeModules = arg('--node-modules', path.join(here, 'node_modules'));
 const esbuild = createRequire(path.join(nodeModules, 'noop.js'))('esbuild');
 
-// One entry per page. A second page (the /insights dashboard) is one more line here.
-const pages = [{ name: 'workbench', entry: 'src/workbench/main.js', html: 'src/workbench/index.html', to: 'index.html' }];
+// One entry per page: the workbench at / and the dashboard at /insights/.
+const pages = [
+  { name: 'workbench', entry: 'src/workbench/main.js', html: 'src/workbench/index.html', to: 'index.html' },
+  { name: 'insights', entry: 'src/insights/main.js', html: 'src/insights/index.html', to: 'insights/index.html' },
+];
 
 // Assets of removed pages must not linger; only what this script writes is removed.
 await mkdir(out, { recursive: true });

@@ -124,7 +124,8 @@ Api::Api(ApiOptions options, const Engine& engine, JobStore& jobs, JobRunner& ru
       runner_(runner),
       uploads_(uploads),
       telemetry_(telemetry),
-      events_limiter_(options_.events_rate, options_.events_burst) {}
+      events_limiter_(options_.events_rate, options_.events_burst),
+      insights_(options_.data_dir) {}
 
 HttpResponse Api::error(int status, const std::string& code, const std::string& message,
                         const std::string& field) {
@@ -220,6 +221,7 @@ HttpResponse Api::route(const HttpRequest& req) {
   if (req.path == "/api/uploads") return m == "POST" ? create_upload(req) : method_not_allowed("POST");
   if (req.path == "/api/preview") return m == "POST" ? preview(req) : method_not_allowed("POST");
   if (req.path == "/api/events") return m == "POST" ? events(req) : method_not_allowed("POST");
+  if (Insights::owns(req.path)) return insights_.handle(req);
   if (req.path == "/api/jobs") {
     if (m == "POST") return create_job(req);
     if (m == "GET") return list_jobs(req);

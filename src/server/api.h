@@ -3,6 +3,7 @@
 // HttpRequest, calls Api::handle and writes the HttpResponse back.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "faceweave/engine.h"
 #include "faceweave/telemetry.h"
+#include "server/insights.h"
 #include "server/job_runner.h"
 #include "server/job_store.h"
 #include "server/rate_limiter.h"
@@ -34,6 +36,9 @@ struct HttpResponse {
   std::string body;
   std::string file;  // when set, the body is this file's content
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is streamed (server-sent events): called again and again, each call appends the
+  // next chunk to `out` (possibly nothing after waiting a while); false ends the stream.
+  std::function<bool(std::string& out)> stream;
 };
 
 struct ApiOptions {
@@ -43,6 +48,7 @@ struct ApiOptions {
   double events_rate = 20;  // /api/events batches per second per client address
   double events_burst = 40;
   size_t events_per_batch = 50;
+  std::string data_dir;  // the analytics routes read <data_dir>/telemetry/events.db
 };
 
 class Api {
@@ -52,6 +58,7 @@ class Api {
 
   HttpResponse handle(const HttpRequest& request);
   bool authorised(const HttpRequest& request) const;
+  Insights& insights() { return insights_; }
 
   static HttpResponse error(int status, const std::string& code, const std::string& message,
                             const std::string& field = "");
@@ -79,6 +86,7 @@ class Api {
   UploadStore& uploads_;
   Telemetry* telemetry_;
   RateLimiter events_limiter_;
+  Insights insights_;
 };
 
 }  // namespace faceweave::server

@@ -62,6 +62,21 @@ class DataDirLock {
 void write_response(const HttpResponse& r, httplib::Response& res) {
   res.status = r.status;
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
+  if (r.stream) {
+    // Server-sent events: chunked, each call of the stream gives the next chunk (or none, after a short
+    // wait). The stream ends when it says so (shutdown) or when a write fails (the client went away;
+    // keep-alive comments make sure a write happens every few seconds).
+    res.set_chunked_content_provider(r.content_type, [next = r.stream](size_t, httplib::DataSink& sink) {
+      if (!sink.is_writable()) return false;
+      std::string chunk;
+      if (!next(chunk)) {
+        sink.done();
+        return true;
+      }
+      return chunk.empty() || sink.write(chunk.data(), chunk.size());
+    });
+    return;
+  }
   if (!r.file.empty()) {
     std::error_code ec;
     const auto size = fs::file_size(r.file, ec);
@@ -84,6 +99,22 @@ void write_response(const HttpResponse& r, httplib::Response& res) {
     return;
   }
   res.set_content(r.body, r.content_type);
+}
+
+// Percent-encodes everything but the unreserved characters of RFC 3986.
+std::string url_encode(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 HttpRequest to_request(const httplib::Request& req) {
@@ -135,7 +166,9 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   api_options.version = FACEWEAVE_VERSION;
   api_options.events_rate = options.events_per_second;
   api_options.events_burst = options.events_per_second * 2;
+  api_options.data_dir = data_dir;
   server::Api api(api_options, *engine, *jobs, runner, uploads, telemetry);
+  runner.on_change = [&api](const std::string& id) { api.insights().job_changed(id); };
 
   httplib::Server http;
   const std::string web_dir = options.web_dir.empty() ? FACEWEAVE_WEB_DIR : options.web_dir;
@@ -216,6 +249,14 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
     r.body = std::move(body);
     write_response(api.handle(r), res);
   };
+  // The dashboard is insights/index.html in the web folder; its bare path redirects there, keeping the
+  // query (the dashboard's filters, a token).
+  http.Get("/insights", [](const httplib::Request& req, httplib::Response& res) {
+    std::string query;
+    for (const auto& [k, v] : req.params)
+      query += (query.empty() ? "?" : "&") + url_encode(k) + "=" + url_encode(v);
+    res.set_redirect("/insights/" + query);
+  });
   http.Get(".*", plain);
   http.Delete(".*", plain);
   http.Post(".*", with_body);
@@ -254,6 +295,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       last_sweep = std::chrono::steady_clock::now();
     }
   }
+  api.insights().stop();  // live streams end, so the workers they hold can finish
   http.stop();
   listener.join();
   runner.stop();

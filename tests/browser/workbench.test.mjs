@@ -9,12 +9,12 @@
 // playwright-core), FACEWEAVE_ARTIFACTS_DIR (screenshot, server log), FACEWEAVE_CHROMIUM (default
 // /usr/bin/chromium), FACEWEAVE_KEEP_DATA=1 keeps the data folder.
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Server, sleep, uiEvents } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -42,8 +42,6 @@ function step(text) {
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // Width and height from a JPEG's start-of-frame segment; throws when the bytes are not a JPEG.
 function jpegSize(bytes) {
   assert.ok(bytes.length > 4 && bytes[0] === 0xff && bytes[1] === 0xd8, 'not a JPEG: no SOI marker');
@@ -62,97 +60,6 @@ function jpegSize(bytes) {
     i += 2 + length;
   }
   throw new Error('not a JPEG: no start-of-frame segment');
-}
-
-class Server {
-  // Port 0: the server picks a free port and prints "serving on http://HOST:PORT"; no race for a port.
-  constructor(binary, dataDir, logFile) {
-    this.base = null;
-    this.logFile = logFile;
-    this.log = fs.openSync(logFile, 'w');
-    // Global flags go before the sub-command (CLI11).
-    this.proc = spawn(binary, ['--data-dir', dataDir, '--telemetry', 'all', 'serve', '--host', '127.0.0.1', '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FACEWEAVE_DATA_DIR: dataDir },
-    });
-    let seen = '';
-    this.listening = new Promise((resolve) => {
-      const onData = (chunk) => {
-        if (this.log !== null) fs.writeSync(this.log, chunk);
-        if (this.base) return;
-        seen = (seen + chunk.toString()).slice(-4096);
-        const m = seen.match(/serving on (http:\/\/[^\s]+?)\/?(\s|$)/);
-        if (m) {
-          this.base = m[1];
-          resolve(this.base);
-        }
-      };
-      this.proc.stdout.on('data', onData);
-      this.proc.stderr.on('data', onData);
-    });
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    this.exitInfo = null;
-    this.exited.then((info) => (this.exitInfo = info));
-  }
-
-  async waitReady(limitMs) {
-    const deadline = Date.now() + limitMs;
-    const early = this.exited.then((info) => {
-      throw new Error(`faceweave serve exited before listening (${JSON.stringify(info)})`);
-    });
-    let timer;
-    const late = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`faceweave serve did not say where it listens within ${limitMs / 1000} s`)), limitMs);
-    });
-    try {
-      await Promise.race([this.listening, early, late]);
-    } finally {
-      clearTimeout(timer);
-      early.catch(() => {});
-    }
-    while (Date.now() < deadline) {
-      if (this.exitInfo) throw new Error(`faceweave serve exited early (${JSON.stringify(this.exitInfo)})`);
-      try {
-        const r = await fetch(`${this.base}/healthz`);
-        assert.equal(r.status, 200, '/healthz status');
-        const body = await r.json();
-        assert.equal(body.status, 'ok', '/healthz body');
-        return body;
-      } catch (err) {
-        if (err instanceof assert.AssertionError) throw err;
-      }
-      await sleep(100);
-    }
-    throw new Error(`faceweave serve did not answer /healthz within ${limitMs / 1000} s`);
-  }
-
-  async stop() {
-    if (!this.exitInfo) {
-      this.proc.kill('SIGTERM'); // the server stops cleanly on SIGTERM and flushes its telemetry
-      const t = setTimeout(() => this.proc.kill('SIGKILL'), 20_000);
-      await this.exited;
-      clearTimeout(t);
-    }
-    if (this.log !== null) fs.closeSync(this.log);
-    this.log = null;
-    return this.exitInfo;
-  }
-
-  tail(lines = 40) {
-    try {
-      return fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '';
-    }
-  }
-}
-
-function uiEvents(dbPath) {
-  const sql =
-    "SELECT id, event, user, props, outcome FROM events_view WHERE event LIKE 'ui.%' ORDER BY id";
-  const out = execFileSync('sqlite3', ['-readonly', '-json', dbPath, sql], { encoding: 'utf8' });
-  const rows = out.trim() ? JSON.parse(out) : [];
-  return rows.map((r) => ({ ...r, props: typeof r.props === 'string' ? JSON.parse(r.props) : r.props }));
 }
 
 function findAction(events, match) {

@@ -21,10 +21,12 @@ namespace faceweave::testing {
 class ServerProcess {
  public:
   // Starts the server; started() says whether it is listening (else exit_code() says how it ended).
-  ServerProcess(const std::string& data_dir, std::vector<std::string> extra, const std::string& log_path)
+  // `telemetry` is the server's consent level (off: it never creates the events database).
+  ServerProcess(const std::string& data_dir, std::vector<std::string> extra, const std::string& log_path,
+                const std::string& telemetry = "all")
       : log_path_(log_path) {
-    std::vector<std::string> args = {binary(), "--data-dir", data_dir, "--telemetry",
-                                     "all",    "serve",      "--port", "0"};
+    std::vector<std::string> args = {binary(),  "--data-dir", data_dir, "--telemetry",
+                                     telemetry, "serve",      "--port", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::error_code ec;
     std::filesystem::remove(log_path, ec);  // an earlier server's address must not be read as this one's

@@ -1,0 +1,230 @@
+// One Chart.js configuration per analytics view (docs/analytics.md, "Views"), built from the view's JSON
+// exactly as GET /api/insights/{view} returns it: {view, title, columns, rows: [{column: value}], summary,
+// notes}. A builder returns null when the table has nothing to draw (the card then shows its empty state).
+// Only the Chart.js parts the charts use are registered, so the bundle stays small.
+
+import {
+  Chart,
+  BarController,
+  BarElement,
+  CategoryScale,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
+
+Chart.register(BarController, BarElement, CategoryScale, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
+
+export { Chart };
+
+const PALETTE = ['#2f6fde', '#d9822b', '#1e8a4c', '#c2352b', '#7a4fd6', '#0f9bb0', '#a36500', '#5b6677', '#d6428f', '#6b8e23'];
+const color = (i) => PALETTE[i % PALETTE.length];
+
+// Numbers as the page shows them (figures, tables, tooltips): at most 3 decimals, thousands grouped.
+export function formatNumber(v) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return v === null || v === undefined ? '—' : String(v);
+  return v.toLocaleString('en-US', { maximumFractionDigits: 3 });
+}
+
+const percent = (v) => `${(v * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })}%`;
+
+function base({ percentAxis = false, horizontal = false, stacked = false, legend = true } = {}) {
+  const valueAxis = {
+    beginAtZero: true,
+    stacked,
+    ticks: { callback: (v) => (percentAxis ? percent(v) : formatNumber(v)) },
+  };
+  if (percentAxis && stacked) valueAxis.max = 1;
+  // Horizontal bars label every bar (at most a dozen); dates and hours along x may skip some.
+  const categoryAxis = { stacked, ticks: { autoSkip: !horizontal, maxRotation: 0, font: { size: 11 } } };
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    indexAxis: horizontal ? 'y' : 'x',
+    plugins: {
+      legend: { display: legend, position: 'bottom', labels: { boxWidth: 12, font: { size: 11 } } },
+      tooltip: {
+        callbacks: {
+          label: (ctx) => {
+            const v = horizontal ? ctx.parsed.x : ctx.parsed.y;
+            return `${ctx.dataset.label}: ${percentAxis ? percent(v) : formatNumber(v)}`;
+          },
+        },
+      },
+    },
+    scales: horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
+  };
+}
+
+const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const uniq = (list) => [...new Set(list)];
+
+function topBars(pairs, label, { percentAxis = false, limit = 12 } = {}) {
+  const top = pairs.sort((a, b) => b[1] - a[1]).slice(0, limit);
+  if (!top.length) return null;
+  return {
+    type: 'bar',
+    data: {
+      labels: top.map((p) => p[0]),
+      datasets: [{ label, data: top.map((p) => p[1]), backgroundColor: color(0) }],
+    },
+    options: base({ percentAxis, horizontal: true, legend: false }),
+  };
+}
+
+function lines(labels, series, { percentAxis = false } = {}) {
+  if (!labels.length || !series.length) return null;
+  return {
+    type: 'line',
+    data: {
+      labels,
+      datasets: series.map((s, i) => ({
+        label: s.label,
+        data: s.data,
+        borderColor: color(i),
+        backgroundColor: color(i),
+        pointRadius: labels.length > 40 ? 0 : 2,
+        borderWidth: 2,
+        tension: 0.2,
+      })),
+    },
+    options: base({ percentAxis }),
+  };
+}
+
+const builders = {
+  // The share of swap runs that set each option value over the whole range (the summary's shares).
+  usage(t) {
+    const shares = t.summary && typeof t.summary.share_over_range === 'object' ? t.summary.share_over_range : {};
+    return topBars(Object.entries(shares).map(([k, v]) => [k, num(v)]), 'share of swap runs', { percentAxis: true });
+  },
+  // Runs per hour of day, one line per weekday.
+  heatmap(t) {
+    const hours = t.columns.filter((c) => /^h\d\d$/.test(c));
+    return lines(
+      hours.map((h) => `${Number(h.slice(1))}h`),
+      t.rows.map((r) => ({ label: String(r.weekday), data: hours.map((h) => num(r[h])) })),
+    );
+  },
+  actions(t) {
+    return topBars(t.rows.map((r) => [`${r.action} · ${r.option}`, num(r.count)]), 'count');
+  },
+  // Errors per run per day, one line per version (the `all` rows: every error code together).
+  errors(t) {
+    const all = t.rows.filter((r) => r.code === 'all');
+    const days = uniq(all.map((r) => r.day)).sort();
+    const versions = uniq(all.map((r) => r.version)).sort();
+    return lines(
+      days,
+      versions.map((v) => {
+        const by = new Map(all.filter((r) => r.version === v).map((r) => [r.day, num(r.errors_per_run)]));
+        return { label: `version ${v}`, data: days.map((d) => (by.has(d) ? by.get(d) : null)) };
+      }),
+      { percentAxis: true },
+    );
+  },
+  // Each stage's share of the processing time, stacked per output resolution.
+  latency(t) {
+    const resolutions = uniq(t.rows.map((r) => String(r.resolution)));
+    const stages = uniq(t.rows.map((r) => String(r.stage)));
+    if (!resolutions.length) return null;
+    const cfg = {
+      type: 'bar',
+      data: {
+        labels: resolutions,
+        datasets: stages.map((s, i) => ({
+          label: s,
+          backgroundColor: color(i),
+          data: resolutions.map((res) => {
+            const row = t.rows.find((r) => String(r.resolution) === res && String(r.stage) === s);
+            return row ? num(row.share) : 0;
+          }),
+        })),
+      },
+      options: base({ percentAxis: true, stacked: true }),
+    };
+    return cfg;
+  },
+  defaults(t) {
+    const labels = t.rows.map((r) => `${r.option}: ${r.default} → ${r.switched_to}`);
+    if (!labels.length) return null;
+    return {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          { label: 'share of active users', data: t.rows.map((r) => num(r.share)), backgroundColor: color(0) },
+          { label: 'in their first session', data: t.rows.map((r) => num(r.first_session_share)), backgroundColor: color(1) },
+        ],
+      },
+      options: base({ percentAxis: true, horizontal: true }),
+    };
+  },
+  funnel(t) {
+    if (!t.rows.length) return null;
+    return {
+      type: 'bar',
+      data: {
+        labels: t.rows.map((r) => String(r.step)),
+        datasets: [{ label: 'users', data: t.rows.map((r) => num(r.users)), backgroundColor: color(0) }],
+      },
+      options: base({ legend: false }),
+    };
+  },
+  retention(t) {
+    return lines(
+      t.rows.map((r) => `week ${r.week}`),
+      t.rows.length ? [{ label: 'retention', data: t.rows.map((r) => (r.retention === null ? null : num(r.retention))) }] : [],
+      { percentAxis: true },
+    );
+  },
+  ab(t) {
+    if (!t.rows.length) return null;
+    return {
+      type: 'bar',
+      data: {
+        labels: t.rows.map((r) => `${r.arm} (${r.version})`),
+        datasets: [{ label: 'rate', data: t.rows.map((r) => num(r.rate)), backgroundColor: t.rows.map((_, i) => color(i)) }],
+      },
+      options: base({ percentAxis: true, legend: false }),
+    };
+  },
+};
+
+// A view without its own builder: a bar per row of its last numeric column, labelled by the first.
+function generic(t) {
+  if (!t.rows.length || t.columns.length < 2) return null;
+  const valueCol = [...t.columns].reverse().find((c) => typeof t.rows[0][c] === 'number');
+  if (!valueCol) return null;
+  return topBars(t.rows.map((r) => [String(r[t.columns[0]]), num(r[valueCol])]), valueCol, { limit: 20 });
+}
+
+export function chartConfig(table) {
+  if (!table || !Array.isArray(table.rows) || !table.rows.length) return null;
+  const build = builders[table.view] || generic;
+  return build(table);
+}
+
+// The view-level numbers a card shows above its chart: the summary's plain values (numbers, words) in the
+// API's order, or for views with many (ab) the ones that answer the question. Nested objects (e.g. usage's
+// shares) are what the chart draws.
+const FIGURE_KEYS = {
+  ab: ['verdict', 'difference', 'ci_low', 'ci_high', 'p_value', 'sample_size_per_arm'],
+};
+
+export function figures(table) {
+  const summary = (table && table.summary) || {};
+  const keys = FIGURE_KEYS[table && table.view] || Object.keys(summary);
+  const out = [];
+  for (const key of keys) {
+    const value = summary[key];
+    if (value === null || value === undefined || typeof value === 'object') continue;
+    out.push([key, value]);
+  }
+  return out;
+}

@@ -1,0 +1,455 @@
+// The /insights dashboard: one card per analytics view (docs/web.md) with a one-line explanation, its
+// key figures, a chart, the data table behind it and CSV/JSON downloads. Filters (dates, version,
+// platform) apply to every card. GET /api/insights/stream (server-sent events) says when new telemetry
+// was stored or a job changed; the cards then reload (debounced), so running jobs show up without a reload.
+
+import './styles.css';
+import { api, apiUrl, request, ApiError, getToken, setToken, onUnauthorized } from '../shared/api.js';
+import { telemetry } from '../shared/telemetry.js';
+import { h, clear, $ } from '../shared/dom.js';
+import { Chart, chartConfig, figures, formatNumber } from './charts.js';
+
+const REFRESH_DEBOUNCE_MS = 800;
+// Live refreshes start at most this often: a running video job stores events every second, and reloading
+// nine views each time would keep a large database busy.
+const LIVE_MIN_INTERVAL_MS = 5000;
+const TABLE_ROWS = 200;
+const FILTERS = ['from', 'to', 'version', 'platform'];
+const AB_KEYS = ['metric', 'a', 'b'];
+const TITLES = {
+  usage: 'Feature usage',
+  heatmap: 'When it is used',
+  actions: 'Actions',
+  errors: 'Errors',
+  latency: 'Latency',
+  defaults: 'Defaults switched',
+  funnel: 'Funnel',
+  retention: 'Retention',
+  ab: 'A/B test',
+};
+
+const el = {
+  live: $('#live-state'),
+  messages: $('#messages'),
+  tokenForm: $('#token-form'),
+  tokenInput: $('#token-input'),
+  form: $('#filters'),
+  from: $('#f-from'),
+  to: $('#f-to'),
+  version: $('#f-version'),
+  platform: $('#f-platform'),
+  platforms: $('#platforms'),
+  reset: $('#f-reset'),
+  filterState: $('#filter-state'),
+  empty: $('#empty-state'),
+  charts: $('#charts'),
+};
+
+const state = {
+  index: null, // GET /api/insights
+  cards: new Map(), // view name -> card
+  ab: { metric: '', a: '', b: '' }, // the A/B card's settings
+  loading: null, // AbortController of the refresh in flight
+  pending: false,
+  timer: null,
+  lastRefresh: 0, // when the last refresh started (ms)
+  source: null,
+  generation: 0, // refreshes done (the browser test waits on it)
+};
+
+// ---- messages ------------------------------------------------------------------------------------
+
+function showMessage(text, kind = 'error') {
+  const close = h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss message' }, '×');
+  const item = h('div', { class: `message ${kind}` }, h('span', {}, text), close);
+  close.addEventListener('click', () => item.remove());
+  el.messages.append(item);
+  while (el.messages.children.length > 3) el.messages.firstElementChild.remove();
+}
+
+function clearFieldErrors() {
+  for (const f of FILTERS) $(`#err-${f}`).textContent = '';
+  for (const f of FILTERS) el[f].removeAttribute('aria-invalid');
+}
+
+// ---- filters -------------------------------------------------------------------------------------
+
+function filters() {
+  const out = {};
+  for (const f of FILTERS) {
+    const v = el[f].value.trim();
+    if (v) out[f] = v;
+  }
+  return out;
+}
+
+function filtersFromUrl() {
+  const q = new URLSearchParams(location.search);
+  for (const f of FILTERS) {
+    if (!q.has(f)) continue;
+    // The version list comes from the server later; until then the wanted version is its only choice.
+    if (f === 'version' && q.get(f)) el.version.append(h('option', { value: q.get(f) }, q.get(f)));
+    el[f].value = q.get(f);
+  }
+  for (const k of AB_KEYS) if (q.has(k)) state.ab[k] = q.get(k);
+}
+
+function filtersToUrl() {
+  const q = new URLSearchParams(filters());
+  for (const k of AB_KEYS) if (state.ab[k]) q.set(k, state.ab[k]);
+  const s = q.toString();
+  history.replaceState(null, '', s ? `?${s}` : location.pathname);
+}
+
+function describeFilters() {
+  const f = filters();
+  const parts = [];
+  if (f.from || f.to) parts.push(`${f.from || 'the first day'} to ${f.to || 'the last day'}`);
+  else parts.push('all days');
+  parts.push(f.version ? `version ${f.version}` : 'all versions');
+  if (f.platform) parts.push(`platform ${f.platform}`);
+  el.filterState.textContent = `Showing ${parts.join(', ')}.`;
+}
+
+// The A/B view compares versions, so the version filter does not apply to it (the API refuses both).
+function viewParams(name) {
+  const p = filters();
+  if (name === 'ab') {
+    delete p.version;
+    for (const k of AB_KEYS) if (state.ab[k]) p[k] = state.ab[k];
+  }
+  return p;
+}
+
+function viewPath(name, params) {
+  const q = new URLSearchParams(params).toString();
+  return `/api/insights/${encodeURIComponent(name)}${q ? `?${q}` : ''}`;
+}
+
+// ---- cards ---------------------------------------------------------------------------------------
+
+function makeCard(view) {
+  const id = `view-${view.name}`;
+  const card = {
+    name: view.name,
+    chart: null,
+    canvas: h('canvas', { role: 'img', 'aria-label': `Chart: ${view.explanation || view.name}` }),
+    figures: h('dl', { class: 'figures' }),
+    notes: h('p', { class: 'notes', 'aria-live': 'polite' }),
+    table: h('div', { class: 'table-wrap' }),
+    rowsLabel: h('span', {}, 'Data'),
+    csv: h('a', { class: 'download', download: `faceweave-insights-${view.name}.csv` }, 'CSV'),
+    json: h('a', { class: 'download', download: `faceweave-insights-${view.name}.json` }, 'JSON'),
+    extra: null,
+  };
+  card.box = h('div', { class: 'chart-box' }, card.canvas);
+  card.csv.setAttribute('aria-label', `Download ${view.name} as CSV`);
+  card.json.setAttribute('aria-label', `Download ${view.name} as JSON`);
+  card.csv.addEventListener('click', () => telemetry.action('export', 'download', { value: `${view.name}_csv` }));
+  card.json.addEventListener('click', () => telemetry.action('export', 'download', { value: `${view.name}_json` }));
+  const header = h(
+    'header',
+    { class: 'card-head' },
+    h('h2', { id: `${id}-title` }, TITLES[view.name] || view.name),
+    h('span', { class: 'downloads' }, card.csv, card.json),
+  );
+  if (view.name === 'ab') card.extra = abControls();
+  card.el = h(
+    'section',
+    { class: 'card view', id, 'data-view': view.name, 'data-state': 'loading', 'aria-labelledby': `${id}-title` },
+    header,
+    h('p', { class: 'explain' }, view.explanation || ''),
+    card.extra,
+    card.figures,
+    card.box,
+    card.notes,
+    h('details', { class: 'data' }, h('summary', {}, card.rowsLabel), card.table),
+  );
+  return card;
+}
+
+// The A/B card's own settings: the metric and the two arms (versions; empty: the two with the most swap
+// runs). They go into the URL with the filters.
+function abControls() {
+  const versions = state.index.versions || [];
+  const make = (key, label, choices, empty) => {
+    const select = h('select', { id: `ab-${key}`, 'aria-label': `A/B ${label}` });
+    if (empty) select.append(h('option', { value: '' }, empty));
+    for (const c of choices) select.append(h('option', { value: c }, c));
+    if (state.ab[key] && !choices.includes(state.ab[key])) select.append(h('option', { value: state.ab[key] }, state.ab[key]));
+    select.value = state.ab[key] || '';
+    select.addEventListener('change', () => {
+      state.ab[key] = select.value;
+      telemetry.action(`ab_${key}`, 'change', { value: select.value || 'auto' });
+      filtersToUrl();
+      loadView(state.cards.get('ab'));
+    });
+    return [h('label', { for: `ab-${key}` }, label), select];
+  };
+  return h(
+    'div',
+    { class: 'ab-controls small' },
+    h(
+      'div',
+      { class: 'row' },
+      ...make('metric', 'Metric', state.index.ab_metrics || [], null),
+      ...make('a', 'Arm a', versions, 'automatic'),
+      ...make('b', 'Arm b', versions, 'automatic'),
+    ),
+    h('p', { class: 'muted' }, 'Automatic arms: the two versions with the most swap runs. The version filter does not apply.'),
+  );
+}
+
+function renderTable(card, table) {
+  clear(card.table);
+  const rows = table.rows || [];
+  card.rowsLabel.textContent = rows.length ? `Data (${rows.length} row${rows.length === 1 ? '' : 's'})` : 'Data (no rows)';
+  if (!rows.length) return;
+  const head = h('tr', {}, ...table.columns.map((c) => h('th', { scope: 'col' }, c)));
+  const body = rows.slice(0, TABLE_ROWS).map((r) =>
+    h('tr', {}, ...table.columns.map((c) => h('td', { class: typeof r[c] === 'number' ? 'num' : '' }, formatNumber(r[c])))),
+  );
+  card.table.append(h('table', {}, h('thead', {}, head), h('tbody', {}, ...body)));
+  if (rows.length > TABLE_ROWS) card.table.append(h('p', { class: 'small muted' }, `First ${TABLE_ROWS} rows; the downloads have all.`));
+}
+
+function renderCard(card, table) {
+  clear(card.figures);
+  for (const [key, value] of figures(table)) {
+    card.figures.append(
+      h('div', { class: 'figure' }, h('dt', {}, key.replace(/_/g, ' ')), h('dd', { 'data-key': key, 'data-value': JSON.stringify(value) }, formatNumber(value))),
+    );
+  }
+  const notes = table.notes || [];
+  card.notes.textContent = notes.join(' ');
+  card.notes.hidden = !notes.length;
+  renderTable(card, table);
+  const cfg = chartConfig(table);
+  if (card.chart) {
+    card.chart.destroy();
+    card.chart = null;
+  }
+  card.box.hidden = !cfg;
+  if (cfg) card.chart = new Chart(card.canvas, cfg);
+  card.el.dataset.state = cfg ? 'ready' : 'empty';
+  card.el.dataset.rows = String((table.rows || []).length);
+}
+
+function renderCardError(card, err) {
+  if (card.chart) {
+    card.chart.destroy();
+    card.chart = null;
+  }
+  clear(card.figures);
+  clear(card.table);
+  card.box.hidden = true;
+  card.notes.hidden = false;
+  card.notes.textContent = `Could not load this view: ${err.message}`;
+  card.el.dataset.state = 'error';
+}
+
+function setLinks(card) {
+  const params = viewParams(card.name);
+  card.csv.href = apiUrl(`/api/insights/${card.name}`, { ...params, format: 'csv' });
+  card.json.href = apiUrl(`/api/insights/${card.name}`, { ...params, format: 'json' });
+}
+
+async function loadView(card, signal) {
+  if (!card) return;
+  setLinks(card);
+  try {
+    const table = await request('GET', viewPath(card.name, viewParams(card.name)), { signal });
+    renderCard(card, table);
+    return null;
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    renderCardError(card, err);
+    return err;
+  }
+}
+
+// Reloads every card. A refresh asked for while one runs is done once it ends.
+async function refresh() {
+  if (state.loading) {
+    state.pending = true;
+    return;
+  }
+  const controller = new AbortController();
+  state.loading = controller;
+  state.lastRefresh = Date.now();
+  el.charts.setAttribute('aria-busy', 'true');
+  clearFieldErrors();
+  clear(el.messages); // what is still wrong is said again below
+  describeFilters();
+  try {
+    const errors = await Promise.all([...state.cards.values()].map((c) => loadView(c, controller.signal)));
+    // The same bad parameter fails every card: say it once, next to its field.
+    const first = errors.find((e) => e);
+    if (first) {
+      const field = first instanceof ApiError && FILTERS.includes(first.field) ? first.field : null;
+      if (field) {
+        $(`#err-${field}`).textContent = first.message;
+        el[field].setAttribute('aria-invalid', 'true');
+      }
+      if (first.code !== 'unauthorized') showMessage(first.message);
+      if (first.code !== 'network') telemetry.error(first.code || 'internal', 'insights');
+    }
+    state.generation += 1;
+    document.body.dataset.generation = String(state.generation);
+  } catch (err) {
+    if (!(err && err.name === 'AbortError')) showMessage(String(err.message || err));
+  } finally {
+    state.loading = null;
+    el.charts.setAttribute('aria-busy', 'false');
+  }
+  if (state.pending) {
+    state.pending = false;
+    refresh();
+  }
+}
+
+// Filter changes: a refresh after `delay`, replacing any scheduled one.
+function scheduleRefresh(delay = REFRESH_DEBOUNCE_MS) {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(() => {
+    state.timer = null;
+    refresh();
+  }, delay);
+}
+
+// New telemetry: one refresh after the debounce, and no sooner than LIVE_MIN_INTERVAL_MS after the last
+// one started; events arriving meanwhile are covered by the refresh already scheduled.
+function liveRefresh() {
+  if (state.timer) return;
+  const wait = Math.max(REFRESH_DEBOUNCE_MS, state.lastRefresh + LIVE_MIN_INTERVAL_MS - Date.now());
+  state.timer = setTimeout(() => {
+    state.timer = null;
+    refresh();
+  }, wait);
+}
+
+// ---- live updates --------------------------------------------------------------------------------
+
+function setLive(kind, text) {
+  el.live.dataset.state = kind;
+  el.live.textContent = text;
+}
+
+function connect() {
+  if (state.source) state.source.close();
+  const source = new EventSource(apiUrl('/api/insights/stream'));
+  state.source = source;
+  source.addEventListener('hello', () => setLive('live', 'Live: waiting for new telemetry'));
+  source.addEventListener('telemetry', (ev) => {
+    let n = 0;
+    try {
+      n = JSON.parse(ev.data).new || 0;
+    } catch {
+      n = 0;
+    }
+    setLive('live', `Live: ${formatNumber(n)} new event${n === 1 ? '' : 's'} at ${new Date().toLocaleTimeString()}`);
+    // The first events of a new database: read the index again (versions, the empty-state banner).
+    if (state.index && !state.index.database) start();
+    else liveRefresh();
+  });
+  source.addEventListener('job', () => setLive('live', `Live: a job changed at ${new Date().toLocaleTimeString()}`));
+  // EventSource reconnects by itself (the server says retry: 3000); a closed source is not retried.
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) setLive('off', 'Live updates stopped; reload the page to retry');
+    else setLive('reconnecting', 'Reconnecting to live updates…');
+  };
+}
+
+// ---- start ---------------------------------------------------------------------------------------
+
+function fillVersions(versions) {
+  const current = el.version.value;
+  clear(el.version);
+  el.version.append(h('option', { value: '' }, 'All versions'));
+  for (const v of versions) el.version.append(h('option', { value: v }, v));
+  // A version from the URL that has no data stays selectable, so its empty state can be shown.
+  if (current && !versions.includes(current)) el.version.append(h('option', { value: current }, `${current} (no data)`));
+  el.version.value = current;
+}
+
+async function start() {
+  let config;
+  try {
+    config = await api.config();
+  } catch (err) {
+    setLive('off', 'Not connected');
+    showMessage(err.message);
+    return;
+  }
+  telemetry.setConsent(config.telemetry);
+  if (config.auth_required && !getToken()) {
+    el.tokenForm.hidden = false;
+    el.tokenInput.focus();
+    setLive('off', 'Token needed');
+    return;
+  }
+  try {
+    state.index = await request('GET', '/api/insights');
+  } catch (err) {
+    setLive('off', err.code === 'unauthorized' ? 'Token needed' : 'Not connected');
+    if (err.code !== 'unauthorized') showMessage(err.message);
+    return;
+  }
+  fillVersions(state.index.versions || []);
+  clear(el.platforms);
+  for (const p of state.index.platforms || []) el.platforms.append(h('option', { value: p }));
+  el.empty.hidden = state.index.database;
+  el.empty.textContent = (state.index.notes || []).join(' ');
+  clear(el.charts);
+  state.cards.clear();
+  for (const view of state.index.views || []) {
+    const card = makeCard(view);
+    state.cards.set(view.name, card);
+    el.charts.append(card.el);
+  }
+  await refresh();
+  connect();
+}
+
+function filterChanged(ev) {
+  const name = ev.target.name;
+  if (!FILTERS.includes(name)) return;
+  telemetry.action(name, 'change', name === 'version' ? { value: el.version.value || 'all' } : {});
+  filtersToUrl();
+  scheduleRefresh(name === 'platform' ? 500 : 0);
+}
+
+el.form.addEventListener('change', filterChanged);
+el.form.addEventListener('submit', (ev) => ev.preventDefault());
+el.reset.addEventListener('click', () => {
+  for (const f of FILTERS) el[f].value = '';
+  telemetry.action('filters', 'click', { value: 'clear' });
+  filtersToUrl();
+  refresh();
+});
+el.tokenForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  setToken(el.tokenInput.value.trim());
+  el.tokenForm.hidden = true;
+  start();
+});
+onUnauthorized(() => {
+  el.tokenForm.hidden = false;
+});
+
+// New versions appear as telemetry arrives: the version list is read again every 30 s.
+setInterval(async () => {
+  if (!state.index || document.visibilityState !== 'visible') return;
+  try {
+    const index = await request('GET', '/api/insights');
+    fillVersions(index.versions || []);
+    if (index.database !== state.index.database) start();
+  } catch {
+    // The live state line already says when the server is away.
+  }
+}, 30000);
+
+filtersFromUrl();
+describeFilters();
+telemetry.page('insights');
+start();
