@@ -14,10 +14,23 @@ import {
   LineController,
   LineElement,
   PointElement,
+  ScatterController,
   Tooltip,
 } from 'chart.js';
 
-Chart.register(BarController, BarElement, CategoryScale, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  ScatterController,
+  Tooltip,
+);
 
 export { Chart };
 
@@ -103,13 +116,74 @@ const builders = {
     const shares = t.summary && typeof t.summary.share_over_range === 'object' ? t.summary.share_over_range : {};
     return topBars(Object.entries(shares).map(([k, v]) => [k, num(v)]), 'share of swap runs', { percentAxis: true });
   },
-  // Runs per hour of day, one line per weekday.
+  // Runs per weekday x hour of day as a grid of squares, darker for more runs (a scatter of square points).
   heatmap(t) {
     const hours = t.columns.filter((c) => /^h\d\d$/.test(c));
-    return lines(
-      hours.map((h) => `${Number(h.slice(1))}h`),
-      t.rows.map((r) => ({ label: String(r.weekday), data: hours.map((h) => num(r[h])) })),
-    );
+    const days = t.rows.map((r) => String(r.weekday));
+    if (!hours.length || !days.length) return null;
+    const cells = [];
+    t.rows.forEach((r, y) => hours.forEach((h, x) => cells.push({ x, y, v: num(r[h]) })));
+    const max = Math.max(...cells.map((c) => c.v), 0);
+    const shade = (v) => `rgba(47, 111, 222, ${max > 0 ? 0.06 + 0.94 * (v / max) : 0.06})`;
+    // Each square fills its cell of the plot area, whatever the card's size.
+    const radius = (ctx) => {
+      const area = ctx.chart.chartArea;
+      if (!area) return 4;
+      return Math.max(2, Math.min(area.width / hours.length, area.height / days.length) / 2 - 1);
+    };
+    return {
+      type: 'scatter',
+      data: {
+        datasets: [
+          {
+            label: 'swap runs',
+            data: cells,
+            pointStyle: 'rect',
+            pointRadius: radius,
+            pointHoverRadius: radius,
+            backgroundColor: cells.map((c) => shade(c.v)),
+            borderWidth: 0,
+          },
+        ],
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            callbacks: {
+              label: (ctx) => `${days[ctx.raw.y]} ${Number(hours[ctx.raw.x].slice(1))}h: ${formatNumber(ctx.raw.v)} runs`,
+            },
+          },
+        },
+        scales: {
+          x: {
+            type: 'linear',
+            min: -0.5,
+            max: hours.length - 0.5,
+            grid: { display: false },
+            // Ticks on the cells' centres (the axis runs from -0.5 so that the squares fit).
+            afterBuildTicks: (axis) => {
+              axis.ticks = hours.map((_, i) => ({ value: i })).filter((_, i) => i % 2 === 0);
+            },
+            ticks: { autoSkip: false, maxRotation: 0, callback: (v) => `${Number(hours[v].slice(1))}h` },
+          },
+          y: {
+            type: 'linear',
+            reverse: true,
+            min: -0.5,
+            max: days.length - 0.5,
+            grid: { display: false },
+            afterBuildTicks: (axis) => {
+              axis.ticks = days.map((_, i) => ({ value: i }));
+            },
+            ticks: { autoSkip: false, callback: (v) => days[v] },
+          },
+        },
+      },
+    };
   },
   actions(t) {
     return topBars(t.rows.map((r) => [`${r.action} · ${r.option}`, num(r.count)]), 'count');
