@@ -233,10 +233,11 @@ std::vector<FoldStep> fold_steps() {
        " AND e.event IN (@OPT@, @UI@) GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET first_session = "
        "max(first_session, excluded.first_session)"});
   // A user who switched an option away to any value: value '*' (the A/B metric <option>_off).
-  v.push_back({"INSERT INTO ax_user_switch(user, option, value, first_session) SELECT user, option, '*', "
-               "max(first_session) FROM ax_user_switch WHERE value != '*' AND user IN (SELECT user FROM "
-               "temp.ax_touched) GROUP BY 1, 2 ON CONFLICT DO UPDATE SET first_session = max(first_session, "
-               "excluded.first_session)"});
+  v.push_back(
+      {"INSERT INTO ax_user_switch(user, option, value, first_session) SELECT user, option, '*', "
+       "max(first_session) FROM ax_user_switch WHERE value != '*' AND user IN (SELECT user FROM "
+       "temp.ax_touched) GROUP BY 1, 2 ON CONFLICT DO UPDATE SET first_session = max(first_session, "
+       "excluded.first_session)"});
   // 3. put their new contribution back; drop groups that cancelled out
   for (auto& s : cohort_delta_sql()) v.push_back({s, 1});
   v.push_back({"DELETE FROM ax_cohort WHERE abs(users) < 1e-9"});
