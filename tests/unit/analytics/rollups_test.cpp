@@ -300,6 +300,39 @@ TEST(AnalyticsRollups, RetentionDeletingRawEventsKeepsTheRollups) {
   EXPECT_EQ(rebuilt->summary["runs"], 4.0);  // parts 6, 7 and 9
 }
 
+TEST(AnalyticsRollups, AnOlderRollupSchemaIsRebuiltWithoutItsTriggers) {
+  TempDir dir;
+  analytics_test::Db d(dir.path);
+  insert_part(d, 0);
+  {
+    auto a = Analytics::open_database(d.path);
+    ASSERT_TRUE(a);
+  }
+  // What version 1 left behind: its schema number and an insert trigger on events.
+  d.exec("UPDATE meta SET value = 1 WHERE key = 'analytics_schema'");
+  d.exec(
+      "CREATE TABLE ax_user_day(x); CREATE TRIGGER ax_events_insert AFTER INSERT ON events BEGIN "
+      "INSERT INTO ax_user_day VALUES (1); END;");
+  insert_part(d, 1);
+  auto a = Analytics::open_database(d.path);
+  ASSERT_TRUE(a) << a.status().to_string();
+  auto triggers = d.db().handle();
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(triggers,
+                         "SELECT (SELECT count(*) FROM sqlite_master WHERE name IN ('ax_events_insert', "
+                         "'ax_user_day')), (SELECT value FROM meta WHERE key = 'analytics_schema')",
+                         -1, &s, nullptr),
+      SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 0);
+  EXPECT_EQ(sqlite3_column_int(s, 1), 2);
+  sqlite3_finalize(s);
+  auto t = (*a)->view("usage", {});
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->summary["runs"], 3.0);  // part 0 (weight 1) and part 1 (weight 2), rebuilt from the events
+}
+
 TEST(AnalyticsRollups, BadSimulateInput) {
   TempDir dir;
   SimulateOptions o;
