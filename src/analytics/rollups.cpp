@@ -1,19 +1,24 @@
-// Rollups: small tables next to the telemetry events, kept up to date by SQLite triggers that fire inside
-// the telemetry writer's own insert transaction (so a committed batch and its rollups are one atomic
-// change), and recomputed from the raw events by rebuild_rollups.
+// Rollups: small tables next to the telemetry events, kept up to date by a watermark fold (fold_rollups:
+// the events and sessions stored since the ids in meta, folded in with grouped upserts in one BEGIN
+// IMMEDIATE transaction; the telemetry writer never touches them), and recomputed from the raw events by
+// rebuild_rollups (empty, reset the watermarks, fold everything). docs/analytics.md has the design.
 //
-//   ax_hourly      per hour, event, app version, three key properties, outcome: weighted count (sum of
-//                  1/sample_rate), stored rows, weighted sum and count of duration_ms
-//   ax_stage_hist  per day, version, stage, resolution: weighted count of per-frame stage times in
-//                  log-spaced buckets (ten per decade), so p50/p95 come from rollups
-//   ax_user_first  per user: first session (start, id, version); kept by a trigger on sessions
-//   ax_user_day    per day, user, version: activity, swap runs, failed runs, upload/preview/run/download
-//   ax_user_option per day, user, version, option, value: switches away from an "on" default, and whether
-//                  it happened in the user's first session
-//   ax_defaults    the (option, value) pairs that switch a default off, from include/faceweave/options.h
+//   ax_daily         per event, day, version, platform, three key properties, outcome: weighted count (sum
+//                    of 1/sample_rate), stored rows, weighted sum and count of duration_ms
+//   ax_hourly        the same per hour, for command.run only (the heat map)
+//   ax_stage_hist    per day, version, platform, stage, resolution: weighted count of per-frame stage times
+//                    in log-spaced buckets (ten per decade), so p50/p95 come from rollups
+//   ax_dims          the versions and platforms with sessions
+//   ax_user          per user: first session (start, id, day, version, platform), weight, web UI steps taken
+//   ax_user_week     per user: the weeks after the first day with activity
+//   ax_user_switch   per user, option, value ('*': any value): switched an "on" default away; in the first
+//                    session or not
+//   ax_cohort*       the per-user tables summed per first day, version and platform (pseudonym-free): the
+//                    per-user views read only these
+//   ax_defaults      the (option, value) pairs that switch a default off, from include/faceweave/options.h
 //
 // The key properties of each event (k1, k2, k3), by event:
-//   command.run      command, surface, -          command.option  option, value ('#' for a number), command
+//   command.run      command, surface, provider   command.option  option, value ('#' for a number), command
 //   stage.timing     stage, resolution, media     frame.timing    stage, resolution, -
 //   face.count       role, resolution, -          ui.action       control, action, value
 //   error            where, surface, -            provider.fallback requested, used, model

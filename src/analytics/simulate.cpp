@@ -1,7 +1,6 @@
 // faceweave telemetry simulate: a realistic, deterministic synthetic history written straight into the events
-// database (the same tables and JSON the telemetry writer produces) in one transaction: prepared 256-row
-// INSERTs with the rollup triggers dropped, then one rollup rebuild (much faster than per-row triggers for
-// millions of rows), then the triggers back, all before COMMIT.
+// database (the same tables and JSON the telemetry writer produces) in one transaction of prepared 256-row
+// INSERTs, then the rollup fold of the new rows (its own transaction), as the next view would do.
 //
 // The model: users split 50/50 between two app versions (0.1.0 and 0.2.0, an A/B test where 0.2.0 fails
 // less often); about a third use the web UI (upload -> preview -> run -> download, with drop-off at each
