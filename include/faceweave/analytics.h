@@ -104,7 +104,9 @@ class Analytics {
   // Recomputes every rollup from the raw events (one transaction). Returns the number of events read.
   Result<int64_t> rebuild();
   // Folds the events and sessions stored since the last fold into the rollups (one BEGIN IMMEDIATE
-  // transaction; safe when several processes fold at once). Every view calls it first.
+  // transaction; safe when several processes fold at once). Every view calls it first; when another
+  // process holds the write lock past the busy timeout, view() answers from the rollups as they are, with
+  // a note saying so.
   Status refresh();
 
   // The views by name: usage, heatmap, actions, errors, latency, defaults, funnel, retention, ab.
@@ -136,8 +138,11 @@ class Analytics {
   Analytics() = default;
   struct Range;
   Result<Range> range(const InsightsFilter& f);
+  Result<InsightsTable> dispatch(std::string_view name, const InsightsFilter& f, const AbOptions& ab,
+                                 int weeks);
   Status install();
   std::unique_ptr<telemetry::Database> db_;
+  bool stale_ = false;  // the last view could not fold (another process held the write lock)
 };
 
 // Synthetic event history for demos, tests and benchmarks (faceweave telemetry simulate).

@@ -177,7 +177,8 @@ Result<std::vector<std::string>> Analytics::versions() {
 }
 
 Result<std::vector<std::string>> Analytics::platforms() {
-  FW_RETURN_IF_ERROR(refresh());
+  Status fold = refresh();
+  if (!fold.is_ok() && !telemetry::is_busy(sqlite3_errcode(db_->handle()))) return fold;
   FW_ASSIGN_OR_RETURN(Query q,
                       Query::make(*db_,
                                   "SELECT DISTINCT CASE platform WHEN '' THEN 'unknown' ELSE platform "
@@ -206,8 +207,14 @@ Result<Analytics::Range> Analytics::range(const InsightsFilter& f) {
     r.platform = f.platform == "unknown" ? "" : f.platform;
     r.any_platform = false;
   }
-  // Every view answers with up-to-date numbers: fold what was stored since the last fold.
-  FW_RETURN_IF_ERROR(refresh());
+  // Every view answers with up-to-date numbers: fold what was stored since the last fold. When another
+  // process holds the write lock too long, answer from the rollups as they are (view() adds a note).
+  stale_ = false;
+  Status fold = refresh();
+  if (!fold.is_ok()) {
+    if (!telemetry::is_busy(sqlite3_errcode(db_->handle()))) return fold;
+    stale_ = true;
+  }
   r.version = f.version;
   FW_ASSIGN_OR_RETURN(r.versions, versions());
   if (!r.version.empty() && std::find(r.versions.begin(), r.versions.end(), r.version) == r.versions.end())
@@ -768,6 +775,17 @@ Result<InsightsTable> Analytics::ab(const InsightsFilter& f, const AbOptions& o)
 
 Result<InsightsTable> Analytics::view(std::string_view name, const InsightsFilter& f,
                                       const AbOptions& ab_options, int weeks) {
+  auto t = dispatch(name, f, ab_options, weeks);
+  if (t && stale_)
+    t->notes.push_back(
+        "the newest events are not included yet: another process held the database's write lock, so the "
+        "rollups could not be refreshed; try again");
+  return t;
+}
+
+Result<InsightsTable> Analytics::dispatch(std::string_view name, const InsightsFilter& f,
+                                          const AbOptions& ab_options, int weeks) {
+  stale_ = false;
   if (name == "usage") return feature_usage(f);
   if (name == "heatmap") return heatmap(f);
   if (name == "actions") return actions(f);

@@ -257,6 +257,26 @@ TEST(AnalyticsRollups, EveryViewFoldsFirstAndTwoFoldersAgree) {
   EXPECT_EQ(folded, snapshot(**a));
 }
 
+TEST(AnalyticsRollups, AViewWhileAnotherProcessHoldsTheWriteLockSaysItIsBehind) {
+  TempDir dir;
+  analytics_test::Db d(dir.path);
+  auto a = Analytics::open_database(d.path);
+  ASSERT_TRUE(a);
+  insert_part(d, 0);
+  insert_part(d, 3);
+  d.exec("BEGIN IMMEDIATE");  // another writer holds the lock past the busy timeout (2 s)
+  auto t = (*a)->view("usage", {});
+  ASSERT_TRUE(t) << t.status().to_string();
+  EXPECT_EQ(t->summary["runs"], 0.0);
+  ASSERT_FALSE(t->notes.empty());
+  EXPECT_NE(t->to_text().find("not included yet"), std::string::npos) << t->to_text();
+  d.exec("COMMIT");
+  t = (*a)->view("usage", {});
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->summary["runs"], 2.0);
+  EXPECT_EQ(t->to_text().find("not included yet"), std::string::npos);
+}
+
 TEST(AnalyticsRollups, TheWriterPathHasNoTriggers) {
   TempDir dir;
   record_some(dir.path, "alice", 1);
