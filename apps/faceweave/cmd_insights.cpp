@@ -1,5 +1,5 @@
-// faceweave insights [view] [--from --to --version] [--json|--csv]: the analytics views in the terminal
-// (docs/analytics.md), and `faceweave insights rebuild`.
+// faceweave insights [view] [--from --to --version --platform] [--json|--csv]: the analytics views in the
+// terminal (docs/analytics.md), `faceweave insights rebuild` and `faceweave insights platforms`.
 #include <iostream>
 
 #include "cli.h"
@@ -28,8 +28,9 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   cmd->add_option("--from", args->filter.from, "First day, YYYY-MM-DD (UTC)");
   cmd->add_option("--to", args->filter.to, "Last day, YYYY-MM-DD (UTC)");
   cmd->add_option("--version", args->filter.version, "Only events of this app version");
-  cmd->add_option("--platform", args->filter.platform,
-                  "Not recorded by telemetry yet (refused with a message)");
+  std::string platforms;
+  for (const auto& p : Analytics::known_platforms()) platforms += (platforms.empty() ? "" : ", ") + p;
+  cmd->add_option("--platform", args->filter.platform, "Only sessions of this platform: " + platforms);
   cmd->add_option("--weeks", args->weeks, "retention: weeks after the first session (1..52)")
       ->capture_default_str();
   cmd->add_option("--metric", args->ab.metric, "ab: the rate metric")->capture_default_str();
@@ -62,13 +63,23 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       std::cout << "rebuilt the rollups from " << *n << " events\n";
       return;
     }
+    if (args->view == "platforms") {
+      auto a = Analytics::open(dir);
+      auto p = a ? (*a)->platforms() : Result<std::vector<std::string>>(a.status());
+      if (!p) {
+        exit_code = report(p.status());
+        return;
+      }
+      for (const auto& name : *p) std::cout << name << "\n";
+      return;
+    }
     // Check the view name and filter before touching the database.
     const auto& views = Analytics::views();
     if (std::find(views.begin(), views.end(), args->view) == views.end()) {
       std::string list;
       for (const auto& v : views) list += (list.empty() ? "" : ", ") + v;
-      exit_code =
-          report(invalid_argument("unknown view '" + args->view + "'; choose one of: " + list + ", rebuild"));
+      exit_code = report(invalid_argument("unknown view '" + args->view + "'; choose one of: " + list +
+                                          ", rebuild, platforms"));
       return;
     }
     auto a = Analytics::open(dir);

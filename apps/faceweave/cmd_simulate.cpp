@@ -28,9 +28,10 @@ void add_simulate_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       exit_code = report(r.status());
       return;
     }
-    std::printf("simulated %lld users, %lld sessions, %lld events into %s (insert %.2f s, rollups %.2f s)\n",
-                (long long)r->users, (long long)r->sessions, (long long)r->events, r->database_path.c_str(),
-                r->insert_seconds, r->rollup_seconds);
+    std::printf(
+        "simulated %lld users, %lld sessions, %lld events into %s (insert %.2f s, rollup fold %.2f s)\n",
+        (long long)r->users, (long long)r->sessions, (long long)r->events, r->database_path.c_str(),
+        r->insert_seconds, r->rollup_seconds);
   });
 }
 

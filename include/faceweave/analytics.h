@@ -1,11 +1,13 @@
 // Usage analytics over the telemetry events database (docs/analytics.md).
 //
 // Rollups: opening a database installs (idempotently, versioned by the meta row `analytics_schema`) a few
-// small tables next to the events and SQLite triggers that keep them up to date as the telemetry writer
-// inserts events: per hour, event and key property (counts re-weighted by 1/sample_rate, sums and counts
-// of durations), a log-spaced histogram of per-frame stage times per day, and per-user-per-day tables for
-// funnel, retention and switched-off defaults. Every view below reads only those rollups (and never the
-// raw events), so it stays fast with millions of events. rebuild() recomputes them from the raw events.
+// small tables next to the events: per day (and, for command runs, per hour), event, version, platform and
+// key property (counts re-weighted by 1/sample_rate, sums and counts of durations), a log-spaced histogram
+// of per-frame stage times per day, per-user state and per-cohort-day aggregates for funnel, retention and
+// switched-off defaults. They are not touched by the telemetry writer: refresh() folds the events and
+// sessions stored since the last fold (an id watermark in meta) into them, and every view folds first, so
+// it answers with up-to-date numbers from the rollups alone (never scanning raw events) and stays fast
+// with millions of events. rebuild() recomputes them from the raw events.
 //
 // Views return an InsightsTable: named columns, rows of JSON values, a summary object and notes; the CLI
 // prints it as a text table, JSON or CSV, and a server can return to_json() as is.
@@ -39,7 +41,8 @@ struct InsightsFilter {
   std::string from;
   std::string to;
   std::string version;   // app_version; empty: every version
-  std::string platform;  // not recorded by telemetry: a non-empty value is refused with an explanation
+  std::string platform;  // coarse platform of the session ("linux-x86_64", "web", see platforms()); empty:
+                         // every platform; a value outside the allow-list is refused
 };
 
 struct InsightsTable {
@@ -100,6 +103,11 @@ class Analytics {
 
   // Recomputes every rollup from the raw events (one transaction). Returns the number of events read.
   Result<int64_t> rebuild();
+  // Folds the events and sessions stored since the last fold into the rollups (one BEGIN IMMEDIATE
+  // transaction; safe when several processes fold at once). Every view calls it first; when another
+  // process holds the write lock past the busy timeout, view() answers from the rollups as they are, with
+  // a note saying so.
+  Status refresh();
 
   // The views by name: usage, heatmap, actions, errors, latency, defaults, funnel, retention, ab.
   static const std::vector<std::string>& views();
@@ -119,6 +127,10 @@ class Analytics {
 
   // The app versions that have events (for empty-state messages and the dashboard's filter).
   Result<std::vector<std::string>> versions();
+  // The platforms that have sessions ("unknown" for sessions stored before platforms were recorded).
+  Result<std::vector<std::string>> platforms();
+  // Every value the platform filter accepts.
+  static const std::vector<std::string>& known_platforms();
 
   telemetry::Database& database() { return *db_; }
 
@@ -126,8 +138,11 @@ class Analytics {
   Analytics() = default;
   struct Range;
   Result<Range> range(const InsightsFilter& f);
+  Result<InsightsTable> dispatch(std::string_view name, const InsightsFilter& f, const AbOptions& ab,
+                                 int weeks);
   Status install();
   std::unique_ptr<telemetry::Database> db_;
+  bool stale_ = false;  // the last view could not fold (another process held the write lock)
 };
 
 // Synthetic event history for demos, tests and benchmarks (faceweave telemetry simulate).
@@ -141,7 +156,7 @@ struct SimulateOptions {
 };
 struct SimulateReport {
   int64_t users = 0, sessions = 0, events = 0;
-  double insert_seconds = 0, rollup_seconds = 0;
+  double insert_seconds = 0, rollup_seconds = 0;  // rollup_seconds: folding the new history in
   std::string database_path;
 };
 // Appends the history to the data dir's events database (created when missing) in one transaction and

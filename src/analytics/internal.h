@@ -14,7 +14,7 @@
 
 namespace faceweave::analytics {
 
-inline constexpr int kRollupSchemaVersion = 1;
+inline constexpr int kRollupSchemaVersion = 2;
 inline constexpr int64_t kMsPerHour = 3'600'000;
 inline constexpr int64_t kMsPerDay = 86'400'000;
 // Stage-time histogram: bucket b holds per-frame times in [10^(b/10), 10^((b+1)/10)) ms (ten per decade,
@@ -36,9 +36,11 @@ struct DefaultSwitch {
 const std::vector<DefaultSwitch>& default_switches();
 
 Status install_rollups(telemetry::Database& db);
-Result<int64_t> rebuild_rollups(telemetry::Database& db);  // inside the caller's transaction
-Status drop_rollup_triggers(telemetry::Database& db);
-Status create_rollup_triggers(telemetry::Database& db);
+// Empties the rollups and folds every stored event and session in again (inside the caller's transaction).
+Result<int64_t> rebuild_rollups(telemetry::Database& db);
+// Folds the events and sessions after the watermarks (meta analytics_event_id / analytics_session_id)
+// into the rollups in its own BEGIN IMMEDIATE transaction; returns the number of events folded.
+Result<int64_t> fold_rollups(telemetry::Database& db);
 
 // Runs `sql` (ids filled in) with `binds` applied, calling row(stmt) per row.
 class Query {

@@ -1,19 +1,24 @@
-// Rollups: small tables next to the telemetry events, kept up to date by SQLite triggers that fire inside
-// the telemetry writer's own insert transaction (so a committed batch and its rollups are one atomic
-// change), and recomputed from the raw events by rebuild_rollups.
+// Rollups: small tables next to the telemetry events, kept up to date by a watermark fold (fold_rollups:
+// the events and sessions stored since the ids in meta, folded in with grouped upserts in one BEGIN
+// IMMEDIATE transaction; the telemetry writer never touches them), and recomputed from the raw events by
+// rebuild_rollups (empty, reset the watermarks, fold everything). docs/analytics.md has the design.
 //
-//   ax_hourly      per hour, event, app version, three key properties, outcome: weighted count (sum of
-//                  1/sample_rate), stored rows, weighted sum and count of duration_ms
-//   ax_stage_hist  per day, version, stage, resolution: weighted count of per-frame stage times in
-//                  log-spaced buckets (ten per decade), so p50/p95 come from rollups
-//   ax_user_first  per user: first session (start, id, version); kept by a trigger on sessions
-//   ax_user_day    per day, user, version: activity, swap runs, failed runs, upload/preview/run/download
-//   ax_user_option per day, user, version, option, value: switches away from an "on" default, and whether
-//                  it happened in the user's first session
-//   ax_defaults    the (option, value) pairs that switch a default off, from include/faceweave/options.h
+//   ax_daily         per event, day, version, platform, three key properties, outcome: weighted count (sum
+//                    of 1/sample_rate), stored rows, weighted sum and count of duration_ms
+//   ax_hourly        the same per hour, for command.run only (the heat map)
+//   ax_stage_hist    per day, version, platform, stage, resolution: weighted count of per-frame stage times
+//                    in log-spaced buckets (ten per decade), so p50/p95 come from rollups
+//   ax_dims          the versions and platforms with sessions
+//   ax_user          per user: first session (start, id, day, version, platform), weight, web UI steps taken
+//   ax_user_week     per user: the weeks after the first day with activity
+//   ax_user_switch   per user, option, value ('*': any value): switched an "on" default away; in the first
+//                    session or not
+//   ax_cohort*       the per-user tables summed per first day, version and platform (pseudonym-free): the
+//                    per-user views read only these
+//   ax_defaults      the (option, value) pairs that switch a default off, from include/faceweave/options.h
 //
 // The key properties of each event (k1, k2, k3), by event:
-//   command.run      command, surface, -          command.option  option, value ('#' for a number), command
+//   command.run      command, surface, provider   command.option  option, value ('#' for a number), command
 //   stage.timing     stage, resolution, media     frame.timing    stage, resolution, -
 //   face.count       role, resolution, -          ui.action       control, action, value
 //   error            where, surface, -            provider.fallback requested, used, model
@@ -58,9 +63,9 @@ std::string k2(std::string_view e) {
 
 std::string k3(std::string_view e) {
   std::string E(e);
-  return "coalesce(CASE " + E + ".event WHEN @OPT@ THEN " + j(e, "command") + " WHEN @STAGE@ THEN " +
-         j(e, "media") + " WHEN @UI@ THEN " + value_or_number(e) + " WHEN @FALLBACK@ THEN " + j(e, "model") +
-         " END, '')";
+  return "coalesce(CASE " + E + ".event WHEN @RUN@ THEN " + j(e, "provider") + " WHEN @OPT@ THEN " +
+         j(e, "command") + " WHEN @STAGE@ THEN " + j(e, "media") + " WHEN @UI@ THEN " + value_or_number(e) +
+         " WHEN @FALLBACK@ THEN " + j(e, "model") + " END, '')";
 }
 
 std::string bucket(std::string_view e) {
@@ -68,17 +73,6 @@ std::string bucket(std::string_view e) {
   return "min(" + std::to_string(kMaxBucket) + ", max(" + std::to_string(kMinBucket) +
          ", CAST(floor(10 * log10(max(" + E + ".duration_ms / max(1, coalesce(" + j(e, "frames") +
          ", 1)), 1e-9))) AS INTEGER)))";
-}
-
-// Per-user-day counters of one event (0/1 each).
-std::string user_day_values(std::string_view e) {
-  std::string E(e);
-  std::string is_swap = "(" + E + ".event = @RUN@ AND " + j(e, "command") + " = 'swap')";
-  auto ui = [&](const char* action) {
-    return "(" + E + ".event = @UI@ AND " + j(e, "action") + " = '" + action + "')";
-  };
-  return is_swap + ", (" + is_swap + " AND " + E + ".outcome != @OK@), " + ui("upload") + ", " +
-         ui("preview") + ", " + ui("run") + ", " + ui("download");
 }
 
 const char* kUserDayEvents = "(@RUN@, @UI@, @PAGE@, @OPT@)";
@@ -91,149 +85,193 @@ std::string option_join(std::string_view e) {
 
 const char* kTables = R"sql(
 CREATE TABLE IF NOT EXISTS ax_hourly(
-  hour INTEGER NOT NULL, event INTEGER NOT NULL, version TEXT NOT NULL,
+  event INTEGER NOT NULL, hour INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL,
+  k1 TEXT NOT NULL, k2 TEXT NOT NULL, k3 TEXT NOT NULL, outcome INTEGER NOT NULL,
+  n REAL NOT NULL, rows INTEGER NOT NULL,
+  PRIMARY KEY(event, hour, version, platform, k1, k2, k3, outcome)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_daily(
+  event INTEGER NOT NULL, day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL,
   k1 TEXT NOT NULL, k2 TEXT NOT NULL, k3 TEXT NOT NULL, outcome INTEGER NOT NULL,
   n REAL NOT NULL, rows INTEGER NOT NULL, dur_sum REAL NOT NULL, dur_n REAL NOT NULL,
-  PRIMARY KEY(hour, event, version, k1, k2, k3, outcome)) WITHOUT ROWID;
+  PRIMARY KEY(event, day, version, platform, k1, k2, k3, outcome)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_stage_hist(
-  day INTEGER NOT NULL, version TEXT NOT NULL, stage TEXT NOT NULL, resolution TEXT NOT NULL,
-  bucket INTEGER NOT NULL, n REAL NOT NULL,
-  PRIMARY KEY(day, version, stage, resolution, bucket)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ax_user_first(
+  day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, stage TEXT NOT NULL,
+  resolution TEXT NOT NULL, bucket INTEGER NOT NULL, n REAL NOT NULL,
+  PRIMARY KEY(day, version, platform, stage, resolution, bucket)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_dims(
+  version TEXT NOT NULL, platform TEXT NOT NULL, PRIMARY KEY(version, platform)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_user(
   user TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, first_session INTEGER NOT NULL,
-  version TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ax_user_day(
-  day INTEGER NOT NULL, user TEXT NOT NULL, version TEXT NOT NULL, events INTEGER NOT NULL,
-  runs INTEGER NOT NULL, failed INTEGER NOT NULL, uploads INTEGER NOT NULL, previews INTEGER NOT NULL,
-  ui_runs INTEGER NOT NULL, downloads INTEGER NOT NULL, weight REAL NOT NULL,
-  PRIMARY KEY(day, user, version)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ax_user_day_user ON ax_user_day(user);
+  first_day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, weight REAL NOT NULL,
+  up INTEGER NOT NULL, pv INTEGER NOT NULL, ru INTEGER NOT NULL, dl INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_user_week(
+  user TEXT NOT NULL, week INTEGER NOT NULL, PRIMARY KEY(user, week)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_user_switch(
+  user TEXT NOT NULL, option TEXT NOT NULL, value TEXT NOT NULL, first_session INTEGER NOT NULL,
+  PRIMARY KEY(user, option, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_cohort(
+  day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, users REAL NOT NULL,
+  up REAL NOT NULL, pv REAL NOT NULL, up_pv REAL NOT NULL, up_pv_ru REAL NOT NULL, up_pv_ru_dl REAL NOT NULL,
+  up_dl REAL NOT NULL, pv_ru REAL NOT NULL,
+  PRIMARY KEY(day, version, platform)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_cohort_week(
+  day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, week INTEGER NOT NULL,
+  users REAL NOT NULL, PRIMARY KEY(day, version, platform, week)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_cohort_switch(
+  day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, option TEXT NOT NULL,
+  value TEXT NOT NULL, users REAL NOT NULL, first_users REAL NOT NULL,
+  PRIMARY KEY(day, version, platform, option, value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_defaults(
   option TEXT NOT NULL, value TEXT NOT NULL, default_value TEXT NOT NULL,
   PRIMARY KEY(option, value)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ax_user_option(
-  day INTEGER NOT NULL, user TEXT NOT NULL, version TEXT NOT NULL, option TEXT NOT NULL, value TEXT NOT NULL,
-  first_session INTEGER NOT NULL, n REAL NOT NULL, weight REAL NOT NULL,
-  PRIMARY KEY(day, user, version, option, value)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ax_user_option_user ON ax_user_option(user);
+INSERT INTO meta(key, value) VALUES ('analytics_event_id', 0), ('analytics_session_id', 0)
+  ON CONFLICT(key) DO UPDATE SET value = 0;
 )sql";
 
+// Version 1 (trigger-maintained) and version 2 tables alike.
 const char* kDropAll = R"sql(
 DROP TRIGGER IF EXISTS ax_events_insert; DROP TRIGGER IF EXISTS ax_sessions_insert;
 DROP TRIGGER IF EXISTS ax_sessions_delete;
-DROP TABLE IF EXISTS ax_hourly; DROP TABLE IF EXISTS ax_stage_hist; DROP TABLE IF EXISTS ax_user_first;
-DROP TABLE IF EXISTS ax_user_day; DROP TABLE IF EXISTS ax_defaults; DROP TABLE IF EXISTS ax_user_option;
+DROP TABLE IF EXISTS ax_hourly; DROP TABLE IF EXISTS ax_daily; DROP TABLE IF EXISTS ax_stage_hist;
+DROP TABLE IF EXISTS ax_user_first; DROP TABLE IF EXISTS ax_user_day; DROP TABLE IF EXISTS ax_user_option;
+DROP TABLE IF EXISTS ax_dims; DROP TABLE IF EXISTS ax_user; DROP TABLE IF EXISTS ax_user_week;
+DROP TABLE IF EXISTS ax_user_switch; DROP TABLE IF EXISTS ax_cohort; DROP TABLE IF EXISTS ax_cohort_week;
+DROP TABLE IF EXISTS ax_cohort_switch; DROP TABLE IF EXISTS ax_defaults;
 )sql";
 
-std::string triggers_sql() {
-  std::string version = "(SELECT app_version FROM sessions WHERE id = NEW.session)";
-  std::string s;
-  s += "CREATE TRIGGER IF NOT EXISTS ax_events_insert AFTER INSERT ON events BEGIN\n";
-  // 1. hourly
-  s += "INSERT INTO ax_hourly(hour, event, version, k1, k2, k3, outcome, n, rows, dur_sum, dur_n) VALUES "
-       "(NEW.ts / " +
-       std::to_string(kMsPerHour) + ", NEW.event, " + version + ", " + k1("NEW") + ", " + k2("NEW") + ", " +
-       k3("NEW") +
-       ", NEW.outcome, 1.0 / NEW.sample_rate, 1, coalesce(NEW.duration_ms, 0) / NEW.sample_rate, "
-       "CASE WHEN NEW.duration_ms IS NULL THEN 0 ELSE 1.0 / NEW.sample_rate END) "
-       "ON CONFLICT DO UPDATE SET n = n + excluded.n, rows = rows + 1, dur_sum = dur_sum + excluded.dur_sum, "
-       "dur_n = dur_n + excluded.dur_n;\n";
-  // 2. stage histogram
-  s += "INSERT INTO ax_stage_hist(day, version, stage, resolution, bucket, n) SELECT NEW.ts / " +
-       std::to_string(kMsPerDay) + ", " + version + ", coalesce(" + j("NEW", "stage") + ", ''), coalesce(" +
-       j("NEW", "resolution") + ", ''), " + bucket("NEW") +
-       ", 1.0 / NEW.sample_rate WHERE NEW.event = @STAGE@ AND NEW.duration_ms IS NOT NULL "
-       "ON CONFLICT DO UPDATE SET n = n + excluded.n;\n";
-  // 3. per user and day
-  s += "INSERT INTO ax_user_day(day, user, version, events, runs, failed, uploads, previews, ui_runs, "
-       "downloads, weight) SELECT NEW.ts / " +
-       std::to_string(kMsPerDay) + ", s.user, s.app_version, 1, " + user_day_values("NEW") +
-       ", 1.0 / NEW.sample_rate FROM sessions s WHERE s.id = NEW.session AND NEW.event IN " + kUserDayEvents +
-       " ON CONFLICT DO UPDATE SET events = events + 1, runs = runs + excluded.runs, failed = failed + "
-       "excluded.failed, uploads = uploads + excluded.uploads, previews = previews + excluded.previews, "
-       "ui_runs = ui_runs + excluded.ui_runs, downloads = downloads + excluded.downloads, weight = "
-       "max(weight, excluded.weight);\n";
-  // 4. defaults switched off
-  s +=
-      "INSERT INTO ax_user_option(day, user, version, option, value, first_session, n, weight) SELECT NEW.ts "
-      "/ " +
-      std::to_string(kMsPerDay) +
-      ", s.user, s.app_version, d.option, d.value, coalesce(f.first_session = NEW.session, 0), "
-      "1.0 / NEW.sample_rate, 1.0 / NEW.sample_rate FROM sessions s " +
-      option_join("NEW") +
-      " LEFT JOIN ax_user_first f ON f.user = s.user WHERE s.id = NEW.session AND NEW.event IN (@OPT@, @UI@) "
-      "ON CONFLICT DO UPDATE SET first_session = max(first_session, excluded.first_session), n = n + "
-      "excluded.n, weight = max(weight, excluded.weight);\n";
-  s += "END;\n";
-  s += R"sql(
-CREATE TRIGGER IF NOT EXISTS ax_sessions_insert AFTER INSERT ON sessions BEGIN
-  INSERT INTO ax_user_first(user, first_ms, first_session, version)
-  VALUES (NEW.user, NEW.started_ms, NEW.id, NEW.app_version)
-  ON CONFLICT(user) DO UPDATE SET first_ms = excluded.first_ms, first_session = excluded.first_session,
-    version = excluded.version
-  WHERE excluded.first_ms < ax_user_first.first_ms
-     OR (excluded.first_ms = ax_user_first.first_ms AND excluded.first_session < ax_user_first.first_session);
-END;
+const char* kClear = R"sql(
+DELETE FROM ax_hourly; DELETE FROM ax_daily; DELETE FROM ax_stage_hist; DELETE FROM ax_dims;
+DELETE FROM ax_user; DELETE FROM ax_user_week; DELETE FROM ax_user_switch; DELETE FROM ax_cohort;
+DELETE FROM ax_cohort_week; DELETE FROM ax_cohort_switch;
+UPDATE meta SET value = 0 WHERE key IN ('analytics_event_id', 'analytics_session_id');
+)sql";
+
+// Erasing a user's last session (telemetry forget, or retention pruning everything of theirs) erases
+// their per-user rows; the pseudonym-free cohort counts keep what they had. Costs nothing on insert.
+const char* kDeleteTrigger = R"sql(
 CREATE TRIGGER IF NOT EXISTS ax_sessions_delete AFTER DELETE ON sessions
 WHEN NOT EXISTS (SELECT 1 FROM sessions WHERE user = OLD.user) BEGIN
-  DELETE FROM ax_user_day WHERE user = OLD.user;
-  DELETE FROM ax_user_option WHERE user = OLD.user;
-  DELETE FROM ax_user_first WHERE user = OLD.user;
+  DELETE FROM ax_user WHERE user = OLD.user;
+  DELETE FROM ax_user_week WHERE user = OLD.user;
+  DELETE FROM ax_user_switch WHERE user = OLD.user;
 END;
 )sql";
-  return s;
+
+// New events are those with lo < id <= hi, new sessions slo < id <= shi.
+std::string range_events(const std::string& join) {
+  return " FROM events e JOIN sessions s ON s.id = e.session " + join + " WHERE e.id > :lo AND e.id <= :hi";
 }
 
-std::string rebuild_sql() {
-  std::string s = R"sql(
-DELETE FROM ax_hourly; DELETE FROM ax_stage_hist; DELETE FROM ax_user_first; DELETE FROM ax_user_day;
-DELETE FROM ax_user_option;
-INSERT INTO ax_user_first(user, first_ms, first_session, version)
-  SELECT s.user, s.started_ms, s.id, s.app_version FROM sessions s
-  WHERE s.id = (SELECT s2.id FROM sessions s2 WHERE s2.user = s.user ORDER BY s2.started_ms, s2.id LIMIT 1);
-)sql";
-  s += "INSERT INTO ax_hourly(hour, event, version, k1, k2, k3, outcome, n, rows, dur_sum, dur_n) SELECT "
-       "e.ts / " +
-       std::to_string(kMsPerHour) + " AS h, e.event, s.app_version AS v, " + k1("e") + " AS a, " + k2("e") +
-       " AS b, " + k3("e") +
-       " AS c, e.outcome, sum(1.0 / e.sample_rate), count(*), sum(coalesce(e.duration_ms, 0) / "
-       "e.sample_rate), "
-       "sum(CASE WHEN e.duration_ms IS NULL THEN 0 ELSE 1.0 / e.sample_rate END) FROM events e JOIN sessions "
-       "s "
-       "ON s.id = e.session GROUP BY h, e.event, v, a, b, c, e.outcome;\n";
-  s += "INSERT INTO ax_stage_hist(day, version, stage, resolution, bucket, n) SELECT e.ts / " +
-       std::to_string(kMsPerDay) + " AS d, s.app_version AS v, coalesce(" + j("e", "stage") +
-       ", '') AS st, coalesce(" + j("e", "resolution") + ", '') AS r, " + bucket("e") +
-       " AS b, sum(1.0 / e.sample_rate) FROM events e JOIN sessions s ON s.id = e.session WHERE e.event = "
-       "@STAGE@ AND e.duration_ms IS NOT NULL GROUP BY d, v, st, r, b;\n";
-  std::string vals = user_day_values("e");
-  // Sum each 0/1 column: split the comma-separated list.
-  std::string summed;
-  size_t start = 0;
-  int depth = 0;
-  for (size_t i = 0; i <= vals.size(); ++i) {
-    if (i < vals.size() && vals[i] == '(') ++depth;
-    if (i < vals.size() && vals[i] == ')') --depth;
-    if (i == vals.size() || (vals[i] == ',' && depth == 0)) {
-      summed += (summed.empty() ? "" : ", ") + std::string("sum(") + vals.substr(start, i - start) + ")";
-      start = i + 1;
-    }
-  }
-  s += "INSERT INTO ax_user_day(day, user, version, events, runs, failed, uploads, previews, ui_runs, "
-       "downloads, weight) SELECT e.ts / " +
-       std::to_string(kMsPerDay) + " AS d, s.user, s.app_version, count(*), " + summed +
-       ", max(1.0 / e.sample_rate) FROM events e JOIN sessions s ON s.id = e.session WHERE e.event IN " +
-       kUserDayEvents + " GROUP BY d, s.user, s.app_version;\n";
-  s += "INSERT INTO ax_user_option(day, user, version, option, value, first_session, n, weight) SELECT e.ts "
-       "/ " +
-       std::to_string(kMsPerDay) +
-       " AS dd, s.user, s.app_version, d.option, d.value, max(coalesce(f.first_session = e.session, 0)), "
-       "sum(1.0 / e.sample_rate), max(1.0 / e.sample_rate) FROM events e JOIN sessions s ON s.id = "
-       "e.session " +
-       option_join("e") +
-       " LEFT JOIN ax_user_first f ON f.user = s.user WHERE e.event IN (@OPT@, @UI@) "
-       "GROUP BY dd, s.user, s.app_version, d.option, d.value;\n";
-  return s;
+// The pseudonym-free cohort aggregates of the touched users' per-user rows, added (:sign = 1) or taken
+// away (:sign = -1).
+std::vector<std::string> cohort_delta_sql() {
+  std::vector<std::string> v;
+  v.push_back(
+      "INSERT INTO ax_cohort(day, version, platform, users, up, pv, up_pv, up_pv_ru, up_pv_ru_dl, up_dl, "
+      "pv_ru) SELECT first_day, version, platform, :sign * sum(weight), :sign * sum(weight * up), :sign * "
+      "sum(weight * pv), :sign * sum(weight * (up AND pv)), :sign * sum(weight * (up AND pv AND ru)), :sign "
+      "* sum(weight * (up AND pv AND ru AND dl)), :sign * sum(weight * (up AND dl)), :sign * sum(weight * "
+      "(pv AND ru)) FROM ax_user WHERE weight > 0 AND user IN (SELECT user FROM temp.ax_touched) GROUP BY "
+      "1, 2, 3 ON CONFLICT DO UPDATE SET users = users + excluded.users, up = up + excluded.up, pv = pv + "
+      "excluded.pv, up_pv = up_pv + excluded.up_pv, up_pv_ru = up_pv_ru + excluded.up_pv_ru, up_pv_ru_dl = "
+      "up_pv_ru_dl + excluded.up_pv_ru_dl, up_dl = up_dl + excluded.up_dl, pv_ru = pv_ru + excluded.pv_ru");
+  v.push_back(
+      "INSERT INTO ax_cohort_week(day, version, platform, week, users) SELECT u.first_day, u.version, "
+      "u.platform, w.week, :sign * sum(u.weight) FROM ax_user u JOIN ax_user_week w ON w.user = u.user "
+      "WHERE u.weight > 0 AND u.user IN (SELECT user FROM temp.ax_touched) GROUP BY 1, 2, 3, 4 ON CONFLICT "
+      "DO UPDATE SET users = users + excluded.users");
+  v.push_back(
+      "INSERT INTO ax_cohort_switch(day, version, platform, option, value, users, first_users) SELECT "
+      "u.first_day, u.version, u.platform, x.option, x.value, :sign * sum(u.weight), :sign * sum(u.weight * "
+      "x.first_session) FROM ax_user u JOIN ax_user_switch x ON x.user = u.user WHERE u.weight > 0 AND "
+      "u.user IN (SELECT user FROM temp.ax_touched) GROUP BY 1, 2, 3, 4, 5 ON CONFLICT DO UPDATE SET users "
+      "= users + excluded.users, first_users = first_users + excluded.first_users");
+  return v;
+}
+
+// The statements of one fold, in order; each runs with :lo/:hi (events) and :slo/:shi (sessions) bound,
+// the cohort deltas also with :sign.
+struct FoldStep {
+  std::string sql;
+  int sign = 0;
+};
+std::vector<FoldStep> fold_steps() {
+  std::vector<FoldStep> v;
+  const std::string day = std::to_string(kMsPerDay);
+  const std::string user_day_events = std::string(" AND e.event IN ") + kUserDayEvents;
+  v.push_back({"DELETE FROM temp.ax_touched"});
+  // New sessions, and the sessions of new events (a session id can be reused after telemetry forget).
+  const std::string new_sessions =
+      " FROM sessions WHERE (id > :slo AND id <= :shi) OR id IN (SELECT session FROM events WHERE id > :lo "
+      "AND id <= :hi)";
+  v.push_back({"INSERT OR IGNORE INTO temp.ax_touched(user) SELECT user" + new_sessions});
+  // 1. take the touched users' old contribution out of the cohort aggregates
+  for (auto& s : cohort_delta_sql()) v.push_back({s, -1});
+  // 2. per-user rows: first session, activity flags and weight, active weeks, switched-off defaults
+  v.push_back({"INSERT OR IGNORE INTO ax_dims(version, platform) SELECT DISTINCT app_version, platform" +
+               new_sessions});
+  v.push_back(
+      {"INSERT INTO ax_user(user, first_ms, first_session, first_day, version, platform, weight, up, pv, ru, "
+       "dl) SELECT user, started_ms, id, started_ms / " +
+       day + ", app_version, platform, 0, 0, 0, 0, 0" + new_sessions +
+       " ORDER BY "
+       "started_ms, id ON CONFLICT(user) DO UPDATE SET first_ms = excluded.first_ms, first_session = "
+       "excluded.first_session, first_day = excluded.first_day, version = excluded.version, platform = "
+       "excluded.platform WHERE excluded.first_ms < ax_user.first_ms OR (excluded.first_ms = "
+       "ax_user.first_ms AND excluded.first_session < ax_user.first_session)"});
+  auto ui = [&](const char* action) {
+    return "max(e.event = @UI@ AND " + j("e", "action") + " = '" + action + "')";
+  };
+  v.push_back(
+      {"UPDATE ax_user SET weight = max(ax_user.weight, x.w), up = max(ax_user.up, x.up), pv = "
+       "max(ax_user.pv, x.pv), ru = max(ax_user.ru, x.ru), dl = max(ax_user.dl, x.dl) FROM (SELECT "
+       "s.user AS user, max(1.0 / e.sample_rate) AS w, " +
+       ui("upload") + " AS up, " + ui("preview") + " AS pv, " + ui("run") + " AS ru, " + ui("download") +
+       " AS dl" + range_events("") + user_day_events + " GROUP BY s.user) AS x WHERE ax_user.user = x.user"});
+  v.push_back({"INSERT OR IGNORE INTO ax_user_week(user, week) SELECT DISTINCT s.user, (e.ts / " + day +
+               " - u.first_day) / 7" + range_events("JOIN ax_user u ON u.user = s.user") + user_day_events +
+               " AND e.ts / " + day + " >= u.first_day"});
+  v.push_back(
+      {"INSERT INTO ax_user_switch(user, option, value, first_session) SELECT s.user, d.option, "
+       "d.value, max(u.first_session = e.session)" +
+       range_events(option_join("e") + " JOIN ax_user u ON u.user = s.user") +
+       " AND e.event IN (@OPT@, @UI@) GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET first_session = "
+       "max(first_session, excluded.first_session)"});
+  // A user who switched an option away to any value: value '*' (the A/B metric <option>_off).
+  v.push_back(
+      {"INSERT INTO ax_user_switch(user, option, value, first_session) SELECT user, option, '*', "
+       "max(first_session) FROM ax_user_switch WHERE value != '*' AND user IN (SELECT user FROM "
+       "temp.ax_touched) GROUP BY 1, 2 ON CONFLICT DO UPDATE SET first_session = max(first_session, "
+       "excluded.first_session)"});
+  // 3. put their new contribution back; drop groups that cancelled out
+  for (auto& s : cohort_delta_sql()) v.push_back({s, 1});
+  v.push_back({"DELETE FROM ax_cohort WHERE abs(users) < 1e-9"});
+  v.push_back({"DELETE FROM ax_cohort_week WHERE abs(users) < 1e-9"});
+  v.push_back({"DELETE FROM ax_cohort_switch WHERE abs(users) < 1e-9"});
+  // 4. event rollups: command runs per hour (heat map), every event per day, stage-time histogram per day
+  v.push_back(
+      {"INSERT INTO ax_hourly(event, hour, version, platform, k1, k2, k3, outcome, n, rows) SELECT "
+       "e.event, e.ts / " +
+       std::to_string(kMsPerHour) + ", s.app_version, s.platform, " + k1("e") + ", " + k2("e") + ", " +
+       k3("e") + ", e.outcome, sum(1.0 / e.sample_rate), count(*)" + range_events("") +
+       " AND e.event = @RUN@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ON CONFLICT DO UPDATE SET n = n + "
+       "excluded.n, rows = rows + excluded.rows"});
+  v.push_back(
+      {"INSERT INTO ax_daily(event, day, version, platform, k1, k2, k3, outcome, n, rows, dur_sum, dur_n) "
+       "SELECT e.event, e.ts / " +
+       day + ", s.app_version, s.platform, " + k1("e") + ", " + k2("e") + ", " + k3("e") +
+       ", e.outcome, sum(1.0 / e.sample_rate), count(*), sum(coalesce(e.duration_ms, 0) / e.sample_rate), "
+       "sum(CASE WHEN e.duration_ms IS NULL THEN 0 ELSE 1.0 / e.sample_rate END)" +
+       range_events("") +
+       " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ON CONFLICT DO UPDATE SET n = n + excluded.n, rows = rows + "
+       "excluded.rows, dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n"});
+  v.push_back(
+      {"INSERT INTO ax_stage_hist(day, version, platform, stage, resolution, bucket, n) SELECT e.ts / " +
+       day + ", s.app_version, s.platform, coalesce(" + j("e", "stage") + ", ''), coalesce(" +
+       j("e", "resolution") + ", ''), " + bucket("e") + ", sum(1.0 / e.sample_rate)" + range_events("") +
+       " AND e.event = @STAGE@ AND e.duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 ON CONFLICT "
+       "DO UPDATE SET n = n + excluded.n"});
+  return v;
 }
 
 void replace_all(std::string& s, std::string_view from, const std::string& to) {
@@ -331,19 +369,101 @@ std::string column_text(sqlite3_stmt* s, int i) {
   return t ? reinterpret_cast<const char*>(t) : "";
 }
 
-Status drop_rollup_triggers(telemetry::Database& db) {
-  return db.exec(
-      "DROP TRIGGER IF EXISTS ax_events_insert; DROP TRIGGER IF EXISTS ax_sessions_insert; "
-      "DROP TRIGGER IF EXISTS ax_sessions_delete;");
+namespace {
+
+struct Marks {
+  int64_t events = 0, last_event = 0, sessions = 0, last_session = 0;
+};
+
+Result<Marks> read_marks(telemetry::Database& db) {
+  FW_ASSIGN_OR_RETURN(
+      Query q,
+      Query::make(db,
+                  "SELECT coalesce((SELECT value FROM meta WHERE key = 'analytics_event_id'), 0), "
+                  "coalesce((SELECT max(id) FROM events), 0), coalesce((SELECT value FROM meta WHERE "
+                  "key = 'analytics_session_id'), 0), coalesce((SELECT max(id) FROM sessions), 0)"));
+  Marks m;
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
+    m.events = sqlite3_column_int64(s, 0);
+    m.last_event = sqlite3_column_int64(s, 1);
+    m.sessions = sqlite3_column_int64(s, 2);
+    m.last_session = sqlite3_column_int64(s, 3);
+  }));
+  return m;
 }
 
-Status create_rollup_triggers(telemetry::Database& db) {
-  return db.exec(sql_with_ids(db, triggers_sql()));
+// Events folded per step: bounds the sorter's memory on a first fold of millions of events.
+constexpr int64_t kFoldChunk = 1'000'000;
+
+// Folds everything after the watermarks into the rollups; the caller holds the write transaction.
+Result<int64_t> fold_locked(telemetry::Database& db) {
+  FW_ASSIGN_OR_RETURN(Marks m, read_marks(db));
+  if (m.events >= m.last_event && m.sessions >= m.last_session) return int64_t(0);
+  FW_RETURN_IF_ERROR(
+      db.exec("CREATE TEMP TABLE IF NOT EXISTS ax_touched(user TEXT PRIMARY KEY) WITHOUT ROWID"));
+  std::vector<Query> steps;
+  std::vector<int> signs;
+  for (FoldStep& st : fold_steps()) {
+    FW_ASSIGN_OR_RETURN(Query q, Query::make(db, st.sql));
+    steps.push_back(std::move(q));
+    signs.push_back(st.sign);
+  }
+  int64_t lo = m.events, slo = m.sessions;
+  // Events never reuse ids (meta last_event_id); a session id can be reused after `telemetry forget`
+  // erased the newest session, so sessions are also taken from the new events themselves.
+  do {
+    int64_t hi = std::min(m.last_event, lo + kFoldChunk);
+    int64_t shi = std::max(slo, m.last_session);
+    for (size_t i = 0; i < steps.size(); ++i) {
+      steps[i].bind(":lo", lo).bind(":hi", hi).bind(":slo", slo).bind(":shi", shi);
+      if (signs[i]) steps[i].bind(":sign", int64_t(signs[i]));
+      FW_RETURN_IF_ERROR(steps[i].each([](sqlite3_stmt*) {}));
+    }
+    lo = hi;
+    slo = shi;
+  } while (lo < m.last_event);
+  FW_RETURN_IF_ERROR(db.exec("UPDATE meta SET value = " + std::to_string(std::max(m.events, m.last_event)) +
+                             " WHERE key = 'analytics_event_id'; UPDATE meta SET value = " +
+                             std::to_string(std::max(m.sessions, m.last_session)) +
+                             " WHERE key = 'analytics_session_id'"));
+  return std::max<int64_t>(0, m.last_event - m.events);
+}
+
+const Status& status_of(const Status& s) {
+  return s;
+}
+template <typename T>
+const Status& status_of(const Result<T>& r) {
+  return r.status();
+}
+
+template <typename F>
+auto in_write_transaction(telemetry::Database& db, F&& body) -> decltype(body()) {
+  FW_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
+  auto r = body();
+  Status s = status_of(r);
+  if (s.is_ok()) s = db.exec("COMMIT");
+  if (!s.is_ok()) {
+    sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<int64_t> fold_rollups(telemetry::Database& db) {
+  // Cheap check without the write lock: nothing new is the common case for a dashboard refresh.
+  FW_ASSIGN_OR_RETURN(Marks m, read_marks(db));
+  if (m.events >= m.last_event && m.sessions >= m.last_session) return int64_t(0);
+  // Another process may fold at the same time: the watermarks are read again under the lock.
+  return in_write_transaction(db, [&] { return fold_locked(db); });
 }
 
 Result<int64_t> rebuild_rollups(telemetry::Database& db) {
   FW_RETURN_IF_ERROR(fill_defaults(db));
-  FW_RETURN_IF_ERROR(db.exec(sql_with_ids(db, rebuild_sql())));
+  FW_RETURN_IF_ERROR(db.exec(kClear));
+  FW_RETURN_IF_ERROR(fold_locked(db).status());
   FW_ASSIGN_OR_RETURN(Query q, Query::make(db, "SELECT count(*) FROM events"));
   int64_t n = 0;
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) { n = sqlite3_column_int64(s, 0); }));
@@ -357,23 +477,18 @@ Status install_rollups(telemetry::Database& db) {
     return unsupported("the analytics rollups in " + db.path() + " have version " + std::to_string(version) +
                        ", newer than this faceweave knows (" + std::to_string(kRollupSchemaVersion) +
                        "); update faceweave");
-  FW_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
-  auto body = [&]() -> Status {
+  return in_write_transaction(db, [&]() -> Status {
     // Another process may have installed them while this one waited for the lock.
     FW_ASSIGN_OR_RETURN(int again, stored_version(db));
     if (again == kRollupSchemaVersion) return Status::ok();
     FW_RETURN_IF_ERROR(db.exec(kDropAll));
     FW_RETURN_IF_ERROR(db.exec(kTables));
-    FW_RETURN_IF_ERROR(create_rollup_triggers(db));
+    FW_RETURN_IF_ERROR(db.exec(kDeleteTrigger));
     FW_RETURN_IF_ERROR(rebuild_rollups(db).status());
     return db.exec("INSERT INTO meta(key, value) VALUES ('analytics_schema', " +
                    std::to_string(kRollupSchemaVersion) +
                    ") ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  };
-  Status s = body();
-  if (s.is_ok()) s = db.exec("COMMIT");
-  if (!s.is_ok()) sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-  return s;
+  });
 }
 
 }  // namespace faceweave::analytics

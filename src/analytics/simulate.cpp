@@ -1,7 +1,6 @@
 // faceweave telemetry simulate: a realistic, deterministic synthetic history written straight into the events
-// database (the same tables and JSON the telemetry writer produces) in one transaction: prepared 256-row
-// INSERTs with the rollup triggers dropped, then one rollup rebuild (much faster than per-row triggers for
-// millions of rows), then the triggers back, all before COMMIT.
+// database (the same tables and JSON the telemetry writer produces) in one transaction of prepared 256-row
+// INSERTs, then the rollup fold of the new rows (its own transaction), as the next view would do.
 //
 // The model: users split 50/50 between two app versions (0.1.0 and 0.2.0, an A/B test where 0.2.0 fails
 // less often); about a third use the web UI (upload -> preview -> run -> download, with drop-off at each
@@ -66,20 +65,21 @@ class Writer {
     for (int i = 0; i < kChunk; ++i) sql += (i ? "," : "") + one;
     FW_ASSIGN_OR_RETURN(w->many_, db.prepare(sql));
     FW_ASSIGN_OR_RETURN(w->session_,
-                        db.prepare("INSERT INTO sessions(session, user, app_version, started_ms) "
-                                   "VALUES (?, ?, ?, ?)"));
+                        db.prepare("INSERT INTO sessions(session, user, app_version, started_ms, platform) "
+                                   "VALUES (?, ?, ?, ?, ?)"));
     FW_ASSIGN_OR_RETURN(w->next_id_, db.last_event_id());
     ++w->next_id_;
     return w;
   }
 
   Result<int64_t> session(const std::string& id, const std::string& user, const std::string& version,
-                          int64_t ms) {
+                          int64_t ms, const std::string& platform) {
     sqlite3_stmt* s = session_.get();
     sqlite3_bind_text(s, 1, id.data(), int(id.size()), SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, user.data(), int(user.size()), SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 3, version.data(), int(version.size()), SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 4, ms);
+    sqlite3_bind_text(s, 5, platform.data(), int(platform.size()), SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) return db_->error(rc, "simulate: cannot store a session");
@@ -163,7 +163,7 @@ struct Sim {
   // One swap run: its options, stage timings, the command.run (and an error when it fails). Returns the
   // run's duration in ms (negative: it failed).
   Result<double> run(int64_t ts, int64_t session, const std::string& surface, const std::string& version,
-                     bool first_session, bool& color_off_done) {
+                     const std::string& provider, bool first_session, bool& color_off_done) {
     std::vector<std::pair<std::string, std::string>> opts;
     std::string color = "reinhard";
     if (color_off_done || rng.chance(first_session ? 0.72 : 0.3)) {
@@ -201,7 +201,7 @@ struct Sim {
     bool video = rng.chance(0.3);
     int frames = video ? rng.range(60, 900) : 1;
     // Failure: 0.1.0 fails more often than 0.2.0.
-    bool fails = rng.chance(version == "0.1.0" ? 0.07 : 0.045);
+    bool fails = rng.chance((version == "0.1.0" ? 0.07 : 0.045) + (provider == "cuda" ? 0.01 : 0));
     std::vector<std::pair<const char*, double>> stages;
     auto add = [&](const char* name, double per_frame, double exponent = 1.0) {
       stages.push_back({name, per_frame * std::pow(scale, exponent)});
@@ -245,7 +245,7 @@ struct Sim {
     int64_t outcome = db.outcome_id(code);
     std::string props = "{\"surface\":\"" + surface +
                         "\",\"command\":\"swap\",\"exit_code\":" + std::to_string(exit_code) +
-                        ",\"changed\":" + std::to_string(changed) + "}";
+                        ",\"changed\":" + std::to_string(changed) + ",\"provider\":\"" + provider + "\"}";
     FW_RETURN_IF_ERROR(w.add(
         {ts + int64_t(total), ev_run, session, std::round(total * 1000) / 1000, outcome, std::move(props)}));
     if (fails) {
@@ -279,7 +279,6 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   FW_RETURN_IF_ERROR(db->exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Status {
-    FW_RETURN_IF_ERROR(analytics::drop_rollup_triggers(*db));
     FW_ASSIGN_OR_RETURN(auto writer, Writer::make(*db, o.sample_rate));
     using telemetry::EventKind;
     Sim sim{Rng(o.seed),
@@ -298,6 +297,13 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
       bool kept = rng.uniform() < o.sample_rate;  // cohort sampling: a user is kept whole or not at all
       std::string version = rng.chance(0.5) ? "0.1.0" : "0.2.0";
       bool web = rng.chance(0.35);
+      // Coarse platform per user (the web UI's sessions are "web"), execution provider per user.
+      double pr = rng.uniform();
+      std::string platform = web        ? "web"
+                             : pr < 0.7 ? "linux-x86_64"
+                             : pr < 0.9 ? "macos-arm64"
+                                        : "windows-x86_64";
+      std::string provider = rng.chance(0.4) && platform != "macos-arm64" ? "cuda" : "cpu";
       int64_t first_day = start_day + int64_t(rng.uniform() * o.days);
       double loyalty = 0.2 + 0.6 * rng.uniform();
       bool first_session = true, color_off = false;
@@ -316,7 +322,7 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
           int64_t session = 0;
           if (kept) {
             ++report.sessions;
-            FW_ASSIGN_OR_RETURN(session, writer->session(sid, user, version, ts));
+            FW_ASSIGN_OR_RETURN(session, writer->session(sid, user, version, ts, platform));
           }
           // Cohort sampling: a user left out stores nothing (and draws nothing more).
           if (!kept) break;
@@ -337,7 +343,7 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
               if (run) {
                 FW_RETURN_IF_ERROR(sim.ui(ts, session, "run", "run"));
                 FW_ASSIGN_OR_RETURN(double ms,
-                                    sim.run(ts, session, "api", version, first_session, color_off));
+                                    sim.run(ts, session, "api", version, provider, first_session, color_off));
                 ts += int64_t(std::fabs(ms)) + rng.range(5, 60) * 1000;
                 if (ms > 0 && rng.chance(0.7)) FW_RETURN_IF_ERROR(sim.ui(ts, session, "result", "download"));
               }
@@ -346,7 +352,8 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
             int runs = 1;
             while (runs < 6 && rng.chance(0.45)) ++runs;
             for (int r = 0; r < runs; ++r) {
-              FW_ASSIGN_OR_RETURN(double ms, sim.run(ts, session, "cli", version, first_session, color_off));
+              FW_ASSIGN_OR_RETURN(double ms,
+                                  sim.run(ts, session, "cli", version, provider, first_session, color_off));
               ts += int64_t(std::fabs(ms)) + rng.range(20, 300) * 1000;
             }
           }
@@ -361,11 +368,6 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
     report.events = writer->events();
     FW_RETURN_IF_ERROR(db->exec("UPDATE meta SET value = max(value, " + std::to_string(writer->last_id()) +
                                 ") WHERE key = 'last_event_id'"));
-    report.insert_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    auto t1 = std::chrono::steady_clock::now();
-    FW_RETURN_IF_ERROR(analytics::rebuild_rollups(*db).status());
-    FW_RETURN_IF_ERROR(analytics::create_rollup_triggers(*db));
-    report.rollup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     return Status::ok();
   };
   Status s = body();
@@ -374,6 +376,11 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
     sqlite3_exec(db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
     return s;
   }
+  report.insert_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The rollups fold the new history in (their own transaction), as a later view() would.
+  auto t1 = std::chrono::steady_clock::now();
+  FW_RETURN_IF_ERROR(analytics::fold_rollups(*db).status());
+  report.rollup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   return report;
 }
 

@@ -7,6 +7,7 @@
 
 #include "analytics/internal.h"
 #include "telemetry/paths.h"
+#include "telemetry/session.h"
 
 namespace faceweave {
 
@@ -83,12 +84,21 @@ struct Analytics::Range {
   int64_t d0 = kOpenLow, d1 = kOpenHigh;  // days, inclusive
   std::string version;
   bool version_missing = false;
+  std::string platform;  // as stored ('' for "unknown")
+  bool any_platform = true, platform_missing = false;
+  std::string platform_name;
   std::vector<std::string> versions;
   int64_t h0() const { return d0 <= kOpenLow ? int64_t(kOpenLow) * 24 : d0 * 24; }
   int64_t h1() const { return d1 >= kOpenHigh ? int64_t(kOpenHigh) * 24 : d1 * 24 + 23; }
   template <typename Q>
   Q& bind(Q& q) const {
-    return q.bind(":d0", d0).bind(":d1", d1).bind(":h0", h0()).bind(":h1", h1()).bind(":v", version);
+    return q.bind(":d0", d0)
+        .bind(":d1", d1)
+        .bind(":h0", h0())
+        .bind(":h1", h1())
+        .bind(":v", version)
+        .bind(":p", platform)
+        .bind(":pany", int64_t(any_platform ? 1 : 0));
   }
 };
 
@@ -129,6 +139,10 @@ Result<int64_t> Analytics::rebuild() {
   return *n;
 }
 
+Status Analytics::refresh() {
+  return analytics::fold_rollups(*db_).status();
+}
+
 const std::vector<std::string>& Analytics::views() {
   static const std::vector<std::string> kViews = {"usage",    "heatmap", "actions",   "errors", "latency",
                                                   "defaults", "funnel",  "retention", "ab"};
@@ -146,8 +160,29 @@ const std::vector<std::string>& Analytics::ab_metrics() {
   return kMetrics;
 }
 
+const std::vector<std::string>& Analytics::known_platforms() {
+  static const std::vector<std::string> kPlatforms = [] {
+    std::vector<std::string> p = telemetry::coarse_platforms();
+    p.push_back("unknown");
+    return p;
+  }();
+  return kPlatforms;
+}
+
 Result<std::vector<std::string>> Analytics::versions() {
-  FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, "SELECT DISTINCT version FROM ax_hourly ORDER BY version"));
+  FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, "SELECT DISTINCT version FROM ax_dims ORDER BY version"));
+  std::vector<std::string> out;
+  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) { out.push_back(column_text(s, 0)); }));
+  return out;
+}
+
+Result<std::vector<std::string>> Analytics::platforms() {
+  Status fold = refresh();
+  if (!fold.is_ok() && !telemetry::is_busy(sqlite3_errcode(db_->handle()))) return fold;
+  FW_ASSIGN_OR_RETURN(Query q,
+                      Query::make(*db_,
+                                  "SELECT DISTINCT CASE platform WHEN '' THEN 'unknown' ELSE platform "
+                                  "END FROM ax_dims ORDER BY 1"));
   std::vector<std::string> out;
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) { out.push_back(column_text(s, 0)); }));
   return out;
@@ -155,10 +190,6 @@ Result<std::vector<std::string>> Analytics::versions() {
 
 Result<Analytics::Range> Analytics::range(const InsightsFilter& f) {
   Range r;
-  if (!f.platform.empty())
-    return invalid_argument(
-        "telemetry does not record the platform (operating system) yet, so --platform cannot filter; the "
-        "surface (cli, api, web) is recorded on command.run events (docs/analytics.md)");
   if (!f.from.empty()) {
     FW_ASSIGN_OR_RETURN(r.d0, parse_iso_day(f.from, "--from"));
   }
@@ -166,10 +197,36 @@ Result<Analytics::Range> Analytics::range(const InsightsFilter& f) {
     FW_ASSIGN_OR_RETURN(r.d1, parse_iso_day(f.to, "--to"));
   }
   if (r.d0 > r.d1) return invalid_argument("--from " + f.from + " is after --to " + f.to);
+  if (!f.platform.empty()) {
+    const auto& known = known_platforms();
+    if (std::find(known.begin(), known.end(), f.platform) == known.end()) {
+      std::string list;
+      for (const auto& p : known) list += (list.empty() ? "" : ", ") + p;
+      return invalid_argument("unknown platform '" + f.platform + "'; choose one of: " + list);
+    }
+    r.platform = f.platform == "unknown" ? "" : f.platform;
+    r.any_platform = false;
+  }
+  // Every view answers with up-to-date numbers: fold what was stored since the last fold. When another
+  // process holds the write lock too long, answer from the rollups as they are (view() adds a note).
+  stale_ = false;
+  Status fold = refresh();
+  if (!fold.is_ok()) {
+    if (!telemetry::is_busy(sqlite3_errcode(db_->handle()))) return fold;
+    stale_ = true;
+  }
   r.version = f.version;
   FW_ASSIGN_OR_RETURN(r.versions, versions());
   if (!r.version.empty() && std::find(r.versions.begin(), r.versions.end(), r.version) == r.versions.end())
     r.version_missing = true;
+  if (!r.any_platform) {
+    FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, "SELECT 1 FROM ax_dims WHERE platform = :p LIMIT 1"));
+    q.bind(":p", r.platform);
+    bool found = false;
+    FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt*) { found = true; }));
+    r.platform_missing = !found;
+    r.platform_name = f.platform;
+  }
   return r;
 }
 
@@ -177,21 +234,32 @@ namespace {
 
 // The empty state shared by every view.
 void empty_notes(InsightsTable& t, const std::vector<std::string>& versions, const std::string& version,
-                 bool version_missing) {
+                 bool version_missing, bool platform_missing = false, const std::string& platform = "") {
   if (!t.rows.empty()) return;
   if (version_missing) {
     std::string list;
     for (const auto& v : versions) list += (list.empty() ? "" : ", ") + v;
     t.notes.push_back("no events of version " + version +
                       " (versions with data: " + (list.empty() ? "none" : list) + ")");
+  } else if (platform_missing) {
+    t.notes.push_back("no sessions of platform " + platform + " (see the platforms with data)");
   } else {
     t.notes.push_back("no matching events in this date range");
   }
 }
 
-const char* kVersionCond = "(:v = '' OR version = :v)";
+// Version and platform of a rollup row (columns `version`, `platform`).
+const char* kCond = "(:v = '' OR version = :v) AND (:pany = 1 OR platform = :p)";
+
+std::string cond(const char* alias) {
+  std::string a(alias);
+  return "(:v = '' OR " + a + ".version = :v) AND (:pany = 1 OR " + a + ".platform = :p)";
+}
 
 }  // namespace
+
+#define FW_EMPTY_NOTES(t, r) \
+  empty_notes(t, r.versions, r.version, r.version_missing, r.platform_missing, r.platform_name)
 
 Result<InsightsTable> Analytics::feature_usage(const InsightsFilter& f) {
   FW_ASSIGN_OR_RETURN(Range r, range(f));
@@ -202,18 +270,17 @@ Result<InsightsTable> Analytics::feature_usage(const InsightsFilter& f) {
   t.columns = {"day", "option", "value", "runs_with", "runs", "share"};
   std::map<int64_t, double> runs;
   FW_ASSIGN_OR_RETURN(Query qr,
-                      Query::make(*db_, std::string("SELECT hour / 24, sum(n) FROM ax_hourly WHERE "
-                                                    "event = @RUN@ AND k1 = 'swap' AND hour BETWEEN "
-                                                    ":h0 AND :h1 AND ") +
-                                            kVersionCond + " GROUP BY 1"));
+                      Query::make(*db_, std::string("SELECT day, sum(n) FROM ax_daily WHERE event = "
+                                                    "@RUN@ AND day BETWEEN :d0 AND :d1 AND k1 = "
+                                                    "'swap' AND ") +
+                                            kCond + " GROUP BY 1"));
   r.bind(qr);
   FW_RETURN_IF_ERROR(
       qr.each([&](sqlite3_stmt* s) { runs[sqlite3_column_int64(s, 0)] = sqlite3_column_double(s, 1); }));
-  FW_ASSIGN_OR_RETURN(Query q,
-                      Query::make(*db_, std::string("SELECT hour / 24, k1, k2, sum(n) FROM ax_hourly "
-                                                    "WHERE event = @OPT@ AND k3 = 'swap' AND hour "
-                                                    "BETWEEN :h0 AND :h1 AND ") +
-                                            kVersionCond + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"));
+  FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, std::string("SELECT day, k1, k2, sum(n) FROM ax_daily WHERE "
+                                                             "event = @OPT@ AND day BETWEEN :d0 AND :d1 AND "
+                                                             "k3 = 'swap' AND ") +
+                                                     kCond + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"));
   r.bind(q);
   std::map<std::pair<std::string, std::string>, double> overall;
   double total_runs = 0;
@@ -233,7 +300,7 @@ Result<InsightsTable> Analytics::feature_usage(const InsightsFilter& f) {
   for (auto& [k, n] : overall) o[k.first + "=" + k.second] = share(n, total_runs);
   t.summary["share_over_range"] = o;
   if (total_runs == 0) t.rows.clear();
-  empty_notes(t, r.versions, r.version, r.version_missing);
+  FW_EMPTY_NOTES(t, r);
   return t;
 }
 
@@ -248,9 +315,9 @@ Result<InsightsTable> Analytics::heatmap(const InsightsFilter& f) {
   double total = 0;
   FW_ASSIGN_OR_RETURN(Query q,
                       Query::make(*db_, std::string("SELECT (hour / 24 + 3) % 7, hour % 24, sum(n) FROM "
-                                                    "ax_hourly WHERE event = @RUN@ AND k1 = 'swap' AND "
-                                                    "hour BETWEEN :h0 AND :h1 AND ") +
-                                            kVersionCond + " GROUP BY 1, 2"));
+                                                    "ax_hourly WHERE event = @RUN@ AND hour BETWEEN :h0 AND "
+                                                    ":h1 AND k1 = 'swap' AND ") +
+                                            kCond + " GROUP BY 1, 2"));
   r.bind(q);
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
     int wd = sqlite3_column_int(s, 0), h = sqlite3_column_int(s, 1);
@@ -265,7 +332,7 @@ Result<InsightsTable> Analytics::heatmap(const InsightsFilter& f) {
       t.rows.push_back(std::move(row));
     }
   t.summary["runs"] = round_to(total, 3);
-  empty_notes(t, r.versions, r.version, r.version_missing);
+  FW_EMPTY_NOTES(t, r);
   return t;
 }
 
@@ -276,17 +343,16 @@ Result<InsightsTable> Analytics::actions(const InsightsFilter& f) {
   t.title = "Actions x options: UI actions per control, and options set on the command line or API ('set')";
   t.columns = {"action", "option", "count"};
   FW_ASSIGN_OR_RETURN(
-      Query q,
-      Query::make(*db_, std::string("SELECT CASE event WHEN @UI@ THEN k2 ELSE 'set' END AS a, k1, sum(n) "
-                                    "FROM ax_hourly WHERE event IN (@UI@, @OPT@) AND hour BETWEEN :h0 AND "
-                                    ":h1 AND ") +
-                            kVersionCond + " GROUP BY a, k1 ORDER BY a, 3 DESC, k1"));
+      Query q, Query::make(*db_, std::string("SELECT CASE event WHEN @UI@ THEN k2 ELSE 'set' END AS a, k1, "
+                                             "sum(n) FROM ax_daily WHERE event IN (@UI@, @OPT@) AND day "
+                                             "BETWEEN :d0 AND :d1 AND ") +
+                                     kCond + " GROUP BY a, k1 ORDER BY a, 3 DESC, k1"));
   r.bind(q);
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
     t.rows.push_back(
         json::array({column_text(s, 0), column_text(s, 1), round_to(sqlite3_column_double(s, 2), 3)}));
   }));
-  empty_notes(t, r.versions, r.version, r.version_missing);
+  FW_EMPTY_NOTES(t, r);
   return t;
 }
 
@@ -294,47 +360,60 @@ Result<InsightsTable> Analytics::errors(const InsightsFilter& f) {
   FW_ASSIGN_OR_RETURN(Range r, range(f));
   InsightsTable t;
   t.view = "errors";
-  t.title = "Error rate: failed swap runs per run, per day, version and error code ('all' sums the codes)";
-  t.columns = {"day", "version", "code", "errors", "runs", "errors_per_run"};
+  t.title =
+      "Error rate: failed swap runs per run, per day, version, execution provider and error code ('all' sums "
+      "the codes)";
+  t.columns = {"day", "version", "provider", "code", "errors", "runs", "errors_per_run"};
   FW_ASSIGN_OR_RETURN(
       Query q,
       Query::make(*db_,
-                  std::string("SELECT h.hour / 24 AS d, h.version, o.name, h.outcome = @OK@, sum(h.n) FROM "
-                              "ax_hourly h JOIN outcomes o ON o.id = h.outcome WHERE h.event = @RUN@ AND "
-                              "h.k1 = 'swap' AND h.hour BETWEEN :h0 AND :h1 AND (:v = '' OR h.version = :v) "
-                              "GROUP BY d, h.version, h.outcome ORDER BY d, h.version, o.name")));
+                  "SELECT h.day, h.version, h.k3, o.name, h.outcome = @OK@, sum(h.n) FROM ax_daily h "
+                  "JOIN outcomes o ON o.id = h.outcome WHERE h.event = @RUN@ AND h.day BETWEEN :d0 AND "
+                  ":d1 AND h.k1 = 'swap' AND " +
+                      cond("h") + " GROUP BY 1, 2, 3, h.outcome"));
   r.bind(q);
   struct Day {
     double runs = 0, errors = 0;
     std::map<std::string, double> codes;
   };
-  std::map<std::pair<int64_t, std::string>, Day> days;
+  std::map<std::tuple<int64_t, std::string, std::string>, Day> days;
+  std::map<std::string, std::pair<double, double>> by_provider;  // errors, runs
   double runs = 0, errs = 0;
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-    Day& d = days[{sqlite3_column_int64(s, 0), column_text(s, 1)}];
-    double n = sqlite3_column_double(s, 4);
+    std::string provider = column_text(s, 2);
+    if (provider.empty()) provider = "unknown";
+    Day& d = days[{sqlite3_column_int64(s, 0), column_text(s, 1), provider}];
+    double n = sqlite3_column_double(s, 5);
     d.runs += n;
     runs += n;
-    if (!sqlite3_column_int(s, 3)) {
+    by_provider[provider].second += n;
+    if (!sqlite3_column_int(s, 4)) {
       d.errors += n;
       errs += n;
-      d.codes[column_text(s, 2)] += n;
+      by_provider[provider].first += n;
+      d.codes[column_text(s, 3)] += n;
     }
   }));
   for (auto& [key, d] : days) {
-    t.rows.push_back(json::array({iso_day(key.first), key.second, "all", round_to(d.errors, 3),
+    auto& [day, version, provider] = key;
+    t.rows.push_back(json::array({iso_day(day), version, provider, "all", round_to(d.errors, 3),
                                   round_to(d.runs, 3), share(d.errors, d.runs)}));
     for (auto& [code, n] : d.codes)
       t.rows.push_back(json::array(
-          {iso_day(key.first), key.second, code, round_to(n, 3), round_to(d.runs, 3), share(n, d.runs)}));
+          {iso_day(day), version, provider, code, round_to(n, 3), round_to(d.runs, 3), share(n, d.runs)}));
   }
   t.summary["runs"] = round_to(runs, 3);
   t.summary["errors"] = round_to(errs, 3);
   t.summary["errors_per_run"] = share(errs, runs);
-  t.notes.push_back(
-      "the execution provider is not recorded on runs, so errors cannot be split by it; "
-      "provider.fallback events are kept in ax_hourly (k1 requested, k2 used)");
-  empty_notes(t, r.versions, r.version, r.version_missing);
+  json bp = json::object();
+  for (auto& [p, er] : by_provider)
+    bp[p] = {{"errors", round_to(er.first, 3)},
+             {"runs", round_to(er.second, 3)},
+             {"errors_per_run", share(er.first, er.second)}};
+  t.summary["by_provider"] = bp;
+  if (by_provider.count("unknown"))
+    t.notes.push_back("provider 'unknown': runs recorded without the command.run provider property");
+  FW_EMPTY_NOTES(t, r);
   return t;
 }
 
@@ -351,11 +430,10 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
   };
   std::map<std::pair<std::string, std::string>, Stage> stages;
   std::map<std::string, double> per_res;
-  FW_ASSIGN_OR_RETURN(Query q,
-                      Query::make(*db_, std::string("SELECT k2, k1, sum(dur_sum), sum(dur_n) FROM "
-                                                    "ax_hourly WHERE event = @STAGE@ AND hour BETWEEN "
-                                                    ":h0 AND :h1 AND ") +
-                                            kVersionCond + " GROUP BY 1, 2"));
+  FW_ASSIGN_OR_RETURN(
+      Query q, Query::make(*db_, std::string("SELECT k2, k1, sum(dur_sum), sum(dur_n) FROM ax_daily "
+                                             "WHERE event = @STAGE@ AND day BETWEEN :d0 AND :d1 AND ") +
+                                     kCond + " GROUP BY 1, 2"));
   r.bind(q);
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
     Stage& st = stages[{column_text(s, 0), column_text(s, 1)}];
@@ -363,14 +441,27 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
     st.runs += sqlite3_column_double(s, 3);
     per_res[column_text(s, 0)] += sqlite3_column_double(s, 2);
   }));
-  FW_ASSIGN_OR_RETURN(Query qh,
-                      Query::make(*db_, std::string("SELECT resolution, stage, bucket, sum(n) FROM "
-                                                    "ax_stage_hist WHERE day BETWEEN :d0 AND :d1 AND ") +
-                                            kVersionCond + " GROUP BY 1, 2, 3"));
+  // Rows come in key order (day, version, platform, stage, resolution, bucket): summed here rather than by
+  // a GROUP BY (no sort), looking the stage up only when it changes.
+  FW_ASSIGN_OR_RETURN(Query qh, Query::make(*db_, std::string("SELECT stage, resolution, bucket, n FROM "
+                                                              "ax_stage_hist WHERE day BETWEEN :d0 AND :d1 "
+                                                              "AND ") +
+                                                      kCond));
   r.bind(qh);
+  std::string last_stage, last_res;
+  Stage* current = nullptr;
   FW_RETURN_IF_ERROR(qh.each([&](sqlite3_stmt* s) {
-    auto it = stages.find({column_text(s, 0), column_text(s, 1)});
-    if (it != stages.end()) it->second.hist[sqlite3_column_int(s, 2)] += sqlite3_column_double(s, 3);
+    const char* st = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    const char* res = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
+    st = st ? st : "";
+    res = res ? res : "";
+    if (last_stage != st || last_res != res || (!current && last_stage.empty())) {
+      last_stage = st;
+      last_res = res;
+      auto it = stages.find({last_res, last_stage});
+      current = it == stages.end() ? nullptr : &it->second;
+    }
+    if (current) current->hist[sqlite3_column_int(s, 2)] += sqlite3_column_double(s, 3);
   }));
   auto quantile = [](const std::map<int, double>& h, double q) -> json {
     double total = 0;
@@ -398,16 +489,18 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
   t.notes.push_back(
       "p50/p95 are per-frame times read from log-spaced histogram buckets (ten per decade): the value is the "
       "bucket's geometric middle, within about 12% of the exact quantile");
-  empty_notes(t, r.versions, r.version, r.version_missing);
+  FW_EMPTY_NOTES(t, r);
   return t;
 }
 
 namespace {
-// Users active in the range (a row in ax_user_day) with their weight: the denominator of user shares.
-const char* kActiveUsers =
-    "SELECT user, max(weight) AS w FROM ax_user_day WHERE day BETWEEN :d0 AND :d1 AND (:v = '' OR version = "
-    ":v) "
-    "GROUP BY user";
+
+// Per-user views count cohorts: the users whose first session falls in the range (their first session's
+// version and platform), each with weight 1/sample_rate. Sums over the pre-aggregated cohort days.
+struct Cohort {
+  double users = 0, up = 0, pv = 0, up_pv = 0, up_pv_ru = 0, up_pv_ru_dl = 0, up_dl = 0, pv_ru = 0;
+};
+
 }  // namespace
 
 Result<InsightsTable> Analytics::defaults_off(const InsightsFilter& f) {
@@ -415,33 +508,37 @@ Result<InsightsTable> Analytics::defaults_off(const InsightsFilter& f) {
   InsightsTable t;
   t.view = "defaults";
   t.title =
-      "Defaults switched off: share of active users who switched each on-by-default option away, and "
-      "share who did so in their first session";
+      "Defaults switched off: of the users whose first session falls in the range, the share who switched "
+      "each on-by-default option away (ever), and the share who did so in their first session";
   t.columns = {
       "option", "default", "switched_to", "users", "share", "first_session_users", "first_session_share"};
   double active = 0;
-  FW_ASSIGN_OR_RETURN(Query qa, Query::make(*db_, std::string("SELECT sum(w) FROM (") + kActiveUsers + ")"));
+  FW_ASSIGN_OR_RETURN(Query qa,
+                      Query::make(*db_, std::string("SELECT coalesce(sum(users), 0) FROM ax_cohort WHERE day "
+                                                    "BETWEEN :d0 AND :d1 AND ") +
+                                            kCond));
   r.bind(qa);
   FW_RETURN_IF_ERROR(qa.each([&](sqlite3_stmt* s) { active = sqlite3_column_double(s, 0); }));
   FW_ASSIGN_OR_RETURN(
       Query q,
-      Query::make(
-          *db_, std::string("SELECT d.option, d.default_value, d.value, coalesce(sum(x.w), 0), "
-                            "coalesce(sum(x.w * x.fs), 0) FROM ax_defaults d LEFT JOIN (SELECT o.option, "
-                            "o.value, o.user, a.w, max(o.first_session) AS fs FROM ax_user_option o JOIN (") +
-                    kActiveUsers +
-                    ") a ON a.user = o.user WHERE o.day BETWEEN :d0 AND :d1 AND (:v = '' OR o.version = "
-                    ":v) GROUP BY o.option, o.value, o.user) x ON x.option = d.option AND x.value = "
-                    "d.value GROUP BY d.option, d.value ORDER BY d.option, d.value"));
+      Query::make(*db_,
+                  "SELECT d.option, d.default_value, d.value, coalesce(sum(x.users), 0), "
+                  "coalesce(sum(x.first_users), 0) FROM ax_defaults d LEFT JOIN ax_cohort_switch x ON "
+                  "x.option = d.option AND x.value = d.value AND x.day BETWEEN :d0 AND :d1 AND " +
+                      cond("x") + " GROUP BY d.option, d.value ORDER BY d.option, d.value"));
   r.bind(q);
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
     double users = sqlite3_column_double(s, 3), first = sqlite3_column_double(s, 4);
     t.rows.push_back(json::array({column_text(s, 0), column_text(s, 1), column_text(s, 2), round_to(users, 3),
                                   share(users, active), round_to(first, 3), share(first, active)}));
   }));
+  t.summary["cohort_users"] = round_to(active, 3);
   t.summary["active_users"] = round_to(active, 3);
   if (active <= 0) t.rows.clear();
-  empty_notes(t, r.versions, r.version, r.version_missing);
+  t.notes.push_back(
+      "users are counted by the day of their first session (cohort), with that session's version and "
+      "platform; a switch counts whenever it happened");
+  FW_EMPTY_NOTES(t, r);
   return t;
 }
 
@@ -449,16 +546,15 @@ Result<InsightsTable> Analytics::funnel(const InsightsFilter& f) {
   FW_ASSIGN_OR_RETURN(Range r, range(f));
   InsightsTable t;
   t.view = "funnel";
-  t.title = "Funnel (web UI): users who uploaded, then also previewed, ran and downloaded in the range";
+  t.title =
+      "Funnel (web UI): of the users whose first session falls in the range, who uploaded, then also "
+      "previewed, ran and downloaded";
   t.columns = {"step", "users", "share_of_previous", "share_of_first"};
   FW_ASSIGN_OR_RETURN(
-      Query q,
-      Query::make(*db_,
-                  "SELECT coalesce(sum(w * (up > 0)), 0), coalesce(sum(w * (up > 0 AND pv > 0)), 0), "
-                  "coalesce(sum(w * (up > 0 AND pv > 0 AND ru > 0)), 0), coalesce(sum(w * (up > 0 AND pv > 0 "
-                  "AND ru > 0 AND dl > 0)), 0) FROM (SELECT user, max(weight) AS w, sum(uploads) AS up, "
-                  "sum(previews) AS pv, sum(ui_runs) AS ru, sum(downloads) AS dl FROM ax_user_day WHERE day "
-                  "BETWEEN :d0 AND :d1 AND (:v = '' OR version = :v) GROUP BY user)"));
+      Query q, Query::make(*db_, std::string("SELECT coalesce(sum(up), 0), coalesce(sum(up_pv), 0), "
+                                             "coalesce(sum(up_pv_ru), 0), coalesce(sum(up_pv_ru_dl), 0) FROM "
+                                             "ax_cohort WHERE day BETWEEN :d0 AND :d1 AND ") +
+                                     kCond));
   r.bind(q);
   double steps[4] = {};
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
@@ -469,14 +565,18 @@ Result<InsightsTable> Analytics::funnel(const InsightsFilter& f) {
     for (int i = 0; i < 4; ++i)
       t.rows.push_back(json::array({names[i], round_to(steps[i], 3), i ? share(steps[i], steps[i - 1]) : 1.0,
                                     share(steps[i], steps[0])}));
-  if (t.rows.empty() && !r.version_missing) t.notes.push_back("no ui.action upload events in this range");
-  empty_notes(t, r.versions, r.version, r.version_missing);
+  t.notes.push_back(
+      "users are counted by the day of their first session (cohort); a step counts whenever the user took "
+      "it (the order of the steps is not checked)");
+  if (t.rows.empty() && !r.version_missing && !r.platform_missing)
+    t.notes.push_back("no ui.action upload events of users who first came in this range");
+  FW_EMPTY_NOTES(t, r);
   return t;
 }
 
 Result<InsightsTable> Analytics::retention(const InsightsFilter& f, int weeks) {
-  FW_ASSIGN_OR_RETURN(Range r, range(f));
   if (weeks < 1 || weeks > 52) return invalid_argument("--weeks must be between 1 and 52");
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
   InsightsTable t;
   t.view = "retention";
   t.title =
@@ -484,28 +584,27 @@ Result<InsightsTable> Analytics::retention(const InsightsFilter& f, int weeks) {
       "k after it (week 0 = days 0-6)";
   t.columns = {"week", "active_users", "eligible_users", "retention"};
   int64_t last_day = 0;
-  FW_ASSIGN_OR_RETURN(Query ql, Query::make(*db_, "SELECT coalesce(max(day), 0) FROM ax_user_day"));
+  FW_ASSIGN_OR_RETURN(Query ql, Query::make(*db_,
+                                            "SELECT coalesce(max(m), 0) FROM (SELECT max(day) AS m FROM "
+                                            "ax_daily WHERE event = @RUN@ UNION ALL SELECT max(day) FROM "
+                                            "ax_daily WHERE event = @UI@ UNION ALL SELECT max(day) FROM "
+                                            "ax_daily WHERE event = @PAGE@ UNION ALL SELECT max(day) FROM "
+                                            "ax_daily WHERE event = @OPT@)"));
   FW_RETURN_IF_ERROR(ql.each([&](sqlite3_stmt* s) { last_day = sqlite3_column_int64(s, 0); }));
-  std::string cohort =
-      "SELECT f.user, f.first_ms / 86400000 AS fd, (SELECT max(weight) FROM ax_user_day u WHERE u.user = "
-      "f.user) "
-      "AS w FROM ax_user_first f WHERE f.first_ms / 86400000 BETWEEN :d0 AND :d1 AND (:v = '' OR f.version = "
-      ":v)";
   std::vector<double> active(size_t(weeks) + 1), eligible(size_t(weeks) + 1);
-  FW_ASSIGN_OR_RETURN(
-      Query qa,
-      Query::make(*db_, "SELECT wk, sum(w) FROM (SELECT c.user, (d.day - c.fd) / 7 AS wk, c.w FROM (" +
-                            cohort +
-                            ") c JOIN ax_user_day d ON d.user = c.user WHERE d.day >= c.fd AND c.w IS NOT "
-                            "NULL GROUP BY c.user, wk) WHERE wk <= :weeks GROUP BY wk"));
+  FW_ASSIGN_OR_RETURN(Query qa, Query::make(*db_, std::string("SELECT week, sum(users) FROM ax_cohort_week "
+                                                              "WHERE day BETWEEN :d0 AND :d1 AND week <= "
+                                                              ":weeks AND ") +
+                                                      kCond + " GROUP BY week"));
   r.bind(qa).bind(":weeks", int64_t(weeks));
   FW_RETURN_IF_ERROR(qa.each([&](sqlite3_stmt* s) {
     int64_t w = sqlite3_column_int64(s, 0);
     if (w >= 0 && w <= weeks) active[size_t(w)] = sqlite3_column_double(s, 1);
   }));
-  FW_ASSIGN_OR_RETURN(Query qe,
-                      Query::make(*db_, "SELECT min(:weeks, (:last - fd) / 7), sum(w) FROM (" + cohort +
-                                            ") WHERE w IS NOT NULL AND fd <= :last GROUP BY 1"));
+  FW_ASSIGN_OR_RETURN(Query qe, Query::make(*db_, std::string("SELECT min(:weeks, (:last - day) / 7), "
+                                                              "sum(users) FROM ax_cohort WHERE day BETWEEN "
+                                                              ":d0 AND :d1 AND day <= :last AND ") +
+                                                      kCond + " GROUP BY 1"));
   r.bind(qe).bind(":weeks", int64_t(weeks)).bind(":last", last_day);
   FW_RETURN_IF_ERROR(qe.each([&](sqlite3_stmt* s) {
     int64_t mw = sqlite3_column_int64(s, 0);
@@ -520,12 +619,11 @@ Result<InsightsTable> Analytics::retention(const InsightsFilter& f, int weeks) {
   t.summary["cohort_users"] = round_to(eligible[0], 3);
   t.summary["last_day"] = iso_day(last_day);
   t.notes.push_back("a week counts only users whose week has started by the last day with data (eligible)");
-  empty_notes(t, r.versions, r.version, r.version_missing);
+  FW_EMPTY_NOTES(t, r);
   return t;
 }
 
 Result<InsightsTable> Analytics::ab(const InsightsFilter& f, const AbOptions& o) {
-  FW_ASSIGN_OR_RETURN(Range r, range(f));
   const auto& metrics = ab_metrics();
   if (std::find(metrics.begin(), metrics.end(), o.metric) == metrics.end()) {
     std::string list;
@@ -538,13 +636,15 @@ Result<InsightsTable> Analytics::ab(const InsightsFilter& f, const AbOptions& o)
     return invalid_argument("--expected-share must be in (0, 1)");
   if (!f.version.empty())
     return invalid_argument("the ab view compares two versions: use --a and --b, not --version");
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
   std::string a = o.a, b = o.b;
   if (a.empty() || b.empty()) {
     // The two versions with the most swap runs, older (smaller) first.
-    FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_,
-                                             "SELECT version FROM ax_hourly WHERE event = @RUN@ AND k1 = "
-                                             "'swap' AND hour BETWEEN :h0 AND :h1 GROUP BY version ORDER BY "
-                                             "sum(n) DESC LIMIT 2"));
+    FW_ASSIGN_OR_RETURN(Query q,
+                        Query::make(*db_, std::string("SELECT version FROM ax_daily WHERE event = "
+                                                      "@RUN@ AND day BETWEEN :d0 AND :d1 AND k1 = "
+                                                      "'swap' AND ") +
+                                              kCond + " GROUP BY version ORDER BY sum(n) DESC LIMIT 2"));
     r.bind(q);
     std::vector<std::string> top;
     FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) { top.push_back(column_text(s, 0)); }));
@@ -571,45 +671,53 @@ Result<InsightsTable> Analytics::ab(const InsightsFilter& f, const AbOptions& o)
     Range rv = r;
     rv.version = v;
     Arm out;
+    Cohort c;
     FW_ASSIGN_OR_RETURN(
-        Query qu, Query::make(*db_, std::string("SELECT coalesce(sum(w), 0) FROM (") + kActiveUsers + ")"));
-    rv.bind(qu);
-    FW_RETURN_IF_ERROR(qu.each([&](sqlite3_stmt* s) { out.users = sqlite3_column_double(s, 0); }));
-    std::string sql;
+        Query qc,
+        Query::make(*db_, std::string("SELECT coalesce(sum(users), 0), coalesce(sum(up), 0), "
+                                      "coalesce(sum(pv), 0), coalesce(sum(up_dl), 0), "
+                                      "coalesce(sum(pv_ru), 0) FROM ax_cohort WHERE day BETWEEN :d0 "
+                                      "AND :d1 AND ") +
+                              kCond));
+    rv.bind(qc);
+    FW_RETURN_IF_ERROR(qc.each([&](sqlite3_stmt* s) {
+      c.users = sqlite3_column_double(s, 0);
+      c.up = sqlite3_column_double(s, 1);
+      c.pv = sqlite3_column_double(s, 2);
+      c.up_dl = sqlite3_column_double(s, 3);
+      c.pv_ru = sqlite3_column_double(s, 4);
+    }));
+    out.users = c.users;
     if (o.metric == "error_rate") {
-      sql =
-          "SELECT coalesce(sum(CASE WHEN outcome != @OK@ THEN n ELSE 0 END), 0), coalesce(sum(n), 0) FROM "
-          "ax_hourly WHERE event = @RUN@ AND k1 = 'swap' AND hour BETWEEN :h0 AND :h1 AND version = :v";
-    } else if (o.metric == "download_conversion" || o.metric == "preview_to_run") {
-      bool dl = o.metric == "download_conversion";
-      sql =
-          std::string("SELECT coalesce(sum(w * (") + (dl ? "up > 0 AND dl > 0" : "pv > 0 AND ru > 0") +
-          ")), 0), coalesce(sum(w * (" + (dl ? "up > 0" : "pv > 0") +
-          ")), 0) FROM (SELECT user, max(weight) AS w, sum(uploads) AS up, sum(previews) AS pv, sum(ui_runs) "
-          "AS "
-          "ru, sum(downloads) AS dl FROM ax_user_day WHERE day BETWEEN :d0 AND :d1 AND version = :v GROUP BY "
-          "user)";
-    } else {
-      std::string option = o.metric.substr(0, o.metric.size() - 4);
-      sql = std::string(
-                "SELECT coalesce(sum(a.w * EXISTS (SELECT 1 FROM ax_user_option x WHERE x.user = a.user "
-                "AND x.option = :opt AND x.day BETWEEN :d0 AND :d1 AND x.version = :v)), 0), "
-                "coalesce(sum(a.w), 0) FROM (") +
-            kActiveUsers + ") a";
-      FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, sql));
-      rv.bind(q).bind(":opt", option);
+      FW_ASSIGN_OR_RETURN(
+          Query q,
+          Query::make(*db_, std::string("SELECT coalesce(sum(CASE WHEN outcome != @OK@ THEN n ELSE 0 "
+                                        "END), 0), coalesce(sum(n), 0) FROM ax_daily WHERE event = "
+                                        "@RUN@ AND day BETWEEN :d0 AND :d1 AND k1 = 'swap' AND ") +
+                                kCond));
+      rv.bind(q);
       FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
         out.x = sqlite3_column_double(s, 0);
         out.n = sqlite3_column_double(s, 1);
       }));
-      return out;
+    } else if (o.metric == "download_conversion") {
+      out.x = c.up_dl;
+      out.n = c.up;
+    } else if (o.metric == "preview_to_run") {
+      out.x = c.pv_ru;
+      out.n = c.pv;
+    } else {
+      // Users who switched the option away to any value ('*' rows), of the cohort.
+      std::string option = o.metric.substr(0, o.metric.size() - 4);
+      FW_ASSIGN_OR_RETURN(Query q,
+                          Query::make(*db_, std::string("SELECT coalesce(sum(users), 0) FROM "
+                                                        "ax_cohort_switch WHERE day BETWEEN :d0 AND "
+                                                        ":d1 AND option = :opt AND value = '*' AND ") +
+                                                kCond));
+      rv.bind(q).bind(":opt", option);
+      FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) { out.x = sqlite3_column_double(s, 0); }));
+      out.n = c.users;
     }
-    FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, sql));
-    rv.bind(q);
-    FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-      out.x = sqlite3_column_double(s, 0);
-      out.n = sqlite3_column_double(s, 1);
-    }));
     return out;
   };
   FW_ASSIGN_OR_RETURN(Arm A, arm(a));
@@ -667,6 +775,17 @@ Result<InsightsTable> Analytics::ab(const InsightsFilter& f, const AbOptions& o)
 
 Result<InsightsTable> Analytics::view(std::string_view name, const InsightsFilter& f,
                                       const AbOptions& ab_options, int weeks) {
+  auto t = dispatch(name, f, ab_options, weeks);
+  if (t && stale_)
+    t->notes.push_back(
+        "the newest events are not included yet: another process held the database's write lock, so the "
+        "rollups could not be refreshed; try again");
+  return t;
+}
+
+Result<InsightsTable> Analytics::dispatch(std::string_view name, const InsightsFilter& f,
+                                          const AbOptions& ab_options, int weeks) {
+  stale_ = false;
   if (name == "usage") return feature_usage(f);
   if (name == "heatmap") return heatmap(f);
   if (name == "actions") return actions(f);

@@ -45,6 +45,16 @@ CREATE VIEW events_view AS
        JOIN outcomes o ON o.id = e.outcome;
 INSERT INTO meta(key, value) VALUES ('last_event_id', 0), ('last_retention_ms', 0);
 )sql",
+      // 2: a coarse platform per session (allow-listed values, session.h); '' for older sessions.
+      R"sql(
+ALTER TABLE sessions ADD COLUMN platform TEXT NOT NULL DEFAULT '';
+DROP VIEW events_view;
+CREATE VIEW events_view AS
+  SELECT e.id, e.ts, n.name AS event, s.user, s.session, s.app_version, e.props, e.duration_ms,
+         o.name AS outcome, e.sample_rate, s.platform
+  FROM events e JOIN event_names n ON n.id = e.event JOIN sessions s ON s.id = e.session
+       JOIN outcomes o ON o.id = e.outcome;
+)sql",
   };
   return kMigrations;
 }

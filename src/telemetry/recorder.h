@@ -37,6 +37,7 @@ struct Identity {
   std::string user;  // pseudonym
   std::string session;
   std::string app_version;
+  std::string platform = "";  // coarse, allow-listed (session.h): "linux-x86_64", "web"; '' unknown
 };
 
 struct IdRange {

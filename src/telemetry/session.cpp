@@ -8,6 +8,40 @@
 
 namespace faceweave::telemetry {
 
+const std::vector<std::string>& coarse_platforms() {
+  static const std::vector<std::string> kPlatforms = {"linux-x86_64", "linux-aarch64",  "macos-x86_64",
+                                                      "macos-arm64",  "windows-x86_64", "windows-arm64",
+                                                      "other",        kWebPlatform};
+  return kPlatforms;
+}
+
+bool is_coarse_platform(std::string_view platform) {
+  for (const auto& p : coarse_platforms())
+    if (p == platform) return true;
+  return false;
+}
+
+std::string build_platform() {
+#if defined(__linux__)
+  std::string os = "linux";
+#elif defined(__APPLE__)
+  std::string os = "macos";
+#elif defined(_WIN32)
+  std::string os = "windows";
+#else
+  std::string os;
+#endif
+#if defined(__x86_64__) || defined(_M_X64)
+  std::string arch = "x86_64";
+#elif defined(__aarch64__) || defined(_M_ARM64)
+  std::string arch = os == "macos" ? "arm64" : "aarch64";
+#else
+  std::string arch;
+#endif
+  std::string p = os + "-" + arch;
+  return is_coarse_platform(p) ? p : "other";
+}
+
 SessionState resume_or_start_session(const std::string& path, int64_t now_ms, int64_t idle_ms) {
   auto text = read_small_file(path, 256);
   if (text.is_ok()) {

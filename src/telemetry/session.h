@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "faceweave/status.h"
 
@@ -17,6 +19,13 @@ struct SessionState {
   int64_t last_activity_ms = 0;
   bool is_new = false;
 };
+
+// A coarse platform, never more (no OS release, no CPU model, no browser): "<os>-<arch>" of this build
+// for the CLI and the server's own sessions, "web" for browser clients. Only these values are stored.
+const std::vector<std::string>& coarse_platforms();
+bool is_coarse_platform(std::string_view platform);
+std::string build_platform();  // this build's entry of coarse_platforms()
+inline constexpr const char* kWebPlatform = "web";
 
 // Continues the session saved in `path` when its last activity is less than `idle_ms` before `now_ms`,
 // else starts a new one. A missing or unreadable file starts a new session. Writes nothing.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "telemetry/paths.h"
+#include "telemetry/session.h"
 
 namespace faceweave::telemetry {
 namespace {
@@ -38,9 +39,10 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
                       db.prepare("UPDATE meta SET value = ? WHERE key = 'last_event_id'", true));
   FW_ASSIGN_OR_RETURN(
       sink->upsert_session_,
-      db.prepare("INSERT INTO sessions(session, user, app_version, started_ms) VALUES (?, ?, ?, ?) "
-                 "ON CONFLICT(session) DO NOTHING",
-                 true));
+      db.prepare(
+          "INSERT INTO sessions(session, user, app_version, started_ms, platform) VALUES (?, ?, ?, ?, ?) "
+          "ON CONFLICT(session) DO NOTHING",
+          true));
   FW_ASSIGN_OR_RETURN(sink->find_session_, db.prepare("SELECT id FROM sessions WHERE session = ?", true));
   return sink;
 }
@@ -72,6 +74,8 @@ Result<int64_t> SqliteSink::session_row(const Identity& identity, int64_t now_ms
   sqlite3_bind_text(up, 2, identity.user.data(), int(identity.user.size()), SQLITE_STATIC);
   sqlite3_bind_text(up, 3, identity.app_version.data(), int(identity.app_version.size()), SQLITE_STATIC);
   sqlite3_bind_int64(up, 4, now_ms);
+  const std::string& platform = is_coarse_platform(identity.platform) ? identity.platform : std::string();
+  sqlite3_bind_text(up, 5, platform.data(), int(platform.size()), SQLITE_TRANSIENT);
   int rc = sqlite3_step(up);
   sqlite3_reset(up);
   if (rc != SQLITE_DONE) return db_->error(rc, "cannot store a telemetry session");

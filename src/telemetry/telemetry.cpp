@@ -101,7 +101,7 @@ uint16_t Engine::rotate_session(int64_t now_ms) noexcept {
   if (now_ms - last_activity_ms_.load() < kSessionIdleMs) return identity_.load();
   try {
     std::string id = random_hex(16);
-    auto slot = recorder_->add_identity({user_, id, app_version_});
+    auto slot = recorder_->add_identity({user_, id, app_version_, build_platform()});
     if (slot) {
       session_id_ = id;
       identity_.store(*slot);
@@ -120,7 +120,8 @@ Result<uint16_t> Engine::client_identity(const std::string& pseudonym, int64_t n
     it->second.last_ms = now_ms;
     return it->second.slot;
   }
-  FW_ASSIGN_OR_RETURN(uint16_t slot, recorder_->add_identity({pseudonym, random_hex(16), app_version_}));
+  FW_ASSIGN_OR_RETURN(uint16_t slot,
+                      recorder_->add_identity({pseudonym, random_hex(16), app_version_, kWebPlatform}));
   clients_[pseudonym] = {slot, now_ms};
   return slot;
 }
@@ -233,7 +234,8 @@ Result<std::unique_ptr<Telemetry>> Telemetry::create(const TelemetryOptions& opt
     telemetry::run_retention_if_due(paths, days, action, busy, &stop);
   };
   const std::string version = options.app_version.empty() ? FACEWEAVE_VERSION : options.app_version;
-  auto recorder = telemetry::Recorder::create(ro, std::move(*sink), {t->user_, session.id, version});
+  auto recorder = telemetry::Recorder::create(ro, std::move(*sink),
+                                              {t->user_, session.id, version, telemetry::build_platform()});
   if (!recorder) return disable(recorder.status());
   telemetry::Sampler sampler(options.sample_rate,
                              options.sampling == "cohort" ? telemetry::SamplingMode::kCohort

@@ -1,5 +1,5 @@
-// A throw-away data dir with an events database, and a small fixed event set inserted row by row (so the
-// rollup triggers maintain the rollups exactly as they do under the telemetry writer).
+// A throw-away data dir with an events database, and a small fixed event set inserted row by row, as the
+// telemetry writer would (the rollups fold them in on the next view or refresh()).
 #pragma once
 
 #include <sqlite3.h>
@@ -46,9 +46,10 @@ class Db {
     db_ = std::move(*db);
     path = paths.database;
   }
-  int64_t session(const std::string& sid, const std::string& user, const std::string& version, int64_t ms) {
-    exec("INSERT INTO sessions(session, user, app_version, started_ms) VALUES ('" + sid + "', '" + user +
-         "', '" + version + "', " + std::to_string(ms) + ")");
+  int64_t session(const std::string& sid, const std::string& user, const std::string& version, int64_t ms,
+                  const std::string& platform = "") {
+    exec("INSERT INTO sessions(session, user, app_version, started_ms, platform) VALUES ('" + sid + "', '" +
+         user + "', '" + version + "', " + std::to_string(ms) + ", '" + platform + "')");
     return sqlite3_last_insert_rowid(db_->handle());
   }
   void event(int64_t session, int64_t ts, telemetry::EventKind kind, const std::string& props,

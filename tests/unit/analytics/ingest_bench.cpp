@@ -1,6 +1,7 @@
 // Rollup maintenance cost: sustained ingest through the telemetry writer (the same recorder, batch size and
 // event as bench/bench_telemetry.cpp's "sustained ingest") into a database without and with the analytics
-// triggers. Not a test: `cmake --build B --target analytics_ingest_bench && B/tests/unit/analytics/...`.
+// rollups installed, and the fold of those events into the rollups afterwards (what the next view does).
+// Not a test: `cmake --build B --target analytics_ingest_bench && B/tests/unit/analytics/...`.
 //
 //   analytics_ingest_bench [events]   (default 1,000,000)
 #include <unistd.h>
@@ -46,19 +47,25 @@ telemetry::Event make_event(telemetry::EventKind kind, int i) {
   return e;
 }
 
-double ingest(size_t n, bool rollups, bool mixed) {
+struct Result2 {
+  double ingest = 0, fold = 0;  // events/s
+};
+
+Result2 ingest(size_t n, bool rollups, bool mixed) {
   std::string t = (std::filesystem::temp_directory_path() / "faceweave-ingest-XXXXXX").string();
   std::string dir = ::mkdtemp(t.data());
   auto paths = telemetry::telemetry_paths(dir);
   (void)telemetry::make_private_dirs(paths.dir);
   auto sink = telemetry::SqliteSink::open(paths.database, {});
   if (!sink) std::exit(1);
+  std::unique_ptr<Analytics> analytics;
   if (rollups) {
     auto a = Analytics::open_database(paths.database);
     if (!a) {
       std::fprintf(stderr, "%s\n", a.status().to_string().c_str());
       std::exit(1);
     }
+    analytics = std::move(*a);
   }
   telemetry::RecorderOptions o;
   o.queue_capacity = 1 << 18;
@@ -82,10 +89,17 @@ double ingest(size_t n, bool rollups, bool mixed) {
   }
   (void)(*r)->flush();
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Result2 out{double(n) / s, 0};
+  if (analytics) {
+    auto f0 = std::chrono::steady_clock::now();
+    if (!analytics->refresh().is_ok()) std::exit(1);
+    out.fold = double(n) / std::chrono::duration<double>(std::chrono::steady_clock::now() - f0).count();
+  }
+  analytics.reset();
   r->reset();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
-  return double(n) / s;
+  return out;
 }
 
 }  // namespace
@@ -93,10 +107,13 @@ double ingest(size_t n, bool rollups, bool mixed) {
 int main(int argc, char** argv) {
   size_t n = argc > 1 ? size_t(std::atoll(argv[1])) : 1'000'000;
   for (bool mixed : {false, true}) {
-    double without = ingest(n, false, mixed);
-    double with = ingest(n, true, mixed);
-    std::printf("%s events: %.0f events/s without rollups, %.0f with triggers: %.1f%% of ingest throughput\n",
-                mixed ? "mixed (swap-run shaped)" : "stage.timing", without, with, 100.0 * with / without);
+    double without = ingest(n, false, mixed).ingest;
+    Result2 with = ingest(n, true, mixed);
+    std::printf(
+        "%s events: %.0f events/s without rollups, %.0f with them installed (%.1f%%); fold afterwards %.0f "
+        "events/s\n",
+        mixed ? "mixed (swap-run shaped)" : "stage.timing", without, with.ingest,
+        100.0 * with.ingest / without, with.fold);
   }
   return 0;
 }

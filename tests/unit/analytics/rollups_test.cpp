@@ -1,5 +1,6 @@
-// The rollups kept by the triggers equal a rebuild from the raw events: for events inserted through the real
-// telemetry writer, for simulated history, and after erasing a user.
+// The rollups folded in by watermark equal a rebuild from the raw events: folded in several increments (with
+// sampled rows), for events inserted through the real telemetry writer, for simulated history; they keep
+// what they had when retention deletes raw events, and erasing a user erases their per-user rows.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -15,7 +16,8 @@ using analytics_test::TempDir;
 // Every rollup row as text, with sums rounded so summation order does not matter.
 std::map<std::string, std::string> snapshot(Analytics& a) {
   std::map<std::string, std::string> out;
-  for (const char* table : {"ax_hourly", "ax_stage_hist", "ax_user_first", "ax_user_day", "ax_user_option"}) {
+  for (const char* table : {"ax_hourly", "ax_daily", "ax_stage_hist", "ax_dims", "ax_user", "ax_user_week",
+                            "ax_user_switch", "ax_cohort", "ax_cohort_week", "ax_cohort_switch"}) {
     sqlite3_stmt* s = nullptr;
     std::string sql = std::string("SELECT * FROM ") + table;
     EXPECT_EQ(sqlite3_prepare_v2(a.database().handle(), sql.c_str(), -1, &s, nullptr), SQLITE_OK);
@@ -63,17 +65,18 @@ void record_some(const std::string& dir, const std::string& user, double rate) {
   ASSERT_TRUE((*t)->flush().is_ok());
 }
 
-TEST(AnalyticsRollups, TriggersUnderTheTelemetryWriterEqualARebuild) {
+TEST(AnalyticsRollups, FoldAfterTheTelemetryWriterEqualsARebuild) {
   TempDir dir;
   record_some(dir.path, "alice", 1);  // before the rollups exist: installing them rebuilds
   {
     auto a = Analytics::open(dir.path);
     ASSERT_TRUE(a) << a.status().to_string();
   }
-  record_some(dir.path, "bob", 1);  // through the writer's transactions: the triggers keep the rollups
+  record_some(dir.path, "bob", 1);  // through the writer: the next open/view folds them in
   record_some(dir.path, "alice", 1);
   auto a = Analytics::open(dir.path);
   ASSERT_TRUE(a);
+  ASSERT_TRUE((*a)->refresh().is_ok());
   auto live = snapshot(**a);
   EXPECT_GT(live.size(), 10u);
   auto n = (*a)->rebuild();
@@ -101,6 +104,7 @@ TEST(AnalyticsRollups, SimulatedHistoryAndMoreEventsEqualARebuild) {
   record_some(dir.path, "carol", 1);
   auto a = Analytics::open(dir.path);
   ASSERT_TRUE(a);
+  ASSERT_TRUE((*a)->refresh().is_ok());
   auto live = snapshot(**a);
   ASSERT_TRUE((*a)->rebuild());
   EXPECT_EQ(live, snapshot(**a));
@@ -180,6 +184,173 @@ TEST(AnalyticsRollups, ForgettingAUserErasesTheirPerUserRollups) {
   auto s = snapshot(**b);
   for (const auto& [k, v] : s) EXPECT_EQ(k.find(*pseudonym), std::string::npos) << k;
   EXPECT_FALSE(s.empty());
+}
+
+// A small history of three users, two of them sampled, inserted in `parts` increments with a fold after
+// each one; returns the database path.
+void insert_part(analytics_test::Db& d, int part) {
+  using analytics_test::at;
+  using telemetry::EventKind;
+  const std::string user = std::string(63, 'a') + char('0' + part % 3);
+  double rate = part % 3 == 0 ? 1 : (part % 3 == 1 ? 0.5 : 0.25);
+  std::string day =
+      part < 4 ? "2025-05-0" + std::to_string(5 + part) : "2025-05-1" + std::to_string(part - 4);
+  int64_t s = d.session(std::string(31, 's') + char('a' + part), user, part % 2 ? "0.2.0" : "0.1.0",
+                        at(day.c_str(), 9 + part), part % 2 ? "web" : "linux-x86_64");
+  d.event(s, at(day.c_str(), 9 + part), EventKind::kUiAction, R"({"control":"target","action":"upload"})", -1,
+          StatusCode::kOk, rate);
+  d.event(s, at(day.c_str(), 9 + part, 1), EventKind::kUiAction,
+          R"({"control":"color-match","action":"change","value":"none"})", -1, StatusCode::kOk, rate);
+  d.event(s, at(day.c_str(), 9 + part, 2), EventKind::kCommandOption,
+          R"({"command":"swap","option":"blend","value":"affine"})", -1, StatusCode::kOk, rate);
+  d.event(s, at(day.c_str(), 9 + part, 2), EventKind::kStageTiming,
+          R"({"stage":"detect","resolution":"4k","frames":3,"media":"video"})", 30.0 + part, StatusCode::kOk,
+          rate);
+  if (part % 2)
+    d.event(s, at(day.c_str(), 9 + part, 3), EventKind::kUiAction,
+            R"({"control":"preview","action":"preview"})", -1, StatusCode::kOk, rate);
+  d.event(s, at(day.c_str(), 9 + part, 4), EventKind::kCommandRun,
+          R"({"surface":"cli","command":"swap","exit_code":0,"changed":1,"provider":"cuda"})", 90,
+          part == 4 ? StatusCode::kNoFace : StatusCode::kOk, rate);
+}
+
+TEST(AnalyticsRollups, FoldingInIncrementsEqualsOneRebuild) {
+  TempDir dir;
+  analytics_test::Db d(dir.path);
+  auto a = Analytics::open_database(d.path);
+  ASSERT_TRUE(a) << a.status().to_string();
+  for (int part = 0; part < 8; ++part) {
+    insert_part(d, part);
+    ASSERT_TRUE((*a)->refresh().is_ok());  // each fold sees only the new events and sessions
+  }
+  ASSERT_TRUE((*a)->refresh().is_ok());  // nothing new: no change
+  auto folded = snapshot(**a);
+  EXPECT_GT(folded.size(), 40u);
+  auto n = (*a)->rebuild();
+  ASSERT_TRUE(n) << n.status().to_string();
+  EXPECT_EQ(*n, 8 * 5 + 4);
+  EXPECT_EQ(folded, snapshot(**a));
+  // The views read the folded rollups: 8 weighted uploads' users (1 + 2 + 4 per three parts).
+  auto f = (*a)->funnel({});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->rows[0][1], 7.0) << f->to_json().dump();  // three users: weights 1, 2, 4
+}
+
+TEST(AnalyticsRollups, EveryViewFoldsFirstAndTwoFoldersAgree) {
+  TempDir dir;
+  analytics_test::Db d(dir.path);
+  auto a = Analytics::open_database(d.path);
+  auto b = Analytics::open_database(d.path);
+  ASSERT_TRUE(a && b);
+  insert_part(d, 0);
+  auto t = (*a)->view("usage", {});
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->summary["runs"], 1.0);  // folded by the view itself
+  insert_part(d, 3);
+  // The second process folds the new part; the first sees it without folding anything twice.
+  ASSERT_TRUE((*b)->refresh().is_ok());
+  t = (*a)->view("usage", {});
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->summary["runs"], 2.0);
+  auto folded = snapshot(**a);
+  ASSERT_TRUE((*a)->rebuild());
+  EXPECT_EQ(folded, snapshot(**a));
+}
+
+TEST(AnalyticsRollups, AViewWhileAnotherProcessHoldsTheWriteLockSaysItIsBehind) {
+  TempDir dir;
+  analytics_test::Db d(dir.path);
+  auto a = Analytics::open_database(d.path);
+  ASSERT_TRUE(a);
+  insert_part(d, 0);
+  insert_part(d, 3);
+  d.exec("BEGIN IMMEDIATE");  // another writer holds the lock past the busy timeout (2 s)
+  auto t = (*a)->view("usage", {});
+  ASSERT_TRUE(t) << t.status().to_string();
+  EXPECT_EQ(t->summary["runs"], 0.0);
+  ASSERT_FALSE(t->notes.empty());
+  EXPECT_NE(t->to_text().find("not included yet"), std::string::npos) << t->to_text();
+  d.exec("COMMIT");
+  t = (*a)->view("usage", {});
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->summary["runs"], 2.0);
+  EXPECT_EQ(t->to_text().find("not included yet"), std::string::npos);
+}
+
+TEST(AnalyticsRollups, TheWriterPathHasNoTriggers) {
+  TempDir dir;
+  record_some(dir.path, "alice", 1);
+  auto a = Analytics::open(dir.path);
+  ASSERT_TRUE(a);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2((*a)->database().handle(),
+                         "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'",
+                         -1, &s, nullptr),
+      SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 0);
+  sqlite3_finalize(s);
+}
+
+TEST(AnalyticsRollups, RetentionDeletingRawEventsKeepsTheRollups) {
+  TempDir dir;
+  analytics_test::Db d(dir.path);
+  auto a = Analytics::open_database(d.path);
+  ASSERT_TRUE(a);
+  for (int part = 0; part < 8; ++part) insert_part(d, part);
+  auto before = (*a)->view("errors", {});
+  auto funnel_before = (*a)->view("funnel", {});
+  ASSERT_TRUE(before && funnel_before);
+  EXPECT_EQ(before->summary["runs"], 17.0);  // weights 1, 2, 4, 1, 2, 4, 1, 2
+  EXPECT_EQ(funnel_before->rows[0][1], 7.0);
+  // What telemetry retention does: delete old events, then the sessions left without events. Parts 0-5
+  // go; the user of parts 2 and 5 (weight 4) has nothing left and loses their per-user rows.
+  d.exec("DELETE FROM events WHERE ts < " + std::to_string(analytics_test::at("2025-05-12", 0)));
+  d.exec("DELETE FROM sessions WHERE id NOT IN (SELECT DISTINCT session FROM events)");
+  insert_part(d, 9);  // the first user again (weight 1)
+  auto after = (*a)->view("errors", {});
+  auto funnel_after = (*a)->view("funnel", {});
+  ASSERT_TRUE(after && funnel_after);
+  EXPECT_EQ(after->summary["runs"], 18.0);
+  EXPECT_EQ(funnel_after->rows[0][1], 7.0);  // the pruned user still counts in their cohort
+  ASSERT_TRUE((*a)->rebuild());              // a rebuild sees only the stored events
+  auto rebuilt = (*a)->view("errors", {});
+  ASSERT_TRUE(rebuilt);
+  EXPECT_EQ(rebuilt->summary["runs"], 4.0);  // parts 6, 7 and 9
+}
+
+TEST(AnalyticsRollups, AnOlderRollupSchemaIsRebuiltWithoutItsTriggers) {
+  TempDir dir;
+  analytics_test::Db d(dir.path);
+  insert_part(d, 0);
+  {
+    auto a = Analytics::open_database(d.path);
+    ASSERT_TRUE(a);
+  }
+  // What version 1 left behind: its schema number and an insert trigger on events.
+  d.exec("UPDATE meta SET value = 1 WHERE key = 'analytics_schema'");
+  d.exec(
+      "CREATE TABLE ax_user_day(x); CREATE TRIGGER ax_events_insert AFTER INSERT ON events BEGIN "
+      "INSERT INTO ax_user_day VALUES (1); END;");
+  insert_part(d, 1);
+  auto a = Analytics::open_database(d.path);
+  ASSERT_TRUE(a) << a.status().to_string();
+  auto triggers = d.db().handle();
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(triggers,
+                         "SELECT (SELECT count(*) FROM sqlite_master WHERE name IN ('ax_events_insert', "
+                         "'ax_user_day')), (SELECT value FROM meta WHERE key = 'analytics_schema')",
+                         -1, &s, nullptr),
+      SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 0);
+  EXPECT_EQ(sqlite3_column_int(s, 1), 2);
+  sqlite3_finalize(s);
+  auto t = (*a)->view("usage", {});
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->summary["runs"], 3.0);  // part 0 (weight 1) and part 1 (weight 2), rebuilt from the events
 }
 
 TEST(AnalyticsRollups, BadSimulateInput) {

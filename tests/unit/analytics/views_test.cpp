@@ -1,12 +1,17 @@
 // Every view against numbers computed by hand from a small fixed event set, with sampled rows (U2 is kept
 // at sample_rate 0.5, so each of its rows counts twice).
 //
-//   U1  0.1.0  cli  2025-05-05 (Mon) 10:00  color_match none; swap ok 100 ms (detect 10, enhance 30 at 1080p)
-//                    2025-05-05 11:00        swap failed (no_face)
-//                    2025-05-13 (Tue) 09:00  swap ok                      -> active again in week 1
-//   U2  0.2.0  cli  2025-05-05 10:00, rate 0.5: keep_mouth_interior false; swap ok (detect 20 at 1080p)
-//   U3  0.2.0  web  2025-05-06 (Tue) 14:00  upload, color_match -> none, preview, run (swap api ok), download
-//   U4  0.2.0  web  2025-05-06 14:00        upload only
+//   U1  0.1.0  cli linux-x86_64  2025-05-05 (Mon) 10:00  color_match none; swap ok 100 ms on cuda (detect
+//                                 10, enhance 30 at 1080p); 11:00 swap failed on cuda (no_face)
+//                                 2025-05-13 (Tue) 09:00  swap ok on cpu       -> active again in week 1
+//   U2  0.2.0  cli macos-arm64   2025-05-05 10:00, rate 0.5: keep_mouth_interior false; swap ok on cpu
+//                                 (detect 20 at 1080p)
+//   U3  0.2.0  web  web          2025-05-06 (Tue) 14:00  upload, color_match -> none, preview, run (swap api
+//                                 ok, no provider recorded), download
+//   U4  0.2.0  web  web          2025-05-06 14:00        upload only
+//
+// Per-user views count cohorts by the day of the first session: U1 and U2 (x2) on 2025-05-05, U3 and U4
+// on 2025-05-06.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -24,7 +29,7 @@ using telemetry::EventKind;
 
 void fill(Db& d) {
   const std::string u1(64, '1'), u2(64, '2'), u3(64, '3'), u4(64, '4');
-  int64_t s1 = d.session(std::string(32, 'a'), u1, "0.1.0", at("2025-05-05", 10));
+  int64_t s1 = d.session(std::string(32, 'a'), u1, "0.1.0", at("2025-05-05", 10), "linux-x86_64");
   d.event(s1, at("2025-05-05", 10), EventKind::kCommandOption,
           R"({"command":"swap","option":"color_match","value":"none"})");
   d.event(s1, at("2025-05-05", 10, 0, 1), EventKind::kStageTiming,
@@ -32,17 +37,19 @@ void fill(Db& d) {
   d.event(s1, at("2025-05-05", 10, 0, 1), EventKind::kStageTiming,
           R"({"stage":"enhance","resolution":"1080p","frames":1,"media":"image"})", 30);
   d.event(s1, at("2025-05-05", 10, 0, 1), EventKind::kCommandRun,
-          R"({"surface":"cli","command":"swap","exit_code":0,"changed":1})", 100);
+          R"({"surface":"cli","command":"swap","exit_code":0,"changed":1,"provider":"cuda"})", 100);
   d.event(s1, at("2025-05-05", 11), EventKind::kCommandRun,
-          R"({"surface":"cli","command":"swap","exit_code":9,"changed":0})", 50, StatusCode::kNoFace);
-  int64_t s2 = d.session(std::string(32, 'b'), u2, "0.2.0", at("2025-05-05", 10));
+          R"({"surface":"cli","command":"swap","exit_code":9,"changed":0,"provider":"cuda"})", 50,
+          StatusCode::kNoFace);
+  int64_t s2 = d.session(std::string(32, 'b'), u2, "0.2.0", at("2025-05-05", 10), "macos-arm64");
   d.event(s2, at("2025-05-05", 10), EventKind::kCommandOption,
           R"({"command":"swap","option":"keep_mouth_interior","value":"false"})", -1, StatusCode::kOk, 0.5);
   d.event(s2, at("2025-05-05", 10, 0, 2), EventKind::kStageTiming,
           R"({"stage":"detect","resolution":"1080p","frames":1,"media":"image"})", 20, StatusCode::kOk, 0.5);
   d.event(s2, at("2025-05-05", 10, 0, 2), EventKind::kCommandRun,
-          R"({"surface":"cli","command":"swap","exit_code":0,"changed":1})", 80, StatusCode::kOk, 0.5);
-  int64_t s3 = d.session(std::string(32, 'c'), u3, "0.2.0", at("2025-05-06", 14));
+          R"({"surface":"cli","command":"swap","exit_code":0,"changed":1,"provider":"cpu"})", 80,
+          StatusCode::kOk, 0.5);
+  int64_t s3 = d.session(std::string(32, 'c'), u3, "0.2.0", at("2025-05-06", 14), "web");
   d.event(s3, at("2025-05-06", 14), EventKind::kUiAction, R"({"control":"target","action":"upload"})");
   d.event(s3, at("2025-05-06", 14, 1), EventKind::kUiAction,
           R"({"control":"color-match","action":"change","value":"none"})");
@@ -51,11 +58,11 @@ void fill(Db& d) {
   d.event(s3, at("2025-05-06", 14, 4), EventKind::kCommandRun,
           R"({"surface":"api","command":"swap","exit_code":0,"changed":1})", 90);
   d.event(s3, at("2025-05-06", 14, 5), EventKind::kUiAction, R"({"control":"result","action":"download"})");
-  int64_t s4 = d.session(std::string(32, 'd'), u4, "0.2.0", at("2025-05-06", 14));
+  int64_t s4 = d.session(std::string(32, 'd'), u4, "0.2.0", at("2025-05-06", 14), "web");
   d.event(s4, at("2025-05-06", 14), EventKind::kUiAction, R"({"control":"target","action":"upload"})");
-  int64_t s5 = d.session(std::string(32, 'e'), u1, "0.1.0", at("2025-05-13", 9));
+  int64_t s5 = d.session(std::string(32, 'e'), u1, "0.1.0", at("2025-05-13", 9), "linux-x86_64");
   d.event(s5, at("2025-05-13", 9), EventKind::kCommandRun,
-          R"({"surface":"cli","command":"swap","exit_code":0,"changed":0})", 70);
+          R"({"surface":"cli","command":"swap","exit_code":0,"changed":0,"provider":"cpu"})", 70);
 }
 
 class ViewsTest : public ::testing::Test {
@@ -63,7 +70,7 @@ class ViewsTest : public ::testing::Test {
   void SetUp() override {
     {
       Db d(dir.path);
-      auto a = Analytics::open_database(d.path);  // installs the triggers on the empty database
+      auto a = Analytics::open_database(d.path);  // installs the rollups on the empty database
       ASSERT_TRUE(a) << a.status().to_string();
       fill(d);
     }
@@ -122,15 +129,22 @@ TEST_F(ViewsTest, Actions) {
   EXPECT_EQ(row(t, {"upload", "target"})[2], 2.0);
 }
 
-TEST_F(ViewsTest, ErrorRate) {
+TEST_F(ViewsTest, ErrorRateByProvider) {
   InsightsTable t = view("errors");
-  json r = row(t, {"2025-05-05", "0.1.0", "all"});
-  EXPECT_EQ(r[3], 1.0);
-  EXPECT_EQ(r[4], 2.0);
-  EXPECT_EQ(r[5], 0.5);
-  EXPECT_EQ(row(t, {"2025-05-05", "0.1.0", "no_face"})[3], 1.0);
-  EXPECT_EQ(row(t, {"2025-05-05", "0.2.0", "all"})[5], 0.0);
+  json r = row(t, {"2025-05-05", "0.1.0", "cuda", "all"});
+  EXPECT_EQ(r[4], 1.0);
+  EXPECT_EQ(r[5], 2.0);
+  EXPECT_EQ(r[6], 0.5);
+  EXPECT_EQ(row(t, {"2025-05-05", "0.1.0", "cuda", "no_face"})[4], 1.0);
+  EXPECT_EQ(row(t, {"2025-05-05", "0.2.0", "cpu", "all"})[5], 2.0);  // U2's run at rate 0.5
+  EXPECT_EQ(row(t, {"2025-05-05", "0.2.0", "cpu", "all"})[6], 0.0);
+  EXPECT_EQ(row(t, {"2025-05-06", "0.2.0", "unknown", "all"})[5], 1.0);
+  EXPECT_EQ(row(t, {"2025-05-13", "0.1.0", "cpu", "all"})[4], 0.0);
   EXPECT_EQ(t.summary["errors_per_run"], std::round(1.0 / 6 * 1e4) / 1e4);
+  EXPECT_EQ(t.summary["by_provider"]["cuda"]["errors_per_run"], 0.5);
+  EXPECT_EQ(t.summary["by_provider"]["cpu"]["runs"], 3.0);
+  EXPECT_EQ(t.summary["by_provider"]["cpu"]["errors"], 0.0);
+  EXPECT_EQ(t.summary["by_provider"]["unknown"]["runs"], 1.0);
 }
 
 TEST_F(ViewsTest, StageLatencyFromHistograms) {
@@ -152,8 +166,8 @@ TEST_F(ViewsTest, StageLatencyFromHistograms) {
 
 TEST_F(ViewsTest, DefaultsSwitchedOff) {
   InsightsTable t = view("defaults");
-  // Active users: U1 1 + U2 2 (rate 0.5) + U3 1 + U4 1 = 5.
-  EXPECT_EQ(t.summary["active_users"], 5.0);
+  // Cohort users: U1 1 + U2 2 (rate 0.5) + U3 1 + U4 1 = 5.
+  EXPECT_EQ(t.summary["cohort_users"], 5.0);
   json c = row(t, {"color_match", "reinhard", "none"});
   EXPECT_EQ(c[3], 2.0);  // U1 on the command line, U3 in the web UI, both in their first session
   EXPECT_EQ(c[4], 0.4);
@@ -163,12 +177,19 @@ TEST_F(ViewsTest, DefaultsSwitchedOff) {
   EXPECT_EQ(k[3], 2.0);
   EXPECT_EQ(k[4], 0.4);
   EXPECT_EQ(row(t, {"blend", "seamless", "affine"})[3], 0.0);
-  // Only the week after: U1 alone is active and switched nothing.
+  // First sessions on 2025-05-06: U3 (switched color_match in the web UI) and U4.
+  InsightsFilter tuesday;
+  tuesday.from = tuesday.to = "2025-05-06";
+  InsightsTable t2 = view("defaults", tuesday);
+  EXPECT_EQ(t2.summary["cohort_users"], 2.0);
+  EXPECT_EQ(row(t2, {"color_match", "reinhard", "none"})[4], 0.5);
+  EXPECT_EQ(row(t2, {"keep_mouth_interior", "true", "false"})[3], 0.0);
+  // No first session in the week after (U1 only came back): an empty table with a note.
   InsightsFilter later;
   later.from = "2025-05-13";
-  InsightsTable t2 = view("defaults", later);
-  EXPECT_EQ(t2.summary["active_users"], 1.0);
-  EXPECT_EQ(row(t2, {"color_match", "reinhard", "none"})[3], 0.0);
+  InsightsTable t3 = view("defaults", later);
+  EXPECT_TRUE(t3.rows.empty());
+  EXPECT_FALSE(t3.notes.empty());
 }
 
 TEST_F(ViewsTest, Funnel) {
@@ -198,6 +219,8 @@ TEST_F(ViewsTest, AbErrorRate) {
   EXPECT_EQ(row(t, {"b"})[2], 0.0);
   EXPECT_NEAR(t.summary["difference"].get<double>(), -1.0 / 3, 1e-6);
   EXPECT_EQ(t.summary["enough_data"], true);
+  EXPECT_EQ(row(t, {"a"})[5], 1.0);  // cohort users: U1; U2 (x2), U3, U4
+  EXPECT_EQ(row(t, {"b"})[5], 4.0);
   AbOptions strict;
   InsightsTable t2 = view("ab", {}, strict);
   EXPECT_EQ(t2.summary["enough_data"], false);
@@ -212,6 +235,63 @@ TEST_F(ViewsTest, VersionAndDateFilters) {
   f.from = "2025-05-06";
   f.to = "2025-05-06";
   EXPECT_EQ(view("heatmap", f).summary["runs"], 1.0);
+}
+
+TEST_F(ViewsTest, AbUserMetricsFromCohorts) {
+  AbOptions ab;
+  ab.min_sample = 1;
+  ab.metric = "color_match_off";
+  InsightsTable t = view("ab", {}, ab);
+  EXPECT_EQ(row(t, {"a"})[2], 1.0);  // U1 of 1
+  EXPECT_EQ(row(t, {"a"})[3], 1.0);
+  EXPECT_EQ(row(t, {"b"})[2], 1.0);  // U3 of 4
+  EXPECT_EQ(row(t, {"b"})[3], 4.0);
+  ab.metric = "download_conversion";
+  InsightsTable d = view("ab", {}, ab);
+  EXPECT_EQ(row(d, {"b"})[2], 1.0);  // U3 downloaded; U3 and U4 uploaded
+  EXPECT_EQ(row(d, {"b"})[3], 2.0);
+  EXPECT_EQ(row(d, {"a"})[3], 0.0);
+}
+
+TEST_F(ViewsTest, PlatformFilterInEveryView) {
+  auto platforms = analytics->platforms();
+  ASSERT_TRUE(platforms);
+  EXPECT_EQ(*platforms, (std::vector<std::string>{"linux-x86_64", "macos-arm64", "web"}));
+  InsightsFilter web;
+  web.platform = "web";
+  EXPECT_EQ(view("usage", web).summary["runs"], 1.0);  // U3's api run
+  EXPECT_EQ(view("heatmap", web).summary["runs"], 1.0);
+  EXPECT_EQ(row(view("actions", web), {"upload", "target"})[2], 2.0);
+  EXPECT_EQ(view("errors", web).summary["runs"], 1.0);
+  EXPECT_TRUE(view("latency", web).rows.empty());
+  EXPECT_EQ(view("defaults", web).summary["cohort_users"], 2.0);
+  EXPECT_EQ(row(view("funnel", web), {"upload"})[1], 2.0);
+  EXPECT_EQ(view("retention", web).rows[0], json::array({0, 2.0, 2.0, 1.0}));
+  InsightsFilter mac;
+  mac.platform = "macos-arm64";
+  EXPECT_EQ(view("usage", mac).summary["runs"], 2.0);  // U2 at rate 0.5
+  EXPECT_EQ(row(view("latency", mac), {"1080p", "detect"})[2], 40.0);
+  EXPECT_EQ(view("defaults", mac).summary["cohort_users"], 2.0);
+  EXPECT_TRUE(view("funnel", mac).rows.empty());
+  InsightsFilter linux_;
+  linux_.platform = "linux-x86_64";
+  EXPECT_EQ(view("retention", linux_).rows[1], json::array({1, 1.0, 1.0, 1.0}));
+  AbOptions ab;
+  ab.min_sample = 1;
+  ab.a = "0.1.0";
+  ab.b = "0.2.0";
+  InsightsTable t = view("ab", linux_, ab);
+  EXPECT_EQ(row(t, {"a"})[3], 3.0);  // U1's runs
+  EXPECT_EQ(row(t, {"b"})[3], 0.0);  // no 0.2.0 run on linux
+  // A known platform without sessions: an empty table that says so.
+  InsightsFilter win;
+  win.platform = "windows-x86_64";
+  for (const std::string& v : Analytics::views()) {
+    if (v == "ab") continue;
+    InsightsTable e = view(v, win);
+    EXPECT_TRUE(e.rows.empty()) << v;
+    EXPECT_NE(e.to_text().find("no sessions of platform windows-x86_64"), std::string::npos) << v;
+  }
 }
 
 TEST_F(ViewsTest, BadInput) {

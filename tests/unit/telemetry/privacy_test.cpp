@@ -3,6 +3,7 @@
 // (database, write-ahead log, archives, session files) is searched for them.
 #include <gtest/gtest.h>
 
+#include "telemetry/session.h"
 #include "telemetry_test_support.h"
 
 namespace faceweave::testing {
@@ -69,7 +70,12 @@ TEST(TelemetryPrivacy, TheDatabaseHasNoColumnForAnythingButTheDocumentedFields) 
   }
   auto columns = sql_column(events_db(dir), "SELECT name FROM pragma_table_info('events_view')");
   EXPECT_EQ(columns, (std::vector<std::string>{"id", "ts", "event", "user", "session", "app_version", "props",
-                                               "duration_ms", "outcome", "sample_rate"}));
+                                               "duration_ms", "outcome", "sample_rate", "platform"}));
+  // The platform is a coarse allow-listed value: this build's "<os>-<arch>".
+  auto platforms = sql_column(events_db(dir), "SELECT DISTINCT platform FROM sessions");
+  ASSERT_EQ(platforms.size(), 1u);
+  EXPECT_TRUE(telemetry::is_coarse_platform(platforms[0])) << platforms[0];
+  EXPECT_NE(platforms[0], "web");
 }
 
 }  // namespace
