@@ -23,6 +23,9 @@ struct GlobalOptions {
   // Set once the flags are parsed, before the sub-command runs (null for `faceweave telemetry ...`, and when
   // the telemetry settings are invalid). Commands record stage timings, fallbacks and face counts through it.
   std::unique_ptr<Telemetry> telemetry;
+  // The execution provider that served the command (the engine's resolution, after any fallback); empty
+  // when no engine was made. Set by the command, recorded with command.run.
+  mutable std::string provider_used;
 };
 
 // Exit codes (docs/cli.md): 0 ok, 1 internal, 2 invalid argument, 3 not found, 4 invalid input,

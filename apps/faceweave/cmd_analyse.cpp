@@ -43,6 +43,7 @@ int run(const GlobalOptions& global, const AnalyseArgs& args) {
   if (!image) return report(image.status());
   auto engine = Engine::create(global.engine);
   if (!engine) return report(engine.status());
+  global.provider_used = (*engine)->provider().used;
   auto faces = (*engine)->analyse(*image);
   if (!faces) return report(faces.status());
   if (Telemetry* t = global.telemetry.get()) {

@@ -56,6 +56,7 @@ int run(const GlobalOptions& global, const SwapArgs& args) {
   EngineOptions engine_options = global.engine;
   auto engine = Engine::create(engine_options);
   if (!engine) return report(engine.status());
+  global.provider_used = (*engine)->provider().used;
   SwapRequest request = args.request;
   request.on_progress = progress_printer(args.progress);
   request.cancel = &g_cancel;

@@ -431,7 +431,7 @@ void CommandTelemetry::finish(int exit_code) {
     collect_changed(sub, defaults_, &changed);
   }
   StatusCode outcome = status_for_exit(exit_code);
-  t->record_command(command, outcome, ms, exit_code, int(changed.size()));
+  t->record_command(command, outcome, ms, exit_code, int(changed.size()), "cli", global_.provider_used);
   for (const auto& c : changed) {
     const std::string option = word(c.name);
     auto listed = recorded_values().find(c.name);

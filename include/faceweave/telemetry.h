@@ -146,9 +146,10 @@ class Telemetry {
   // A value outside the allow-list rejects the whole event (counted in stats().rejected).
 
   // A command finished: a CLI sub-command ("swap", "analyse", "models_list"), or an API call (surface
-  // "api"). `changed` counts its options set to something other than their default.
+  // "api"). `changed` counts its options set to something other than their default; `provider` is the
+  // execution provider that served it (cpu, cuda, openvino, opencl), empty when it ran no model.
   void record_command(std::string_view command, StatusCode outcome, double duration_ms, int exit_code = 0,
-                      int changed = 0, std::string_view surface = "cli");
+                      int changed = 0, std::string_view surface = "cli", std::string_view provider = {});
   // One option of `command` differs from its default. Give `value` only for options whose values come
   // from a fixed list (blend "laplacian"); never a path or free text (a value that is not a word is
   // rejected). Numeric options pass their number.

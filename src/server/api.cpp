@@ -379,7 +379,8 @@ HttpResponse Api::preview(const HttpRequest& req) {
                                ms / 1000, result ? &result->report.stage_ms : nullptr);
   if (telemetry_) {
     telemetry_->record_command("preview", result ? StatusCode::kOk : result.status().code(), ms, 0,
-                               int(body.value("options", json::object()).size()), "api");
+                               int(body.value("options", json::object()).size()), "api",
+                               engine_.provider().used);
     if (result)
       telemetry_->record_stages(result->report.stage_ms, result->report.output_width,
                                 result->report.output_height, 1, "image");

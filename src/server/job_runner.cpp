@@ -190,7 +190,8 @@ void JobRunner::run(JobRecord job) {
     if (Telemetry* t = telemetry_) {
       const StatusCode outcome = report ? StatusCode::kOk : report.status().code();
       record_options(t, req.value("options", json::object()));
-      t->record_command("swap", outcome, ms, 0, int(req.value("options", json::object()).size()), "api");
+      t->record_command("swap", outcome, ms, 0, int(req.value("options", json::object()).size()), "api",
+                        engine_.provider().used);
       if (report) {
         t->record_stages(report->stage_ms, report->output_width, report->output_height,
                          report->video ? int(report->frames) : 1, report->video ? "video" : "image");

@@ -40,7 +40,8 @@ const std::array<EventSpec, kEventKindCount>& specs() {
   static const auto kSurface = enumeration("surface", {"cli", "api", "web"});
   static const std::array<EventSpec, kEventKindCount> kSpecs = {
       spec("command.run", Category::kUsage,
-           {kSurface, word("command"), integer("exit_code"), integer("changed")}),
+           {kSurface, word("command"), integer("exit_code"), integer("changed"),
+            enumeration("provider", {"cpu", "cuda", "openvino", "opencl"})}),
       spec("command.option", Category::kUsage,
            {word("command"), word("option"), word("value"), real("number")}),
       spec("stage.timing", Category::kUsage,

@@ -41,7 +41,7 @@ inline constexpr size_t kEventKindCount = size_t(EventKind::kCount);
 
 enum class PropType : uint8_t { kNone, kInt, kReal, kBool, kEnum, kWord };
 
-inline constexpr size_t kMaxProps = 4;        // properties one event may carry
+inline constexpr size_t kMaxProps = 5;        // properties one event may carry
 inline constexpr size_t kMaxWordLength = 24;  // longer words are truncated
 inline constexpr size_t kMaxSpecProps = 6;    // properties one event's allow-list may name
 inline constexpr size_t kMaxEnumValues = 16;  // values one enum property may take
@@ -83,7 +83,7 @@ struct Prop {
   Prop() : i(0) {}
 };
 
-// One event as it travels from record() to the writer: 160 bytes, no pointers.
+// One event as it travels from record() to the writer: 192 bytes, no pointers.
 struct Event {
   int64_t ts_ms = 0;                                              // unix time in milliseconds
   double duration_ms = std::numeric_limits<double>::quiet_NaN();  // NaN: none
@@ -95,7 +95,7 @@ struct Event {
   std::array<Prop, kMaxProps> props{};
 };
 static_assert(std::is_trivially_copyable_v<Event>);
-static_assert(sizeof(Event) == 160);
+static_assert(sizeof(Event) == 192);
 static_assert(sizeof(Prop) == 32);
 
 // Builds an Event and validates every property against the allow-list. The first problem is kept in

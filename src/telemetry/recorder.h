@@ -1,6 +1,6 @@
 // The hot path and the writer thread.
 //
-// record() copies a 160-byte Event into a pre-sized bounded lock-free queue (moodycamel ConcurrentQueue,
+// record() copies a 192-byte Event into a pre-sized bounded lock-free queue (moodycamel ConcurrentQueue,
 // try_enqueue only): no lock, no allocation, no I/O, no system call. The first record() from a thread makes
 // the queue allocate that thread's producer once; after that nothing is allocated. When the queue is full
 // the event is dropped and counted with one relaxed atomic add; the writer thread notices, stores a

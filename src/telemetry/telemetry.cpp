@@ -271,7 +271,8 @@ Status Telemetry::flush() {
 }
 
 void Telemetry::record_command(std::string_view command, StatusCode outcome, double duration_ms,
-                               int exit_code, int changed, std::string_view surface) {
+                               int exit_code, int changed, std::string_view surface,
+                               std::string_view provider) {
   if (!engine_) return;
   engine_->emit(EventKind::kCommandRun, [&](EventBuilder& b) {
     b.set_text("surface", surface)
@@ -280,6 +281,7 @@ void Telemetry::record_command(std::string_view command, StatusCode outcome, dou
         .set_int("changed", changed)
         .duration(duration_ms)
         .outcome(outcome);
+    if (!provider.empty()) b.set_text("provider", provider);
   });
 }
 

@@ -61,6 +61,7 @@ TEST(TelemetryCli, RecordsEachCommandRunAndShowsANoticeOnce) {
   EXPECT_EQ(events[0]["event"], "command.run");
   EXPECT_EQ(events[0]["props"]["command"], "models_list");
   EXPECT_EQ(events[0]["props"]["exit_code"], 0);
+  EXPECT_FALSE(events[0]["props"].contains("provider"));  // no model ran
   EXPECT_EQ(events[0]["outcome"], "ok");
   EXPECT_GT(events[0]["duration_ms"].get<double>(), 0.0);
   EXPECT_EQ(events[0]["session"], events[2]["session"]);  // one session across runs
@@ -89,6 +90,7 @@ TEST(TelemetryCli, RecordsChangedOptionsByNameAndListedValuesButNeverPaths) {
   for (const auto& e : events)
     if (e["event"] == "command.run") run_event = e;
   EXPECT_EQ(run_event["props"]["changed"], 3) << events.dump(2);
+  EXPECT_EQ(run_event["props"]["provider"], "cpu") << events.dump(2);  // the provider that served it
   std::string bytes = all_bytes_under(d.file("data"));
   EXPECT_EQ(bytes.find("zq_annotated"), std::string::npos);
   EXPECT_EQ(bytes.find("obama"), std::string::npos);
