@@ -207,7 +207,10 @@ HttpResponse Insights::handle(const HttpRequest& req) {
 HttpResponse Insights::index() {
   json views = json::array();
   for (const auto& v : Analytics::views()) views.push_back({{"name", v}, {"explanation", explanation(v)}});
-  json body{{"views", views}, {"ab_metrics", Analytics::ab_metrics()}, {"versions", json::array()}};
+  json body{{"views", views},
+            {"ab_metrics", Analytics::ab_metrics()},
+            {"versions", json::array()},
+            {"platforms", json::array()}};
   std::lock_guard lock(analytics_mutex_);
   std::string why;
   Analytics* a = analytics(why);
@@ -218,6 +221,7 @@ HttpResponse Insights::index() {
   } else if (auto versions = a->versions()) {
     body["versions"] = *versions;
     if (versions->empty()) body["notes"].push_back("The telemetry database has no events yet.");
+    if (auto platforms = a->platforms()) body["platforms"] = *platforms;
   } else {
     return Api::error(Api::http_status(versions.status().code()), status_code_name(versions.status().code()),
                       versions.status().message());

@@ -2,6 +2,7 @@
 // view as JSON (equal to what `faceweave insights VIEW --json` prints for the same database and filter) and
 // as CSV, every bad parameter as a 4xx naming it, the empty states, and the live stream (server-sent events
 // with ?token=) that reports new telemetry and ends when the server stops.
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -71,6 +72,16 @@ TEST_F(InsightsApi, EveryViewEqualsTheCliAndExportsAsCsv) {
   for (const auto& v : index["views"]) EXPECT_FALSE(v.value("explanation", "").empty()) << v.dump();
   EXPECT_EQ(index["versions"], json::array({"0.1.0", "0.2.0"})) << index.dump();
   EXPECT_FALSE(index["ab_metrics"].empty());
+  // The simulated history has web sessions and native ones: the index lists both, and filtering by one
+  // keeps a part of the swap runs.
+  ASSERT_GE(index["platforms"].size(), 2u) << index.dump();
+  EXPECT_NE(std::find(index["platforms"].begin(), index["platforms"].end(), "web"), index["platforms"].end());
+  const double all_runs = get_json("/api/insights/heatmap")["summary"].value("runs", 0.0);
+  for (const auto& p : index["platforms"]) {
+    const json one = get_json("/api/insights/heatmap?platform=" + p.get<std::string>());
+    EXPECT_LT(one["summary"].value("runs", 0.0), all_runs) << p;
+    EXPECT_GT(one["summary"].value("runs", 0.0), 0.0) << p;
+  }
 
   const std::string filter = "from=2026-11-10&to=2026-11-20";
   for (const char* view : kViews) {
@@ -137,7 +148,7 @@ TEST_F(InsightsApi, BadInputIsA4xxNamingTheParameterAndMissingDataAnEmptyTable) 
   expect_error("/api/insights/retention?weeks=0", 400, "weeks");
   expect_error("/api/insights/retention?weeks=2.5", 400, "weeks");
   expect_error("/api/insights/retention?weeks=53", 400, "weeks");
-  expect_error("/api/insights/usage?platform=linux", 400, "platform");  // telemetry records no platform
+  expect_error("/api/insights/usage?platform=linux", 400, "platform");  // not one of the recorded values
   expect_error("/api/insights/ab?version=0.1.0", 400, "version");       // ab compares versions: a and b
   expect_error("/api/insights/ab?a=0.1.0&b=0.1.0", 400, "b");
   auto post = client_->Post("/api/insights/usage", "{}", "application/json");
