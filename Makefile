@@ -37,6 +37,7 @@ bench: build
 	scripts/run-benchmarks.sh $(BUILD_DIR)
 	bench/video_bench.sh $(BUILD_DIR)/apps/faceweave/faceweave
 	bench/server_load.sh $(BUILD_DIR)/apps/faceweave/faceweave
+	bench/insights_http.sh $(BUILD_DIR)/apps/faceweave/faceweave
 
 format:
 	git ls-files --cached --others --exclude-standard '*.cpp' '*.h' '*.hpp' | xargs clang-format -i
