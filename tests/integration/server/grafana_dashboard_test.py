@@ -114,6 +114,18 @@ with tempfile.TemporaryDirectory(prefix="faceweave-grafana-") as data:
     retention = results.get("Retention: weekly, users first seen in the range", ([], []))[1]
     check("retention: week 0 is the whole cohort", bool(retention) and retention[0][0] == 0 and
           abs(retention[0][3] - 100.0) < 0.01 and retention[0][1] == retention[0][2], retention[:3])
+    # The defaults panel lists the on-by-default switches in its SQL: they must be the ones faceweave's own
+    # analytics derives from the option defaults (a changed default would otherwise drift unnoticed).
+    panel_sql = next(t["queryText"] for p in dashboard["panels"] if p["title"].startswith("Defaults")
+                     for t in p["targets"])
+    values = panel_sql[panel_sql.index("VALUES"):panel_sql.index("),\nactive")]
+    panel_pairs = set(re.findall(r"\('(\w+)', '(\w+)', '(\w+)'\)", values))
+    cli = subprocess.run([binary, "--data-dir", data, "--telemetry", "off", "insights", "defaults", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    check("insights defaults", cli.returncode == 0, cli.stdout + cli.stderr)
+    cli_pairs = {(r["option"], r["switched_to"], r["default"]) for r in json.loads(cli.stdout)["rows"]}
+    check("defaults panel: the switches faceweave knows", panel_pairs == cli_pairs,
+          f"panel {sorted(panel_pairs)} vs insights {sorted(cli_pairs)}")
     db.close()
 
 print(f"{passed} passed, {failed} failed")
