@@ -2,8 +2,25 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// What every browser test runs with (CTest sets the environment; the flags are for running one by hand).
+const here = path.dirname(fileURLToPath(import.meta.url));
+function arg(name) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+export const faceweave = arg('--faceweave') || process.env.FACEWEAVE_BINARY;
+export const testdata = process.env.FACEWEAVE_TESTDATA_DIR || path.resolve(here, '../../../shared/testdata');
+export const nodeModules = process.env.FACEWEAVE_BROWSER_NODE_MODULES || path.join(here, 'node_modules');
+export const artifacts = process.env.FACEWEAVE_ARTIFACTS_DIR || path.join(os.tmpdir(), 'faceweave-test-artifacts');
+export const chromiumPath = process.env.FACEWEAVE_CHROMIUM || '/usr/bin/chromium';
+export const sourceImage = path.join(testdata, 'images', 'obama.jpg');
+export const targetImage = path.join(testdata, 'images', 'biden.jpg');
 
 export class Server {
   // Port 0: the server picks a free port and prints "serving on http://HOST:PORT"; no race for a port.

@@ -13,23 +13,18 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Server, sleep, uiEvents } from './support.mjs';
+import {
+  Server,
+  artifacts,
+  chromiumPath,
+  faceweave,
+  nodeModules,
+  sleep,
+  sourceImage,
+  targetImage,
+  uiEvents,
+} from './support.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function arg(name) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const faceweave = arg('--faceweave') || process.env.FACEWEAVE_BINARY;
-const testdata = process.env.FACEWEAVE_TESTDATA_DIR || path.resolve(here, '../../../shared/testdata');
-const nodeModules = process.env.FACEWEAVE_BROWSER_NODE_MODULES || path.join(here, 'node_modules');
-const artifacts = process.env.FACEWEAVE_ARTIFACTS_DIR || path.join(os.tmpdir(), 'faceweave-test-artifacts');
-const chromiumPath = process.env.FACEWEAVE_CHROMIUM || '/usr/bin/chromium';
-const sourceImage = path.join(testdata, 'images', 'obama.jpg');
-const targetImage = path.join(testdata, 'images', 'biden.jpg');
 
 // Upper bounds for waiting on the UI; they only stop a hung run and are never the thing tested.
 const UI_WAIT_MS = 60_000;
