@@ -6,7 +6,7 @@
 import './styles.css';
 import { api, apiUrl, request, ApiError, getToken, setToken, onUnauthorized } from '../shared/api.js';
 import { telemetry } from '../shared/telemetry.js';
-import { h, clear, $ } from '../shared/dom.js';
+import { h, clear, $, addMessage } from '../shared/dom.js';
 import { Chart, chartConfig, figures, formatNumber } from './charts.js';
 
 const REFRESH_DEBOUNCE_MS = 800;
@@ -60,11 +60,7 @@ const state = {
 // ---- messages ------------------------------------------------------------------------------------
 
 function showMessage(text, kind = 'error') {
-  const close = h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss message' }, '×');
-  const item = h('div', { class: `message ${kind}` }, h('span', {}, text), close);
-  close.addEventListener('click', () => item.remove());
-  el.messages.append(item);
-  while (el.messages.children.length > 3) el.messages.firstElementChild.remove();
+  return addMessage(el.messages, text, kind);
 }
 
 function clearFieldErrors() {

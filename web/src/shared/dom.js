@@ -26,3 +26,13 @@ export function $(selector, root = document) {
   if (!el) throw new Error(`missing element ${selector}`);
   return el;
 }
+
+// A dismissable message at the end of `list` (error, warning or info); the list keeps the last three.
+export function addMessage(list, text, kind = 'error') {
+  const close = h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss message' }, '×');
+  const item = h('div', { class: `message ${kind}` }, h('span', {}, text), close);
+  close.addEventListener('click', () => item.remove());
+  list.append(item);
+  while (list.children.length > 3) list.firstElementChild.remove();
+  return item;
+}

@@ -4,7 +4,7 @@
 import './styles.css';
 import { api, apiUrl, ApiError, getToken, setToken, onUnauthorized } from '../shared/api.js';
 import { telemetry } from '../shared/telemetry.js';
-import { h, clear, $ } from '../shared/dom.js';
+import { h, clear, $, addMessage } from '../shared/dom.js';
 import { OptionsForm } from './options.js';
 import { JobRunner, renderJobList } from './jobs.js';
 import { Viewer } from './viewer.js';
@@ -44,12 +44,7 @@ const el = {
 // ---- messages and errors -------------------------------------------------------------------------
 
 function showMessage(text, kind = 'error') {
-  const close = h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss message' }, '×');
-  const item = h('div', { class: `message ${kind}` }, h('span', {}, text), close);
-  close.addEventListener('click', () => item.remove());
-  el.messages.append(item);
-  while (el.messages.children.length > 3) el.messages.firstElementChild.remove();
-  return item;
+  return addMessage(el.messages, text, kind);
 }
 
 function clearMessages() {
