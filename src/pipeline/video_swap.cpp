@@ -366,7 +366,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       report.timings.merge(analysed->timings);
       std::vector<Face> faces = std::move(analysed->faces);
       last_tracked_seq = item.seq;
-      last_faces = faces;
+      if (detect_interval > 1) last_faces = faces;  // only following reads them
       if (at + 1 < inflight.size() && inflight[at + 1].awaiting_previous) follow_previous(inflight[at + 1]);
       auto ids = tracker.update(faces, item.frame.time_s);
       std::vector<size_t> selected;
