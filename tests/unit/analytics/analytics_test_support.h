@@ -3,7 +3,6 @@
 #pragma once
 
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -14,20 +13,11 @@
 #include "telemetry/database.h"
 #include "telemetry/event.h"
 #include "telemetry/paths.h"
+#include "test_support.h"
 
 namespace faceweave::analytics_test {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string t = (std::filesystem::temp_directory_path() / "faceweave-analytics-XXXXXX").string();
-    path = ::mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
+using faceweave::testing::TempDir;  // tests/test_support.h
 
 inline int64_t day_of(const char* iso) {
   return *parse_iso_day(iso, "day");

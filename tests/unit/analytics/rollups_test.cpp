@@ -67,14 +67,14 @@ void record_some(const std::string& dir, const std::string& user, double rate) {
 
 TEST(AnalyticsRollups, FoldAfterTheTelemetryWriterEqualsARebuild) {
   TempDir dir;
-  record_some(dir.path, "alice", 1);  // before the rollups exist: installing them rebuilds
+  record_some(dir.path(), "alice", 1);  // before the rollups exist: installing them rebuilds
   {
-    auto a = Analytics::open(dir.path);
+    auto a = Analytics::open(dir.path());
     ASSERT_TRUE(a) << a.status().to_string();
   }
-  record_some(dir.path, "bob", 1);  // through the writer: the next open/view folds them in
-  record_some(dir.path, "alice", 1);
-  auto a = Analytics::open(dir.path);
+  record_some(dir.path(), "bob", 1);  // through the writer: the next open/view folds them in
+  record_some(dir.path(), "alice", 1);
+  auto a = Analytics::open(dir.path());
   ASSERT_TRUE(a);
   ASSERT_TRUE((*a)->refresh().is_ok());
   auto live = snapshot(**a);
@@ -94,15 +94,15 @@ TEST(AnalyticsRollups, FoldAfterTheTelemetryWriterEqualsARebuild) {
 TEST(AnalyticsRollups, SimulatedHistoryAndMoreEventsEqualARebuild) {
   TempDir dir;
   SimulateOptions o;
-  o.data_dir = dir.path;
+  o.data_dir = dir.path();
   o.users = 60;
   o.days = 21;  // ending today: older events would leave at the writer's 90-day retention
   auto r = simulate_telemetry(o);
   ASSERT_TRUE(r) << r.status().to_string();
   EXPECT_EQ(r->users, 60);
   EXPECT_GT(r->events, 1000);
-  record_some(dir.path, "carol", 1);
-  auto a = Analytics::open(dir.path);
+  record_some(dir.path(), "carol", 1);
+  auto a = Analytics::open(dir.path());
   ASSERT_TRUE(a);
   ASSERT_TRUE((*a)->refresh().is_ok());
   auto live = snapshot(**a);
@@ -115,13 +115,13 @@ TEST(AnalyticsRollups, SimulateIsDeterministicForASeed) {
   for (int run = 0; run < 2; ++run) {
     TempDir dir;
     SimulateOptions o;
-    o.data_dir = dir.path;
+    o.data_dir = dir.path();
     o.users = 40;
     o.days = 14;
     o.seed = 7;
     o.end = "2025-05-31";
     ASSERT_TRUE(simulate_telemetry(o));
-    auto a = Analytics::open(dir.path);
+    auto a = Analytics::open(dir.path());
     ASSERT_TRUE(a);
     auto s = snapshot(**a);
     if (run == 0)
@@ -134,12 +134,12 @@ TEST(AnalyticsRollups, SimulateIsDeterministicForASeed) {
 TEST(AnalyticsRollups, SimulatedHistoryShowsTheDesignedEffects) {
   TempDir dir;
   SimulateOptions o;
-  o.data_dir = dir.path;
+  o.data_dir = dir.path();
   o.users = 400;
   o.days = 30;
   o.end = "2025-05-31";
   ASSERT_TRUE(simulate_telemetry(o));
-  auto a = Analytics::open(dir.path);
+  auto a = Analytics::open(dir.path());
   ASSERT_TRUE(a);
   // Most first-time users switch skin-tone matching off.
   auto d = (*a)->defaults_off({});
@@ -168,18 +168,18 @@ TEST(AnalyticsRollups, SimulatedHistoryShowsTheDesignedEffects) {
 
 TEST(AnalyticsRollups, ForgettingAUserErasesTheirPerUserRollups) {
   TempDir dir;
-  record_some(dir.path, "alice", 1);
-  record_some(dir.path, "bob", 1);
-  auto a = Analytics::open(dir.path);
+  record_some(dir.path(), "alice", 1);
+  record_some(dir.path(), "bob", 1);
+  auto a = Analytics::open(dir.path());
   ASSERT_TRUE(a);
-  auto pseudonym = telemetry_pseudonym(dir.path, "alice");
+  auto pseudonym = telemetry_pseudonym(dir.path(), "alice");
   ASSERT_TRUE(pseudonym);
   a->reset();
-  auto store = TelemetryStore::open(dir.path);
+  auto store = TelemetryStore::open(dir.path());
   ASSERT_TRUE(store);
   ASSERT_TRUE((*store)->forget("alice"));
   store->reset();
-  auto b = Analytics::open(dir.path);
+  auto b = Analytics::open(dir.path());
   ASSERT_TRUE(b);
   auto s = snapshot(**b);
   for (const auto& [k, v] : s) EXPECT_EQ(k.find(*pseudonym), std::string::npos) << k;
@@ -216,7 +216,7 @@ void insert_part(analytics_test::Db& d, int part) {
 
 TEST(AnalyticsRollups, FoldingInIncrementsEqualsOneRebuild) {
   TempDir dir;
-  analytics_test::Db d(dir.path);
+  analytics_test::Db d(dir.path());
   auto a = Analytics::open_database(d.path);
   ASSERT_TRUE(a) << a.status().to_string();
   for (int part = 0; part < 8; ++part) {
@@ -238,7 +238,7 @@ TEST(AnalyticsRollups, FoldingInIncrementsEqualsOneRebuild) {
 
 TEST(AnalyticsRollups, EveryViewFoldsFirstAndTwoFoldersAgree) {
   TempDir dir;
-  analytics_test::Db d(dir.path);
+  analytics_test::Db d(dir.path());
   auto a = Analytics::open_database(d.path);
   auto b = Analytics::open_database(d.path);
   ASSERT_TRUE(a && b);
@@ -259,7 +259,7 @@ TEST(AnalyticsRollups, EveryViewFoldsFirstAndTwoFoldersAgree) {
 
 TEST(AnalyticsRollups, AViewWhileAnotherProcessHoldsTheWriteLockSaysItIsBehind) {
   TempDir dir;
-  analytics_test::Db d(dir.path);
+  analytics_test::Db d(dir.path());
   auto a = Analytics::open_database(d.path);
   ASSERT_TRUE(a);
   insert_part(d, 0);
@@ -279,8 +279,8 @@ TEST(AnalyticsRollups, AViewWhileAnotherProcessHoldsTheWriteLockSaysItIsBehind) 
 
 TEST(AnalyticsRollups, TheWriterPathHasNoTriggers) {
   TempDir dir;
-  record_some(dir.path, "alice", 1);
-  auto a = Analytics::open(dir.path);
+  record_some(dir.path(), "alice", 1);
+  auto a = Analytics::open(dir.path());
   ASSERT_TRUE(a);
   sqlite3_stmt* s = nullptr;
   ASSERT_EQ(
@@ -295,7 +295,7 @@ TEST(AnalyticsRollups, TheWriterPathHasNoTriggers) {
 
 TEST(AnalyticsRollups, RetentionDeletingRawEventsKeepsTheRollups) {
   TempDir dir;
-  analytics_test::Db d(dir.path);
+  analytics_test::Db d(dir.path());
   auto a = Analytics::open_database(d.path);
   ASSERT_TRUE(a);
   for (int part = 0; part < 8; ++part) insert_part(d, part);
@@ -322,7 +322,7 @@ TEST(AnalyticsRollups, RetentionDeletingRawEventsKeepsTheRollups) {
 
 TEST(AnalyticsRollups, AnOlderRollupSchemaIsRebuiltWithoutItsTriggers) {
   TempDir dir;
-  analytics_test::Db d(dir.path);
+  analytics_test::Db d(dir.path());
   insert_part(d, 0);
   {
     auto a = Analytics::open_database(d.path);
@@ -356,7 +356,7 @@ TEST(AnalyticsRollups, AnOlderRollupSchemaIsRebuiltWithoutItsTriggers) {
 TEST(AnalyticsRollups, BadSimulateInput) {
   TempDir dir;
   SimulateOptions o;
-  o.data_dir = dir.path;
+  o.data_dir = dir.path();
   o.users = 0;
   EXPECT_EQ(simulate_telemetry(o).status().code(), StatusCode::kInvalidArgument);
   o.users = 10;

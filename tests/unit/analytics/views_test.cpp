@@ -69,12 +69,12 @@ class ViewsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     {
-      Db d(dir.path);
+      Db d(dir.path());
       auto a = Analytics::open_database(d.path);  // installs the rollups on the empty database
       ASSERT_TRUE(a) << a.status().to_string();
       fill(d);
     }
-    auto a = Analytics::open(dir.path);
+    auto a = Analytics::open(dir.path());
     ASSERT_TRUE(a) << a.status().to_string();
     analytics = std::move(*a);
   }
@@ -327,7 +327,7 @@ TEST_F(ViewsTest, BadInput) {
     EXPECT_NE(t->to_text().find("no events of version 9.9.9"), std::string::npos) << v;
   }
   TempDir empty;
-  EXPECT_EQ(Analytics::open(empty.path).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Analytics::open(empty.path()).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(ViewsTest, Renderings) {
