@@ -333,8 +333,10 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
           }
           t->notes.push_back(note);
         }
-        if (format == "csv") csv = t->to_csv();
-        table = t->to_json();
+        if (format == "csv")
+          csv = t->to_csv();
+        else
+          table = t->to_json();
       }
     }
   }
