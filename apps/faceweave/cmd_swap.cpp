@@ -19,6 +19,7 @@ struct SwapArgs {
   SwapRequest request;
   bool json = false;
   std::string progress = "auto";  // auto | terminal | json | none
+  std::vector<float> padding;     // --face-mask-padding as given (1 to 4 values)
 };
 
 std::atomic<bool> g_cancel{false};
@@ -58,6 +59,7 @@ int run(const GlobalOptions& global, const SwapArgs& args) {
   if (!engine) return report(engine.status());
   global.provider_used = (*engine)->provider().used;
   SwapRequest request = args.request;
+  if (!args.padding.empty()) expand_padding(args.padding, request.options.face_mask_padding);
   request.on_progress = progress_printer(args.progress);
   request.cancel = &g_cancel;
   g_cancel.store(false);
@@ -135,15 +137,24 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--blend", o.blend, "seamless | affine | laplacian")->capture_default_str();
   cmd->add_option("--color-match", o.color_match, "none | reinhard | histogram")->capture_default_str();
   cmd->add_option("--identity-strength", o.identity_strength,
-                  "0..1: how much of the source replaces the target")
+                  "0..1: share of the source's feature geometry; the face is fully opaque from 0.5 on")
       ->capture_default_str();
   cmd->add_option("--face-mask-blur", o.face_mask_blur, "0..1: feather of the mask edge")
       ->capture_default_str();
-  cmd->add_option("--face-mask-padding", o.face_mask_padding,
-                  "top right bottom left, percent of the face cut away")
-      ->expected(4);
+  cmd->add_option("--face-mask-padding", args.padding,
+                  "percent of the face cut away: 1 value (every side), 2 (vertical horizontal), 3 (top "
+                  "horizontal bottom) or 4 (top right bottom left), like CSS margins")
+      ->expected(1, 4)
+      ->check(CLI::Range(0.0f, 100.0f));
   cmd->add_option("--keep-mouth-interior", o.keep_mouth_interior,
                   "true: the target's open mouth and teeth stay (its expression); false: swap them too")
+      ->capture_default_str();
+  cmd->add_option("--skin-mask", o.skin_mask,
+                  "true: keep the target wherever either face is not skin (bangs, glasses frames, beard)")
+      ->capture_default_str();
+  cmd->add_option("--target-lighting", o.target_lighting,
+                  "0..1: share of the target's light, shading and skin colour kept on the new face")
+      ->check(CLI::Range(0.0f, 1.0f))
       ->capture_default_str();
   cmd->add_option("--face-selector-mode", o.face_selector_mode, "many | one | reference")
       ->capture_default_str();
@@ -151,7 +162,9 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
                   "left-right | right-left | top-bottom | bottom-top | small-large | large-small | "
                   "best-worst | worst-best")
       ->capture_default_str();
-  cmd->add_option("--face-selector-gender", o.face_selector_gender, "female | male");
+  cmd->add_option("--face-selector-gender", o.face_selector_gender,
+                  "female | male. Unreliable with the default pack: its gender model called 2 of the 3 women "
+                  "in the test photos male; prefer --reference-face-image");
   cmd->add_option("--face-selector-age-start", o.face_selector_age_start, "Youngest age to swap")
       ->capture_default_str();
   cmd->add_option("--face-selector-age-end", o.face_selector_age_end, "Oldest age to swap")

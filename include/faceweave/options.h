@@ -25,6 +25,28 @@ struct EngineOptions {
   AnalysisOptions analysis;
 };
 
+// Mask padding given as 1, 2, 3 or 4 numbers, read like CSS margins (and FaceFusion's option): one for
+// every side; vertical and horizontal; top, horizontal and bottom; or top, right, bottom, left. False when
+// the count is not 1..4.
+inline bool expand_padding(const std::vector<float>& v, std::array<float, 4>& out) {
+  switch (v.size()) {
+    case 1:
+      out = {v[0], v[0], v[0], v[0]};
+      return true;
+    case 2:
+      out = {v[0], v[1], v[0], v[1]};
+      return true;
+    case 3:
+      out = {v[0], v[1], v[2], v[1]};
+      return true;
+    case 4:
+      out = {v[0], v[1], v[2], v[3]};
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace faceweave
 
 namespace faceweave {
@@ -44,7 +66,10 @@ struct SwapOptions {
   float identity_strength = 0.8f;                         // 0..1
   float face_mask_blur = 0.3f;                            // 0..1
   std::array<float, 4> face_mask_padding = {0, 0, 0, 0};  // top right bottom left, percent
-  bool keep_mouth_interior = true;  // keep the target's open mouth and teeth (its expression)
+  bool keep_mouth_interior = true;  // keep the target's open mouth and teeth (its expression), and its whole
+                                    // mouth when the two faces' expressions differ
+  bool skin_mask = true;            // keep the target wherever either face is not skin (bangs, frames, beard)
+  float target_lighting = 1.0f;     // 0..1: share of the target's light and skin colour on the new face
   // face selection
   std::string face_selector_mode = "reference";     // many | one | reference
   std::string face_selector_order = "large-small";  // left-right | right-left | top-bottom | bottom-top |

@@ -12,6 +12,11 @@ Result<swap::ClassicSwapperOptions> classic_swapper_options(const SwapOptions& o
   c.mask.blur = o.face_mask_blur;
   c.mask.padding = o.face_mask_padding;
   c.mask.keep_mouth_interior = o.keep_mouth_interior;
+  c.skin_mask = o.skin_mask;
+  c.target_lighting = o.target_lighting;
+  if (!(o.target_lighting >= 0 && o.target_lighting <= 1))
+    return invalid_argument("target_lighting must be between 0 and 1 (got " +
+                            std::to_string(o.target_lighting) + ")");
   if (!(o.identity_strength >= 0 && o.identity_strength <= 1))
     return invalid_argument("identity_strength must be between 0 and 1 (got " +
                             std::to_string(o.identity_strength) + ")");

@@ -90,7 +90,12 @@ const std::vector<Field>& fields() {
                     return out;
                   },
                   [](const json& v, JobOptions& o) {
-                    for (size_t i = 0; i < 4; ++i) o.swap.face_mask_padding[i] = v[i].get<float>();
+                    std::vector<float> values;
+                    if (v.is_number())
+                      values.push_back(v.get<float>());
+                    else
+                      for (const auto& e : v) values.push_back(e.get<float>());
+                    expand_padding(values, o.swap.face_mask_padding);
                   }};
     f.push_back(padding);
     Field mouth{"keep_mouth_interior",
@@ -101,6 +106,16 @@ const std::vector<Field>& fields() {
                 [](const JobOptions& o) { return json(o.swap.keep_mouth_interior); },
                 [](const json& v, JobOptions& o) { o.swap.keep_mouth_interior = v.get<bool>(); }};
     f.push_back(mouth);
+    Field skin{"skin_mask",
+               Type::kBool,
+               {},
+               0,
+               0,
+               [](const JobOptions& o) { return json(o.swap.skin_mask); },
+               [](const json& v, JobOptions& o) { o.swap.skin_mask = v.get<bool>(); }};
+    f.push_back(skin);
+    f.push_back(number<float>("target_lighting", 0, 1,
+                              [](JobOptions& o) -> float& { return o.swap.target_lighting; }));
     f.push_back(enumeration("face_selector_mode", {"many", "one", "reference"},
                             [](JobOptions& o) -> std::string& { return o.swap.face_selector_mode; }));
     f.push_back(enumeration("face_selector_order",
@@ -233,11 +248,16 @@ std::string type_problem(const Field& f, const json& v) {
       }
       return "";
     }
-    case Type::kNumberList:
-      if (!v.is_array() || v.size() != 4) return "must be a list of 4 numbers (top, right, bottom, left)";
+    case Type::kNumberList: {
+      const char* expected =
+          "must be a number or a list of 1 to 4 numbers (all sides; vertical horizontal; top horizontal "
+          "bottom; top right bottom left)";
+      if (v.is_number()) return "";
+      if (!v.is_array() || v.empty() || v.size() > 4) return expected;
       for (const auto& e : v)
-        if (!e.is_number()) return "must be a list of 4 numbers (top, right, bottom, left)";
+        if (!e.is_number()) return expected;
       return "";
+    }
   }
   return "";
 }

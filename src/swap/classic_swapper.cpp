@@ -1,6 +1,8 @@
 #include "swap/classic_swapper.h"
 
 #include "core/shrink.h"
+#include "swap/identity_geometry.h"
+#include "swap/skin.h"
 #include "swap/warp.h"
 
 #include <algorithm>
@@ -23,11 +25,53 @@ Result<std::unique_ptr<ClassicSwapper>> ClassicSwapper::create(const ClassicSwap
   if (!(options.identity_strength >= 0 && options.identity_strength <= 1))
     return invalid_argument("identity strength must be between 0 and 1 (got " +
                             std::to_string(options.identity_strength) + ")");
+  if (!(options.target_lighting >= 0 && options.target_lighting <= 1))
+    return invalid_argument("target lighting must be between 0 and 1 (got " +
+                            std::to_string(options.target_lighting) + ")");
   FW_RETURN_IF_ERROR(face::validate(options.mask));
   auto s = std::make_unique<ClassicSwapper>();
   s->options_ = options;
   return s;
 }
+
+namespace {
+
+// Mouths whose opening or width differ by more than these (shares of mouth and eye width) are different
+// expressions: the target keeps its own mouth, lips included.
+constexpr float kOpennessMismatch = 0.08f;
+constexpr float kWidthMismatch = 0.12f;
+// A target mouth open wider than this keeps its place and width (the interior is the target's own).
+constexpr float kOpenMouth = 0.08f;
+// Lighting transfer (skin.h): the Gaussian scale of the "light" layer in eye distances; how much the lips and
+// the nose keep their own light; the share of the middle band (creases) taken from the target. Chosen on the
+// hard set (docs/quality.md): a larger scale or less of the target's creases keeps more of the source's look
+// by the recognizers but brings its shadows along.
+constexpr double kLightSigma = 0.15;
+constexpr float kOwnLips = 0.5f;
+constexpr float kOwnNose = 0.5f;
+constexpr float kTargetCreases = 0.25f;
+
+std::array<cv::Point2f, 68> to_work(std::span<const cv::Point2f, 68> p, const cv::Rect& region,
+                                    double scale) {
+  std::array<cv::Point2f, 68> out;
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = (p[i] - cv::Point2f(float(region.x), float(region.y))) * float(scale);
+  return out;
+}
+
+cv::Mat lip_cut(cv::Size size, std::span<const cv::Point2f, 68> p, float iod) {
+  std::vector<cv::Point> pts, hull;
+  for (size_t i = 48; i < 60; ++i) pts.emplace_back(cvRound(p[i].x), cvRound(p[i].y));
+  cv::convexHull(pts, hull);
+  cv::Mat cut = cv::Mat::zeros(size, CV_32F);
+  cv::fillConvexPoly(cut, hull, cv::Scalar(1));
+  const int grow = std::max(1, int(0.08f * iod));
+  cv::dilate(cut, cut, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * grow + 1, 2 * grow + 1)));
+  cv::GaussianBlur(cut, cut, cv::Size(0, 0), std::max(1.0, 0.5 * grow));
+  return cut;
+}
+
+}  // namespace
 
 Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, const SourceFace& source,
                                          core::StageTimings* timings) const {
@@ -36,8 +80,27 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     return invalid_argument("the classic swapper needs 68 landmarks on both faces");
   if (frame.type() != CV_8UC3 || source.image.type() != CV_8UC3)
     return invalid_argument("the classic swapper needs 8-bit BGR images");
-  const auto tp = extend_with_forehead(target.landmarks68);
-  const auto sp = extend_with_forehead(source.face.landmarks68);
+  const float strength = options_.identity_strength;
+  const auto& t68 = target.landmarks68;
+  const auto& s68 = source.face.landmarks68;
+  const float open_t = mouth_openness(t68), open_s = mouth_openness(s68);
+  const bool expressions_differ = std::abs(open_t - open_s) > kOpennessMismatch ||
+                                  std::abs(mouth_width_ratio(t68) - mouth_width_ratio(s68)) > kWidthMismatch;
+  const bool keep_target_mouth = options_.mask.keep_mouth_interior && expressions_differ;
+  GeometryTransfer amount;
+  amount.features *= strength;
+  amount.nose *= strength;
+  amount.mouth = (keep_target_mouth || open_t > kOpenMouth) ? 0.0f : amount.mouth * strength;
+  std::array<cv::Point2f, 68> g68;
+  {
+    core::ScopedStage stage(timings, "geometry");
+    g68 = identity_geometry(t68, s68, amount);
+  }
+  const auto tp = extend_with_forehead(t68);
+  // The destination keeps the target's outline (jaw and forehead), so the face still fits its head.
+  auto gp = tp;
+  std::copy(g68.begin() + 17, g68.end(), gp.begin() + 17);
+  const auto sp = extend_with_forehead(s68);
   outcome.region = face_region(tp, frame.size(), 0.1f);
   if (outcome.region.width < 8 || outcome.region.height < 8) return outcome;
   const cv::Rect& region = outcome.region;
@@ -48,24 +111,39 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   const double scale = std::min(1.0, double(kWorkSide) / std::max(region.width, region.height));
   const cv::Size work(std::max(8, cvRound(region.width * scale)),
                       std::max(8, cvRound(region.height * scale)));
-  std::array<cv::Point2f, face::kFacePoints> tw;
-  for (size_t i = 0; i < tw.size(); ++i)
+  std::array<cv::Point2f, face::kFacePoints> tw, gw;
+  for (size_t i = 0; i < tw.size(); ++i) {
     tw[i] = (tp[i] - cv::Point2f(float(region.x), float(region.y))) * float(scale);
+    gw[i] = (gp[i] - cv::Point2f(float(region.x), float(region.y))) * float(scale);
+  }
+  const auto tw68 = to_work(t68, region, scale), gw68 = to_work(g68, region, scale);
+  const float iod =
+      std::max(1.0f, float(cv::norm((tw68[36] + tw68[39]) * 0.5f - (tw68[42] + tw68[45]) * 0.5f)));
   cv::Mat target_work = target_roi;
   if (scale < 1.0) core::shrink(target_roi, target_work, work);
   const cv::Rect work_rect(0, 0, work.width, work.height);
-  const auto triangles = triangulate(tw);
+  const auto triangles = triangulate(gw);
   if (triangles.empty()) return outcome;
 
   WarpResult warped;
   {
     core::ScopedStage stage(timings, "warp");
-    warped = warp_piecewise_affine(source.image, sp, tw, triangles, work_rect);
+    warped = warp_piecewise_affine(source.image, sp, gw, triangles, work_rect);
   }
   cv::Mat mask;
   {
     core::ScopedStage stage(timings, "mask");
     mask = face_mask(tw, work_rect, options_.mask);
+    if (keep_target_mouth) mask = mask.mul(1.0f - lip_cut(work, tw68, iod));
+    if (options_.skin_mask) {
+      // Outside the features, keep the target wherever either face is not skin.
+      cv::Mat gate = skin_likelihood(target_work, fit_skin(target_work, tw68))
+                         .mul(skin_likelihood(warped.image, fit_skin(warped.image, gw68)));
+      cv::Mat features = cv::max(feature_zones(work, tw68, 1.0f), feature_zones(work, gw68, 1.0f));
+      gate = cv::max(gate, features);
+      cv::GaussianBlur(gate, gate, cv::Size(0, 0), std::max(1.0, 0.04 * iod));
+      mask = mask.mul(gate);
+    }
     mask.setTo(0, warped.coverage == 0);
   }
   cv::Mat face;
@@ -74,10 +152,22 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     face = match_color(warped.image, target_work, mask > 0.5f, options_.color_match);
     target_work.copyTo(face, warped.coverage == 0);
   }
+  if (options_.target_lighting > 0) {
+    core::ScopedStage stage(timings, "lighting");
+    cv::Mat inside = warped.coverage.clone();
+    // Colour follows the target's skin everywhere but in the eyes (and half on the lips); lightness keeps off
+    // the features (their own shading is their shape), and a quarter of the middle band (creases, folds)
+    // is the target's, so the source's expression lines and shadows fade without losing its look.
+    const cv::Mat colour = (1.0f - own_light_zones(work, gw68, kOwnLips)) * options_.target_lighting;
+    const cv::Mat light = (1.0f - feature_zones(work, gw68, kOwnNose)) * options_.target_lighting;
+    const cv::Mat mid = light * kTargetCreases;
+    face = transfer_lighting(face, target_work, inside, light, colour, mid, kLightSigma * iod);
+    target_work.copyTo(face, warped.coverage == 0);
+  }
   core::ScopedStage stage(timings, "blend");
   cv::Mat layer = blend_layer(face, target_work, mask, options_.blend);
-  // Identity strength scales the blend weight, so 0 gives the target back exactly.
-  cv::Mat weight = mask * options_.identity_strength;
+  // Full opacity from a strength of 0.5 on: a partly transparent face shows both faces' features.
+  cv::Mat weight = mask * std::min(1.0f, 2.0f * strength);
   if (scale < 1.0) {
     cv::resize(layer, layer, region.size(), 0, 0, cv::INTER_LINEAR);
     cv::resize(weight, weight, region.size(), 0, 0, cv::INTER_LINEAR);

@@ -1,7 +1,12 @@
-// The classic swapper: no swap network, just geometry and colour. The source face (68 points extended
-// over the forehead) is triangulated over the target's points and warped piecewise-affinely onto the
-// target's landmarks, so the target keeps its pose and expression and takes the source's features and
-// skin; then the skin tone is matched inside the mask, mixed in by identity strength, and blended.
+// The classic swapper: no swap network, just geometry, skin models and light. Per target face:
+// 1. geometry (identity_geometry.h): the target's inner features move towards the source's shape (eye
+//    spacing, nose, brows, mouth width), its expression stays (lid and mouth opening, smile, jaw line);
+// 2. the source face (68 points extended over the forehead) is warped piecewise-affinely onto that shape;
+// 3. mask: the target's face outline, without the target's open mouth (and its whole mouth when the two
+//    expressions differ, so lips are never stretched), and without whatever is not skin in either face
+//    outside the eyes, brows and lips (bangs, glasses frames, beard: skin.h);
+// 4. colour match, then the target's low-frequency light on the skin under the source's detail (skin.h);
+// 5. blend (seamless, affine or laplacian) with the mask at full opacity: one face, never a double exposure.
 // Input: 8-bit BGR frames and faces with landmarks, in their own images' pixels. swap() changes only the
 // returned region of the frame. Stateless after create(); shareable across threads.
 #pragma once
@@ -22,7 +27,11 @@ namespace faceweave::swap {
 struct ClassicSwapperOptions {
   BlendMode blend = BlendMode::kSeamless;
   ColorMatch color_match = ColorMatch::kReinhard;
-  float identity_strength = 0.8f;  // 0 leaves the target as it was, 1 replaces it fully inside the mask
+  // How much of the source identity the face takes: the share of the source's feature geometry, and the
+  // opacity (which is full from 0.5 on, so features never show through twice). 0 leaves the target as it was.
+  float identity_strength = 0.8f;
+  bool skin_mask = true;         // keep the target wherever either face is not skin (hair, frames, beard)
+  float target_lighting = 1.0f;  // 0..1: share of the target's low-frequency light taken on the skin
   face::FaceMaskOptions mask;
 };
 

@@ -52,7 +52,8 @@ cv::Mat reinhard_lut(const cv::Mat& src_lab, const cv::Mat& src_mask, const cv::
   cv::meanStdDev(dst_lab, md, sd, dst_mask);
   cv::Mat lut(1, 256, CV_8UC3);
   for (int c = 0; c < 3; ++c) {
-    const double gain = ss[c] > 1e-3 ? std::clamp(sd[c] / ss[c], 0.2, 5.0) : 1.0;
+    // A low-contrast (small, blurred) source must not have its contrast blown up to a harsh one.
+    const double gain = ss[c] > 1e-3 ? std::clamp(sd[c] / ss[c], 0.6, 1.6) : 1.0;
     for (int v = 0; v < 256; ++v)
       lut.at<cv::Vec3b>(v)[c] = cv::saturate_cast<uchar>((v - ms[c]) * gain + md[c]);
   }

@@ -55,6 +55,22 @@ TEST(OptionsJson, SetsEveryKindOfField) {
   EXPECT_EQ(job_options_to_json(again), job_options_to_json(out));
 }
 
+TEST(OptionsJson, PaddingTakesOneToFourValuesLikeCss) {
+  auto padding = [](const json& v) {
+    JobOptions out;
+    FieldError e;
+    EXPECT_TRUE(parse_job_options(json{{"face_mask_padding", v}}, out, e))
+        << v.dump() << ": " << e.status.message();
+    return out.swap.face_mask_padding;
+  };
+  EXPECT_EQ(padding(7), (std::array<float, 4>{7, 7, 7, 7}));
+  EXPECT_EQ(padding({7}), (std::array<float, 4>{7, 7, 7, 7}));
+  EXPECT_EQ(padding({5, 10}), (std::array<float, 4>{5, 10, 5, 10}));
+  EXPECT_EQ(padding({1, 2, 3}), (std::array<float, 4>{1, 2, 3, 2}));
+  EXPECT_EQ(padding({1, 2, 3, 4}), (std::array<float, 4>{1, 2, 3, 4}));
+  EXPECT_EQ(padding({0, 0, 0, 0}), (std::array<float, 4>{0, 0, 0, 0}));
+}
+
 TEST(OptionsJson, ErrorsNameTheField) {
   EXPECT_EQ(parse_error({{"identity_strength", "high"}}).field, "identity_strength");
   EXPECT_EQ(parse_error({{"identity_strength", 3}}).field, "identity_strength");  // range: the shared check
@@ -62,7 +78,9 @@ TEST(OptionsJson, ErrorsNameTheField) {
             std::string::npos);
   EXPECT_EQ(parse_error({{"blend", "smudge"}}).field, "blend");
   EXPECT_EQ(parse_error({{"no_such_option", 1}}).field, "no_such_option");
-  EXPECT_EQ(parse_error({{"face_mask_padding", {1, 2}}}).field, "face_mask_padding");
+  EXPECT_EQ(parse_error({{"face_mask_padding", {1, 2, 3, 4, 5}}}).field, "face_mask_padding");
+  EXPECT_EQ(parse_error({{"face_mask_padding", json::array()}}).field, "face_mask_padding");
+  EXPECT_EQ(parse_error({{"face_mask_padding", {1, "2"}}}).field, "face_mask_padding");
   EXPECT_EQ(parse_error({{"face_mask_padding", {1, 2, 3, 400}}}).field, "face_mask_padding");
   EXPECT_EQ(parse_error({{"output_video_quality", 1.5}}).field, "output_video_quality");
   EXPECT_EQ(parse_error({{"output_video_preset", "warp"}}).field, "output_video_preset");

@@ -18,13 +18,17 @@ const SPEC = [
       { key: 'color_match', label: 'Skin-tone matching', kind: 'select', values: ['none', 'reinhard', 'histogram'],
         default: 'reinhard' },
       { key: 'keep_mouth_interior', label: 'Keep mouth interior', kind: 'checkbox', default: true,
-        hint: "Keeps the target's open mouth and teeth (its expression)." },
+        hint: "Keeps the target's open mouth and teeth (its expression), and its whole mouth when the expressions differ." },
+      { key: 'target_lighting', label: 'Target lighting', kind: 'range', min: 0, max: 1, step: 0.05, default: 1,
+        hint: "Share of the target's light and skin colour on the new face." },
     ],
   },
   {
     group: 'Mask',
     items: [
       { key: 'face_mask_blur', label: 'Mask blur', kind: 'range', min: 0, max: 1, step: 0.05, default: 0.3 },
+      { key: 'skin_mask', label: 'Skin mask', kind: 'checkbox', default: true,
+        hint: 'Keeps the target wherever either face is not skin: bangs, glasses frames, a beard.' },
       { key: 'face_mask_padding', label: 'Mask padding', kind: 'padding', min: 0, max: 100, default: [0, 0, 0, 0],
         hint: 'Percent of the face cut away from each side.' },
     ],
