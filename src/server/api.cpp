@@ -9,6 +9,7 @@
 
 #include "face/face_selector.h"
 #include "server/ids.h"
+#include "server/json_input.h"
 #include "server/metrics.h"
 #include "server/options_json.h"
 
@@ -29,12 +30,13 @@ HttpResponse from_status(const Status& s, const std::string& field = "") {
   return Api::error(Api::http_status(s.code()), status_code_name(s.code()), s.message(), field);
 }
 
-// Parses a JSON object body; an error response otherwise.
+// Parses a JSON object body (nesting capped, json_input.h); an error response otherwise.
 std::optional<HttpResponse> parse_body(const HttpRequest& req, json& out) {
-  out = json::parse(req.body, nullptr, false);
-  if (out.is_discarded())
+  auto parsed = parse_json_input(req.body, "the body");
+  if (!parsed)
     return Api::error(400, "invalid_argument",
-                      "the body is not valid JSON; send a JSON object (docs/api.md)");
+                      parsed.status().message() + "; send a JSON object (docs/api.md)");
+  out = std::move(parsed).value();
   if (!out.is_object()) return Api::error(400, "invalid_argument", "the body must be a JSON object");
   return std::nullopt;
 }
