@@ -174,15 +174,21 @@ bool Api::authorised(const HttpRequest& req) const {
     auto it = req.query.find("token");
     if (it != req.query.end()) given = it->second;
   }
-  // Constant-time comparison: the time taken says nothing about how much of the token matched.
-  if (given.size() != options_.token.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ options_.token[i]);
-  return diff == 0;
+  // The time taken says nothing about how much of the token matched, nor about its length.
+  return constant_time_equal(given, options_.token);
+}
+
+std::optional<HttpResponse> Api::refusal(const HttpRequest& req) const {
+  auto refused = guard_.check(req.method, req.headers);
+  if (!refused) return std::nullopt;
+  return error(refused->status, refused->code, refused->message);
 }
 
 HttpResponse Api::handle(const HttpRequest& req) {
   try {
+    // Before the token: a request for another host name, or a cross-site change, is refused whatever it
+    // carries.
+    if (auto refused = refusal(req)) return *refused;
     // /api/config holds no secret and tells a client whether it needs the token, so it is open.
     // /metrics too: it shows how the server is used (docs/api.md); Prometheus sends the token as a bearer.
     if (((req.path.rfind("/api/", 0) == 0 && req.path != "/api/config") || req.path == "/metrics") &&

@@ -35,10 +35,6 @@ namespace {
 
 constexpr int64_t kSmallBodyLimit = 1 << 20;  // JSON bodies: options, events
 
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 // Holds an exclusive lock on <data dir>/serve.lock for the life of the server.
 class DataDirLock {
  public:
@@ -134,12 +130,17 @@ HttpRequest to_request(const httplib::Request& req) {
 }  // namespace
 
 Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomic<bool>* stop) {
-  if (!is_loopback(options.host) && options.token.empty())
+  if (!server::is_loopback(options.host) && options.token.empty())
     return invalid_argument(
         "binding " + options.host +
         " makes the server reachable from other machines: give --token (or FACEWEAVE_TOKEN) so "
         "every API call must carry it");
   if (options.port < 0 || options.port > 65535) return invalid_argument("--port must be between 0 and 65535");
+  for (const auto& name : options.allowed_hosts)
+    if (!server::valid_host_name(name))
+      return invalid_argument("--allowed-host '" + name +
+                              "' is not a host name; give a bare name or address, without scheme or port "
+                              "(e.g. --allowed-host faceweave.lan)");
   if (options.max_concurrent_jobs < 1 || options.max_concurrent_jobs > 64)
     return invalid_argument("--max-concurrent-jobs must be between 1 and 64");
   if (!(options.upload_retention_hours > 0))
@@ -194,7 +195,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   auto with_body = [&](const httplib::Request& req, httplib::Response& res,
                        const httplib::ContentReader& reader) {
     HttpRequest r = to_request(req);
-    if (req.path == "/api/uploads" && req.is_multipart_form_data() && api.authorised(r)) {
+    if (req.path == "/api/uploads" && req.is_multipart_form_data() && api.admits(r)) {
       auto staged = uploads.stage();
       if (!staged) return write_response(server::Api::error(500, "io_error", staged.status().message()), res);
       std::ofstream out;
@@ -282,6 +283,16 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
     return io_error("cannot listen on " + options.host + ":" + std::to_string(port) +
                     " (in use, or not an address of this machine); pick another --port or --host");
   }
+  api.set_guard(server::RequestGuard({options.host, port, options.allowed_hosts, !options.token.empty()}));
+  // Static pages never reach Api::handle: the Host check runs before cpp-httplib serves a file. Requests
+  // with a body are checked by Api::handle once the body is drained, so the client reads its answer.
+  http.set_pre_routing_handler([&api](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "GET" && req.method != "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    auto refused = api.refusal(to_request(req));
+    if (!refused) return httplib::Server::HandlerResponse::Unhandled;
+    write_response(*refused, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   runner.start();
   std::thread listener([&] { http.listen_after_bind(); });
   const std::string host =

@@ -73,6 +73,11 @@ class ServerSecurity : public ::testing::Test {
   std::unique_ptr<httplib::Client> client_;
 };
 
+// The status, or -1 when there was no answer (a test failure, not a crash of the test).
+int status_of(const httplib::Result& r) {
+  return r ? r->status : -1;
+}
+
 std::string deep_array(size_t levels) {
   return std::string(levels, '[') + std::string(levels, ']');
 }
@@ -116,6 +121,85 @@ TEST_F(ServerSecurity, JobsSubmitRefusesDeepOptions) {
   EXPECT_NE(r.out.find("--options nests arrays and objects deeper than 64 levels"), std::string::npos)
       << r.out.substr(0, 2000);
   EXPECT_LT(r.out.size(), 2000u) << "the options are never echoed whole";
+}
+
+// DNS rebinding: a page of evil.example re-points its name at 127.0.0.1; its requests still say
+// Host: evil.example. Only the server's own names are answered, pages included.
+TEST_F(ServerSecurity, OnlyItsOwnHostNamesAreAnswered) {
+  for (const std::string path : {"/healthz", "/api/jobs", "/api/config", "/", "/insights/"})
+    expect_error(client_->Get(path.c_str(), {{"Host", host("evil.example")}}), 421, "misdirected_request",
+                 "--allowed-host");
+  expect_error(client_->Post("/api/events", {{"Host", host("evil.example")}}, "{}", "application/json"), 421,
+               "misdirected_request");
+  expect_error(client_->Get("/healthz", {{"Host", "127.0.0.1:1"}}), 421, "misdirected_request");
+  for (const std::string name : {"127.0.0.1", "localhost", "[::1]"})
+    EXPECT_EQ(status_of(client_->Get("/healthz", {{"Host", host(name)}})), 200) << name;
+  EXPECT_EQ(status_of(client_->Get("/healthz")), 200);
+
+  ASSERT_NO_FATAL_FAILURE(start({"--allowed-host", "faceweave.test", "--allowed-host", "studio.test"}));
+  EXPECT_EQ(status_of(client_->Get("/healthz", {{"Host", host("faceweave.test")}})), 200);
+  EXPECT_EQ(status_of(client_->Get("/healthz", {{"Host", host("studio.test")}})), 200);
+  expect_error(client_->Get("/healthz", {{"Host", host("evil.example")}}), 421, "misdirected_request");
+
+  server_.reset();
+  TempDir other;
+  ServerProcess bad(other.path(), {"--allowed-host", "faceweave.test:80"}, other.file("log"), "off");
+  EXPECT_FALSE(bad.started());
+  EXPECT_EQ(bad.exit_code(), 2);
+  EXPECT_NE(bad.log().find("--allowed-host 'faceweave.test:80' is not a host name"), std::string::npos)
+      << bad.log();
+}
+
+// With no token, any page the user visits could POST to the loopback server; changes must come from the
+// server's own pages, or from clients that send no Origin at all (scripts, curl).
+TEST_F(ServerSecurity, CrossSiteChangesAreRefusedWithoutAToken) {
+  const std::string event = R"({"client":"c_0123456789abcdef","events":[{"event":"ui.page"}]})";
+  for (const std::string& origin : std::vector<std::string>{
+           "http://evil.example", "null", "https://127.0.0.1:" + std::to_string(server_->port())})
+    expect_error(client_->Post("/api/events", {{"Origin", origin}}, event, "text/plain"), 403, "cross_origin",
+                 "--token");
+  expect_error(
+      client_->Post("/api/events", {{"Referer", "http://evil.example/page.html"}}, event, "text/plain"), 403,
+      "cross_origin");
+  expect_error(client_->Delete("/api/jobs/j_000000000000000000000000", {{"Origin", "http://evil.example"}}),
+               403, "cross_origin");
+  // An upload from another site is refused and nothing of it is kept.
+  auto up =
+      client_->Post("/api/uploads", {{"Origin", "http://evil.example"}},
+                    httplib::MultipartFormDataItems{{"file", read_all(image("obama.jpg")), "o.jpg", ""}});
+  expect_error(up, 403, "cross_origin");
+  size_t kept = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(data_.file("uploads"), ec)) kept += e.is_directory();
+  EXPECT_EQ(kept, 0u);
+  // The server's own pages, and clients with no Origin, may post.
+  EXPECT_EQ(status_of(client_->Post("/api/events", {{"Origin", own_origin()}}, event, "text/plain")), 202);
+  EXPECT_EQ(status_of(client_->Post("/api/events", {{"Referer", own_origin() + "/insights/"}}, event,
+                                    "text/plain")),
+            202);
+  EXPECT_EQ(status_of(client_->Post("/api/events", event, "text/plain")), 202);
+  // Reading stays open: the browser keeps a cross-site answer from the page that asked.
+  EXPECT_EQ(status_of(client_->Get("/api/jobs", {{"Origin", "http://evil.example"}})), 200);
+}
+
+TEST_F(ServerSecurity, WithATokenOriginIsLeftToTheToken) {
+  ASSERT_NO_FATAL_FAILURE(start({"--token", "s3cret-token"}));
+  const std::string event = R"({"client":"c_0123456789abcdef","events":[]})";
+  httplib::Headers headers = {{"Origin", "http://elsewhere.example"},
+                              {"Authorization", "Bearer s3cret-token"}};
+  EXPECT_EQ(status_of(client_->Post("/api/events", headers, event, "text/plain")), 202);
+  expect_error(client_->Post("/api/events", {{"Origin", "http://elsewhere.example"}}, event, "text/plain"),
+               401, "unauthorized");
+}
+
+// --host decides whether the server needs a token: a DNS name that starts with "127." is not loopback.
+TEST_F(ServerSecurity, ANameStartingWith127IsNotLoopback) {
+  server_.reset();
+  TempDir other;
+  ServerProcess open(other.path(), {"--host", "127.0.0.1.nip.io"}, other.file("log"), "off");
+  EXPECT_FALSE(open.started());
+  EXPECT_EQ(open.exit_code(), 2) << open.log();
+  EXPECT_NE(open.log().find("--token"), std::string::npos) << open.log();
 }
 
 }  // namespace
