@@ -9,6 +9,7 @@
 #include <fcntl.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -34,6 +35,29 @@ using server::HttpResponse;
 namespace {
 
 constexpr int64_t kSmallBodyLimit = 1 << 20;  // JSON bodies: options, events
+
+// On every response, pages and API alike (docs/security.md). The pages load only their own bundled
+// scripts and styles (no inline script or style element; scripts set element.style, which CSP allows),
+// show uploads and results as blob: URLs, and use a data: URL for the favicon.
+const httplib::Headers& security_headers() {
+  static const httplib::Headers kHeaders = {
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'"}};
+  return kHeaders;
+}
+
+HttpResponse too_large(int64_t limit) {
+  char mb[32];
+  std::snprintf(mb, sizeof mb, "%.3g", double(limit) / (1 << 20));
+  return server::Api::error(413, "too_large",
+                            std::string("the request body is over the server's limit of ") + mb +
+                                " MB; send less (GET /api/config shows the upload limits)");
+}
 
 // Holds an exclusive lock on <data dir>/serve.lock for the life of the server.
 class DataDirLock {
@@ -178,7 +202,9 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   } else {
     core::log_warning("the web UI is not built (" + web_dir + "); serving the API only");
   }
-  http.set_payload_max_length(size_t(uploads.max_bytes()) + (4 << 20));
+  const int64_t payload_limit = uploads.max_bytes() + (4 << 20);
+  http.set_payload_max_length(size_t(payload_limit));
+  http.set_default_headers(security_headers());
   // Headers and body go out in separate writes: with Nagle's algorithm on, each response waited for the
   // client's delayed ACK (about 40 ms), which capped a keep-alive connection at ~25 requests a second.
   http.set_tcp_nodelay(true);
@@ -200,7 +226,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       if (!staged) return write_response(server::Api::error(500, "io_error", staged.status().message()), res);
       std::ofstream out;
       bool in_file = false, have_file = false;
-      reader(
+      const bool read = reader(
           [&](const httplib::MultipartFormData& part) {
             in_file = part.name == "file" && !have_file;
             if (in_file) {
@@ -222,6 +248,10 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
             return bool(out);
           });
       out.close();
+      if (!read && res.status == 413) {  // over the payload limit: cpp-httplib skipped the body unread
+        uploads.discard(*staged);
+        return write_response(too_large(payload_limit), res);
+      }
       if (!have_file) {
         uploads.discard(*staged);
       } else {
@@ -230,14 +260,15 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       return write_response(api.handle(r), res);
     }
     if (req.is_multipart_form_data()) {
-      // Multipart anywhere else (or unauthorised): drained, then answered by the API (400, 401, 404...).
-      reader([](const httplib::MultipartFormData&) { return true; },
-             [](const char*, size_t) { return true; });
+      // Multipart anywhere else (or refused): drained, then answered by the API (400, 401, 403, 404...).
+      const bool read = reader([](const httplib::MultipartFormData&) { return true; },
+                               [](const char*, size_t) { return true; });
+      if (!read && res.status == 413) return write_response(too_large(payload_limit), res);
       return write_response(api.handle(r), res);
     }
     std::string body;
     bool too_big = false;
-    reader([&](const char* data, size_t length) {
+    const bool read = reader([&](const char* data, size_t length) {
       if (too_big || int64_t(body.size() + length) > kSmallBodyLimit) {
         too_big = true;  // read and dropped, so the client gets its 413
         return true;
@@ -245,8 +276,13 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       body.append(data, length);
       return true;
     });
-    if (too_big)
-      return write_response(server::Api::error(413, "too_large", "the request body is over 1 MB"), res);
+    // Over the payload limit cpp-httplib skips the body and says 413 in res.status; that is still a body
+    // too big, not a bad one.
+    if (too_big || (!read && res.status == 413)) return write_response(too_large(kSmallBodyLimit), res);
+    if (!read)
+      return write_response(
+          server::Api::error(400, "invalid_argument", "the request body could not be read; send it again"),
+          res);
     r.body = std::move(body);
     write_response(api.handle(r), res);
   };

@@ -192,6 +192,38 @@ TEST_F(ServerSecurity, WithATokenOriginIsLeftToTheToken) {
                401, "unauthorized");
 }
 
+TEST_F(ServerSecurity, EveryResponseCarriesTheSecurityHeaders) {
+  for (const std::string path : {"/healthz", "/api/config", "/api/nothing", "/", "/insights/"}) {
+    auto r = client_->Get(path.c_str());
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(r->get_header_value("Referrer-Policy"), "no-referrer") << path;
+    const std::string csp = r->get_header_value("Content-Security-Policy");
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << path << ": " << csp;
+    EXPECT_NE(csp.find("default-src 'self'"), std::string::npos) << path << ": " << csp;
+    EXPECT_EQ(csp.find("unsafe-eval"), std::string::npos) << csp;
+    EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+  }
+  // Refusals too.
+  auto refused = client_->Get("/healthz", {{"Host", host("evil.example")}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->get_header_value("X-Content-Type-Options"), "nosniff");
+}
+
+// A body over the limit is "too large" (413), never "bad JSON" (400): over 1 MB on the JSON routes, and over
+// the payload limit (largest upload + 4 MB), where cpp-httplib skips the body unread.
+TEST_F(ServerSecurity, OverLimitBodiesAre413) {
+  ASSERT_NO_FATAL_FAILURE(start({"--max-image-mb", "0.1", "--max-video-mb", "0.5"}));
+  expect_error(client_->Post("/api/events", std::string(2 << 20, ' '), "application/json"), 413, "too_large");
+  expect_error(client_->Post("/api/events", std::string(6 << 20, ' '), "text/plain"), 413, "too_large");
+  expect_error(client_->Post("/api/jobs", std::string(6 << 20, ' '), "application/json"), 413, "too_large");
+  expect_error(
+      client_->Post("/api/uploads", httplib::MultipartFormDataItems{{"file", std::string(6 << 20, 'x'),
+                                                                     "big.mp4", "video/mp4"}}),
+      413, "too_large");
+  expect_alive();
+}
+
 // --host decides whether the server needs a token: a DNS name that starts with "127." is not loopback.
 TEST_F(ServerSecurity, ANameStartingWith127IsNotLoopback) {
   server_.reset();
