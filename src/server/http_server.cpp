@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "faceweave/server.h"
 #include "server/api.h"
+#include "server/connection_guard.h"
 
 #ifndef FACEWEAVE_WEB_DIR
 #define FACEWEAVE_WEB_DIR ""
@@ -195,7 +196,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   server::Api api(api_options, *engine, *jobs, runner, uploads, telemetry);
   runner.on_change = [&api](const std::string& id) { api.insights().job_changed(id); };
 
-  httplib::Server http;
+  server::GuardedHttpServer http;  // header timeout and connections per address (connection_guard.h)
   const std::string web_dir = options.web_dir.empty() ? FACEWEAVE_WEB_DIR : options.web_dir;
   if (!web_dir.empty() && fs::exists(fs::path(web_dir) / "index.html", ec)) {
     http.set_mount_point("/", web_dir);

@@ -234,5 +234,94 @@ TEST_F(ServerSecurity, ANameStartingWith127IsNotLoopback) {
   EXPECT_NE(open.log().find("--token"), std::string::npos) << open.log();
 }
 
+// A TCP connection to the server on 127.0.0.1 from the loopback address `source` (all of 127.0.0.0/8 is
+// this machine), so the server sees another client address than the test's own client.
+int connect_from(const std::string& source, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(uint16_t(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Everything the server sent until it closed the connection; "(open)" when it is still open after `wait`.
+std::string read_until_closed(int fd, std::chrono::milliseconds wait) {
+  std::string got;
+  const auto until = std::chrono::steady_clock::now() + std::max(wait, std::chrono::milliseconds(200));
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < until) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return got;
+    if (n > 0) {
+      got.append(buf, size_t(n));
+      continue;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return got;  // reset: closed too
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return got + "(open)";
+}
+
+// Slowloris: 40 connections that each send a header line a second used to take every worker (32), and
+// /healthz timed out. Now one address gets at most 24 connections at once (the rest are answered 429 and
+// closed) and a request's headers must arrive within 10 s, after which the connection is closed.
+TEST_F(ServerSecurity, SlowClientsCannotStarveHealthz) {
+  constexpr int kSlow = 40;
+  std::vector<int> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    const int fd = connect_from("127.0.0.2", server_->port());
+    ASSERT_GE(fd, 0) << "cannot connect from 127.0.0.2: " << std::strerror(errno);
+    slow.push_back(fd);
+    const std::string start = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+  }
+  std::atomic<bool> stop{false};
+  std::thread dribble([&] {
+    for (int second = 0; second < 20 && !stop; ++second) {
+      for (int fd : slow) {
+        const std::string line = "X-Slow-" + std::to_string(second) + ": y\r\n";
+        ::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
+      for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const auto started = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  httplib::Client health("127.0.0.1", server_->port());
+  health.set_connection_timeout(std::chrono::seconds(5));
+  health.set_read_timeout(std::chrono::seconds(5));
+  auto h = health.Get("/healthz");
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() - 1.5;
+  EXPECT_TRUE(h && h->status == 200)
+      << "/healthz did not answer within 5 s while slow clients were connected";
+  EXPECT_LT(waited, 5.0);
+  // The connections over the per-address limit were answered 429 and closed at once; the others are closed
+  // once their 10 s for the headers are up (the test dribbles for 20 s).
+  int refused = 0, closed = 0;
+  for (int fd : slow) {
+    const std::string got = read_until_closed(
+        fd, std::chrono::milliseconds(13'000) - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::steady_clock::now() - started));
+    refused += got.rfind("HTTP/1.1 429", 0) == 0;
+    closed += got.find("(open)") == std::string::npos;
+  }
+  stop = true;
+  dribble.join();
+  for (int fd : slow) ::close(fd);
+  EXPECT_EQ(refused, kSlow - 24);
+  EXPECT_EQ(closed, kSlow) << "every slow connection is closed by the server within 13 s";
+  expect_alive();
+}
+
 }  // namespace
 }  // namespace faceweave::testing
