@@ -103,25 +103,34 @@ RequestGuard::RequestGuard(GuardOptions options) : enabled_(true), options_(std:
   // A wildcard bind answers on every address of the machine under any name; there the token protects the
   // server and Host is checked only when --allowed-host names the server's names.
   check_host_ = !is_wildcard(options_.bind_host) || !options_.allowed_hosts.empty();
-  names_ = {"localhost", "127.0.0.1", "::1"};
-  if (!is_wildcard(options_.bind_host)) names_.push_back(strip_brackets(options_.bind_host));
-  for (const auto& h : options_.allowed_hosts) names_.push_back(strip_brackets(h));
+  own_names_ = {"localhost", "127.0.0.1", "::1"};
+  if (!is_wildcard(options_.bind_host)) own_names_.push_back(strip_brackets(options_.bind_host));
+  for (const auto& h : options_.allowed_hosts) allowed_names_.push_back(strip_brackets(h));
 }
 
-bool RequestGuard::host_allowed(std::string_view authority) const {
+bool RequestGuard::authority_allowed(std::string_view authority, bool https) const {
   std::string host;
   int port = -1;
   if (!split_authority(authority, host, port)) return false;
+  // A name the operator allowed is theirs whatever the port and scheme (a reverse proxy on 443 in front
+  // of the server); the server's own names only with the port it listens on, over plain HTTP.
+  if (std::find(allowed_names_.begin(), allowed_names_.end(), host) != allowed_names_.end()) return true;
+  if (https) return false;
   if (port == -1) port = 80;
-  return port == options_.port && std::find(names_.begin(), names_.end(), host) != names_.end();
+  return port == options_.port && std::find(own_names_.begin(), own_names_.end(), host) != own_names_.end();
+}
+
+bool RequestGuard::host_allowed(std::string_view authority) const {
+  return authority_allowed(authority, false);
 }
 
 bool RequestGuard::own_origin(std::string_view origin) const {
-  constexpr std::string_view kScheme = "http://";  // the server speaks plain HTTP only
-  if (origin.substr(0, kScheme.size()) != kScheme) return false;
-  std::string_view authority = origin.substr(kScheme.size());
+  constexpr std::string_view kHttp = "http://", kHttps = "https://";
+  const bool https = origin.substr(0, kHttps.size()) == kHttps;
+  if (!https && origin.substr(0, kHttp.size()) != kHttp) return false;
+  std::string_view authority = origin.substr(https ? kHttps.size() : kHttp.size());
   authority = authority.substr(0, authority.find_first_of("/?#"));
-  return host_allowed(authority);
+  return authority_allowed(authority, https);
 }
 
 std::optional<Refusal> RequestGuard::check(const std::string& method,
@@ -132,11 +141,13 @@ std::optional<Refusal> RequestGuard::check(const std::string& method,
     auto it = headers.find("host");
     if (it != headers.end() && !host_allowed(it->second)) {
       std::string names;
-      for (const auto& n : names_)
+      for (const auto& n : own_names_)
         names += (names.empty() ? "" : ", ") + (n.find(':') != std::string::npos ? "[" + n + "]" : n);
+      names += " on port " + std::to_string(options_.port);
+      for (const auto& n : allowed_names_) names += ", " + n;
       return Refusal{421, "misdirected_request",
-                     "this server answers only to the names " + names + " on port " +
-                         std::to_string(options_.port) + ", not to the Host '" + it->second.substr(0, 80) +
+                     "this server answers only to the names " + names + ", not to the Host '" +
+                         it->second.substr(0, 80) +
                          "'; reach it by one of those, or start it with --allowed-host NAME"};
     }
   }

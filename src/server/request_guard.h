@@ -1,8 +1,9 @@
 // Who may talk to the server, decided from the request's headers alone (docs/security.md):
 //  - Host: a browser page of another site that re-points its own DNS name at 127.0.0.1 (DNS rebinding)
 //    reaches the loopback server as "same origin", but its requests still carry the attacker's name in
-//    Host. Only this server's own names are answered (the bound address, localhost, 127.0.0.1, [::1], and
-//    the names given with --allowed-host, each with the bound port); anything else gets 421.
+//    Host. Only this server's own names are answered (the bound address, localhost, 127.0.0.1, [::1], each
+//    with the bound port, and the names given with --allowed-host, with any port: a reverse proxy may serve
+//    them on 443); anything else gets 421.
 //  - Origin: with no token (the loopback default) any page the user visits could POST to the server
 //    (a "simple" cross-site request needs no CORS preflight). State-changing requests (POST, PUT, PATCH,
 //    DELETE) that carry an Origin, or a Referer when there is no Origin, must come from the server's own
@@ -48,10 +49,14 @@ class RequestGuard {
   bool own_origin(std::string_view origin) const;
 
  private:
+  bool authority_allowed(std::string_view authority, bool https) const;
+
   bool enabled_ = false;
   bool check_host_ = false;
   GuardOptions options_;
-  std::vector<std::string> names_;  // lower case, IPv6 without brackets
+  // Lower case, IPv6 without brackets. Own names match only with the bound port; allowed names (given by
+  // the operator) with any port.
+  std::vector<std::string> own_names_, allowed_names_;
 };
 
 // An address of this machine's loopback interface: 127.0.0.0/8, ::1 (and ::ffff:127.x.y.z), or

@@ -33,12 +33,18 @@ TEST(RequestGuard, AnswersOnlyToItsOwnNamesAndPort) {
   EXPECT_EQ(status_of(g, "GET", {}), 0);
 }
 
-TEST(RequestGuard, AllowedHostsAddNamesNotPorts) {
+// Names the operator allowed are theirs on any port and scheme: a reverse proxy serves them on 80 or 443.
+TEST(RequestGuard, AllowedHostsMatchAnyPort) {
   const RequestGuard g = loopback({"faceweave.lan", "Studio.Local"});
   EXPECT_EQ(status_of(g, "GET", {{"host", "faceweave.lan:7860"}}), 0);
   EXPECT_EQ(status_of(g, "GET", {{"host", "studio.local:7860"}}), 0);
-  EXPECT_EQ(status_of(g, "GET", {{"host", "faceweave.lan:80"}}), 421);
+  EXPECT_EQ(status_of(g, "GET", {{"host", "faceweave.lan"}}), 0);
   EXPECT_EQ(status_of(g, "GET", {{"host", "other.lan:7860"}}), 421);
+  EXPECT_EQ(status_of(g, "POST", {{"host", "faceweave.lan"}, {"origin", "https://faceweave.lan"}}), 0);
+  EXPECT_EQ(status_of(g, "POST", {{"host", "faceweave.lan"}, {"origin", "https://other.lan"}}), 403);
+  // The server's own names stay bound to its port and to plain HTTP.
+  EXPECT_EQ(status_of(g, "GET", {{"host", "localhost:80"}}), 421);
+  EXPECT_EQ(status_of(g, "POST", {{"host", "127.0.0.1:7860"}, {"origin", "https://127.0.0.1:7860"}}), 403);
   // Port 80 may be left out of Host.
   const RequestGuard on80({"127.0.0.1", 80, {}, false});
   EXPECT_EQ(status_of(on80, "GET", {{"host", "localhost"}}), 0);
