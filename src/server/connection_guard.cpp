@@ -59,6 +59,12 @@ class DeadlineStream : public httplib::Stream {
     if (!has_buffered()) {
       if (wait_for(sock_, POLLIN, read_wait_ms()) <= 0) return -1;
       ssize_t n;
+      if (size >= sizeof buffer_) {  // bodies: straight into the caller's buffer, as cpp-httplib does
+        do {
+          n = ::recv(sock_, ptr, size, 0);
+        } while (n < 0 && errno == EINTR);
+        return n;
+      }
       do {
         n = ::recv(sock_, buffer_, sizeof buffer_, 0);
       } while (n < 0 && errno == EINTR);
