@@ -53,7 +53,15 @@ class DeadlineStream : public httplib::Stream {
   bool has_buffered() const { return pos_ < len_; }
 
   bool is_readable() const override { return has_buffered() || wait_for(sock_, POLLIN, read_wait_ms()) > 0; }
-  bool is_writable() const override { return wait_for(sock_, POLLOUT, int(write_timeout_.count())) > 0; }
+  // Also false once the client has closed its side (as cpp-httplib's own stream): a live stream whose
+  // client left ends at its next chunk instead of at the next failed write.
+  bool is_writable() const override {
+    if (wait_for(sock_, POLLOUT, int(write_timeout_.count())) <= 0) return false;
+    if (wait_for(sock_, POLLIN, 0) <= 0) return true;
+    char c;
+    const ssize_t n = ::recv(sock_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+  }
 
   ssize_t read(char* ptr, size_t size) override {
     if (!has_buffered()) {
