@@ -39,6 +39,9 @@ nlohmann::json face_json(const Face& f, size_t index, bool with_embedding) {
 }
 
 int run(const GlobalOptions& global, const AnalyseArgs& args) {
+  // --debug-out must not replace the image analysed (before the models load).
+  if (Status s = check_output_not_input(args.debug_out, {{"image", args.image}}); !s.is_ok())
+    return report(s);
   auto image = load_image(args.image);
   if (!image) return report(image.status());
   auto engine = Engine::create(global.engine);

@@ -1,4 +1,5 @@
-// faceweave serve [--host 127.0.0.1] [--port 7860] [--token T] [--max-concurrent-jobs 1] ...
+// faceweave serve [--host 127.0.0.1] [--port 7860] [--token T] [--allowed-host NAME] [--max-concurrent-jobs
+// 1] ...
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +56,9 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--token", o.token, "Token every API call must carry (env FACEWEAVE_TOKEN)");
+  cmd->add_option("--allowed-host", o.allowed_hosts,
+                  "Another name the server is reached by (repeatable); requests for other Host names get 421")
+      ->allow_extra_args(false);
   cmd->add_option("--max-concurrent-jobs", o.max_concurrent_jobs, "Jobs run at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

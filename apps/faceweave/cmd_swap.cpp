@@ -54,6 +54,8 @@ std::function<void(const VideoProgressInfo&)> progress_printer(const std::string
 }
 
 int run(const GlobalOptions& global, const SwapArgs& args) {
+  // Before the models load (Engine::swap checks again, for every other caller).
+  if (Status s = check_output_not_input(args.request); !s.is_ok()) return report(s);
   EngineOptions engine_options = global.engine;
   auto engine = Engine::create(engine_options);
   if (!engine) return report(engine.status());

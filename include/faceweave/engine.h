@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -105,6 +106,13 @@ Result<std::vector<ModelDownloadInfo>> download_models(const EngineOptions& opti
 Result<cv::Mat> load_image(const std::string& path);
 // Writes an image in the format of the path's extension, atomically (no partial file on failure).
 Status save_image(const std::string& path, const cv::Mat& bgr, int quality = 95);
+
+// Refuses an output that is one of the inputs: the same path, or the same file through a symbolic or
+// hard link. `inputs` pairs each input's role ("source", "target"...) with its path. kInvalidArgument.
+Status check_output_not_input(const std::string& output,
+                              const std::vector<std::pair<std::string, std::string>>& inputs);
+// The same for a swap: its sources, target and reference face image.
+Status check_output_not_input(const SwapRequest& request);
 
 // What a file holds, found from its content (never its name): an image faceweave decodes, or a video.
 struct MediaInfo {

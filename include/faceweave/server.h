@@ -21,6 +21,9 @@ struct ServeOptions {
   int port = 7860;       // 0: any free port (on_listening tells which)
   std::string data_dir;  // empty: resolve_data_dir("")
   std::string token;     // required when host is not a loopback address
+  // Host names (besides the bound address, localhost, 127.0.0.1 and [::1]) the server answers to; requests
+  // naming any other host are refused (DNS rebinding, docs/security.md).
+  std::vector<std::string> allowed_hosts;
   int max_concurrent_jobs = 1;
   std::string web_dir;  // empty: the UI this build made
   double upload_retention_hours = 24;

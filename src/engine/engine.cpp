@@ -186,6 +186,7 @@ Result<std::vector<Face>> Engine::analyse(const cv::Mat& bgr) const {
 }
 
 Result<SwapReport> Engine::swap(const SwapRequest& request) const {
+  FW_RETURN_IF_ERROR(check_output_not_input(request));
   if (pipeline::is_video_path(request.target)) {
     pipeline::VideoSwapRequest vr{request.sources, request.target, request.output, request.options,
                                   request.video,   nullptr,        request.cancel};

@@ -9,6 +9,7 @@
 
 #include "face/face_selector.h"
 #include "server/ids.h"
+#include "server/json_input.h"
 #include "server/metrics.h"
 #include "server/options_json.h"
 
@@ -29,12 +30,13 @@ HttpResponse from_status(const Status& s, const std::string& field = "") {
   return Api::error(Api::http_status(s.code()), status_code_name(s.code()), s.message(), field);
 }
 
-// Parses a JSON object body; an error response otherwise.
+// Parses a JSON object body (nesting capped, json_input.h); an error response otherwise.
 std::optional<HttpResponse> parse_body(const HttpRequest& req, json& out) {
-  out = json::parse(req.body, nullptr, false);
-  if (out.is_discarded())
+  auto parsed = parse_json_input(req.body, "the body");
+  if (!parsed)
     return Api::error(400, "invalid_argument",
-                      "the body is not valid JSON; send a JSON object (docs/api.md)");
+                      parsed.status().message() + "; send a JSON object (docs/api.md)");
+  out = std::move(parsed).value();
   if (!out.is_object()) return Api::error(400, "invalid_argument", "the body must be a JSON object");
   return std::nullopt;
 }
@@ -172,15 +174,21 @@ bool Api::authorised(const HttpRequest& req) const {
     auto it = req.query.find("token");
     if (it != req.query.end()) given = it->second;
   }
-  // Constant-time comparison: the time taken says nothing about how much of the token matched.
-  if (given.size() != options_.token.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ options_.token[i]);
-  return diff == 0;
+  // The time taken says nothing about how much of the token matched, nor about its length.
+  return constant_time_equal(given, options_.token);
+}
+
+std::optional<HttpResponse> Api::refusal(const HttpRequest& req) const {
+  auto refused = guard_.check(req.method, req.headers);
+  if (!refused) return std::nullopt;
+  return error(refused->status, refused->code, refused->message);
 }
 
 HttpResponse Api::handle(const HttpRequest& req) {
   try {
+    // Before the token: a request for another host name, or a cross-site change, is refused whatever it
+    // carries.
+    if (auto refused = refusal(req)) return *refused;
     // /api/config holds no secret and tells a client whether it needs the token, so it is open.
     // /metrics too: it shows how the server is used (docs/api.md); Prometheus sends the token as a bearer.
     if (((req.path.rfind("/api/", 0) == 0 && req.path != "/api/config") || req.path == "/metrics") &&

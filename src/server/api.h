@@ -16,6 +16,7 @@
 #include "server/job_runner.h"
 #include "server/job_store.h"
 #include "server/rate_limiter.h"
+#include "server/request_guard.h"
 #include "server/uploads.h"
 
 namespace faceweave::server {
@@ -58,6 +59,13 @@ class Api {
 
   HttpResponse handle(const HttpRequest& request);
   bool authorised(const HttpRequest& request) const;
+  // The Host and Origin checks (request_guard.h), set once the server knows its port; before that, and in
+  // tests that never set it, nothing is checked. Not thread-safe: set before serving.
+  void set_guard(RequestGuard guard) { guard_ = std::move(guard); }
+  // The guard's refusal of a request, as the API's error response; nullopt when it may go on.
+  std::optional<HttpResponse> refusal(const HttpRequest& request) const;
+  // Both the guard and the token let the request in (the transport streams an upload only then).
+  bool admits(const HttpRequest& request) const { return !refusal(request) && authorised(request); }
   Insights& insights() { return insights_; }
 
   static HttpResponse error(int status, const std::string& code, const std::string& message,
@@ -87,6 +95,7 @@ class Api {
   Telemetry* telemetry_;
   RateLimiter events_limiter_;
   Insights insights_;
+  RequestGuard guard_;
 };
 
 }  // namespace faceweave::server

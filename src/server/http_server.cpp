@@ -9,6 +9,7 @@
 #include <fcntl.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "core/log.h"
 #include "faceweave/server.h"
 #include "server/api.h"
+#include "server/connection_guard.h"
 
 #ifndef FACEWEAVE_WEB_DIR
 #define FACEWEAVE_WEB_DIR ""
@@ -35,8 +37,27 @@ namespace {
 
 constexpr int64_t kSmallBodyLimit = 1 << 20;  // JSON bodies: options, events
 
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+// On every response, pages and API alike (docs/security.md). The pages load only their own bundled
+// scripts and styles (no inline script or style element; scripts set element.style, which CSP allows),
+// show uploads and results as blob: URLs, and use a data: URL for the favicon.
+const httplib::Headers& security_headers() {
+  static const httplib::Headers kHeaders = {
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'"}};
+  return kHeaders;
+}
+
+HttpResponse too_large(int64_t limit) {
+  char mb[32];
+  std::snprintf(mb, sizeof mb, "%.3g", double(limit) / (1 << 20));
+  return server::Api::error(413, "too_large",
+                            std::string("the request body is over the server's limit of ") + mb +
+                                " MB; send less (GET /api/config shows the upload limits)");
 }
 
 // Holds an exclusive lock on <data dir>/serve.lock for the life of the server.
@@ -134,12 +155,17 @@ HttpRequest to_request(const httplib::Request& req) {
 }  // namespace
 
 Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomic<bool>* stop) {
-  if (!is_loopback(options.host) && options.token.empty())
+  if (!server::is_loopback(options.host) && options.token.empty())
     return invalid_argument(
         "binding " + options.host +
         " makes the server reachable from other machines: give --token (or FACEWEAVE_TOKEN) so "
         "every API call must carry it");
   if (options.port < 0 || options.port > 65535) return invalid_argument("--port must be between 0 and 65535");
+  for (const auto& name : options.allowed_hosts)
+    if (!server::valid_host_name(name))
+      return invalid_argument("--allowed-host '" + name +
+                              "' is not a host name; give a bare name or address, without scheme or port "
+                              "(e.g. --allowed-host faceweave.lan)");
   if (options.max_concurrent_jobs < 1 || options.max_concurrent_jobs > 64)
     return invalid_argument("--max-concurrent-jobs must be between 1 and 64");
   if (!(options.upload_retention_hours > 0))
@@ -170,14 +196,16 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   server::Api api(api_options, *engine, *jobs, runner, uploads, telemetry);
   runner.on_change = [&api](const std::string& id) { api.insights().job_changed(id); };
 
-  httplib::Server http;
+  server::GuardedHttpServer http;  // header timeout and connections per address (connection_guard.h)
   const std::string web_dir = options.web_dir.empty() ? FACEWEAVE_WEB_DIR : options.web_dir;
   if (!web_dir.empty() && fs::exists(fs::path(web_dir) / "index.html", ec)) {
     http.set_mount_point("/", web_dir);
   } else {
     core::log_warning("the web UI is not built (" + web_dir + "); serving the API only");
   }
-  http.set_payload_max_length(size_t(uploads.max_bytes()) + (4 << 20));
+  const int64_t payload_limit = uploads.max_bytes() + (4 << 20);
+  http.set_payload_max_length(size_t(payload_limit));
+  http.set_default_headers(security_headers());
   // Headers and body go out in separate writes: with Nagle's algorithm on, each response waited for the
   // client's delayed ACK (about 40 ms), which capped a keep-alive connection at ~25 requests a second.
   http.set_tcp_nodelay(true);
@@ -194,12 +222,12 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   auto with_body = [&](const httplib::Request& req, httplib::Response& res,
                        const httplib::ContentReader& reader) {
     HttpRequest r = to_request(req);
-    if (req.path == "/api/uploads" && req.is_multipart_form_data() && api.authorised(r)) {
+    if (req.path == "/api/uploads" && req.is_multipart_form_data() && api.admits(r)) {
       auto staged = uploads.stage();
       if (!staged) return write_response(server::Api::error(500, "io_error", staged.status().message()), res);
       std::ofstream out;
       bool in_file = false, have_file = false;
-      reader(
+      const bool read = reader(
           [&](const httplib::MultipartFormData& part) {
             in_file = part.name == "file" && !have_file;
             if (in_file) {
@@ -221,6 +249,10 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
             return bool(out);
           });
       out.close();
+      if (!read && res.status == 413) {  // over the payload limit: cpp-httplib skipped the body unread
+        uploads.discard(*staged);
+        return write_response(too_large(payload_limit), res);
+      }
       if (!have_file) {
         uploads.discard(*staged);
       } else {
@@ -229,14 +261,15 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       return write_response(api.handle(r), res);
     }
     if (req.is_multipart_form_data()) {
-      // Multipart anywhere else (or unauthorised): drained, then answered by the API (400, 401, 404...).
-      reader([](const httplib::MultipartFormData&) { return true; },
-             [](const char*, size_t) { return true; });
+      // Multipart anywhere else (or refused): drained, then answered by the API (400, 401, 403, 404...).
+      const bool read = reader([](const httplib::MultipartFormData&) { return true; },
+                               [](const char*, size_t) { return true; });
+      if (!read && res.status == 413) return write_response(too_large(payload_limit), res);
       return write_response(api.handle(r), res);
     }
     std::string body;
     bool too_big = false;
-    reader([&](const char* data, size_t length) {
+    const bool read = reader([&](const char* data, size_t length) {
       if (too_big || int64_t(body.size() + length) > kSmallBodyLimit) {
         too_big = true;  // read and dropped, so the client gets its 413
         return true;
@@ -244,8 +277,13 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       body.append(data, length);
       return true;
     });
-    if (too_big)
-      return write_response(server::Api::error(413, "too_large", "the request body is over 1 MB"), res);
+    // Over the payload limit cpp-httplib skips the body and says 413 in res.status; that is still a body
+    // too big, not a bad one.
+    if (too_big || (!read && res.status == 413)) return write_response(too_large(kSmallBodyLimit), res);
+    if (!read)
+      return write_response(
+          server::Api::error(400, "invalid_argument", "the request body could not be read; send it again"),
+          res);
     r.body = std::move(body);
     write_response(api.handle(r), res);
   };
@@ -282,6 +320,16 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
     return io_error("cannot listen on " + options.host + ":" + std::to_string(port) +
                     " (in use, or not an address of this machine); pick another --port or --host");
   }
+  api.set_guard(server::RequestGuard({options.host, port, options.allowed_hosts, !options.token.empty()}));
+  // Static pages never reach Api::handle: the Host check runs before cpp-httplib serves a file. Requests
+  // with a body are checked by Api::handle once the body is drained, so the client reads its answer.
+  http.set_pre_routing_handler([&api](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "GET" && req.method != "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    auto refused = api.refusal(to_request(req));
+    if (!refused) return httplib::Server::HandlerResponse::Unhandled;
+    write_response(*refused, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   runner.start();
   std::thread listener([&] { http.listen_after_bind(); });
   const std::string host =

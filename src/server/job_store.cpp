@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "server/ids.h"
+#include "server/json_input.h"
 
 namespace faceweave::server {
 namespace {
@@ -25,6 +26,14 @@ std::string text(sqlite3_stmt* s, int i) {
   return t ? reinterpret_cast<const char*>(t) : "";
 }
 
+// A stored column as JSON (capped like every outside input: an older version stored requests unchecked);
+// `fallback` when the column is empty, discarded when it does not parse.
+json stored_json(const std::string& text, json fallback) {
+  if (text.empty()) return fallback;
+  auto parsed = parse_json_input(text, "a stored job");
+  return parsed ? std::move(parsed).value() : json(json::value_t::discarded);
+}
+
 JobRecord read_row(sqlite3_stmt* s) {
   JobRecord j;
   j.id = text(s, 0);
@@ -34,7 +43,7 @@ JobRecord read_row(sqlite3_stmt* s) {
   j.finished_ms = sqlite3_column_int64(s, 4);
   j.attempts = sqlite3_column_int(s, 5);
   j.cancel_requested = sqlite3_column_int(s, 6) != 0;
-  j.request = json::parse(text(s, 7), nullptr, false);
+  j.request = stored_json(text(s, 7), json(json::value_t::discarded));
   j.kind = text(s, 8);
   j.progress = sqlite3_column_double(s, 9);
   j.frames_done = sqlite3_column_int64(s, 10);
@@ -43,10 +52,8 @@ JobRecord read_row(sqlite3_stmt* s) {
   j.eta_s = sqlite3_column_double(s, 13);
   j.error_code = text(s, 14);
   j.error_message = text(s, 15);
-  const std::string timings = text(s, 16);
-  j.timings = timings.empty() ? json::object() : json::parse(timings, nullptr, false);
-  const std::string result = text(s, 17);
-  j.result = result.empty() ? json() : json::parse(result, nullptr, false);
+  j.timings = stored_json(text(s, 16), json::object());
+  j.result = stored_json(text(s, 17), json());
   return j;
 }
 

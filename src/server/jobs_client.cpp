@@ -3,6 +3,7 @@
 
 #include "faceweave/server.h"
 #include "server/job_store.h"
+#include "server/json_input.h"
 #include "server/options_json.h"
 
 namespace faceweave {
@@ -54,9 +55,12 @@ Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobS
   server::JobOptions options{request.options, request.video, request.output_format};
   json options_json = server::job_options_to_json(options);
   if (!request.options_json.empty()) {
-    options_json = json::parse(request.options_json, nullptr, false);
-    if (options_json.is_discarded() || !options_json.is_object())
-      return invalid_argument("--options must be a JSON object such as '{\"blend\": \"affine\"}'");
+    auto parsed = server::parse_json_input(request.options_json, "--options");
+    if (!parsed || !parsed->is_object())
+      return invalid_argument(
+          (parsed ? std::string("--options is not a JSON object") : parsed.status().message()) +
+          "; give a JSON object such as '{\"blend\": \"affine\"}'");
+    options_json = std::move(parsed).value();
     if (!request.output_format.empty()) options_json["output_format"] = request.output_format;
   }
   server::JobOptions checked;

@@ -3,12 +3,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "face/face_selector.h"
 #include "server/ids.h"
+#include "server/json_input.h"
 
 namespace faceweave::server {
 namespace fs = std::filesystem;
@@ -170,9 +172,10 @@ Result<Upload> UploadStore::get(const std::string& id) const {
   if (!in)
     return not_found("no upload " + id + "; it may have expired (uploads are kept " +
                      std::to_string(int(retention_hours_)) + " hours)");
-  json meta = json::parse(in, nullptr, false);
-  if (meta.is_discarded()) return not_found("upload " + id + " is damaged; upload the file again");
-  return Upload{id, (dir / ("media." + meta.value("format", ""))).string(), meta};
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto meta = parse_json_input(text, "upload " + id);
+  if (!meta || !meta->is_object()) return not_found("upload " + id + " is damaged; upload the file again");
+  return Upload{id, (dir / ("media." + meta->value("format", ""))).string(), std::move(meta).value()};
 }
 
 Result<std::string> UploadStore::face_crop(const Upload& upload, size_t n, int64_t frame,

@@ -50,6 +50,29 @@ TEST(Cli, AnalyseWritesTheDebugImage) {
   EXPECT_GT(std::filesystem::file_size(dir.file("annotated.png")), 1000u);
 }
 
+TEST(Cli, AnalyseNeverWritesItsDebugImageOverTheImage) {
+  TempDir dir;
+  namespace fs = std::filesystem;
+  const std::string in = dir.file("in.png");
+  fs::copy_file(image("obama.jpg"), dir.file("in.jpg"));
+  fs::copy_file(image("astronaut.png"), in);
+  fs::create_symlink(in, dir.file("link.png"));
+  fs::create_hard_link(in, dir.file("hard.png"));
+  const std::string before = read_all(in), before_jpg = read_all(dir.file("in.jpg"));
+  for (const std::string& out :
+       {in, dir.file("link.png"), dir.file("hard.png"),
+        dir.path() + "/../" + fs::path(dir.path()).filename().string() + "/in.png"}) {
+    CliRun r = run("analyse " + in + " --debug-out " + out, models_env());
+    EXPECT_EQ(r.code, 2) << out << "\n" << r.out;
+    EXPECT_NE(r.out.find("never overwrites its input"), std::string::npos) << r.out;
+  }
+  CliRun r = run("analyse " + dir.file("in.jpg") + " --debug-out " + dir.file("in.jpg"), models_env());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_EQ(read_all(in), before);
+  EXPECT_EQ(read_all(dir.file("in.jpg")), before_jpg);
+  EXPECT_TRUE(fs::is_symlink(dir.file("link.png")));
+}
+
 TEST(Cli, BadInputsExitNonZeroWithAMessage) {
   TempDir dir;
   write_file(dir.file("text.jpg"), "hello");

@@ -123,5 +123,43 @@ TEST(SwapCli, BadInputsFailCleanlyWithoutOutput) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
+// An output that is one of the inputs is refused before anything is written, whichever input it is and
+// however it is named (the same path, another spelling, a symbolic link, a hard link), with the exit code of
+// an output equal to the target; every input keeps its bytes.
+TEST(SwapCli, NeverWritesOverAnyOfItsInputs) {
+  TempDir dir;
+  namespace fs = std::filesystem;
+  const std::string s = dir.file("s.jpg"), t = dir.file("t.jpg"), r = dir.file("r.jpg");
+  fs::copy_file(image("obama.jpg"), s);
+  fs::copy_file(image("meds-aa-S029-01.jpg"), t);
+  fs::copy_file(image("biden.jpg"), r);
+  fs::create_symlink(s, dir.file("link-to-s.jpg"));
+  fs::create_hard_link(t, dir.file("hard-to-t.jpg"));
+  fs::create_symlink(r, dir.file("link-to-r.png"));
+  const std::string before_s = read_all(s), before_t = read_all(t), before_r = read_all(r);
+  const std::string swap = "swap -s " + s + " -t " + t;
+  const std::string reference = " --face-selector-mode reference --reference-face-image " + r;
+  for (const std::string& args : {
+           swap + " -o " + s,                                      // the source
+           "swap -s " + t + " -s " + s + " -t " + r + " -o " + s,  // the second of two sources
+           swap + " -o " + dir.path() + "/./s.jpg",                // another spelling of it
+           swap + " -o " + dir.file("link-to-s.jpg"),              // a symbolic link to it
+           swap + " -o " + dir.file("hard-to-t.jpg"),              // a hard link to the target
+           swap + reference + " -o " + r,                          // the reference face image
+           swap + reference + " -o " + dir.file("link-to-r.png"),
+       }) {
+    CliRun out = run(args);
+    EXPECT_EQ(out.code, 2) << args << "\n" << out.out;
+    EXPECT_NE(out.out.find("never overwrites its input"), std::string::npos) << args << "\n" << out.out;
+  }
+  EXPECT_EQ(read_all(s), before_s);
+  EXPECT_EQ(read_all(t), before_t);
+  EXPECT_EQ(read_all(r), before_r);
+  EXPECT_EQ(read_all(dir.file("hard-to-t.jpg")), before_t);
+  EXPECT_TRUE(fs::is_symlink(dir.file("link-to-s.jpg")));
+  EXPECT_TRUE(fs::is_symlink(dir.file("link-to-r.png")));
+  EXPECT_EQ(files_in(dir.path()), 6u) << "no output and no temporary file is left";
+}
+
 }  // namespace
 }  // namespace faceweave::testing
