@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test unit-test asan-test demo bench format format-check clean
+.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean
 
 setup:
 	scripts/install-deps.sh
@@ -38,6 +38,11 @@ bench: build
 	bench/video_bench.sh $(BUILD_DIR)/apps/faceweave/faceweave
 	bench/server_load.sh $(BUILD_DIR)/apps/faceweave/faceweave
 	bench/insights_http.sh $(BUILD_DIR)/apps/faceweave/faceweave
+
+# Swap quality on the hard evaluation set: contact sheet + report in build/quality (docs/quality.md).
+quality: PRESET = release
+quality: build
+	$(BUILD_DIR)/bench/quality/quality_eval --out build/quality
 
 format:
 	git ls-files --cached --others --exclude-standard '*.cpp' '*.h' '*.hpp' | xargs clang-format -i

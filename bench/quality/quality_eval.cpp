@@ -4,7 +4,7 @@
 //   OUT/report.md          the summary table (docs/benchmarks.md "Swap quality")
 // Usage: quality_eval [--out DIR] [--images DIR] [--second-recognizer SCRIPT|none] [--set key=value ...]
 // --set takes the swap options by their API names (blend, color_match, identity_strength, face_mask_blur,
-// keep_mouth_interior, ...), so two settings can be compared on the same set.
+// keep_mouth_interior, target_lighting, skin_mask), so two settings can be compared on the same set.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +57,10 @@ bool set_option(SwapOptions& o, const std::string& kv) {
     o.identity_strength = std::stof(v);
   else if (k == "face_mask_blur")
     o.face_mask_blur = std::stof(v);
+  else if (k == "target_lighting")
+    o.target_lighting = std::stof(v);
+  else if (k == "skin_mask")
+    o.skin_mask = v == "true";
   else if (k == "keep_mouth_interior")
     o.keep_mouth_interior = v == "true";
   else
