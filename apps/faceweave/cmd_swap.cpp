@@ -85,6 +85,7 @@ int run(const GlobalOptions& global, const SwapArgs& args) {
     j["faces_found"] = r.faces_found;
     j["faces_selected"] = r.faces_selected;
     j["faces_swapped"] = r.faces_swapped;
+    if (!r.video) j["faces_turned_away"] = r.faces_turned_away;
     j["processors"] = r.processors;
     if (r.video) {
       j["frames"] = r.frames;

@@ -78,6 +78,7 @@ struct SwapReport {
   int faces_found = 0;
   int faces_selected = 0;
   int faces_swapped = 0;
+  int faces_turned_away = 0;  // images: selected faces left alone, turned too far from the camera
   std::vector<std::string> processors;
   std::vector<std::pair<std::string, double>> stage_ms;  // per stage, milliseconds
   int output_width = 0;

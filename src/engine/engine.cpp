@@ -7,6 +7,7 @@
 #include "core/image_io.h"
 #include "face/draw.h"
 #include "face/face_analyser.h"
+#include "face/head_turn.h"
 #include "infer/downloader.h"
 #include "infer/model_registry.h"
 #include "pipeline/image_swap.h"
@@ -137,6 +138,12 @@ SwapReport image_report(const pipeline::ImageSwapReport& r) {
   report.faces_found = r.faces_found;
   report.faces_selected = r.faces_selected;
   report.faces_swapped = r.faces_swapped;
+  report.faces_turned_away = r.faces_turned_away;
+  if (r.faces_turned_away > 0)
+    report.warning = std::to_string(r.faces_turned_away) + " selected face(s) turned further than " +
+                     std::to_string(int(face::kMaxSwapTurn)) +
+                     " degrees from the camera were left as they are (the classic swapper cannot follow a "
+                     "profile)";
   report.processors = r.processors;
   for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
   report.output_width = r.output_size.width;

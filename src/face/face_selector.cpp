@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "face/head_turn.h"
+
 namespace faceweave::face {
 namespace {
 constexpr std::pair<SelectorMode, const char*> kModes[] = {
@@ -94,6 +96,12 @@ std::vector<Face> FaceSelector::order(const std::vector<Face>& faces) const {
 
 Result<Face> FaceSelector::pick_reference(const std::vector<Face>& faces) const {
   auto idx = ordered_indices(faces);
+  // A face turned too far for the swapper to serve is not the default choice while another one is there (a
+  // profile in a crowd would otherwise get a frontal face painted on it).
+  std::vector<size_t> servable;
+  for (size_t i : idx)
+    if (head_turn(faces[i]) <= kMaxSwapTurn) servable.push_back(i);
+  if (!servable.empty()) idx = std::move(servable);
   if (size_t(options_.reference_position) >= idx.size())
     return invalid_argument("reference face position " + std::to_string(options_.reference_position) +
                             " does not exist: the reference frame has " + std::to_string(idx.size()) +

@@ -3,7 +3,8 @@
 // - one: the first face in the chosen order;
 // - reference: the faces whose embedding lies within `reference_distance` (cosine distance) of a reference
 //   face, which is either a face of a reference image or the face at `reference_position` (in the chosen
-//   order) of the first frame.
+//   order) of the first frame, passing over faces turned too far to swap (face/head_turn.h) if another is
+//   there.
 // Filters (gender, age range) apply before ordering. Stateless: select() may run on many threads.
 #pragma once
 

@@ -155,6 +155,7 @@ Result<ImageSwapReport> swap_image(const cv::Mat& target, const ImageSwapRequest
   report.faces_found = int(ctx.faces.size());
   report.faces_selected = int(ctx.selected.size());
   report.faces_swapped = int(ctx.swaps.size());
+  report.faces_turned_away = ctx.turned_away;
   if (ctx.selected.empty())
     return no_face(
         "no face of the target " + req.target + " was selected (" + std::to_string(ctx.faces.size()) +

@@ -24,6 +24,7 @@ struct ImageSwapReport {
   int faces_found = 0;
   int faces_selected = 0;
   int faces_swapped = 0;
+  int faces_turned_away = 0;  // selected but turned too far from the camera to swap (face/head_turn.h)
   std::vector<std::string> processors;
   core::StageTimings timings;
   cv::Size output_size;

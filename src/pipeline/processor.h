@@ -33,6 +33,7 @@ struct FrameContext {
   std::vector<Face> faces;               // every face found, in frame pixels
   std::vector<size_t> selected;          // indices into faces
   std::vector<swap::SwapOutcome> swaps;  // one per swapped face (for the debugger)
+  int turned_away = 0;                   // selected faces left alone: turned too far from the camera
   core::StageTimings* timings = nullptr;
 };
 

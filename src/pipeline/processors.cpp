@@ -23,6 +23,7 @@ class FaceSwapperProcessor : public Processor {
     for (size_t i : ctx.selected) {
       FW_ASSIGN_OR_RETURN(auto outcome,
                           swapper_->swap(ctx.frame, ctx.faces[i], source_->texture, ctx.timings));
+      if (outcome.turned_away) ++ctx.turned_away;
       if (outcome.swapped) ctx.swaps.push_back(std::move(outcome));
     }
     return Status::ok();

@@ -1,6 +1,7 @@
 #include "swap/classic_swapper.h"
 
 #include "core/shrink.h"
+#include "face/head_turn.h"
 #include "swap/identity_geometry.h"
 #include "swap/skin.h"
 #include "swap/warp.h"
@@ -66,9 +67,8 @@ cv::Mat lip_cut(cv::Size size, std::span<const cv::Point2f, 68> p, float iod) {
   cv::Mat cut = cv::Mat::zeros(size, CV_32F);
   cv::fillConvexPoly(cut, hull, cv::Scalar(1));
   const int grow = std::max(1, int(0.08f * iod));
-  cv::dilate(cut, cut, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * grow + 1, 2 * grow + 1)));
-  cv::GaussianBlur(cut, cut, cv::Size(0, 0), std::max(1.0, 0.5 * grow));
-  return cut;
+  cv::polylines(cut, hull, true, cv::Scalar(1), 2 * grow + 1);  // dilated by a disc of `grow`
+  return smooth(cut, std::max(1.0, 0.5 * grow));
 }
 
 }  // namespace
@@ -80,6 +80,10 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     return invalid_argument("the classic swapper needs 68 landmarks on both faces");
   if (frame.type() != CV_8UC3 || source.image.type() != CV_8UC3)
     return invalid_argument("the classic swapper needs 8-bit BGR images");
+  if (face::head_turn(target) > face::kMaxSwapTurn) {
+    outcome.turned_away = true;
+    return outcome;
+  }
   const float strength = options_.identity_strength;
   const auto& t68 = target.landmarks68;
   const auto& s68 = source.face.landmarks68;
@@ -141,7 +145,7 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
                          .mul(skin_likelihood(warped.image, fit_skin(warped.image, gw68)));
       cv::Mat features = cv::max(feature_zones(work, tw68, 1.0f), feature_zones(work, gw68, 1.0f));
       gate = cv::max(gate, features);
-      cv::GaussianBlur(gate, gate, cv::Size(0, 0), std::max(1.0, 0.04 * iod));
+      gate = smooth(gate, std::max(1.0, 0.04 * iod));
       mask = mask.mul(gate);
     }
     mask.setTo(0, warped.coverage == 0);

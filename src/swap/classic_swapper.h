@@ -45,13 +45,14 @@ struct SwapOutcome {
   cv::Rect region;  // where the frame changed (image pixels)
   cv::Mat mask;     // CV_32F 0..1 over `region`: the blend weight used
   bool swapped = false;
+  bool turned_away = false;  // left alone: turned further from the camera than the swapper serves
 };
 
 class ClassicSwapper {
  public:
   static Result<std::unique_ptr<ClassicSwapper>> create(const ClassicSwapperOptions& options);
-  // Swaps `source` into `frame` at `target`. A face too small or degenerate to warp is left alone
-  // (swapped = false).
+  // Swaps `source` into `frame` at `target`. A face too small or degenerate to warp, or turned further from
+  // the camera than face::kMaxSwapTurn, is left alone (swapped = false; turned_away says which).
   // Stage times (warp, mask, colour_match, blend) are added to `timings` when given.
   Result<SwapOutcome> swap(cv::Mat& frame, const Face& target, const SourceFace& source,
                            core::StageTimings* timings = nullptr) const;

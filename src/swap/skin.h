@@ -37,6 +37,9 @@ cv::Mat feature_zones(cv::Size size, std::span<const cv::Point2f, 68> points, fl
 // whites are not skin to relight) at 1 and the lips at `lips`, tightly feathered; 0 elsewhere.
 cv::Mat own_light_zones(cv::Size size, std::span<const cv::Point2f, 68> points, float lips);
 
+// Gaussian blur of `sigma` pixels; large ones are computed on a coarser grid and interpolated back.
+cv::Mat smooth(const cv::Mat& m, double sigma);
+
 // face + weight * (lowpass(target) - lowpass(face)) per L*a*b* channel, the low-pass a Gaussian of `sigma`
 // normalised over `region` (CV_8U), so the background does not bleed in.
 // Lightness and colour have their own weights: the skin's colour may follow the target everywhere while

@@ -1,4 +1,7 @@
 // Face selection on group photos: many, one, orders, reference by position and by image.
+#include "face/face_selector.h"
+#include "face/head_turn.h"
+#include "swap/classic_swapper.h"
 #include "swap_support.h"
 
 namespace faceweave::testing {
@@ -94,6 +97,42 @@ TEST(Selection, AReferenceNobodyMatchesSelectsNothing) {
   auto ctx = h.swap("astronaut.png", h.load("two_people.jpg"), o, &stranger);
   EXPECT_TRUE(ctx.selected.empty());
   EXPECT_TRUE(ctx.swaps.empty());
+}
+
+TEST(Selection, FacesOfTheTestPhotosAreAllWithinTheTurnTheSwapperServes) {
+  auto& h = SwapHarness::get();
+  for (const char* file : {"two_people.jpg", "2008_002470.jpg", "bald_guys.jpg", "obama.jpg", "biden.jpg",
+                           "astronaut.png", "meds-aa-S001-01.jpg", "meds-af-S419-01.jpg"}) {
+    auto faces = h.analyser->analyse(h.load(file));
+    ASSERT_TRUE(faces.is_ok()) << file;
+    for (const auto& f : *faces) EXPECT_LT(face::head_turn(f), 40.0f) << file << " face at " << f.box;
+  }
+}
+
+TEST(Selection, AFaceTurnedAwayIsLeftAloneAndNeverTheDefaultReference) {
+  auto& h = SwapHarness::get();
+  const cv::Mat target = h.load("two_people.jpg");
+  auto faces = std::move(h.analyser->analyse(target)).value();
+  ASSERT_EQ(faces.size(), 2u);
+  const size_t big = faces[0].box.area() >= faces[1].box.area() ? 0 : 1;
+  // As the head pose model reads a profile: the largest face, the default reference, is turned 72 degrees.
+  faces[big].pose = HeadPose{72.0f, 0.0f, 0.0f};
+  auto selector = std::move(face::FaceSelector::create({})).value();
+  const Face picked = std::move(selector.pick_reference(faces)).value();
+  EXPECT_EQ(picked.box, faces[1 - big].box) << "the default reference must be the face the swapper can serve";
+
+  auto swapper = std::move(swap::ClassicSwapper::create({})).value();
+  cv::Mat frame = target.clone();
+  auto outcome = swapper->swap(frame, faces[big], h.source("astronaut.png").texture);
+  ASSERT_TRUE(outcome.is_ok());
+  EXPECT_TRUE(outcome->turned_away);
+  EXPECT_FALSE(outcome->swapped);
+  EXPECT_EQ(cv::norm(frame, target, cv::NORM_INF), 0.0) << "a face turned away must be left as it was";
+  faces[big].pose = HeadPose{15.0f, 0.0f, 0.0f};
+  outcome = swapper->swap(frame, faces[big], h.source("astronaut.png").texture);
+  ASSERT_TRUE(outcome.is_ok());
+  EXPECT_TRUE(outcome->swapped);
+  EXPECT_FALSE(outcome->turned_away);
 }
 
 }  // namespace
