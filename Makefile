@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean
+.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python
 
 setup:
 	scripts/install-deps.sh
@@ -28,6 +28,11 @@ asan-test: setup
 	cmake --build build/asan -j $(JOBS) --target tests/all faceweave
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -R '^BadInput\.|^Cli\.BadInputs|^SwapCli\.BadInputs'
+
+# The Python module into $(BUILD_DIR)/python (PYTHONPATH=$(BUILD_DIR)/python; docs/python.md) and its tests.
+python: setup $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target faceweave_pymodule
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -R '^python\.'
 
 demo: build
 	scripts/demo.sh $(BUILD_DIR)/apps/faceweave/faceweave
