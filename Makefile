@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean
+.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test
 
 setup:
 	scripts/install-deps.sh
@@ -28,6 +28,20 @@ asan-test: setup
 	cmake --build build/asan -j $(JOBS) --target tests/all faceweave
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -R '^BadInput\.|^Cli\.BadInputs|^SwapCli\.BadInputs'
+
+# The Python module into $(BUILD_DIR)/python (PYTHONPATH=$(BUILD_DIR)/python; docs/python.md) and its tests.
+python: setup $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target faceweave_pymodule
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -R '^python\.'
+
+# The Debian package (packaging/make-deb.sh) into $(BUILD_DIR)/packages; Depends from dpkg-shlibdeps.
+deb: build
+	packaging/make-deb.sh $(BUILD_DIR) $(BUILD_DIR)/packages
+
+# Installs that package into a fresh Debian 12 (mmdebstrap, needs root and the Debian mirror) and runs
+# `faceweave --version` and `faceweave serve` there. A few minutes, so not part of `make test`.
+deb-test: deb
+	packaging/deb-test.sh $(BUILD_DIR)/packages/faceweave_$$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' $(BUILD_DIR)/CMakeCache.txt)_$$(dpkg --print-architecture).deb
 
 demo: build
 	scripts/demo.sh $(BUILD_DIR)/apps/faceweave/faceweave

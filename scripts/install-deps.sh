@@ -17,6 +17,9 @@ packages=(
   python3-onnx python3-numpy
   chromium sqlite3  # the browser test (tests/browser): headless chromium; sqlite3 reads the events database
   prometheus python3-yaml  # promtool (only in Debian's prometheus) checks GET /metrics; PyYAML: deploy/grafana
+  python3-dev python3-pybind11 python3-pytest python3-opencv  # the Python module (python/) and its tests
+  dpkg-dev mmdebstrap  # make deb (dpkg-shlibdeps, dpkg-deb) and make deb-test (a clean Debian 12)
+  zsh groff-base  # cli.conventions: the generated zsh completion and man page are exercised
   ca-certificates
 )
 

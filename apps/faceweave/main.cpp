@@ -43,8 +43,12 @@ int report(const Status& status) {
 
 int main(int argc, char** argv) {
   using namespace faceweave;
-  CLI::App app{"faceweave: face swapping for images and videos, with privacy-safe usage analytics"};
+  // Named, so usage lines say `faceweave` however the binary was started (not its path).
+  CLI::App app{"faceweave: face swapping for images and videos, with privacy-safe usage analytics",
+               "faceweave"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("faceweave ") + FACEWEAVE_VERSION,
+                       "Print the version and exit");
   cli::GlobalOptions global;
   app.add_option("--models-dir", global.engine.models_dir,
                  "Folder with the model files (env FACEWEAVE_MODELS_DIR)");
@@ -63,6 +67,7 @@ int main(int argc, char** argv) {
   cli::add_insights_command(app, global, exit_code);
   cli::add_serve_command(app, global, exit_code);
   cli::add_jobs_command(app, global, exit_code);
+  cli::add_completions_command(app, global, exit_code);
   cli::CommandTelemetry telemetry(app, global);
 
   static std::mutex log_mutex;

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/image_io.h"
+#include "core/install_paths.h"
 #include "face/draw.h"
 #include "face/face_analyser.h"
 #include "face/head_turn.h"
@@ -27,16 +28,27 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? std::string(v) : fallback;
 }
 
+// The build's models folder when it exists; an installed faceweave keeps models in its data dir.
+std::string default_models_dir() {
+  std::error_code ec;
+  if (std::filesystem::exists(FACEWEAVE_DEFAULT_MODELS_DIR, ec) ||
+      core::installed_data_path("manifest.json").empty())
+    return FACEWEAVE_DEFAULT_MODELS_DIR;
+  const std::string data = env_or("FACEWEAVE_DATA_DIR", "");
+  if (!data.empty()) return data + "/models";
+  return env_or("HOME", ".") + "/.local/share/faceweave/models";
+}
+
 Result<std::unique_ptr<infer::ModelRegistry>> open_registry(const EngineOptions& options) {
   return infer::ModelRegistry::create({options.manifest_path, options.models_dir});
 }
 }  // namespace
 
 EngineOptions resolve_paths(EngineOptions options) {
-  if (options.models_dir.empty())
-    options.models_dir = env_or("FACEWEAVE_MODELS_DIR", FACEWEAVE_DEFAULT_MODELS_DIR);
+  if (options.models_dir.empty()) options.models_dir = env_or("FACEWEAVE_MODELS_DIR", default_models_dir());
   if (options.manifest_path.empty())
-    options.manifest_path = env_or("FACEWEAVE_MANIFEST", FACEWEAVE_DEFAULT_MANIFEST);
+    options.manifest_path =
+        env_or("FACEWEAVE_MANIFEST", core::build_or_installed(FACEWEAVE_DEFAULT_MANIFEST, "manifest.json"));
   return options;
 }
 

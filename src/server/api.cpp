@@ -189,9 +189,11 @@ HttpResponse Api::handle(const HttpRequest& req) {
     // Before the token: a request for another host name, or a cross-site change, is refused whatever it
     // carries.
     if (auto refused = refusal(req)) return *refused;
-    // /api/config holds no secret and tells a client whether it needs the token, so it is open.
+    // /api/config holds no secret and tells a client whether it needs the token, so it is open; so is
+    // /api/openapi.json, the API's description.
     // /metrics too: it shows how the server is used (docs/api.md); Prometheus sends the token as a bearer.
-    if (((req.path.rfind("/api/", 0) == 0 && req.path != "/api/config") || req.path == "/metrics") &&
+    if (((req.path.rfind("/api/", 0) == 0 && req.path != "/api/config" && req.path != "/api/openapi.json") ||
+         req.path == "/metrics") &&
         !authorised(req)) {
       HttpResponse r =
           error(401, "unauthorized",
@@ -206,80 +208,59 @@ HttpResponse Api::handle(const HttpRequest& req) {
   }
 }
 
-HttpResponse Api::route(const HttpRequest& req) {
-  static const std::regex kUpload("^/api/uploads/([^/]+)$");
-  static const std::regex kUploadFaces("^/api/uploads/([^/]+)/faces$");
-  static const std::regex kUploadFace("^/api/uploads/([^/]+)/faces/([0-9]{1,3})\\.jpg$");
-  static const std::regex kUploadFrame("^/api/uploads/([^/]+)/frame$");
-  static const std::regex kJob("^/api/jobs/([^/]+)$");
-  static const std::regex kJobResult("^/api/jobs/([^/]+)/result$");
-  const std::string& m = req.method;
-  std::smatch match;
-  auto method_not_allowed = [&](const char* allowed) {
-    HttpResponse r =
-        error(405, "method_not_allowed", m + " is not allowed on " + req.path + " (use " + allowed + ")");
-    r.headers.emplace_back("Allow", allowed);
-    return r;
-  };
-
-  if (req.path == "/healthz") return m == "GET" ? health() : method_not_allowed("GET");
-  if (req.path == "/metrics")
-    return m == "GET" ? metrics_response(jobs_, telemetry_, options_.version) : method_not_allowed("GET");
-  if (req.path == "/api/config") return m == "GET" ? config() : method_not_allowed("GET");
-  if (req.path == "/api/uploads") return m == "POST" ? create_upload(req) : method_not_allowed("POST");
-  if (req.path == "/api/preview") return m == "POST" ? preview(req) : method_not_allowed("POST");
-  if (req.path == "/api/events") return m == "POST" ? events(req) : method_not_allowed("POST");
-  if (Insights::owns(req.path)) return insights_.handle(req);
-  if (req.path == "/api/jobs") {
-    if (m == "POST") return create_job(req);
-    if (m == "GET") return list_jobs(req);
-    return method_not_allowed("GET, POST");
-  }
-  const bool upload_route =
-      std::regex_match(req.path, match, kUpload) || std::regex_match(req.path, match, kUploadFaces) ||
-      std::regex_match(req.path, match, kUploadFace) || std::regex_match(req.path, match, kUploadFrame);
-  if (upload_route) {
-    if (m != "GET") return method_not_allowed("GET");
-    auto upload = uploads_.get(match[1].str());
-    if (!upload) return from_status(upload.status());
-    if (std::regex_match(req.path, kUpload)) return json_response(200, upload->meta);
-    if (std::regex_match(req.path, kUploadFaces)) return upload_faces(*upload, req);
-    if (std::regex_match(req.path, kUploadFrame)) return upload_frame(*upload, req);
-    std::optional<HttpResponse> bad;
-    auto frame = query_int(req, "frame", 0, bad, 0, 10'000'000);
-    if (!frame) return *bad;
-    auto crop = uploads_.face_crop(*upload, size_t(std::stoul(match[2].str())), *frame, engine_);
-    if (!crop) return from_status(crop.status());
-    HttpResponse r;
-    r.content_type = "image/jpeg";
-    r.body = std::move(*crop);
-    r.headers.emplace_back("Cache-Control", "private, max-age=3600");
-    return r;
-  }
-  if (std::regex_match(req.path, match, kJobResult)) {
-    if (m != "GET") return method_not_allowed("GET");
-    return job_result(match[1].str());
-  }
-  if (std::regex_match(req.path, match, kJob)) {
-    if (m == "GET") {
-      auto job = jobs_.get(match[1].str());
-      if (!job) return from_status(job.status());
-      return json_response(200, job_json(*job));
-    }
-    if (m == "DELETE") return cancel_job(match[1].str());
-    return method_not_allowed("GET, DELETE");
-  }
-  return error(404, "not_found", "no route " + req.path.substr(0, 80) + " (docs/api.md lists the API)");
+HttpResponse Api::metrics(const HttpRequest&, const PathParams&) {
+  return metrics_response(jobs_, telemetry_, options_.version);
 }
 
-HttpResponse Api::health() {
+HttpResponse Api::openapi(const HttpRequest&, const PathParams&) {
+  HttpResponse r;
+  r.body = openapi_document();
+  return r;
+}
+
+HttpResponse Api::insights(const HttpRequest& req, const PathParams&) {
+  return insights_.handle(req);
+}
+
+HttpResponse Api::get_upload(const HttpRequest&, const PathParams& p) {
+  auto upload = uploads_.get(p[0]);
+  if (!upload) return from_status(upload.status());
+  return json_response(200, upload->meta);
+}
+
+HttpResponse Api::upload_face_crop(const HttpRequest& req, const PathParams& p) {
+  static const std::regex kIndex("^[0-9]{1,3}$");
+  if (!std::regex_match(p[1], kIndex))
+    return error(404, "not_found",
+                 "no route " + req.path.substr(0, 80) + " (face crops are numbered 0 to 999)");
+  auto upload = uploads_.get(p[0]);
+  if (!upload) return from_status(upload.status());
+  std::optional<HttpResponse> bad;
+  auto frame = query_int(req, "frame", 0, bad, 0, 10'000'000);
+  if (!frame) return *bad;
+  auto crop = uploads_.face_crop(*upload, size_t(std::stoul(p[1])), *frame, engine_);
+  if (!crop) return from_status(crop.status());
+  HttpResponse r;
+  r.content_type = "image/jpeg";
+  r.body = std::move(*crop);
+  r.headers.emplace_back("Cache-Control", "private, max-age=3600");
+  return r;
+}
+
+HttpResponse Api::get_job(const HttpRequest&, const PathParams& p) {
+  auto job = jobs_.get(p[0]);
+  if (!job) return from_status(job.status());
+  return json_response(200, job_json(*job));
+}
+
+HttpResponse Api::health(const HttpRequest&, const PathParams&) {
   json j{{"status", "ok"}, {"version", options_.version}};
   auto counts = jobs_.counts();
   if (counts) j["jobs"] = {{"queued", counts->first}, {"running", counts->second}};
   return json_response(200, j);
 }
 
-HttpResponse Api::config() const {
+HttpResponse Api::config(const HttpRequest&, const PathParams&) {
   json j{{"version", options_.version},
          {"auth_required", !options_.token.empty()},
          {"limits",
@@ -289,7 +270,7 @@ HttpResponse Api::config() const {
   return json_response(200, j);
 }
 
-HttpResponse Api::create_upload(const HttpRequest& req) {
+HttpResponse Api::create_upload(const HttpRequest& req, const PathParams&) {
   if (!req.upload)
     return error(400, "invalid_argument", "send the file as multipart/form-data in a part named 'file'",
                  "file");
@@ -305,7 +286,10 @@ HttpResponse Api::create_upload(const HttpRequest& req) {
   return json_response(201, upload->meta);
 }
 
-HttpResponse Api::upload_faces(const Upload& upload, const HttpRequest& req) {
+HttpResponse Api::upload_faces(const HttpRequest& req, const PathParams& p) {
+  auto found_upload = uploads_.get(p[0]);
+  if (!found_upload) return from_status(found_upload.status());
+  const Upload& upload = *found_upload;
   std::optional<HttpResponse> bad;
   auto frame = query_int(req, "frame", 0, bad, 0, 10'000'000);
   if (!frame) return *bad;
@@ -345,11 +329,13 @@ HttpResponse Api::upload_faces(const Upload& upload, const HttpRequest& req) {
                        json{{"id", upload.id}, {"frame", *frame}, {"order", order_name}, {"faces", out}});
 }
 
-HttpResponse Api::upload_frame(const Upload& upload, const HttpRequest& req) {
+HttpResponse Api::upload_frame(const HttpRequest& req, const PathParams& p) {
+  auto upload = uploads_.get(p[0]);
+  if (!upload) return from_status(upload.status());
   std::optional<HttpResponse> bad;
   auto index = query_int(req, "index", 0, bad, 0, 10'000'000);
   if (!index) return *bad;
-  auto image = load_frame(upload.path, *index);
+  auto image = load_frame(upload->path, *index);
   if (!image) return from_status(image.status(), "index");
   HttpResponse r;
   r.content_type = "image/jpeg";
@@ -358,7 +344,7 @@ HttpResponse Api::upload_frame(const Upload& upload, const HttpRequest& req) {
   return r;
 }
 
-HttpResponse Api::preview(const HttpRequest& req) {
+HttpResponse Api::preview(const HttpRequest& req, const PathParams&) {
   json body;
   Inputs in;
   JobOptions options;
@@ -403,7 +389,7 @@ HttpResponse Api::preview(const HttpRequest& req) {
   return r;
 }
 
-HttpResponse Api::create_job(const HttpRequest& req) {
+HttpResponse Api::create_job(const HttpRequest& req, const PathParams&) {
   json body;
   Inputs in;
   JobOptions options;
@@ -433,7 +419,7 @@ HttpResponse Api::create_job(const HttpRequest& req) {
   return json_response(201, job_json(*job));
 }
 
-HttpResponse Api::list_jobs(const HttpRequest& req) {
+HttpResponse Api::list_jobs(const HttpRequest& req, const PathParams&) {
   std::string status;
   if (auto it = req.query.find("status"); it != req.query.end()) {
     status = it->second;
@@ -452,7 +438,8 @@ HttpResponse Api::list_jobs(const HttpRequest& req) {
   return json_response(200, json{{"jobs", out}});
 }
 
-HttpResponse Api::job_result(const std::string& id) {
+HttpResponse Api::job_result(const HttpRequest&, const PathParams& p) {
+  const std::string& id = p[0];
   auto job = jobs_.get(id);
   if (!job) return from_status(job.status());
   if (job->status != "done")
@@ -476,7 +463,8 @@ HttpResponse Api::job_result(const std::string& id) {
   return r;
 }
 
-HttpResponse Api::cancel_job(const std::string& id) {
+HttpResponse Api::cancel_job(const HttpRequest&, const PathParams& p) {
+  const std::string& id = p[0];
   auto job = jobs_.cancel(id);
   if (!job) {
     if (job.status().code() == StatusCode::kInvalidArgument)
@@ -492,7 +480,7 @@ HttpResponse Api::cancel_job(const std::string& id) {
   return json_response(200, job_json(*job));
 }
 
-HttpResponse Api::events(const HttpRequest& req) {
+HttpResponse Api::events(const HttpRequest& req, const PathParams&) {
   double retry = 0;
   if (!events_limiter_.allow(req.remote_addr, &retry)) {
     Metrics::global().record_client_rate_limited();

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,8 +53,27 @@ struct ApiOptions {
   std::string data_dir;  // the analytics routes read <data_dir>/telemetry/events.db
 };
 
+// The parts of a request path that fill a route's {placeholders}, in order.
+using PathParams = std::vector<std::string>;
+
 class Api {
  public:
+  // One route: a method and an OpenAPI path template ("/api/jobs/{id}"; a placeholder may carry a fixed
+  // suffix in its segment, "{n}.jpg"), and the member that answers it. routes.cpp holds the table;
+  // src/server/openapi.json documents every entry (a test holds the two equal).
+  using Handler = HttpResponse (Api::*)(const HttpRequest&, const PathParams&);
+  struct Route {
+    const char* method;
+    const char* path;
+    Handler handler;
+  };
+  // Every route, in matching order: the first whose method and path match answers.
+  static const std::vector<Route>& routes();
+  // Whether `path` fits the template `pattern`; the placeholders' values go to `params`.
+  static bool match_path(std::string_view pattern, std::string_view path, PathParams& params);
+  // The OpenAPI 3.1 document of this API (src/server/openapi.json, embedded at build time).
+  static const std::string& openapi_document();
+
   Api(ApiOptions options, const Engine& engine, JobStore& jobs, JobRunner& runner, UploadStore& uploads,
       Telemetry* telemetry);
 
@@ -75,17 +95,24 @@ class Api {
 
  private:
   HttpResponse route(const HttpRequest& request);
-  HttpResponse config() const;
-  HttpResponse health();
-  HttpResponse create_upload(const HttpRequest& request);
-  HttpResponse upload_faces(const Upload& upload, const HttpRequest& request);
-  HttpResponse upload_frame(const Upload& upload, const HttpRequest& request);
-  HttpResponse preview(const HttpRequest& request);
-  HttpResponse create_job(const HttpRequest& request);
-  HttpResponse list_jobs(const HttpRequest& request);
-  HttpResponse job_result(const std::string& id);
-  HttpResponse cancel_job(const std::string& id);
-  HttpResponse events(const HttpRequest& request);
+  // The handlers of the route table (routes.cpp), one per route.
+  HttpResponse health(const HttpRequest& request, const PathParams& params);
+  HttpResponse metrics(const HttpRequest& request, const PathParams& params);
+  HttpResponse config(const HttpRequest& request, const PathParams& params);
+  HttpResponse openapi(const HttpRequest& request, const PathParams& params);
+  HttpResponse create_upload(const HttpRequest& request, const PathParams& params);
+  HttpResponse get_upload(const HttpRequest& request, const PathParams& params);
+  HttpResponse upload_faces(const HttpRequest& request, const PathParams& params);
+  HttpResponse upload_face_crop(const HttpRequest& request, const PathParams& params);
+  HttpResponse upload_frame(const HttpRequest& request, const PathParams& params);
+  HttpResponse preview(const HttpRequest& request, const PathParams& params);
+  HttpResponse create_job(const HttpRequest& request, const PathParams& params);
+  HttpResponse list_jobs(const HttpRequest& request, const PathParams& params);
+  HttpResponse get_job(const HttpRequest& request, const PathParams& params);
+  HttpResponse job_result(const HttpRequest& request, const PathParams& params);
+  HttpResponse cancel_job(const HttpRequest& request, const PathParams& params);
+  HttpResponse events(const HttpRequest& request, const PathParams& params);
+  HttpResponse insights(const HttpRequest& request, const PathParams& params);
 
   ApiOptions options_;
   const Engine& engine_;

@@ -16,6 +16,7 @@
 
 #include <httplib.h>
 
+#include "core/install_paths.h"
 #include "core/log.h"
 #include "faceweave/server.h"
 #include "server/api.h"
@@ -197,7 +198,8 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   runner.on_change = [&api](const std::string& id) { api.insights().job_changed(id); };
 
   server::GuardedHttpServer http;  // header timeout and connections per address (connection_guard.h)
-  const std::string web_dir = options.web_dir.empty() ? FACEWEAVE_WEB_DIR : options.web_dir;
+  const std::string web_dir =
+      options.web_dir.empty() ? core::build_or_installed(FACEWEAVE_WEB_DIR, "web") : options.web_dir;
   if (!web_dir.empty() && fs::exists(fs::path(web_dir) / "index.html", ec)) {
     http.set_mount_point("/", web_dir);
   } else {

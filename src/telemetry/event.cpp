@@ -37,7 +37,7 @@ EventSpec spec(std::string_view name, Category category, std::initializer_list<P
 const std::array<EventSpec, kEventKindCount>& specs() {
   static const auto kResolution =
       enumeration("resolution", {"unknown", "sd", "720p", "1080p", "1440p", "4k", "8k"});
-  static const auto kSurface = enumeration("surface", {"cli", "api", "web"});
+  static const auto kSurface = enumeration("surface", {"cli", "api", "web", "python"});
   static const std::array<EventSpec, kEventKindCount> kSpecs = {
       spec("command.run", Category::kUsage,
            {kSurface, word("command"), integer("exit_code"), integer("changed"),
