@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean
+.PHONY: setup build test unit-test asan-test fuzz fuzz-ci fuzz-build demo bench quality format format-check clean
 
 setup:
 	scripts/install-deps.sh
@@ -28,6 +28,19 @@ asan-test: setup
 	cmake --build build/asan -j $(JOBS) --target tests/all faceweave
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -R '^BadInput\.|^Cli\.BadInputs|^SwapCli\.BadInputs'
+
+# libFuzzer targets (fuzz/, clang with ASan and UBSan) on seed corpora made from the test data; regression
+# inputs in tests/fuzz/ run first. fuzz-ci: 30 s a target; fuzz: 10 minutes a target (FUZZ_SECONDS=...).
+FUZZ_SECONDS ?= 600
+fuzz-build: setup
+	cmake --preset fuzz
+	cmake --build build/fuzz -j $(JOBS) --target fuzz_all
+
+fuzz: fuzz-build
+	scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+
+fuzz-ci: fuzz-build
+	scripts/run-fuzzers.sh build/fuzz 30
 
 demo: build
 	scripts/demo.sh $(BUILD_DIR)/apps/faceweave/faceweave

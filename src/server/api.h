@@ -74,6 +74,7 @@ class Api {
   static int http_status(StatusCode code);
 
  private:
+  HttpResponse answer(const HttpRequest& request);  // handle() before error messages lose server paths
   HttpResponse route(const HttpRequest& request);
   HttpResponse config() const;
   HttpResponse health();

@@ -16,12 +16,15 @@
 #include <opencv2/imgproc.hpp>
 
 #include "test_support.h"
+#include "unprivileged.h"
 
 namespace faceweave::core {
 namespace {
 
 namespace fs = std::filesystem;
+using ::faceweave::testing::make_reachable;
 using ::faceweave::testing::read_all;
+using ::faceweave::testing::run_unprivileged;
 using ::faceweave::testing::TempDir;
 using ::faceweave::testing::write_file;
 using ::testing::HasSubstr;
@@ -100,10 +103,6 @@ double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {
   cv::absdiff(a, b, diff);
   cv::Scalar s = cv::mean(diff);
   return (s[0] + s[1] + s[2]) / 3.0;
-}
-
-bool is_root() {
-  return ::geteuid() == 0;
 }
 
 // ---- load_image: bad inputs each give a clear error ----
@@ -252,17 +251,23 @@ TEST(LoadImageTest, ZeroSizedHeaderIsRefused) {
   EXPECT_THAT(r.status().message(), HasSubstr("0x10"));
 }
 
+// As root too: the load runs in a child that drops to nobody (unprivileged.h).
 TEST(LoadImageTest, UnreadableFileIsPermissionDenied) {
-  if (is_root()) GTEST_SKIP() << "root can read files without read permission";
   TempDir dir;
+  make_reachable(dir.path());
   const std::string path = dir.file("locked.png");
   write_file(path, as_string(encode(".png", synthetic_bgr(8, 8))));
   fs::permissions(path, fs::perms::none);
-  auto r = load_image(path);
-  fs::permissions(path, fs::perms::owner_all);
-  ASSERT_FALSE(r.is_ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_THAT(r.status().message(), HasSubstr(path));
+  const int outcome = run_unprivileged([&] {
+    auto r = load_image(path);
+    if (r.is_ok()) return 1;
+    if (r.status().code() != StatusCode::kPermissionDenied) return 2;
+    return r.status().message().find(path) == std::string::npos ? 3 : 0;
+  });
+  EXPECT_EQ(outcome, 0) << "1: it was read, 2: another error, 3: the message does not name the file";
+  // The same file readable: the child reads it, so the denial above came from the permission bits.
+  fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  EXPECT_EQ(run_unprivileged([&] { return load_image(path).is_ok() ? 0 : 1; }), 0);
 }
 
 // ---- decode: good inputs ----
