@@ -273,9 +273,11 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
               staged->truncated = true;
               return true;
             }
+            // After a failed write (a full disk) the rest is read and dropped, so the client gets its 507.
+            if (write_failed) return true;
             out.write(data, std::streamsize(length));
             write_failed = !out;
-            return !write_failed;
+            return true;
           });
       out.close();
       write_failed = write_failed || (have_file && !out);
