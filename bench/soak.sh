@@ -26,7 +26,6 @@ for _ in $(seq 600); do grep -q "serving on" "$work/log" && break; sleep 0.1; do
 url=$(grep -o 'http://[0-9.:]*' "$work/log" | head -1)
 [ -n "$url" ] || { cat "$work/log"; exit 1; }
 rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$server_pid/status" 2>/dev/null || echo 0; }
-rss_start=$(rss)
 end=$((SECONDS + seconds))
 codes="$work/codes"
 : > "$codes"
@@ -37,6 +36,12 @@ source_id=$(upload_id "$testdata/images/obama.jpg")
 target_id=$(upload_id "$testdata/images/biden.jpg")
 video_id=$(upload_id "$testdata/video/video_01.mp4")
 [ -n "$source_id" ] && [ -n "$target_id" ] && [ -n "$video_id" ] || { echo "soak: setup uploads failed" >&2; exit 1; }
+
+# Warm up (models load on first use), so the start RSS is the loaded server's.
+curl -s -o /dev/null --max-time 120 -H 'Content-Type: application/json' \
+  -d "{\"sources\":[\"$source_id\"],\"target\":\"$target_id\"}" "$url/api/preview"
+rss_start=$(rss)
+end=$((SECONDS + seconds))
 
 python3 - "$work" <<'PY'
 import struct, sys, zlib
@@ -89,22 +94,24 @@ peak=$rss_start
 while [ $SECONDS -lt $end ]; do
   kill -0 "$server_pid" 2>/dev/null || { echo "soak: the server died" >&2; tail -20 "$work/log" >&2; exit 1; }
   r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
+  echo "$r" >> "$work/rss"
   sleep 1
 done
 for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 pids=()
 # Every job ends done, failed or cancelled.
 for _ in $(seq 120); do
-  open=$(curl -s "$url/api/jobs?limit=1000" | grep -o '"status":"\(queued\|running\)"' | wc -l)
+  open=$( (curl -s "$url/api/jobs?limit=1000" | grep -o '"status":"\(queued\|running\)"' || true) | wc -l)
   [ "$open" -eq 0 ] && break
   sleep 1
 done
-states=$(curl -s "$url/api/jobs?limit=1000" | grep -o '"status":"[a-z]*"' | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+states=$( (curl -s "$url/api/jobs?limit=1000" | grep -o '"status":"[a-z]*"' || true) | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 rss_end=$(rss)
 fivexx=$(grep -c '^5' "$codes" || true)
 echo "soak: ${seconds}s, $(wc -l < "$codes") requests; status codes: $(sort "$codes" | uniq -c | tr -s ' ' | tr '\n' ';')"
 echo "soak: jobs: $states"
-echo "soak: RSS start ${rss_start} MB, peak ${peak} MB, end ${rss_end} MB"
+quarters=$(awk '{a[NR]=$1} END {printf "%s %s %s", a[int(NR/4)], a[int(NR/2)], a[int(3*NR/4)]}' "$work/rss")
+echo "soak: RSS start ${rss_start} MB, peak ${peak} MB, end ${rss_end} MB (at 1/4, 1/2, 3/4 of the run: $quarters MB)"
 kill -0 "$server_pid" 2>/dev/null || { echo "soak: the server died" >&2; exit 1; }
 [ "$fivexx" -eq 0 ] || { echo "soak: $fivexx answers were 5xx" >&2; exit 1; }
 [ "$open" -eq 0 ] || { echo "soak: $open jobs never ended" >&2; exit 1; }
