@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto body = parse_json_input(std::string_view(reinterpret_cast<const char*>(data), size), "the body");
   if (!body) return 0;
   const nlohmann::json options = body->is_object() && body->contains("options") ? (*body)["options"] : *body;
-  faceweave::JobOptions parsed;
+  JobOptions parsed;
   FieldError error;
   auto resolve = [](const std::string& ref) -> faceweave::Result<std::string> {
     if (ref.rfind("u_", 0) == 0) return "/nonexistent/" + ref;
@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // What was accepted, written back, reads again to the same options.
   parsed.swap.reference_face_image.clear();
   const nlohmann::json again = job_options_to_json(parsed);
-  faceweave::JobOptions reparsed;
+  JobOptions reparsed;
   if (!parse_job_options(again, reparsed, error, resolve)) std::abort();
   if (job_options_to_json(reparsed) != again) std::abort();
   return 0;

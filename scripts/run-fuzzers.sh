@@ -31,7 +31,7 @@ for target in image video options upload events; do
   status=0
   "$bin" -max_total_time="$seconds" -max_len=$max_len -rss_limit_mb=2560 -timeout=20 -print_final_stats=1 \
     -artifact_prefix="$artifacts" "$corpus" "$build/fuzz/seeds/$target" >"$log" 2>&1 || status=$?
-  grep -E 'INITED|DONE|stat::number_of_executed_units|SUMMARY|ERROR|runtime error' "$log" | head -20 || true
+  grep -a -E 'INITED|DONE|stat::number_of_executed_units|SUMMARY|ERROR|runtime error' "$log" | head -20 || true
   if [ $status -ne 0 ]; then
     tail -60 "$log"
     failed+=("$target")
