@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test
+.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test fuzz fuzz-ci fuzz-build
 
 setup:
 	scripts/install-deps.sh
@@ -42,6 +42,19 @@ deb: build
 # `faceweave --version` and `faceweave serve` there. A few minutes, so not part of `make test`.
 deb-test: deb
 	packaging/deb-test.sh $(BUILD_DIR)/packages/faceweave_$$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' $(BUILD_DIR)/CMakeCache.txt)_$$(dpkg --print-architecture).deb
+
+# libFuzzer targets (fuzz/, clang with ASan and UBSan) on seed corpora made from the test data; regression
+# inputs in tests/fuzz/ run first. fuzz-ci: 30 s a target; fuzz: 10 minutes a target (FUZZ_SECONDS=...).
+FUZZ_SECONDS ?= 600
+fuzz-build: setup
+	cmake --preset fuzz
+	cmake --build build/fuzz -j $(JOBS) --target fuzz_all
+
+fuzz: fuzz-build
+	scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+
+fuzz-ci: fuzz-build
+	scripts/run-fuzzers.sh build/fuzz 30
 
 demo: build
 	scripts/demo.sh $(BUILD_DIR)/apps/faceweave/faceweave

@@ -20,6 +20,7 @@ packages=(
   python3-dev python3-pybind11 python3-pytest python3-opencv  # the Python module (python/) and its tests
   dpkg-dev mmdebstrap  # make deb (dpkg-shlibdeps, dpkg-deb) and make deb-test (a clean Debian 12)
   zsh groff-base  # cli.conventions: the generated zsh completion and man page are exercised
+  clang libclang-rt-14-dev  # make fuzz / fuzz-ci: clang with libFuzzer and the sanitizer runtimes
   ca-certificates
 )
 

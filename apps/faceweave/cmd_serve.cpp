@@ -19,6 +19,8 @@ struct ServeArgs {
   ServeOptions options;
   double max_image_mb = 50;
   double max_video_mb = 2048;
+  double max_image_megapixels = 50;
+  double decode_budget_megapixels = 150;
 };
 
 int run(GlobalOptions& global, ServeArgs& args) {
@@ -31,6 +33,10 @@ int run(GlobalOptions& global, ServeArgs& args) {
     return report(invalid_argument("--max-image-mb and --max-video-mb must be above 0"));
   o.max_image_bytes = int64_t(args.max_image_mb * (1 << 20));
   o.max_video_bytes = int64_t(args.max_video_mb * (1 << 20));
+  if (!(args.max_image_megapixels > 0) || !(args.decode_budget_megapixels > 0))
+    return report(invalid_argument("--max-image-megapixels and --decode-budget-megapixels must be above 0"));
+  o.max_image_pixels = int64_t(args.max_image_megapixels * 1e6);
+  o.decode_budget_pixels = int64_t(args.decode_budget_megapixels * 1e6);
   o.on_listening = [](const std::string& url) {
     std::printf("faceweave: serving on %s (Ctrl-C stops)\n", url.c_str());
     std::fflush(stdout);
@@ -71,6 +77,12 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-image-mb", args.max_image_mb, "Largest image upload")->capture_default_str();
   cmd->add_option("--max-video-mb", args.max_video_mb, "Largest video upload")->capture_default_str();
+  cmd->add_option("--max-image-megapixels", args.max_image_megapixels,
+                  "Largest image upload in pixels (width x height, millions)")
+      ->capture_default_str();
+  cmd->add_option("--decode-budget-megapixels", args.decode_budget_megapixels,
+                  "Pixels (millions) decoded at once across all requests; more decodes wait")
+      ->capture_default_str();
   cmd->callback([&global, &exit_code] { exit_code = run(global, args); });
 }
 

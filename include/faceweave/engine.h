@@ -127,8 +127,10 @@ struct MediaInfo {
   bool has_audio = false;
 };
 // `first_frame`, when given, receives the decoded image (or the video's first frame) the probe had to
-// decode anyway.
-Result<MediaInfo> probe_media(const std::string& path, cv::Mat* first_frame = nullptr);
+// decode anyway. `max_image_pixels` (0: the decoder's own limit) refuses an image declaring more pixels
+// before it is decoded.
+Result<MediaInfo> probe_media(const std::string& path, cv::Mat* first_frame = nullptr,
+                              int64_t max_image_pixels = 0);
 // The image itself, or frame `index` of a video (decoded in order; an index past the end is an error).
 Result<cv::Mat> load_frame(const std::string& path, int64_t index = 0);
 

@@ -29,6 +29,10 @@ struct ServeOptions {
   double upload_retention_hours = 24;
   int64_t max_image_bytes = 50ll << 20;
   int64_t max_video_bytes = 2ll << 30;
+  // Width x height an uploaded image may have (a small file can declare a huge image).
+  int64_t max_image_pixels = 50'000'000;
+  // Pixels decoded at once across all requests (uploads, previews, jobs); more decodes wait their turn.
+  int64_t decode_budget_pixels = 150'000'000;
   double events_per_second = 20;  // /api/events batches per client address
   EngineOptions engine;
   std::function<void(const std::string& url)> on_listening;

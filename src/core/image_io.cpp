@@ -178,6 +178,15 @@ Result<cv::Mat> decode_image(std::span<const uint8_t> b, const std::string& what
       return invalid_input(what + " is a truncated PNG (no IEND chunk); re-export or re-download it");
   }
 
+  // OpenCV chooses its decoder by content, not by the sniff above: a file that starts like a WebP (but fails
+  // libwebp's stricter check) and carries DICOM's "DICM" at byte 128 went to the DICOM reader, whose failed
+  // assertion aborted the whole process (found by fuzz/image_fuzzer.cpp). Such a polyglot is refused.
+  if (b.size() >= 132 && std::memcmp(b.data() + 128, "DICM", 4) == 0)
+    return invalid_input(what + " also carries a DICOM signature; it is not a plain " +
+                         image_format_name(info.format) + " (re-export it)");
+  // Waits while other decodes hold the process's pixel budget; released when this decode returns.
+  PixelBudget& budget = limits.budget ? *limits.budget : PixelBudget::global();
+  const PixelBudget::Lease lease = budget.acquire(int64_t(info.width) * info.height);
   cv::Mat decoded;
   try {
     cv::Mat raw(1, int(b.size()), CV_8UC1, const_cast<uint8_t*>(b.data()));
@@ -273,8 +282,13 @@ Status save_image(const std::string& path, const cv::Mat& bgr, int quality) {
   tmp += ".partial";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    const int err = errno;
+    // A folder the user may not write to is a permission problem (exit 7, as for swap), not an I/O error.
+    if (!out && (err == EACCES || err == EPERM || err == EROFS))
+      return permission_denied("cannot write " + path + ": " + std::strerror(err) +
+                               "; the folder is not writable, choose another path");
     if (!out)
-      return io_error("cannot write " + tmp.string() + ": " + std::strerror(errno) +
+      return io_error("cannot write " + tmp.string() + ": " + std::strerror(err) +
                       "; check the folder exists and is writable");
     out.write(reinterpret_cast<const char*>(encoded.data()), std::streamsize(encoded.size()));
     out.close();

@@ -12,6 +12,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "core/pixel_budget.h"
 #include "faceweave/status.h"
 
 namespace faceweave::core {
@@ -29,6 +30,8 @@ struct ImageLimits {
   int max_side = 16384;                // longest side accepted, in pixels
   int64_t max_pixels = 100'000'000;    // width x height accepted
   int64_t max_file_bytes = 256 << 20;  // compressed size accepted
+  // The pixels of a decode are reserved here for its duration (nullptr: PixelBudget::global()).
+  PixelBudget* budget = nullptr;
 };
 
 // The image format by signature alone (the first 12 bytes suffice); nullopt when none matches.

@@ -39,12 +39,14 @@ Result<std::string> head(const std::string& path) {
 
 }  // namespace
 
-Result<MediaInfo> probe_media(const std::string& path, cv::Mat* first_frame) {
+Result<MediaInfo> probe_media(const std::string& path, cv::Mat* first_frame, int64_t max_image_pixels) {
   FW_ASSIGN_OR_RETURN(auto bytes, head(path));
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   if (auto format = core::sniff_image_format({data, bytes.size()})) {
     // An image signature: decode it in full, so a damaged or oversized image is refused here.
-    FW_ASSIGN_OR_RETURN(cv::Mat image, core::load_image(path));
+    core::ImageLimits limits;
+    if (max_image_pixels > 0) limits.max_pixels = max_image_pixels;
+    FW_ASSIGN_OR_RETURN(cv::Mat image, core::load_image(path, limits));
     MediaInfo m;
     m.kind = "image";
     m.format = image_extension(*format);

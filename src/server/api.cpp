@@ -7,11 +7,14 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "core/private_files.h"
 #include "face/face_selector.h"
 #include "server/ids.h"
 #include "server/json_input.h"
 #include "server/metrics.h"
 #include "server/options_json.h"
+#include "server/public_message.h"
+#include "server/ui_events.h"
 
 namespace faceweave::server {
 namespace fs = std::filesystem;
@@ -185,6 +188,21 @@ std::optional<HttpResponse> Api::refusal(const HttpRequest& req) const {
 }
 
 HttpResponse Api::handle(const HttpRequest& req) {
+  HttpResponse r = answer(req);
+  // Clients learn what went wrong and what to do, never where the server keeps its files.
+  const bool has_errors = r.status >= 400 || req.path.rfind("/api/jobs", 0) == 0;
+  if (has_errors && r.content_type == "application/json" && !r.body.empty() && !r.stream) {
+    json body = json::parse(r.body, nullptr, false);
+    if (!body.is_discarded()) {
+      scrub_error_messages(body, {options_.data_dir, options_.results_dir, engine_.options().models_dir,
+                                  engine_.options().manifest_path});
+      r.body = body.dump();
+    }
+  }
+  return r;
+}
+
+HttpResponse Api::answer(const HttpRequest& req) {
   try {
     // Before the token: a request for another host name, or a cross-site change, is refused whatever it
     // carries.
@@ -264,7 +282,9 @@ HttpResponse Api::config(const HttpRequest&, const PathParams&) {
   json j{{"version", options_.version},
          {"auth_required", !options_.token.empty()},
          {"limits",
-          {{"image_bytes", uploads_.limits().image_bytes}, {"video_bytes", uploads_.limits().video_bytes}}},
+          {{"image_bytes", uploads_.limits().image_bytes},
+           {"video_bytes", uploads_.limits().video_bytes},
+           {"image_pixels", uploads_.limits().image_pixels}}},
          {"options", option_catalog()},
          {"telemetry", telemetry_ ? telemetry_consent_name(telemetry_->consent()) : "off"}};
   return json_response(200, j);
@@ -403,8 +423,8 @@ HttpResponse Api::create_job(const HttpRequest& req, const PathParams&) {
                  "output_format " + format + " does not fit a" + (kind == "image" ? "n image" : " video") +
                      " target (images: jpg, png, webp, bmp; videos: mp4, mov, mkv, webm, avi)",
                  "output_format");
-  std::error_code ec;
-  fs::create_directories(options_.results_dir, ec);
+  if (Status s = core::make_private_dir(options_.results_dir); !s.is_ok())
+    return error(500, "io_error", "cannot create the results folder; check the server's data dir");
   const std::string id = new_id('j');
   json request{{"sources", in.sources},
                {"target", in.target},
@@ -476,6 +496,11 @@ HttpResponse Api::cancel_job(const HttpRequest&, const PathParams& p) {
     runner_.wait_stopped(id, 10000);
     auto after = jobs_.get(id);
     if (after) job = std::move(after);
+    // It finished before the cancel reached it: the job was not cancelled, and its result stands.
+    if (job->status == "done" || job->status == "failed")
+      return error(409, "conflict",
+                   "job " + id + " " + (job->status == "done" ? "finished" : "failed") +
+                       " before the cancel took effect; GET /api/jobs/" + id + " shows it");
   }
   return json_response(200, job_json(*job));
 }
@@ -518,6 +543,11 @@ HttpResponse Api::events(const HttpRequest& req, const PathParams&) {
     const json props = e.value("props", json::object());
     if (!props.is_object()) {
       reject("props must be an object");
+      continue;
+    }
+    // Only the words of the UI's own controls (ui_events.h): never free text such as a name.
+    if (const std::string why = UiEventVocabulary::standard().check(name, props); !why.empty()) {
+      reject(why);
       continue;
     }
     std::vector<std::string> keys, texts;

@@ -94,6 +94,7 @@ class Api {
   static int http_status(StatusCode code);
 
  private:
+  HttpResponse answer(const HttpRequest& request);  // handle() before error messages lose server paths
   HttpResponse route(const HttpRequest& request);
   // The handlers of the route table (routes.cpp), one per route.
   HttpResponse health(const HttpRequest& request, const PathParams& params);

@@ -8,7 +8,9 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +20,8 @@
 
 #include "core/install_paths.h"
 #include "core/log.h"
+#include "core/pixel_budget.h"
+#include "core/private_files.h"
 #include "faceweave/server.h"
 #include "server/api.h"
 #include "server/connection_guard.h"
@@ -61,16 +65,18 @@ HttpResponse too_large(int64_t limit) {
                                 " MB; send less (GET /api/config shows the upload limits)");
 }
 
-// Holds an exclusive lock on <data dir>/serve.lock for the life of the server.
+// Holds an exclusive OS lock (flock) on the data dir itself for the life of the server: unlike a lock file,
+// the folder cannot be deleted from under a running server while it holds jobs.db, and the kernel drops the
+// lock when the process ends, however it ends.
 class DataDirLock {
  public:
   ~DataDirLock() {
     if (fd_ >= 0) ::close(fd_);
   }
   Status acquire(const std::string& data_dir) {
-    const std::string path = (fs::path(data_dir) / "serve.lock").string();
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) return io_error("cannot create " + path + "; check the data dir is writable");
+    fd_ = ::open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0)
+      return io_error("cannot open the data dir " + data_dir + "; check it exists and is readable");
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
       return invalid_argument("another faceweave serve already uses the data dir " + data_dir +
                               "; stop it or give this one another --data-dir");
@@ -80,6 +86,21 @@ class DataDirLock {
  private:
   int fd_ = -1;
 };
+
+// The data dir, its folders and its database files, made owner-only (also when an older version or another
+// umask left them readable by others).
+Status make_private_data_dir(const std::string& data_dir) {
+  FW_RETURN_IF_ERROR(core::make_private_dir(data_dir));
+  for (const char* dir : {"uploads", "results"})
+    FW_RETURN_IF_ERROR(core::make_private_dir((fs::path(data_dir) / dir).string()));
+  std::error_code ec;
+  const fs::path telemetry = fs::path(data_dir) / "telemetry";
+  if (fs::is_directory(telemetry, ec)) FW_RETURN_IF_ERROR(core::make_private_dir(telemetry.string()));
+  for (const fs::path& db : {fs::path(data_dir) / "jobs.db", telemetry / "events.db"})
+    for (const char* suffix : {"", "-wal", "-shm"})
+      FW_RETURN_IF_ERROR(core::make_private_file(db.string() + suffix));
+  return Status::ok();
+}
 
 void write_response(const HttpResponse& r, httplib::Response& res) {
   res.status = r.status;
@@ -169,12 +190,18 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
                               "(e.g. --allowed-host faceweave.lan)");
   if (options.max_concurrent_jobs < 1 || options.max_concurrent_jobs > 64)
     return invalid_argument("--max-concurrent-jobs must be between 1 and 64");
+  if (options.max_image_pixels < 1 || options.decode_budget_pixels < 1)
+    return invalid_argument("--max-image-megapixels and --decode-budget-megapixels must be above 0");
+  core::PixelBudget::global().set_capacity(options.decode_budget_pixels);
   if (!(options.upload_retention_hours > 0))
     return invalid_argument("--upload-retention-hours must be above 0");
   const std::string data_dir = resolve_data_dir(options.data_dir);
-  std::error_code ec;
-  fs::create_directories(data_dir, ec);
-  if (ec) return io_error("cannot create the data dir " + data_dir + " (" + ec.message() + ")");
+  // Uploads, results and databases hold people's faces: everything the server creates is owner-only
+  // (umask 077), and the folders it keeps them in are made 0700 whatever mode they had (docs/security.md).
+  core::restrict_umask();
+  // Past a file size limit (RLIMIT_FSIZE) a write fails with EFBIG instead of the signal ending the server.
+  std::signal(SIGXFSZ, SIG_IGN);
+  FW_RETURN_IF_ERROR(make_private_data_dir(data_dir));
   DataDirLock lock;
   FW_RETURN_IF_ERROR(lock.acquire(data_dir));
 
@@ -183,7 +210,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   FW_ASSIGN_OR_RETURN(int requeued, jobs->requeue_interrupted());
   if (requeued > 0) core::log_info(std::to_string(requeued) + " interrupted job(s) queued again");
   server::UploadStore uploads((fs::path(data_dir) / "uploads").string(),
-                              {options.max_image_bytes, options.max_video_bytes},
+                              {options.max_image_bytes, options.max_video_bytes, options.max_image_pixels},
                               options.upload_retention_hours);
   uploads.sweep();
   server::JobRunner runner(*jobs, *engine, uploads, telemetry, options.max_concurrent_jobs);
@@ -200,6 +227,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   server::GuardedHttpServer http;  // header timeout and connections per address (connection_guard.h)
   const std::string web_dir =
       options.web_dir.empty() ? core::build_or_installed(FACEWEAVE_WEB_DIR, "web") : options.web_dir;
+  std::error_code ec;
   if (!web_dir.empty() && fs::exists(fs::path(web_dir) / "index.html", ec)) {
     http.set_mount_point("/", web_dir);
   } else {
@@ -228,7 +256,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       auto staged = uploads.stage();
       if (!staged) return write_response(server::Api::error(500, "io_error", staged.status().message()), res);
       std::ofstream out;
-      bool in_file = false, have_file = false;
+      bool in_file = false, have_file = false, write_failed = false;
       const bool read = reader(
           [&](const httplib::MultipartFormData& part) {
             in_file = part.name == "file" && !have_file;
@@ -247,10 +275,22 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
               staged->truncated = true;
               return true;
             }
+            // After a failed write (a full disk) the rest is read and dropped, so the client gets its 507.
+            if (write_failed) return true;
             out.write(data, std::streamsize(length));
-            return bool(out);
+            write_failed = !out;
+            return true;
           });
       out.close();
+      write_failed = write_failed || (have_file && !out);
+      if (write_failed) {  // a full disk (or a file size limit): say so, not "truncated JPEG"
+        uploads.discard(*staged);
+        return write_response(
+            server::Api::error(507, "insufficient_storage",
+                               "the server could not store the upload: its disk is full. Free space in the "
+                               "server's data dir, or try again later"),
+            res);
+      }
       if (!read && res.status == 413) {  // over the payload limit: cpp-httplib skipped the body unread
         uploads.discard(*staged);
         return write_response(too_large(payload_limit), res);
@@ -326,6 +366,13 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   // Static pages never reach Api::handle: the Host check runs before cpp-httplib serves a file. Requests
   // with a body are checked by Api::handle once the body is drained, so the client reads its answer.
   http.set_pre_routing_handler([&api](const httplib::Request& req, httplib::Response& res) {
+    // A decoded path with a control character (index.html%00.svg) names no file: the C string ends early
+    // and the extension after it would pick the content type.
+    if (std::any_of(req.path.begin(), req.path.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+      write_response(server::Api::error(400, "invalid_argument", "the path holds a control character"), res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.method != "GET" && req.method != "HEAD") return httplib::Server::HandlerResponse::Unhandled;
     auto refused = api.refusal(to_request(req));
     if (!refused) return httplib::Server::HandlerResponse::Unhandled;

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 
+#include "core/private_files.h"
 #include "server/ids.h"
 #include "server/json_input.h"
 
@@ -78,12 +80,23 @@ int64_t JobStore::now_ms() {
 Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
   std::unique_ptr<JobStore> store(new JobStore());
   store->path_ = path;
+  // SQLite takes an empty file for a new database: a jobs.db truncated to 0 bytes would silently lose
+  // every job. A missing file is a fresh start; an empty one is damage to report.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && std::filesystem::file_size(path, ec) == 0 && !ec)
+    return io_error(
+        "the job database " + path +
+        " is empty (0 bytes): it was truncated. Restore it from a backup, or delete it to start with "
+        "no jobs");
   int rc = sqlite3_open_v2(path.c_str(), &store->db_,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK)
     return io_error("cannot open the job database " + path + " (" + sqlite3_errstr(rc) +
                     "); check the data dir is writable");
   sqlite3_busy_timeout(store->db_, 5000);
+  // Requests name people's files: owner-only, whatever the umask (the -wal and -shm files SQLite creates
+  // later copy the database's mode).
+  for (const char* suffix : {"", "-wal", "-shm"}) FW_RETURN_IF_ERROR(core::make_private_file(path + suffix));
   FW_RETURN_IF_ERROR(store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
   FW_RETURN_IF_ERROR(store->exec(
       "CREATE TABLE IF NOT EXISTS jobs ("
@@ -247,6 +260,7 @@ Result<JobRecord> JobStore::cancel(const std::string& id) {
   if (job.status != "queued" && job.status != "running")
     return invalid_argument("job " + id + " already " + (job.status == "done" ? "finished" : job.status) +
                             "; only queued or running jobs can be cancelled");
+  int changed = 0;
   {
     std::lock_guard lock(mutex_);
     Stmt st;
@@ -261,8 +275,14 @@ Result<JobRecord> JobStore::cancel(const std::string& id) {
     sqlite3_bind_text(st.s, 2, id.c_str(), -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st.s);
     FW_SQL(rc, "cancel job");
+    changed = sqlite3_changes(db_);
   }
-  return get(id);
+  FW_ASSIGN_OR_RETURN(JobRecord after, get(id));
+  // The job ended between the read above and the update: it was not cancelled.
+  if (changed == 0)
+    return invalid_argument("job " + id + " already " + (after.status == "done" ? "finished" : after.status) +
+                            "; only queued or running jobs can be cancelled");
+  return after;
 }
 
 Result<bool> JobStore::cancel_requested(const std::string& id) {

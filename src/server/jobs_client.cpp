@@ -1,6 +1,7 @@
 // The job queue as `faceweave jobs` sees it: the same store and option checks as the server's.
 #include <filesystem>
 
+#include "core/private_files.h"
 #include "faceweave/server.h"
 #include "server/job_store.h"
 #include "server/json_input.h"
@@ -14,9 +15,7 @@ namespace {
 
 Result<std::unique_ptr<server::JobStore>> open_store(const std::string& data_dir) {
   const std::string dir = resolve_data_dir(data_dir);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return io_error("cannot create the data dir " + dir + " (" + ec.message() + ")");
+  FW_RETURN_IF_ERROR(core::make_private_dir(dir));
   return server::JobStore::open((fs::path(dir) / "jobs.db").string());
 }
 
@@ -105,8 +104,12 @@ Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobS
                                    ? (fs::path(resolve_data_dir(data_dir)) / "results").string()
                                    : fs::absolute(request.output_dir).string();
   std::error_code ec;
-  fs::create_directories(dir_name, ec);
-  if (ec) return io_error("cannot create the output folder " + dir_name + " (" + ec.message() + ")");
+  if (request.output_dir.empty()) {
+    FW_RETURN_IF_ERROR(core::make_private_dir(dir_name));  // the server's own results folder
+  } else {
+    fs::create_directories(dir_name, ec);
+    if (ec) return io_error("cannot create the output folder " + dir_name + " (" + ec.message() + ")");
+  }
   FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
   std::vector<JobView> out;
   std::vector<std::string> taken;

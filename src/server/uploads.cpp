@@ -8,6 +8,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/pixel_budget.h"
+#include "core/private_files.h"
 #include "face/face_selector.h"
 #include "server/ids.h"
 #include "server/json_input.h"
@@ -24,17 +26,8 @@ Status write_file(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), std::streamsize(bytes.size()));
   out.close();
-  if (!out) return io_error("cannot write " + path.string() + "; check the data dir has space");
-  return Status::ok();
-}
-
-// A display name: the last path component, printable ASCII only, at most 80 characters.
-std::string display_name(const std::string& name) {
-  std::string base = fs::path(name).filename().string();
-  std::string out;
-  for (char c : base)
-    if (c >= 32 && c < 127) out += c;
-  return out.substr(0, 80);
+  if (!out) return io_error("cannot write " + path.filename().string() + "; check the data dir has space");
+  return core::make_private_file(path.string());
 }
 
 std::string human_bytes(int64_t n) {
@@ -44,6 +37,14 @@ std::string human_bytes(int64_t n) {
 }
 
 }  // namespace
+
+std::string upload_display_name(const std::string& name) {
+  std::string base = fs::path(name).filename().string();
+  std::string out;
+  for (char c : base)
+    if (c >= 32 && c < 127) out += c;
+  return out.substr(0, 80);
+}
 
 bool is_upload_id(const std::string& s) {
   return is_id(s, 'u');
@@ -88,9 +89,11 @@ Result<StagedUpload> UploadStore::stage() {
   StagedUpload staged;
   staged.id = new_id('u');
   const fs::path dir = fs::path(root_) / staged.id;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return io_error("cannot create " + dir.string() + " (" + ec.message() + "); check the data dir");
+  // Owner-only whatever the umask: uploads are people's photos (core/private_files.h).
+  if (Status s = core::make_private_dir(root_); !s.is_ok())
+    return io_error("cannot create the uploads folder; check the data dir is writable");
+  if (Status s = core::make_private_dir(dir.string()); !s.is_ok())
+    return io_error("cannot create a folder for the upload; check the data dir is writable");
   staged.path = (dir / "media.upload").string();
   return staged;
 }
@@ -113,6 +116,26 @@ Result<Upload> UploadStore::add(const std::string& bytes, const std::string& cli
   return commit(staged, engine);
 }
 
+Result<MediaInfo> UploadStore::check(const StagedUpload& staged, cv::Mat* first_frame) const {
+  if (staged.truncated || staged.bytes > max_bytes())
+    return invalid_argument(kTooLarge + std::string("the upload is over ") + human_bytes(max_bytes()) +
+                            " (the limit for videos; images may have " + human_bytes(limits_.image_bytes) +
+                            ")");
+  if (staged.bytes == 0) return invalid_input("the upload is empty; choose an image or a video file");
+  auto info = probe_media(staged.path, first_frame, limits_.image_pixels);
+  if (!info) {
+    // The message names the client's file, never the server's path.
+    std::string why = info.status().message();
+    for (size_t at; (at = why.find(staged.path)) != std::string::npos;)
+      why.replace(at, staged.path.size(), "it");
+    return invalid_input("the upload is not an image or video faceweave can decode: " + why);
+  }
+  if (info->kind == "image" && staged.bytes > limits_.image_bytes)
+    return invalid_argument(kTooLarge + std::to_string(staged.bytes) + " bytes; the limit for images is " +
+                            human_bytes(limits_.image_bytes));
+  return info;
+}
+
 Result<Upload> UploadStore::commit(const StagedUpload& staged, const Engine& engine) {
   const std::string& id = staged.id;
   const fs::path dir = fs::path(root_) / id;
@@ -120,31 +143,19 @@ Result<Upload> UploadStore::commit(const StagedUpload& staged, const Engine& eng
     discard(staged);
     return s;
   };
-  if (staged.truncated || staged.bytes > max_bytes())
-    return fail(invalid_argument(kTooLarge + std::string("the upload is over ") + human_bytes(max_bytes()) +
-                                 " (the limit for videos; images may have " +
-                                 human_bytes(limits_.image_bytes) + ")"));
-  if (staged.bytes == 0) return fail(invalid_input("the upload is empty; choose an image or a video file"));
-  cv::Mat first_frame;  // decoded by the probe; analysed below
-  auto info = probe_media(staged.path, &first_frame);
-  if (!info) {
-    // The message names the client's file, never the server's path.
-    std::string why = info.status().message();
-    for (size_t at; (at = why.find(staged.path)) != std::string::npos;)
-      why.replace(at, staged.path.size(), "it");
-    return fail(invalid_input("the upload is not an image or video faceweave can decode: " + why));
-  }
-  if (info->kind == "image" && staged.bytes > limits_.image_bytes)
-    return fail(invalid_argument(kTooLarge + std::to_string(staged.bytes) +
-                                 " bytes; the limit for images is " + human_bytes(limits_.image_bytes)));
+  cv::Mat first_frame;  // decoded by the check; analysed below
+  auto info = check(staged, &first_frame);
+  if (!info) return fail(info.status());
   const fs::path media = dir / ("media." + info->format);
   std::error_code ec;
   fs::rename(staged.path, media, ec);
   if (ec) return fail(io_error("cannot store the upload (" + ec.message() + ")"));
+  if (Status s = core::make_private_file(media.string()); !s.is_ok())
+    return fail(io_error("cannot make the upload private; check who owns the data dir"));
   json meta{{"id", id},
             {"kind", info->kind},
             {"format", info->format},
-            {"name", display_name(staged.client_name)},
+            {"name", upload_display_name(staged.client_name)},
             {"bytes", staged.bytes},
             {"width", info->width},
             {"height", info->height},
@@ -157,6 +168,9 @@ Result<Upload> UploadStore::commit(const StagedUpload& staged, const Engine& eng
     meta["duration_s"] = std::round(info->duration_s * 1000) / 1000;
     meta["has_audio"] = info->has_audio;
   }
+  // The decoded frame and the analysis' copies of it count against the process's decode budget.
+  const core::PixelBudget::Lease lease =
+      core::PixelBudget::global().acquire(int64_t(first_frame.cols) * first_frame.rows);
   auto faces = engine.analyse(first_frame);
   if (!faces) return fail(faces.status());
   meta["faces"] = faces_json(*faces);

@@ -18,6 +18,7 @@ namespace faceweave::server {
 struct UploadLimits {
   int64_t image_bytes = 50ll << 20;
   int64_t video_bytes = 2ll << 30;
+  int64_t image_pixels = 50'000'000;  // width x height of an image upload
 };
 
 struct Upload {
@@ -52,6 +53,9 @@ class UploadStore {
   // and keeps them. Errors: kInvalidInput (415: not media faceweave decodes), too_large() (413), kNoFace is
   // never an error here (an upload may have no face). A failed commit removes the staged file.
   Result<Upload> commit(const StagedUpload& staged, const Engine& engine);
+  // The checks of commit() before analysis: size limits, then the content decoded (with the pixel limit).
+  // Leaves the staged file alone. `first_frame` receives the decoded image or the video's first frame.
+  Result<MediaInfo> check(const StagedUpload& staged, cv::Mat* first_frame) const;
   void discard(const StagedUpload& staged);
   // Convenience for tests and the CLI: stage, write, commit.
   Result<Upload> add(const std::string& bytes, const std::string& client_name, const Engine& engine);
@@ -69,6 +73,9 @@ class UploadStore {
   double retention_hours_;
   mutable std::mutex mutex_;
 };
+
+// A client's file name as shown: the last path component, printable ASCII only, at most 80 characters.
+std::string upload_display_name(const std::string& client_name);
 
 // Faces as the API shows them (index, box, score, age, gender).
 nlohmann::json faces_json(const std::vector<Face>& faces);

@@ -133,7 +133,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, const 
   if (rc != SQLITE_OK) return db->error(rc, "cannot open the telemetry database");
   // SQLite creates files with the process umask; events are personal data, so only the owner may read them
   // (the -wal and -shm files SQLite adds later copy this mode).
-  if (!exists) ::chmod(path.c_str(), 0600);
+  ::chmod(path.c_str(), 0600);  // also an older database a wider umask left readable
   sqlite3_extended_result_codes(db->db_, 1);
   sqlite3_busy_timeout(db->db_, options.busy_timeout_ms);
   FW_RETURN_IF_ERROR(db->configure(options, !exists));

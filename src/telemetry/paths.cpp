@@ -69,6 +69,8 @@ Status make_private_dirs(const std::string& path) {
     if (::stat(built.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       return io_error("cannot create the folder " + built.string() + ": a file of that name is in the way");
   }
+  // The folder itself is owner-only even when it existed with a wider mode (parents keep theirs).
+  if (::chmod(path.c_str(), 0700) != 0) return errno_status("cannot make private the folder", path, errno);
   return Status::ok();
 }
 

@@ -7,7 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include "test_support.h"
+#include "unprivileged.h"
 
 namespace faceweave::testing {
 namespace {
@@ -40,14 +44,56 @@ TEST(Cli, AnalyseJsonReportsEveryFace) {
   }
 }
 
+// The debug image is the input with the face annotated: some pixels change (an unannotated copy fails), and
+// they lie on and around the face the analysis found (a different image fails).
 TEST(Cli, AnalyseWritesTheDebugImage) {
   TempDir dir;
   CliRun r = run("analyse " + image("obama.jpg") + " --debug-out " + dir.file("annotated.png"), models_env());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("1 face(s)"), std::string::npos) << r.out;
-  EXPECT_TRUE(std::filesystem::exists(dir.file("annotated.png")));
-  // The annotation changed pixels: the file differs from a plain re-encode of the input.
-  EXPECT_GT(std::filesystem::file_size(dir.file("annotated.png")), 1000u);
+  CliRun j = run("analyse --json " + image("obama.jpg"), models_env());
+  ASSERT_EQ(j.code, 0) << j.out;
+  const auto faces = nlohmann::json::parse(j.out.substr(j.out.find('{')))["faces"];
+  ASSERT_EQ(faces.size(), 1u);
+  const auto& box = faces[0]["box"];
+  const cv::Mat input = cv::imread(image("obama.jpg"), cv::IMREAD_COLOR);
+  const cv::Mat annotated = cv::imread(dir.file("annotated.png"), cv::IMREAD_COLOR);
+  ASSERT_FALSE(annotated.empty());
+  ASSERT_EQ(annotated.size(), input.size());
+  cv::Mat diff, changed;
+  cv::absdiff(input, annotated, diff);
+  cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+  changed = diff > 40;
+  const int total = cv::countNonZero(changed);
+  EXPECT_GT(total, 300) << "the annotation changed almost nothing";
+  EXPECT_LT(total, input.total() / 5) << "more than an annotation changed";
+  // Around the face: its box grown by half its size on each side.
+  const double w = box["width"], h = box["height"];
+  cv::Rect around(int(box["x"].get<double>() - w / 2), int(box["y"].get<double>() - h / 2), int(2 * w),
+                  int(2 * h));
+  around &= cv::Rect(0, 0, input.cols, input.rows);
+  EXPECT_GT(cv::countNonZero(changed(around)), total * 8 / 10) << "the changes are not at the face";
+}
+
+// A folder the user may not write to is exit 7 for analyse --debug-out as for swap -o (it was 8 for analyse).
+// Run as nobody when the tests run as root, for whom no folder is read-only.
+TEST(Cli, ReadOnlyOutputFolderIsExit7ForAnalyseAsForSwap) {
+  TempDir dir;
+  make_reachable(dir.path());
+  const std::string locked = dir.file("locked");
+  std::filesystem::create_directory(locked);
+  std::filesystem::permissions(locked,
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+                                   std::filesystem::perms::others_read | std::filesystem::perms::others_exec);
+  const std::string env = "FACEWEAVE_TELEMETRY=off " + models_env();
+  CliRun analyse = run_command_unprivileged(env + " " + binary() + " analyse " + image("obama.jpg") +
+                                            " --debug-out " + locked + "/a.png");
+  EXPECT_EQ(analyse.code, 7) << analyse.out;
+  EXPECT_NE(analyse.out.find("not writable"), std::string::npos) << analyse.out;
+  CliRun swap = run_command_unprivileged(env + " " + binary() + " swap -s " + image("obama.jpg") + " -t " +
+                                         image("biden.jpg") + " -o " + locked + "/s.png");
+  EXPECT_EQ(swap.code, 7) << swap.out;
+  EXPECT_FALSE(std::filesystem::exists(locked + "/a.png"));
 }
 
 TEST(Cli, AnalyseNeverWritesItsDebugImageOverTheImage) {

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include <opencv2/imgproc.hpp>
@@ -77,6 +79,14 @@ INSTANTIATE_TEST_SUITE_P(TestClips, VideoClip,
                            return n;
                          });
 
+// The mean volume of a file's audio in dB (ffmpeg's volumedetect); NaN when there is none.
+double mean_volume_db(const std::string& path) {
+  const auto r =
+      run_command("ffmpeg -hide_banner -nostats -i '" + path + "' -vn -af volumedetect -f null - 2>&1");
+  const size_t at = r.out.find("mean_volume:");
+  return at == std::string::npos ? std::nan("") : std::atof(r.out.c_str() + at + 12);
+}
+
 TEST(Video, AudioIsKeptInStep) {
   TempDir dir;
   const std::string out = dir.file("out.mp4");
@@ -87,6 +97,10 @@ TEST(Video, AudioIsKeptInStep) {
   EXPECT_EQ(info.audio_codec, "aac");  // stream copy into mp4
   ASSERT_GT(info.audio_duration_s, 0);
   EXPECT_NEAR(info.audio_duration_s, info.duration_s, 0.05);
+  const double input_db = mean_volume_db(video("h264_aac.mp4"));
+  ASSERT_FALSE(std::isnan(input_db));
+  ASSERT_LT(input_db, -10) << "the test clip must be quiet enough to halve";
+  EXPECT_NEAR(mean_volume_db(out), input_db, 0.5) << "a stream copy keeps the volume";
 
   // Re-encoded at half volume into webm (Opus), still in step.
   VideoOptions v;
@@ -97,6 +111,8 @@ TEST(Video, AudioIsKeptInStep) {
   auto webm = std::move(media::VideoReader::open(dir.file("out.webm"))).value()->info();
   ASSERT_TRUE(webm.has_audio);
   EXPECT_EQ(webm.audio_codec, "opus");
+  // Half the amplitude is 6 dB less (Opus re-encoding moves it a little).
+  EXPECT_NEAR(mean_volume_db(dir.file("out.webm")), input_db - 6.02, 1.5);
 
   // Volume 0 drops the audio.
   v = {};

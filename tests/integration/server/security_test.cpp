@@ -3,6 +3,7 @@
 // check of --host.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "server_process.h"
 
@@ -224,6 +226,41 @@ TEST_F(ServerSecurity, OverLimitBodiesAre413) {
   expect_alive();
 }
 
+// A real PNG whose header claims width x height: a few hundred bytes that would decode to gigabytes.
+std::string png_claiming(uint32_t width, uint32_t height) {
+  std::vector<uchar> png;
+  cv::imencode(".png", cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)), png);
+  auto put = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) png[at + i] = uchar(v >> (24 - 8 * i));
+  };
+  put(16, width);
+  put(20, height);
+  uint32_t c = 0xFFFFFFFFu;  // the IHDR CRC covers its type and 13 data bytes
+  for (size_t i = 12; i < 12 + 4 + 13; ++i) {
+    c ^= png[i];
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  put(29, c ^ 0xFFFFFFFFu);
+  return std::string(png.begin(), png.end());
+}
+
+// A small PNG declaring 9999x9999 (100 million pixels) was decoded: six of them in parallel took the server
+// past a gigabyte. By default an upload may have 50 million pixels, refused before decoding; the limit is
+// a flag, and /api/config shows it.
+TEST_F(ServerSecurity, ImageUploadsHaveAPixelLimit) {
+  auto post = [&](const std::string& bytes) {
+    return client_->Post("/api/uploads",
+                         httplib::MultipartFormDataItems{{"file", bytes, "huge.png", "image/png"}});
+  };
+  expect_error(post(png_claiming(9999, 9999)), 415, "unsupported_media", "50000000 pixels");
+  expect_error(post(png_claiming(7072, 7072)), 415, "unsupported_media", "50000000 pixels");
+  EXPECT_EQ(json::parse(client_->Get("/api/config")->body)["limits"]["image_pixels"], 50'000'000);
+  ASSERT_NO_FATAL_FAILURE(start({"--max-image-megapixels", "0.01"}));
+  expect_error(post(png_claiming(101, 100)), 415, "unsupported_media", "10000 pixels");
+  EXPECT_EQ(json::parse(client_->Get("/api/config")->body)["limits"]["image_pixels"], 10'000);
+  expect_alive();
+}
+
 // --host decides whether the server needs a token: a DNS name that starts with "127." is not loopback.
 TEST_F(ServerSecurity, ANameStartingWith127IsNotLoopback) {
   server_.reset();
@@ -337,6 +374,67 @@ TEST_F(ServerSecurity, SlowClientsCannotStarveHealthz) {
   EXPECT_EQ(refused, kSlow - 24);
   EXPECT_EQ(closed, kSlow + 1) << "every slow connection is closed by the server within 13 s";
   expect_alive();
+}
+
+// A raw request on a fresh connection; everything the server answered.
+std::string raw_request(int port, const std::string& request) {
+  const int fd = connect_from("127.0.0.1", port);
+  if (fd < 0) return "";
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  const std::string got = read_until_closed(fd, std::chrono::milliseconds(5000));
+  ::close(fd);
+  return got;
+}
+
+// index.html%00.svg was served: the file index.html, with the content type of .svg.
+TEST_F(ServerSecurity, APathWithANulByteIsRefused) {
+  const std::string got =
+      raw_request(server_->port(), "GET /index.html%00.svg HTTP/1.1\r\nHost: " + host("127.0.0.1") +
+                                       "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got.substr(0, 300);
+  EXPECT_EQ(got.find("image/svg"), std::string::npos) << got.substr(0, 300);
+  // The page itself is still served.
+  auto page = client_->Get("/index.html");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  expect_alive();
+}
+
+// A second server started once serve.lock was deleted: the lock is now the OS's, on the data dir itself.
+TEST_F(ServerSecurity, ASecondServerOnTheDataDirIsRefusedEvenWithoutTheLockFile) {
+  std::error_code ec;
+  fs::remove(data_.file("serve.lock"), ec);
+  ServerProcess second(data_.path(), {}, data_.file("second.log"), "off");
+  EXPECT_FALSE(second.started()) << "two servers share " << data_.path();
+  EXPECT_NE(second.log().find("another faceweave serve"), std::string::npos) << second.log();
+  expect_alive();
+  // Once the first stops, the data dir is free.
+  server_.reset();
+  ServerProcess third(data_.path(), {}, data_.file("third.log"), "off");
+  EXPECT_TRUE(third.started()) << third.log();
+}
+
+// A full disk during an upload was answered "truncated JPEG" (415). The server here runs under a 1 MB file
+// size limit (RLIMIT_FSIZE, inherited from the test), so writing a 3 MB upload fails as on a full disk.
+TEST_F(ServerSecurity, AFullDiskDuringAnUploadIs507) {
+  server_.reset();
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  rlimit small = before;
+  small.rlim_cur = 1 << 20;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  start();
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &before), 0);
+  std::string jpeg = read_all(image("obama.jpg"));
+  while (jpeg.size() < (3u << 20)) jpeg += jpeg;
+  auto r =
+      client_->Post("/api/uploads", httplib::MultipartFormDataItems{{"file", jpeg, "big.jpg", "image/jpeg"}});
+  expect_error(r, 507, "insufficient_storage", "disk is full");
+  expect_alive();
+  size_t kept = 0;
+  for (const auto& e : fs::directory_iterator(data_.file("uploads"))) kept += e.is_directory();
+  EXPECT_EQ(kept, 0u) << "the partial upload is removed";
+  upload(image("biden.jpg"));  // a small one still fits
 }
 
 }  // namespace

@@ -144,11 +144,14 @@ TEST(AnalyticsRollups, SimulatedHistoryShowsTheDesignedEffects) {
   // Most first-time users switch skin-tone matching off.
   auto d = (*a)->defaults_off({});
   ASSERT_TRUE(d);
+  bool color_match_off = false;  // the row must exist: a missing row would check nothing
   for (const auto& r : d->rows) {
     if (r[0] == "color_match" && r[2] == "none") {
+      color_match_off = true;
       EXPECT_GT(r[6].get<double>(), 0.5) << r.dump();
     }
   }
+  EXPECT_TRUE(color_match_off) << d->rows.size() << " rows, none for color_match switched to none";
   // The enhancer dominates 4K runs.
   auto l = (*a)->latency({});
   ASSERT_TRUE(l);

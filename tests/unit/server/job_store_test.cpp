@@ -1,5 +1,7 @@
 #include "server/job_store.h"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "server/ids.h"
@@ -53,6 +55,23 @@ TEST(JobStore, QueueRunsOldestFirstAndRecordsOutcomes) {
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].id, b->id);  // newest first
   EXPECT_EQ((*store)->list("done", 10)->size(), 1u);
+}
+
+// SQLite opens an empty file as a new database: a jobs.db truncated to 0 bytes silently started with no jobs.
+TEST(JobStore, AnEmptyDatabaseFileIsRefused) {
+  faceweave::testing::TempDir dir;
+  const std::string path = dir.file("jobs.db");
+  faceweave::testing::write_file(path, "");
+  auto store = JobStore::open(path);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.status().code(), StatusCode::kIoError);
+  EXPECT_NE(store.status().message().find("empty (0 bytes)"), std::string::npos) << store.status().message();
+  EXPECT_EQ(std::filesystem::file_size(path), 0u) << "the damaged file is left for the user to look at";
+  // A missing file is a fresh start, and is made owner-only.
+  auto fresh = JobStore::open(dir.file("new.db"));
+  ASSERT_TRUE(fresh) << fresh.status().message();
+  EXPECT_EQ(std::filesystem::status(dir.file("new.db")).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 TEST(JobStore, CancelAndRestart) {

@@ -3,6 +3,8 @@
 // left. Only words of [a-z0-9_-] and numbers leave the browser: never file names or free text.
 
 import { getToken } from './api.js';
+// The events and properties the server keeps (it also checks every word against this list).
+import UI_EVENTS from './ui_events.json';
 
 const CLIENT_KEY = 'faceweave.client';
 const FLUSH_MS = 2000;
@@ -40,11 +42,12 @@ export function toWord(value) {
   return WORD.test(w) ? w : null;
 }
 
-function cleanProps(props) {
+function cleanProps(event, props) {
   const out = {};
+  const allowed = UI_EVENTS.events[event] || {};
   for (const [key, raw] of Object.entries(props)) {
-    if (raw === undefined || raw === null) continue;
-    if (key === 'number' || key === 'old_number') {
+    if (raw === undefined || raw === null || !(key in allowed)) continue;
+    if (allowed[key] === 'number') {
       const n = Number(raw);
       if (Number.isFinite(n)) out[key] = n;
     } else {
@@ -85,8 +88,8 @@ class Telemetry {
   }
 
   record(event, props = {}) {
-    if (!this.enabled) return;
-    this.queue.push({ event, props: cleanProps(props) });
+    if (!this.enabled || !(event in UI_EVENTS.events)) return;
+    this.queue.push({ event, props: cleanProps(event, props) });
     if (this.queue.length >= FLUSH_AT) this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), FLUSH_MS);
   }
