@@ -18,7 +18,8 @@
 //   ax_defaults      the (option, value) pairs that switch a default off, from include/faceweave/options.h
 //
 // The key properties of each event (k1, k2, k3), by event:
-//   command.run      command, surface, provider   command.option  option, value ('#' for a number), command
+//   command.run      command, surface, provider (requested>used after a fallback)
+//   command.option   option, value ('#' for a number), command
 //   stage.timing     stage, resolution, media     frame.timing    stage, resolution, -
 //   face.count       role, resolution, -          ui.action       control, action, value
 //   error            where, surface, -            provider.fallback requested, used, model
@@ -63,7 +64,10 @@ std::string k2(std::string_view e) {
 
 std::string k3(std::string_view e) {
   std::string E(e);
-  return "coalesce(CASE " + E + ".event WHEN @RUN@ THEN " + j(e, "provider") + " WHEN @OPT@ THEN " +
+  // command.run: the provider used, or "requested>used" when the run fell back.
+  const std::string run_provider = "CASE WHEN " + j(e, "fallback") + " THEN " + j(e, "requested") +
+                                   " || '>' || " + j(e, "provider") + " ELSE " + j(e, "provider") + " END";
+  return "coalesce(CASE " + E + ".event WHEN @RUN@ THEN " + run_provider + " WHEN @OPT@ THEN " +
          j(e, "command") + " WHEN @STAGE@ THEN " + j(e, "media") + " WHEN @UI@ THEN " + value_or_number(e) +
          " WHEN @FALLBACK@ THEN " + j(e, "model") + " END, '')";
 }

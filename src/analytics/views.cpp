@@ -361,9 +361,10 @@ Result<InsightsTable> Analytics::errors(const InsightsFilter& f) {
   InsightsTable t;
   t.view = "errors";
   t.title =
-      "Error rate: failed swap runs per run, per day, version, execution provider and error code ('all' sums "
-      "the codes)";
-  t.columns = {"day", "version", "provider", "code", "errors", "runs", "errors_per_run"};
+      "Error rate: failed swap runs per run, per day, version, execution provider used, provider requested, "
+      "fallback and error code ('all' sums the codes)";
+  t.columns = {"day",  "version",        "provider",  "code",    "errors",
+               "runs", "errors_per_run", "requested", "fallback"};
   FW_ASSIGN_OR_RETURN(
       Query q,
       Query::make(*db_,
@@ -376,41 +377,80 @@ Result<InsightsTable> Analytics::errors(const InsightsFilter& f) {
     double runs = 0, errors = 0;
     std::map<std::string, double> codes;
   };
-  std::map<std::tuple<int64_t, std::string, std::string>, Day> days;
-  std::map<std::string, std::pair<double, double>> by_provider;  // errors, runs
+  struct Split {
+    double runs = 0, errors = 0;
+    std::map<std::string, double> codes;
+    void add(double n, bool failed, const std::string& code) {
+      runs += n;
+      if (!failed) return;
+      errors += n;
+      codes[code] += n;
+    }
+    json to_json() const {
+      json c = json::object();
+      for (auto& [code, n] : codes) c[code] = round_to(n, 3);
+      return {{"errors", round_to(errors, 3)},
+              {"runs", round_to(runs, 3)},
+              {"errors_per_run", share(errors, runs)},
+              {"codes", c}};
+    }
+  };
+  // Key: day, version, provider used, provider requested, fallback.
+  std::map<std::tuple<int64_t, std::string, std::string, std::string, bool>, Day> days;
+  std::map<std::string, Split> by_provider, by_requested, by_fallback;
+  std::map<std::string, std::map<std::string, Split>> by_requested_fallback;
   double runs = 0, errs = 0;
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-    std::string provider = column_text(s, 2);
+    // k3: the provider used, or "requested>used" after a fallback; empty when the run recorded none.
+    std::string k3 = column_text(s, 2), requested, provider;
+    bool fallback = false;
+    if (auto gt = k3.find('>'); gt != std::string::npos) {
+      requested = k3.substr(0, gt);
+      provider = k3.substr(gt + 1);
+      fallback = true;
+    } else {
+      requested = provider = k3;
+    }
     if (provider.empty()) provider = "unknown";
-    Day& d = days[{sqlite3_column_int64(s, 0), column_text(s, 1), provider}];
+    if (requested.empty()) requested = "unknown";
+    Day& d = days[{sqlite3_column_int64(s, 0), column_text(s, 1), provider, requested, fallback}];
     double n = sqlite3_column_double(s, 5);
+    bool failed = !sqlite3_column_int(s, 4);
+    std::string code = column_text(s, 3);
     d.runs += n;
     runs += n;
-    by_provider[provider].second += n;
-    if (!sqlite3_column_int(s, 4)) {
+    by_provider[provider].add(n, failed, code);
+    by_requested[requested].add(n, failed, code);
+    by_fallback[fallback ? "true" : "false"].add(n, failed, code);
+    by_requested_fallback[requested][fallback ? "true" : "false"].add(n, failed, code);
+    if (failed) {
       d.errors += n;
       errs += n;
-      by_provider[provider].first += n;
-      d.codes[column_text(s, 3)] += n;
+      d.codes[code] += n;
     }
   }));
   for (auto& [key, d] : days) {
-    auto& [day, version, provider] = key;
+    auto& [day, version, provider, requested, fallback] = key;
     t.rows.push_back(json::array({iso_day(day), version, provider, "all", round_to(d.errors, 3),
-                                  round_to(d.runs, 3), share(d.errors, d.runs)}));
+                                  round_to(d.runs, 3), share(d.errors, d.runs), requested, fallback}));
     for (auto& [code, n] : d.codes)
-      t.rows.push_back(json::array(
-          {iso_day(day), version, provider, code, round_to(n, 3), round_to(d.runs, 3), share(n, d.runs)}));
+      t.rows.push_back(json::array({iso_day(day), version, provider, code, round_to(n, 3),
+                                    round_to(d.runs, 3), share(n, d.runs), requested, fallback}));
   }
   t.summary["runs"] = round_to(runs, 3);
   t.summary["errors"] = round_to(errs, 3);
   t.summary["errors_per_run"] = share(errs, runs);
-  json bp = json::object();
-  for (auto& [p, er] : by_provider)
-    bp[p] = {{"errors", round_to(er.first, 3)},
-             {"runs", round_to(er.second, 3)},
-             {"errors_per_run", share(er.first, er.second)}};
-  t.summary["by_provider"] = bp;
+  auto splits = [](const std::map<std::string, Split>& m) {
+    json o = json::object();
+    for (auto& [k, sp] : m) o[k] = sp.to_json();
+    return o;
+  };
+  t.summary["by_provider"] = splits(by_provider);
+  t.summary["by_requested"] = splits(by_requested);
+  t.summary["by_fallback"] = splits(by_fallback);
+  json rf = json::object();
+  for (auto& [req, m] : by_requested_fallback) rf[req] = splits(m);
+  t.summary["by_requested_fallback"] = rf;
   if (by_provider.count("unknown"))
     t.notes.push_back("provider 'unknown': runs recorded without the command.run provider property");
   FW_EMPTY_NOTES(t, r);
