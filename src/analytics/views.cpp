@@ -258,6 +258,33 @@ std::string cond(const char* alias) {
 
 }  // namespace
 
+namespace {
+
+// k-anonymity: the value of a cell that counts `users`, or "< k" when it counts fewer than k (but some).
+json k_cell(double users, int k, int* suppressed) {
+  if (users > 1e-9 && users < k - 1e-9) {
+    ++*suppressed;
+    return "< " + std::to_string(k);
+  }
+  return round_to(users, 3);
+}
+bool k_hidden(double users, int k) {
+  return users > 1e-9 && users < k - 1e-9;
+}
+void k_notes(InsightsTable& t, int k, int suppressed) {
+  t.summary["k"] = k;
+  t.summary["suppressed_cells"] = suppressed;
+  if (suppressed > 0)
+    t.notes.push_back(std::to_string(suppressed) + " cell(s) counting fewer than k = " + std::to_string(k) +
+                      " users are shown as \"< " + std::to_string(k) + "\" (k-anonymity; --k to change)");
+}
+Status check_k(const InsightsFilter& f) {
+  if (f.k < 1 || f.k > 1000) return invalid_argument("--k must be a whole number from 1 to 1000");
+  return Status::ok();
+}
+
+}  // namespace
+
 #define FW_EMPTY_NOTES(t, r) \
   empty_notes(t, r.versions, r.version, r.version_missing, r.platform_missing, r.platform_name)
 
@@ -567,14 +594,20 @@ Result<InsightsTable> Analytics::defaults_off(const InsightsFilter& f) {
                   "x.option = d.option AND x.value = d.value AND x.day BETWEEN :d0 AND :d1 AND " +
                       cond("x") + " GROUP BY d.option, d.value ORDER BY d.option, d.value"));
   r.bind(q);
+  int hidden = 0;
+  const int k = f.k;
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
     double users = sqlite3_column_double(s, 3), first = sqlite3_column_double(s, 4);
-    t.rows.push_back(json::array({column_text(s, 0), column_text(s, 1), column_text(s, 2), round_to(users, 3),
-                                  share(users, active), round_to(first, 3), share(first, active)}));
+    json share_all = k_hidden(users, k) ? json(nullptr) : json(share(users, active));
+    json share_first = k_hidden(first, k) ? json(nullptr) : json(share(first, active));
+    t.rows.push_back(
+        json::array({column_text(s, 0), column_text(s, 1), column_text(s, 2), k_cell(users, k, &hidden),
+                     share_all, k_cell(first, k, &hidden), share_first}));
   }));
-  t.summary["cohort_users"] = round_to(active, 3);
-  t.summary["active_users"] = round_to(active, 3);
-  if (active <= 0) t.rows.clear();
+  t.summary["cohort_users"] = k_cell(active, k, &hidden);
+  t.summary["active_users"] = t.summary["cohort_users"];
+  if (active <= 0 || k_hidden(active, k)) t.rows.clear();
+  k_notes(t, k, hidden);
   t.notes.push_back(
       "users are counted by the day of their first session (cohort), with that session's version and "
       "platform; a switch counts whenever it happened");
@@ -601,10 +634,15 @@ Result<InsightsTable> Analytics::funnel(const InsightsFilter& f) {
     for (int i = 0; i < 4; ++i) steps[i] = sqlite3_column_double(s, i);
   }));
   const char* names[] = {"upload", "preview", "run", "download"};
+  int hidden = 0;
   if (steps[0] > 0)
-    for (int i = 0; i < 4; ++i)
-      t.rows.push_back(json::array({names[i], round_to(steps[i], 3), i ? share(steps[i], steps[i - 1]) : 1.0,
-                                    share(steps[i], steps[0])}));
+    for (int i = 0; i < 4; ++i) {
+      bool h = k_hidden(steps[i], f.k) || (i && k_hidden(steps[i - 1], f.k)) || k_hidden(steps[0], f.k);
+      t.rows.push_back(json::array({names[i], k_cell(steps[i], f.k, &hidden),
+                                    h ? json(nullptr) : json(i ? share(steps[i], steps[i - 1]) : 1.0),
+                                    h ? json(nullptr) : json(share(steps[i], steps[0]))}));
+    }
+  k_notes(t, f.k, hidden);
   t.notes.push_back(
       "users are counted by the day of their first session (cohort); a step counts whenever the user took "
       "it (the order of the steps is not checked)");
@@ -650,13 +688,18 @@ Result<InsightsTable> Analytics::retention(const InsightsFilter& f, int weeks) {
     int64_t mw = sqlite3_column_int64(s, 0);
     for (int64_t k = 0; k <= mw && k <= weeks; ++k) eligible[size_t(k)] += sqlite3_column_double(s, 1);
   }));
+  int hidden = 0;
   if (eligible[0] > 0)
     for (int k = 0; k <= weeks; ++k) {
       if (eligible[size_t(k)] <= 0) break;
-      t.rows.push_back(json::array({k, round_to(active[size_t(k)], 3), round_to(eligible[size_t(k)], 3),
-                                    share(active[size_t(k)], eligible[size_t(k)])}));
+      bool h = k_hidden(active[size_t(k)], f.k) || k_hidden(eligible[size_t(k)], f.k);
+      t.rows.push_back(
+          json::array({k, k_cell(active[size_t(k)], f.k, &hidden), k_cell(eligible[size_t(k)], f.k, &hidden),
+                       h ? json(nullptr) : json(share(active[size_t(k)], eligible[size_t(k)]))}));
     }
-  t.summary["cohort_users"] = round_to(eligible[0], 3);
+  t.summary["cohort_users"] =
+      k_hidden(eligible[0], f.k) ? json("< " + std::to_string(f.k)) : json(round_to(eligible[0], 3));
+  k_notes(t, f.k, hidden);
   t.summary["last_day"] = iso_day(last_day);
   t.notes.push_back("a week counts only users whose week has started by the last day with data (eligible)");
   FW_EMPTY_NOTES(t, r);
@@ -826,6 +869,7 @@ Result<InsightsTable> Analytics::view(std::string_view name, const InsightsFilte
 Result<InsightsTable> Analytics::dispatch(std::string_view name, const InsightsFilter& f,
                                           const AbOptions& ab_options, int weeks) {
   stale_ = false;
+  FW_RETURN_IF_ERROR(check_k(f));
   if (name == "usage") return feature_usage(f);
   if (name == "heatmap") return heatmap(f);
   if (name == "actions") return actions(f);

@@ -108,5 +108,117 @@ TEST(AnalyticsTruth, ErrorsSplitByRequestedProviderAndFallback) {
   EXPECT_TRUE(found) << t.to_json().dump(2);
 }
 
+// k-anonymity on recorded users: seven users switch colour matching to none, two of them (also) to
+// histogram. At k = 5 the histogram cell (2 users) is shown as "< 5" with no share, the none cell (7 users)
+// is shown; at k = 1 both are; at k = 8 the whole cohort (7 users) is suppressed.
+TEST(AnalyticsTruth, KAnonymitySuppressesCellsOfFewerThanKUsers) {
+  TempDir dir;
+  for (int u = 0; u < 7; ++u) {
+    TelemetryOptions o = options(dir, 1.0);
+    o.user_id = "user" + std::to_string(u);
+    auto t = Telemetry::create(o);
+    ASSERT_TRUE(t) << t.status().to_string();
+    TelemetryRun run;
+    (*t)->record_option("swap", "color_match", "none");
+    if (u < 2) (*t)->record_option("swap", "color_match", "histogram");
+    (*t)->record_command("swap", StatusCode::kOk, 10.0, 0, 1);
+    ASSERT_TRUE((*t)->flush().is_ok());
+  }
+  auto a = Analytics::open(dir.path());
+  ASSERT_TRUE(a) << a.status().to_string();
+  auto cell = [](const InsightsTable& t, const std::string& value) {
+    for (const auto& r : t.rows)
+      if (r[0] == "color_match" && r[2] == value) return r;
+    ADD_FAILURE() << "no color_match " << value << " in " << t.to_json().dump();
+    return json::array();
+  };
+  InsightsFilter f;  // k = 5 by default
+  auto t5 = (*a)->view("defaults", f);
+  ASSERT_TRUE(t5) << t5.status().to_string();
+  EXPECT_EQ(cell(*t5, "none")[3], 7.0);
+  EXPECT_EQ(cell(*t5, "none")[4], 1.0);
+  EXPECT_EQ(cell(*t5, "histogram")[3], "< 5");
+  EXPECT_TRUE(cell(*t5, "histogram")[4].is_null());
+  EXPECT_EQ(t5->summary["k"], 5);
+  EXPECT_GE(t5->summary["suppressed_cells"].get<int>(), 2);  // histogram: users and first-session users
+  EXPECT_EQ(t5->to_csv().find(",2,"), std::string::npos) << t5->to_csv();
+  f.k = 1;
+  auto t1 = (*a)->view("defaults", f);
+  ASSERT_TRUE(t1);
+  EXPECT_EQ(cell(*t1, "histogram")[3], 2.0);
+  EXPECT_EQ(cell(*t1, "histogram")[4], std::round(2e4 / 7) / 1e4);
+  f.k = 8;
+  auto t8 = (*a)->view("defaults", f);
+  ASSERT_TRUE(t8);
+  EXPECT_TRUE(t8->rows.empty()) << t8->to_json().dump();
+  EXPECT_EQ(t8->summary["cohort_users"], "< 8");
+  auto r8 = (*a)->view("retention", f);
+  ASSERT_TRUE(r8);
+  ASSERT_FALSE(r8->rows.empty());
+  EXPECT_EQ(r8->rows[0][1], "< 8");
+  EXPECT_TRUE(r8->rows[0][3].is_null());
+  f.k = 0;
+  EXPECT_FALSE((*a)->view("defaults", f).is_ok());
+}
+
+// The event explorer on recorded runs: filter by event and property (a boolean, a word), page through the
+// matches newest first; no pseudonym or session in the rows; bad filters are refused.
+TEST(AnalyticsTruth, EventExplorerFiltersAndPages) {
+  TempDir dir;
+  std::vector<std::string> fallback_runs;
+  {
+    auto t = Telemetry::create(options(dir, 1.0));
+    ASSERT_TRUE(t) << t.status().to_string();
+    for (int i = 0; i < 7; ++i) {
+      TelemetryRun run;
+      bool fallback = i % 2 == 0;  // runs 0, 2, 4, 6
+      if (fallback) fallback_runs.push_back(run.id());
+      (*t)->record_option("swap", "color_match", "none");
+      (*t)->record_command("swap", StatusCode::kOk, 10.0, 0, 1, "cli", "cpu", fallback ? "cuda" : "cpu",
+                           fallback);
+    }
+    ASSERT_TRUE((*t)->flush().is_ok());
+  }
+  auto a = Analytics::open(dir.path());
+  ASSERT_TRUE(a) << a.status().to_string();
+  EventQuery q;
+  q.event = "command.run";
+  q.props = {{"fallback", "true"}};
+  q.limit = 3;
+  auto p1 = (*a)->events(q);
+  ASSERT_TRUE(p1) << p1.status().to_string();
+  EXPECT_EQ(p1->summary["matching"], 4);
+  ASSERT_EQ(p1->rows.size(), 3u);
+  EXPECT_EQ(p1->summary["next_offset"], 3);
+  // Newest first: the last fallback run comes first.
+  EXPECT_EQ(p1->rows[0][5]["run"], fallback_runs.back());
+  EXPECT_EQ(p1->rows[0][5]["requested"], "cuda");
+  EXPECT_GT(p1->rows[0][0].get<int64_t>(), p1->rows[1][0].get<int64_t>());
+  const std::string dump = p1->to_json().dump();
+  EXPECT_EQ(dump.find("\"user\""), std::string::npos);
+  EXPECT_EQ(dump.find("\"session\""), std::string::npos);
+  q.offset = 3;
+  auto p2 = (*a)->events(q);
+  ASSERT_TRUE(p2);
+  ASSERT_EQ(p2->rows.size(), 1u);
+  EXPECT_EQ(p2->rows[0][5]["run"], fallback_runs.front());
+  EXPECT_TRUE(p2->summary["next_offset"].is_null());
+  // A run's events join by its id.
+  EventQuery by_run;
+  by_run.props = {{"run", fallback_runs.front()}};
+  auto r = (*a)->events(by_run);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->summary["matching"], 2);  // its command.option and command.run
+  EventQuery bad;
+  bad.event = "no.such";
+  EXPECT_EQ((*a)->events(bad).status().code(), StatusCode::kInvalidArgument);
+  bad = {};
+  bad.props = {{"$.x", "1"}};
+  EXPECT_EQ((*a)->events(bad).status().code(), StatusCode::kInvalidArgument);
+  bad = {};
+  bad.limit = 0;
+  EXPECT_EQ((*a)->events(bad).status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace faceweave
