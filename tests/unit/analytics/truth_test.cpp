@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "analytics_test_support.h"
 #include "faceweave/telemetry.h"
@@ -218,6 +219,60 @@ TEST(AnalyticsTruth, EventExplorerFiltersAndPages) {
   bad = {};
   bad.limit = 0;
   EXPECT_EQ((*a)->events(bad).status().code(), StatusCode::kInvalidArgument);
+}
+
+// The analyst is not a user: a browser that only opens the insights dashboard, changes its filters and
+// exports a view is stored (the explorer shows it) but counted nowhere: not in the cohort, not as a
+// funnel download, not in the actions view. A workbench user next to it is counted as before.
+TEST(AnalyticsTruth, TheDashboardsOwnEventsAreNotUsage) {
+  TempDir dir;
+  {
+    auto t = Telemetry::create(options(dir, 1.0));
+    ASSERT_TRUE(t) << t.status().to_string();
+    const std::string analyst = "analyst-client-0001", user = "workbench-client-01";
+    using P = TelemetryProp;
+    std::vector<std::pair<std::string, std::vector<P>>> dashboard = {
+        {"ui.page", {P("page", "insights")}},
+        {"ui.action", {P("control", "version"), P("action", "change"), P("value", "0_1_0")}},
+        {"ui.action", {P("control", "filters"), P("action", "click"), P("value", "clear")}},
+        {"ui.action", {P("control", "ab_metric"), P("action", "change"), P("value", "error_rate")}},
+        {"ui.action", {P("control", "export"), P("action", "download"), P("value", "usage_csv")}},
+    };
+    for (auto& [event, props] : dashboard) ASSERT_TRUE((*t)->record_client(analyst, event, props).is_ok());
+    std::vector<std::pair<std::string, std::vector<P>>> workbench = {
+        {"ui.page", {P("page", "workbench")}},
+        {"ui.action", {P("control", "target"), P("action", "upload")}},
+        {"ui.action", {P("control", "preview"), P("action", "preview")}},
+        {"ui.action", {P("control", "run"), P("action", "run")}},
+        {"ui.action", {P("control", "result"), P("action", "download")}},
+    };
+    for (auto& [event, props] : workbench) ASSERT_TRUE((*t)->record_client(user, event, props).is_ok());
+    ASSERT_TRUE((*t)->flush().is_ok());
+  }
+  auto a = Analytics::open(dir.path());
+  ASSERT_TRUE(a) << a.status().to_string();
+  InsightsFilter f;
+  f.k = 1;
+  auto defaults = (*a)->view("defaults", f);
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->summary["cohort_users"], 1.0) << defaults->to_json().dump();
+  auto funnel = (*a)->view("funnel", f);
+  ASSERT_TRUE(funnel);
+  ASSERT_EQ(funnel->rows.size(), 4u);
+  EXPECT_EQ(funnel->rows[0][1], 1.0);  // upload
+  EXPECT_EQ(funnel->rows[3][1], 1.0);  // download: the workbench user's, not the export
+  auto actions = (*a)->view("actions", f);
+  ASSERT_TRUE(actions);
+  for (const auto& r : actions->rows) {
+    EXPECT_NE(r[1], "export") << actions->to_json().dump();
+    EXPECT_NE(r[1], "version");
+    EXPECT_NE(r[1], "ab_metric");
+  }
+  EventQuery all;
+  all.event = "ui.page";
+  auto raw = (*a)->events(all);
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->summary["matching"], 2);  // stored, and shown by the explorer
 }
 
 }  // namespace
