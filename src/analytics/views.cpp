@@ -316,6 +316,10 @@ Result<InsightsTable> Analytics::feature_usage(const InsightsFilter& f) {
     int64_t day = sqlite3_column_int64(s, 0);
     std::string option = column_text(s, 1), value = column_text(s, 2);
     if (value == "#") value = "(number)";
+    // An option recorded by name only (its value is never stored: it may be a path).
+    if (value.empty()) value = "(set)";
+    // Stored values are words ([a-z0-9_-]): the one listed value with a dot is shown as the user typed it.
+    if (value == "gfpgan_1_4") value = "gfpgan_1.4";
     double n = sqlite3_column_double(s, 3);
     double all = runs.count(day) ? runs[day] : 0;
     overall[{option, value}] += n;

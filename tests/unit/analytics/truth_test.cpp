@@ -46,6 +46,10 @@ TEST(AnalyticsTruth, RunSamplingKeepsSharesOfRunsUnbiased) {
       // Every run switches colour matching off; 30% also choose the laplacian blend.
       (*t)->record_option("swap", "color_match", "none");
       if (i % 10 < 3) (*t)->record_option("swap", "blend", "laplacian");
+      if (i == 0) {
+        (*t)->record_option("swap", "face_enhancer", "gfpgan_1_4");  // as the CLI stores gfpgan_1.4
+        (*t)->record_option("swap", "reference_face_image");         // a path: by name only
+      }
       (*t)->record_command("swap", StatusCode::kOk, 10.0, 0, i % 10 < 3 ? 2 : 1);
     }
     ASSERT_TRUE((*t)->flush().is_ok());
@@ -62,6 +66,12 @@ TEST(AnalyticsTruth, RunSamplingKeepsSharesOfRunsUnbiased) {
   double kept = runs * 0.5;
   double laplacian = t.summary["share_over_range"]["blend=laplacian"].get<double>();
   EXPECT_NEAR(laplacian, 0.3, 5 * std::sqrt(0.3 * 0.7 / kept)) << t.to_json().dump();
+  // Values read as typed: a model name with its dot, an option recorded by name alone as "(set)", never an
+  // empty value.
+  for (const auto& r : t.rows) {
+    EXPECT_NE(r[2], "") << r.dump();
+    EXPECT_NE(r[2], "gfpgan_1_4") << r.dump();
+  }
 }
 
 TEST(AnalyticsTruth, ErrorsSplitByRequestedProviderAndFallback) {
