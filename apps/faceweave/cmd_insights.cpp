@@ -33,6 +33,8 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   std::string platforms;
   for (const auto& p : Analytics::known_platforms()) platforms += (platforms.empty() ? "" : ", ") + p;
   cmd->add_option("--platform", args->filter.platform, "Only sessions of this platform: " + platforms);
+  cmd->add_option("--media", args->filter.media, "latency: only stage times of image or video runs")
+      ->check(CLI::IsMember({"image", "video"}));
   cmd->add_option("--k", args->filter.k,
                   "defaults, funnel, retention: show cells of fewer than k users as \"< k\" (k-anonymity)")
       ->check(CLI::Range(1, 1000))

@@ -47,6 +47,7 @@ struct InsightsFilter {
   // (weighted by 1/sample_rate) is shown as "< k" and its shares as null. 1 shows every cell.
   int k = kDefaultK;
   static constexpr int kDefaultK = 5;
+  std::string media;  // latency: only stage times of "image" or "video" runs; empty: both
 };
 
 struct InsightsTable {

@@ -317,6 +317,11 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
   if (auto bad =
           read_number(req, "expected_share_a", ab.expected_share_a, 0, 1, true, true, "between 0 and 1"))
     return *bad;
+  if (const std::string* v = param(req, "media")) {
+    if (*v != "image" && *v != "video" && !v->empty())
+      return Api::error(400, "invalid_argument", "media must be image or video", "media");
+    filter.media = *v;
+  }
   double k = InsightsFilter::kDefaultK;
   if (auto bad = read_number(req, "k", k, 1, 1000, false, false, "of whole users from 1 to 1000"))
     return *bad;

@@ -285,5 +285,48 @@ TEST(AnalyticsTruth, TheDashboardsOwnEventsAreNotUsage) {
   EXPECT_EQ(raw->summary["matching"], 2);  // stored, and shown by the explorer
 }
 
+// Latency split by media on recorded runs: an image run (detect 10 ms) and a video run of 10 frames
+// (detect 100 ms, enhance 50 ms), both at 1080p.
+TEST(AnalyticsTruth, LatencyByMedia) {
+  TempDir dir;
+  {
+    auto t = Telemetry::create(options(dir, 1.0));
+    ASSERT_TRUE(t) << t.status().to_string();
+    {
+      TelemetryRun run;
+      (*t)->record_stage("detect", 10, 1920, 1080, 1, "image");
+    }
+    {
+      TelemetryRun run;
+      (*t)->record_stage("detect", 100, 1920, 1080, 10, "video");
+      (*t)->record_stage("enhance", 50, 1920, 1080, 10, "video");
+    }
+    ASSERT_TRUE((*t)->flush().is_ok());
+  }
+  auto a = Analytics::open(dir.path());
+  ASSERT_TRUE(a) << a.status().to_string();
+  InsightsFilter f;
+  auto all = (*a)->view("latency", f);
+  ASSERT_TRUE(all) << all.status().to_string();
+  EXPECT_EQ(all->summary["by_media"]["image"]["total_ms"], 10.0) << all->summary.dump();
+  EXPECT_EQ(all->summary["by_media"]["video"]["total_ms"], 150.0);
+  f.media = "video";
+  auto video = (*a)->view("latency", f);
+  ASSERT_TRUE(video) << video.status().to_string();
+  ASSERT_EQ(video->rows.size(), 2u) << video->to_json().dump();
+  EXPECT_EQ(video->rows[0][1], "detect");
+  EXPECT_EQ(video->rows[0][2], 100.0);
+  EXPECT_EQ(video->rows[0][3], std::round(1e4 * 100 / 150) / 1e4);
+  EXPECT_TRUE(video->rows[0][5].is_null());
+  f.media = "image";
+  auto image = (*a)->view("latency", f);
+  ASSERT_TRUE(image);
+  ASSERT_EQ(image->rows.size(), 1u);
+  EXPECT_EQ(image->rows[0][2], 10.0);
+  EXPECT_EQ(image->rows[0][3], 1.0);
+  f.media = "audio";
+  EXPECT_EQ((*a)->view("latency", f).status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace faceweave
