@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "faceweave/engine.h"
 #include "faceweave/options.h"
 #include "faceweave/status.h"
 #include "faceweave/telemetry.h"
@@ -23,10 +24,16 @@ struct GlobalOptions {
   // Set once the flags are parsed, before the sub-command runs (null for `faceweave telemetry ...`, and when
   // the telemetry settings are invalid). Commands record stage timings, fallbacks and face counts through it.
   std::unique_ptr<Telemetry> telemetry;
-  // The execution provider that served the command (the engine's resolution, after any fallback); empty
-  // when no engine was made. Set by the command, recorded with command.run.
+  // The execution provider that served the command (the engine's resolution, after any fallback), the one
+  // requested, and whether it fell back; empty when no engine was made. Set by the command (note_provider),
+  // recorded with command.run, error and provider.fallback whether the command succeeds or fails.
   mutable std::string provider_used;
+  mutable std::string provider_requested;
+  mutable bool provider_fallback = false;
 };
+
+// Notes the engine's execution provider (requested, used, fallback) for the command's telemetry.
+void note_provider(const GlobalOptions& global, const ProviderInfo& provider);
 
 // Exit codes (docs/cli.md): 0 ok, 1 internal, 2 invalid argument, 3 not found, 4 invalid input,
 // 5 unsupported, 6 model error, 7 permission denied, 8 I/O error, 9 no face, 130 cancelled.
@@ -58,6 +65,7 @@ class CommandTelemetry {
   CLI::App& app_;
   GlobalOptions& global_;
   std::chrono::steady_clock::time_point start_{};
+  std::unique_ptr<TelemetryRun> run_;  // the command's run id on this thread, from start() to finish()
   std::map<const CLI::Option*, std::string> defaults_;  // each option's value before parsing
 };
 

@@ -46,13 +46,11 @@ int run(const GlobalOptions& global, const AnalyseArgs& args) {
   if (!image) return report(image.status());
   auto engine = Engine::create(global.engine);
   if (!engine) return report(engine.status());
-  global.provider_used = (*engine)->provider().used;
+  note_provider(global, (*engine)->provider());
   auto faces = (*engine)->analyse(*image);
   if (!faces) return report(faces.status());
   if (Telemetry* t = global.telemetry.get()) {
     t->record_faces("target", int(faces->size()), 0, image->cols, image->rows);
-    const ProviderInfo& p = (*engine)->provider();
-    if (!p.fallback_reason.empty()) t->record_provider_fallback(p.requested, p.used);
   }
 
   if (!args.debug_out.empty()) {

@@ -14,6 +14,8 @@ struct InsightsArgs {
   AbOptions ab;
   int weeks = 8;
   bool json = false, csv = false;
+  EventQuery events;               // view "events"
+  std::vector<std::string> props;  // --prop KEY=VALUE
 };
 
 }  // namespace
@@ -31,6 +33,12 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   std::string platforms;
   for (const auto& p : Analytics::known_platforms()) platforms += (platforms.empty() ? "" : ", ") + p;
   cmd->add_option("--platform", args->filter.platform, "Only sessions of this platform: " + platforms);
+  cmd->add_option("--media", args->filter.media, "latency: only stage times of image or video runs")
+      ->check(CLI::IsMember({"image", "video"}));
+  cmd->add_option("--k", args->filter.k,
+                  "defaults, funnel, retention: show cells of fewer than k users as \"< k\" (k-anonymity)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->add_option("--weeks", args->weeks, "retention: weeks after the first session (1..52)")
       ->capture_default_str();
   cmd->add_option("--metric", args->ab.metric, "ab: the rate metric")->capture_default_str();
@@ -44,6 +52,12 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   cmd->add_option("--min-sample", args->ab.min_sample, "ab: fewest trials per arm for a verdict")
       ->capture_default_str();
   cmd->add_option("--expected-share", args->ab.expected_share_a, "ab: planned share of users in arm a")
+      ->capture_default_str();
+  cmd->add_option("--event", args->events.event, "events: only this event (command.run, error, ...)");
+  cmd->add_option("--prop", args->props,
+                  "events: only events whose property KEY has VALUE (KEY=VALUE, repeatable)");
+  cmd->add_option("--limit", args->events.limit, "events: rows per page (1..1000)")->capture_default_str();
+  cmd->add_option("--offset", args->events.offset, "events: rows to skip (newest first)")
       ->capture_default_str();
   auto* json_flag = cmd->add_flag("--json", args->json, "Print JSON");
   cmd->add_flag("--csv", args->csv, "Print CSV")->excludes(json_flag);
@@ -73,13 +87,39 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       for (const auto& name : *p) std::cout << name << "\n";
       return;
     }
+    if (args->view == "events") {
+      EventQuery q = args->events;
+      q.from = args->filter.from;
+      q.to = args->filter.to;
+      for (const auto& p : args->props) {
+        auto eq = p.find('=');
+        if (eq == std::string::npos) {
+          exit_code = report(invalid_argument("--prop needs KEY=VALUE, not '" + p.substr(0, 40) + "'"));
+          return;
+        }
+        q.props.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+      }
+      auto a = Analytics::open(dir);
+      auto t = a ? (*a)->events(q) : Result<InsightsTable>(a.status());
+      if (!t) {
+        exit_code = report(t.status());
+        return;
+      }
+      if (args->json)
+        std::cout << t->to_json().dump(2) << "\n";
+      else if (args->csv)
+        std::cout << t->to_csv();
+      else
+        std::cout << t->to_text();
+      return;
+    }
     // Check the view name and filter before touching the database.
     const auto& views = Analytics::views();
     if (std::find(views.begin(), views.end(), args->view) == views.end()) {
       std::string list;
       for (const auto& v : views) list += (list.empty() ? "" : ", ") + v;
       exit_code = report(invalid_argument("unknown view '" + args->view + "'; choose one of: " + list +
-                                          ", rebuild, platforms"));
+                                          ", events, rebuild, platforms"));
       return;
     }
     auto a = Analytics::open(dir);

@@ -59,7 +59,7 @@ int run(const GlobalOptions& global, const SwapArgs& args) {
   EngineOptions engine_options = global.engine;
   auto engine = Engine::create(engine_options);
   if (!engine) return report(engine.status());
-  global.provider_used = (*engine)->provider().used;
+  note_provider(global, (*engine)->provider());
   SwapRequest request = args.request;
   if (!args.padding.empty()) expand_padding(args.padding, request.options.face_mask_padding);
   request.on_progress = progress_printer(args.progress);
@@ -75,8 +75,6 @@ int run(const GlobalOptions& global, const SwapArgs& args) {
     t->record_stages(r.stage_ms, r.output_width, r.output_height, r.video ? int(r.frames) : 1,
                      r.video ? "video" : "image");
     if (!r.video) t->record_faces("target", r.faces_found, r.faces_selected, r.output_width, r.output_height);
-    const ProviderInfo& p = (*engine)->provider();
-    if (!p.fallback_reason.empty()) t->record_provider_fallback(p.requested, p.used);
   }
   if (!r.warning.empty()) std::cerr << "faceweave: warning: " << r.warning << "\n";
   if (args.json) {

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "faceweave/engine.h"
 
 namespace faceweave::cli {
 namespace {
@@ -65,9 +66,12 @@ const std::set<std::string>& recorded_numbers() {
   return kNumbers;
 }
 
-// Flags about telemetry itself are not usage of faceweave.
+// Flags about telemetry itself are not usage of faceweave; paths and output formats are inputs and outputs,
+// not options: none of them is recorded as command.option or counted in `changed`.
 bool is_telemetry_flag(const std::string& name) {
-  return name.rfind("telemetry", 0) == 0 || name == "data-dir" || name == "help";
+  static const std::set<std::string> kInputOutput = {
+      "source", "target", "output", "json", "debug-out", "models-dir", "reference-face-image"};
+  return name.rfind("telemetry", 0) == 0 || name == "data-dir" || name == "help" || kInputOutput.count(name);
 }
 
 std::string word(std::string name) {
@@ -340,11 +344,12 @@ void add_telemetry_flags(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::IsMember({"off", "errors", "usage", "all"}));
   app.add_flag("--telemetry-debug", global.telemetry_debug,
                "Print each telemetry event to stderr exactly as stored");
-  app.add_option("--telemetry-sample", t.sample_rate, "Share of events (or users, with cohort sampling) kept")
+  app.add_option("--telemetry-sample", t.sample_rate, "Share of runs (or users, or events) kept")
       ->check(CLI::Range(0.000001, 1.0));
   app.add_option("--telemetry-sampling", t.sampling,
-                 "probabilistic | cohort (a user is always or never sampled)")
-      ->check(CLI::IsMember({"probabilistic", "cohort"}));
+                 "run (a run's events are kept together) | cohort (a user is always or never sampled) | "
+                 "probabilistic (each event alone)")
+      ->check(CLI::IsMember({"run", "cohort", "probabilistic"}));
   app.add_option(
       "--data-dir", t.data_dir,
       "Folder for telemetry and other data (env FACEWEAVE_DATA_DIR; default ~/.local/share/faceweave)");
@@ -387,6 +392,12 @@ void add_telemetry_command(CLI::App& app, GlobalOptions& global, int& exit_code)
   forget->callback([&global, &exit_code] { exit_code = run_forget(global, args); });
 }
 
+void note_provider(const GlobalOptions& global, const ProviderInfo& provider) {
+  global.provider_used = provider.used;
+  global.provider_requested = provider.requested;
+  global.provider_fallback = !provider.fallback_reason.empty() && provider.requested != provider.used;
+}
+
 CommandTelemetry::CommandTelemetry(CLI::App& app, GlobalOptions& global) : app_(app), global_(global) {
   capture_defaults(&app, &defaults_);
   // Runs once every flag is parsed and before any sub-command's callback, so the command can record
@@ -396,8 +407,10 @@ CommandTelemetry::CommandTelemetry(CLI::App& app, GlobalOptions& global) : app_(
 
 void CommandTelemetry::start() {
   auto subs = app_.get_subcommands();
-  // `faceweave telemetry ...` reads and erases what is stored; recording it would change what it shows.
-  if (subs.empty() || subs.front()->get_name() == "telemetry") return;
+  // `faceweave telemetry ...` and `faceweave insights ...` read, analyse and erase what is stored: they are
+  // not usage, and recording them would change what they show (and create a database to analyse).
+  if (subs.empty() || subs.front()->get_name() == "telemetry" || subs.front()->get_name() == "insights")
+    return;
   TelemetryOptions options = global_.telemetry_options;
   if (global_.telemetry_debug) {
     options.debug_sink = [](std::string_view line) {
@@ -413,6 +426,7 @@ void CommandTelemetry::start() {
     return;
   }
   global_.telemetry = std::move(*t);
+  run_ = std::make_unique<TelemetryRun>();
   if (!global_.telemetry->first_run_notice().empty())
     std::cerr << "faceweave: " << global_.telemetry->first_run_notice() << "\n";
   start_ = std::chrono::steady_clock::now();
@@ -431,7 +445,12 @@ void CommandTelemetry::finish(int exit_code) {
     collect_changed(sub, defaults_, &changed);
   }
   StatusCode outcome = status_for_exit(exit_code);
-  t->record_command(command, outcome, ms, exit_code, int(changed.size()), "cli", global_.provider_used);
+  const std::string& used = global_.provider_used;
+  const std::string& requested = global_.provider_requested;
+  const bool fallback = global_.provider_fallback;
+  t->record_command(command, outcome, ms, exit_code, int(changed.size()), "cli", used, requested, fallback);
+  // Recorded here, after the command, so a fallback run that failed is counted like one that succeeded.
+  if (fallback) t->record_provider_fallback(requested, used);
   for (const auto& c : changed) {
     const std::string option = word(c.name);
     auto listed = recorded_values().find(c.name);
@@ -453,9 +472,10 @@ void CommandTelemetry::finish(int exit_code) {
     }
     if (!recorded) t->record_option(command, option);
   }
-  if (outcome != StatusCode::kOk) t->record_error(command, outcome);
+  if (outcome != StatusCode::kOk) t->record_error(command, outcome, "cli", requested, used, fallback);
   // Destroying it commits what is queued, so --telemetry-debug lines come out before the process exits.
   global_.telemetry.reset();
+  run_.reset();
 }
 
 }  // namespace faceweave::cli

@@ -43,6 +43,11 @@ struct InsightsFilter {
   std::string version;   // app_version; empty: every version
   std::string platform;  // coarse platform of the session ("linux-x86_64", "web", see platforms()); empty:
                          // every platform; a value outside the allow-list is refused
+  // k-anonymity of the per-user views (defaults, funnel, retention): a cell that counts fewer than k users
+  // (weighted by 1/sample_rate) is shown as "< k" and its shares as null. 1 shows every cell.
+  int k = kDefaultK;
+  static constexpr int kDefaultK = 5;
+  std::string media;  // latency: only stage times of "image" or "video" runs; empty: both
 };
 
 struct InsightsTable {
@@ -56,6 +61,17 @@ struct InsightsTable {
   nlohmann::json to_json() const;  // {"view","title","columns","rows":[{col:value}],"summary","notes"}
   std::string to_csv() const;      // header line, then one line per row
   std::string to_text() const;     // aligned columns for a terminal, then the summary and notes
+};
+
+// The raw event explorer (Analytics::events, `faceweave insights events`, GET /api/insights/events).
+struct EventQuery {
+  std::string event;  // an event name (command.run); empty: every event
+  // Property filters, all of which must hold: key (a property name) = value, compared as text; booleans
+  // match true/false.
+  std::vector<std::pair<std::string, std::string>> props;
+  std::string from, to;  // ISO days (UTC), inclusive; empty: open-ended
+  int64_t limit = 50;    // rows per page, 1..1000
+  int64_t offset = 0;    // rows skipped (newest first)
 };
 
 // A/B comparison settings (view "ab").
@@ -124,6 +140,11 @@ class Analytics {
   Result<InsightsTable> funnel(const InsightsFilter& f);         // upload -> preview -> run -> download
   Result<InsightsTable> retention(const InsightsFilter& f, int weeks = 8);
   Result<InsightsTable> ab(const InsightsFilter& f, const AbOptions& options);
+
+  // Stored events matching `q`, newest first, one page (columns id, time, event, version, platform, props,
+  // duration_ms, outcome, sample_rate; summary matching, limit, offset, next_offset). Reads the raw events,
+  // never the pseudonym or session. Invalid filters are invalid_argument.
+  Result<InsightsTable> events(const EventQuery& q);
 
   // The app versions that have events (for empty-state messages and the dashboard's filter).
   Result<std::vector<std::string>> versions();

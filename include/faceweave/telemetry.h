@@ -67,12 +67,14 @@ std::string resolve_data_dir(std::string_view flag);
 struct TelemetryOptions {
   std::string data_dir;      // see resolve_data_dir
   std::string consent;       // off | errors | usage | all; empty: see resolve_telemetry_consent
-  double sample_rate = 1.0;  // (0, 1]: share of events (probabilistic) or of users (cohort) kept
-  std::string sampling = "probabilistic";  // probabilistic | cohort (a user is always or never sampled)
-  std::string app_version;                 // empty: this build's version; [0-9A-Za-z.+-], at most 32 bytes
-  std::string user_id;                     // raw id to pseudonymise; empty: the local OS user ("uid:<n>")
-  int retention_days = 90;                 // older events leave the database at start-up; 0 keeps them all
-  std::string retention = "archive";       // archive (zstd-compressed NDJSON in the data dir) | delete
+  double sample_rate = 1.0;  // (0, 1]: share of runs (run), users (cohort) or events (probabilistic) kept
+  // run: a run's events are kept or dropped together (events outside a run: per user); cohort: a user is
+  // always or never sampled; probabilistic: each event alone (biases per-run ratios: diagnostics only).
+  std::string sampling = "run";
+  std::string app_version;            // empty: this build's version; [0-9A-Za-z.+-], at most 32 bytes
+  std::string user_id;                // raw id to pseudonymise; empty: the local OS user ("uid:<n>")
+  int retention_days = 90;            // older events leave the database at start-up; 0 keeps them all
+  std::string retention = "archive";  // archive (zstd-compressed NDJSON in the data dir) | delete
   // --telemetry-debug: receives each event exactly as stored, one JSON line, from the writer thread, right
   // after its batch commits. Must be thread-safe with the host's other output.
   std::function<void(std::string_view)> debug_sink;
@@ -148,8 +150,11 @@ class Telemetry {
   // A command finished: a CLI sub-command ("swap", "analyse", "models_list"), or an API call (surface
   // "api"). `changed` counts its options set to something other than their default; `provider` is the
   // execution provider that served it (cpu, cuda, openvino, opencl), empty when it ran no model.
+  // `requested` is the provider asked for and `fallback` whether it was unavailable, so `provider` ran
+  // instead.
   void record_command(std::string_view command, StatusCode outcome, double duration_ms, int exit_code = 0,
-                      int changed = 0, std::string_view surface = "cli", std::string_view provider = {});
+                      int changed = 0, std::string_view surface = "cli", std::string_view provider = {},
+                      std::string_view requested = {}, bool fallback = false);
   // One option of `command` differs from its default. Give `value` only for options whose values come
   // from a fixed list (blend "laplacian"); never a path or free text (a value that is not a word is
   // rejected). Numeric options pass their number.
@@ -168,7 +173,10 @@ class Telemetry {
   // One frame's time in one stage (consent `all` only: per-frame diagnostics for videos).
   void record_frame_stage(std::string_view stage, double ms, int width, int height, int64_t frame);
   // A failure: `where` is the command or stage ("swap", "decode"), `code` its Status code.
-  void record_error(std::string_view where, StatusCode code, std::string_view surface = "cli");
+  // `requested`/`provider`/`fallback`: the execution provider asked for, the one used, and whether it fell
+  // back (empty when no model ran).
+  void record_error(std::string_view where, StatusCode code, std::string_view surface = "cli",
+                    std::string_view requested = {}, std::string_view provider = {}, bool fallback = false);
   // The requested execution provider was not available and `used` ran instead.
   void record_provider_fallback(std::string_view requested, std::string_view used,
                                 std::string_view model = {});
@@ -207,6 +215,27 @@ class Telemetry {
   Status setup_status_;
   std::shared_ptr<const telemetry::Pseudonymiser> client_pseudonyms_;
   std::unique_ptr<telemetry::Engine> engine_;
+};
+
+// One run of a command (a CLI sub-command, an API job or preview). While it lives, every event recorded on
+// this thread carries its id as the `run` property, so a run's options, stage timings, faces, fallbacks
+// and errors join to its command.run; and sampling (mode `run`, the default) keeps or drops the run's
+// events together. Runs nest: the destructor restores the thread's previous run.
+class TelemetryRun {
+ public:
+  TelemetryRun();                              // a new random id (16 hex digits)
+  explicit TelemetryRun(std::string_view id);  // this id (16 hex digits; anything else gets a new one)
+  ~TelemetryRun();
+  TelemetryRun(const TelemetryRun&) = delete;
+  TelemetryRun& operator=(const TelemetryRun&) = delete;
+  const std::string& id() const { return id_; }
+  // The id of this thread's current run; empty outside a run.
+  static std::string current();
+
+ private:
+  std::string id_;
+  std::string previous_id_;
+  double previous_position_ = -1;
 };
 
 // --- reading and erasing what was stored (faceweave telemetry ...)

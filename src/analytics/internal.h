@@ -14,7 +14,8 @@
 
 namespace faceweave::analytics {
 
-inline constexpr int kRollupSchemaVersion = 2;
+// 3: command.run k3 records fallbacks; 4: the dashboard's own events are left out
+inline constexpr int kRollupSchemaVersion = 4;
 inline constexpr int64_t kMsPerHour = 3'600'000;
 inline constexpr int64_t kMsPerDay = 86'400'000;
 // Stage-time histogram: bucket b holds per-frame times in [10^(b/10), 10^((b+1)/10)) ms (ten per decade,

@@ -18,7 +18,8 @@
 //   ax_defaults      the (option, value) pairs that switch a default off, from include/faceweave/options.h
 //
 // The key properties of each event (k1, k2, k3), by event:
-//   command.run      command, surface, provider   command.option  option, value ('#' for a number), command
+//   command.run      command, surface, provider (requested>used after a fallback)
+//   command.option   option, value ('#' for a number), command
 //   stage.timing     stage, resolution, media     frame.timing    stage, resolution, -
 //   face.count       role, resolution, -          ui.action       control, action, value
 //   error            where, surface, -            provider.fallback requested, used, model
@@ -63,7 +64,10 @@ std::string k2(std::string_view e) {
 
 std::string k3(std::string_view e) {
   std::string E(e);
-  return "coalesce(CASE " + E + ".event WHEN @RUN@ THEN " + j(e, "provider") + " WHEN @OPT@ THEN " +
+  // command.run: the provider used, or "requested>used" when the run fell back.
+  const std::string run_provider = "CASE WHEN " + j(e, "fallback") + " THEN " + j(e, "requested") +
+                                   " || '>' || " + j(e, "provider") + " ELSE " + j(e, "provider") + " END";
+  return "coalesce(CASE " + E + ".event WHEN @RUN@ THEN " + run_provider + " WHEN @OPT@ THEN " +
          j(e, "command") + " WHEN @STAGE@ THEN " + j(e, "media") + " WHEN @UI@ THEN " + value_or_number(e) +
          " WHEN @FALLBACK@ THEN " + j(e, "model") + " END, '')";
 }
@@ -76,6 +80,16 @@ std::string bucket(std::string_view e) {
 }
 
 const char* kUserDayEvents = "(@RUN@, @UI@, @PAGE@, @OPT@)";
+
+// The analyst's own use is not usage: the insights dashboard's page views and its controls (date, version
+// and platform filters, the A/B selectors, exports) are stored like any browser event, but left out of every
+// rollup, so looking at the data never changes it (docs/analytics.md). The explorer still shows them.
+std::string not_analyst(std::string_view e) {
+  std::string E(e);
+  return " AND NOT ((" + E + ".event = @PAGE@ AND " + j(e, "page") + " = 'insights') OR (" + E +
+         ".event = @UI@ AND (" + j(e, "control") + " IN ('export', 'filters', 'from', 'to', 'version', " +
+         "'platform') OR " + j(e, "control") + " LIKE 'ab\\_%' ESCAPE '\\')))";
+}
 
 std::string option_join(std::string_view e) {
   std::string E(e);
@@ -227,10 +241,11 @@ std::vector<FoldStep> fold_steps() {
        "max(ax_user.pv, x.pv), ru = max(ax_user.ru, x.ru), dl = max(ax_user.dl, x.dl) FROM (SELECT "
        "s.user AS user, max(1.0 / e.sample_rate) AS w, " +
        ui("upload") + " AS up, " + ui("preview") + " AS pv, " + ui("run") + " AS ru, " + ui("download") +
-       " AS dl" + range_events("") + user_day_events + " GROUP BY s.user) AS x WHERE ax_user.user = x.user"});
+       " AS dl" + range_events("") + user_day_events + not_analyst("e") +
+       " GROUP BY s.user) AS x WHERE ax_user.user = x.user"});
   v.push_back({"INSERT OR IGNORE INTO ax_user_week(user, week) SELECT DISTINCT s.user, (e.ts / " + day +
                " - u.first_day) / 7" + range_events("JOIN ax_user u ON u.user = s.user") + user_day_events +
-               " AND e.ts / " + day + " >= u.first_day"});
+               not_analyst("e") + " AND e.ts / " + day + " >= u.first_day"});
   v.push_back(
       {"INSERT INTO ax_user_switch(user, option, value, first_session) SELECT s.user, d.option, "
        "d.value, max(u.first_session = e.session)" +
@@ -262,7 +277,7 @@ std::vector<FoldStep> fold_steps() {
        day + ", s.app_version, s.platform, " + k1("e") + ", " + k2("e") + ", " + k3("e") +
        ", e.outcome, sum(1.0 / e.sample_rate), count(*), sum(coalesce(e.duration_ms, 0) / e.sample_rate), "
        "sum(CASE WHEN e.duration_ms IS NULL THEN 0 ELSE 1.0 / e.sample_rate END)" +
-       range_events("") +
+       range_events("") + not_analyst("e") +
        " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ON CONFLICT DO UPDATE SET n = n + excluded.n, rows = rows + "
        "excluded.rows, dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n"});
   v.push_back(

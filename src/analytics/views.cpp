@@ -258,6 +258,33 @@ std::string cond(const char* alias) {
 
 }  // namespace
 
+namespace {
+
+// k-anonymity: the value of a cell that counts `users`, or "< k" when it counts fewer than k (but some).
+json k_cell(double users, int k, int* suppressed) {
+  if (users > 1e-9 && users < k - 1e-9) {
+    ++*suppressed;
+    return "< " + std::to_string(k);
+  }
+  return round_to(users, 3);
+}
+bool k_hidden(double users, int k) {
+  return users > 1e-9 && users < k - 1e-9;
+}
+void k_notes(InsightsTable& t, int k, int suppressed) {
+  t.summary["k"] = k;
+  t.summary["suppressed_cells"] = suppressed;
+  if (suppressed > 0)
+    t.notes.push_back(std::to_string(suppressed) + " cell(s) counting fewer than k = " + std::to_string(k) +
+                      " users are shown as \"< " + std::to_string(k) + "\" (k-anonymity; --k to change)");
+}
+Status check_k(const InsightsFilter& f) {
+  if (f.k < 1 || f.k > 1000) return invalid_argument("--k must be a whole number from 1 to 1000");
+  return Status::ok();
+}
+
+}  // namespace
+
 #define FW_EMPTY_NOTES(t, r) \
   empty_notes(t, r.versions, r.version, r.version_missing, r.platform_missing, r.platform_name)
 
@@ -289,6 +316,10 @@ Result<InsightsTable> Analytics::feature_usage(const InsightsFilter& f) {
     int64_t day = sqlite3_column_int64(s, 0);
     std::string option = column_text(s, 1), value = column_text(s, 2);
     if (value == "#") value = "(number)";
+    // An option recorded by name only (its value is never stored: it may be a path).
+    if (value.empty()) value = "(set)";
+    // Stored values are words ([a-z0-9_-]): the one listed value with a dot is shown as the user typed it.
+    if (value == "gfpgan_1_4") value = "gfpgan_1.4";
     double n = sqlite3_column_double(s, 3);
     double all = runs.count(day) ? runs[day] : 0;
     overall[{option, value}] += n;
@@ -361,9 +392,10 @@ Result<InsightsTable> Analytics::errors(const InsightsFilter& f) {
   InsightsTable t;
   t.view = "errors";
   t.title =
-      "Error rate: failed swap runs per run, per day, version, execution provider and error code ('all' sums "
-      "the codes)";
-  t.columns = {"day", "version", "provider", "code", "errors", "runs", "errors_per_run"};
+      "Error rate: failed swap runs per run, per day, version, execution provider used, provider requested, "
+      "fallback and error code ('all' sums the codes)";
+  t.columns = {"day",  "version",        "provider",  "code",    "errors",
+               "runs", "errors_per_run", "requested", "fallback"};
   FW_ASSIGN_OR_RETURN(
       Query q,
       Query::make(*db_,
@@ -376,41 +408,80 @@ Result<InsightsTable> Analytics::errors(const InsightsFilter& f) {
     double runs = 0, errors = 0;
     std::map<std::string, double> codes;
   };
-  std::map<std::tuple<int64_t, std::string, std::string>, Day> days;
-  std::map<std::string, std::pair<double, double>> by_provider;  // errors, runs
+  struct Split {
+    double runs = 0, errors = 0;
+    std::map<std::string, double> codes;
+    void add(double n, bool failed, const std::string& code) {
+      runs += n;
+      if (!failed) return;
+      errors += n;
+      codes[code] += n;
+    }
+    json to_json() const {
+      json c = json::object();
+      for (auto& [code, n] : codes) c[code] = round_to(n, 3);
+      return {{"errors", round_to(errors, 3)},
+              {"runs", round_to(runs, 3)},
+              {"errors_per_run", share(errors, runs)},
+              {"codes", c}};
+    }
+  };
+  // Key: day, version, provider used, provider requested, fallback.
+  std::map<std::tuple<int64_t, std::string, std::string, std::string, bool>, Day> days;
+  std::map<std::string, Split> by_provider, by_requested, by_fallback;
+  std::map<std::string, std::map<std::string, Split>> by_requested_fallback;
   double runs = 0, errs = 0;
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-    std::string provider = column_text(s, 2);
+    // k3: the provider used, or "requested>used" after a fallback; empty when the run recorded none.
+    std::string k3 = column_text(s, 2), requested, provider;
+    bool fallback = false;
+    if (auto gt = k3.find('>'); gt != std::string::npos) {
+      requested = k3.substr(0, gt);
+      provider = k3.substr(gt + 1);
+      fallback = true;
+    } else {
+      requested = provider = k3;
+    }
     if (provider.empty()) provider = "unknown";
-    Day& d = days[{sqlite3_column_int64(s, 0), column_text(s, 1), provider}];
+    if (requested.empty()) requested = "unknown";
+    Day& d = days[{sqlite3_column_int64(s, 0), column_text(s, 1), provider, requested, fallback}];
     double n = sqlite3_column_double(s, 5);
+    bool failed = !sqlite3_column_int(s, 4);
+    std::string code = column_text(s, 3);
     d.runs += n;
     runs += n;
-    by_provider[provider].second += n;
-    if (!sqlite3_column_int(s, 4)) {
+    by_provider[provider].add(n, failed, code);
+    by_requested[requested].add(n, failed, code);
+    by_fallback[fallback ? "true" : "false"].add(n, failed, code);
+    by_requested_fallback[requested][fallback ? "true" : "false"].add(n, failed, code);
+    if (failed) {
       d.errors += n;
       errs += n;
-      by_provider[provider].first += n;
-      d.codes[column_text(s, 3)] += n;
+      d.codes[code] += n;
     }
   }));
   for (auto& [key, d] : days) {
-    auto& [day, version, provider] = key;
+    auto& [day, version, provider, requested, fallback] = key;
     t.rows.push_back(json::array({iso_day(day), version, provider, "all", round_to(d.errors, 3),
-                                  round_to(d.runs, 3), share(d.errors, d.runs)}));
+                                  round_to(d.runs, 3), share(d.errors, d.runs), requested, fallback}));
     for (auto& [code, n] : d.codes)
-      t.rows.push_back(json::array(
-          {iso_day(day), version, provider, code, round_to(n, 3), round_to(d.runs, 3), share(n, d.runs)}));
+      t.rows.push_back(json::array({iso_day(day), version, provider, code, round_to(n, 3),
+                                    round_to(d.runs, 3), share(n, d.runs), requested, fallback}));
   }
   t.summary["runs"] = round_to(runs, 3);
   t.summary["errors"] = round_to(errs, 3);
   t.summary["errors_per_run"] = share(errs, runs);
-  json bp = json::object();
-  for (auto& [p, er] : by_provider)
-    bp[p] = {{"errors", round_to(er.first, 3)},
-             {"runs", round_to(er.second, 3)},
-             {"errors_per_run", share(er.first, er.second)}};
-  t.summary["by_provider"] = bp;
+  auto splits = [](const std::map<std::string, Split>& m) {
+    json o = json::object();
+    for (auto& [k, sp] : m) o[k] = sp.to_json();
+    return o;
+  };
+  t.summary["by_provider"] = splits(by_provider);
+  t.summary["by_requested"] = splits(by_requested);
+  t.summary["by_fallback"] = splits(by_fallback);
+  json rf = json::object();
+  for (auto& [req, m] : by_requested_fallback) rf[req] = splits(m);
+  t.summary["by_requested_fallback"] = rf;
   if (by_provider.count("unknown"))
     t.notes.push_back("provider 'unknown': runs recorded without the command.run provider property");
   FW_EMPTY_NOTES(t, r);
@@ -424,17 +495,20 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
   t.title =
       "Stage latency by resolution: share of total stage time, p50/p95 of per-frame ms (from histograms)";
   t.columns = {"resolution", "stage", "total_ms", "share", "runs", "p50_ms", "p95_ms"};
+  if (!f.media.empty() && f.media != "image" && f.media != "video")
+    return invalid_argument("--media must be image or video, not '" + f.media.substr(0, 20) + "'");
   struct Stage {
     double ms = 0, runs = 0;
     std::map<int, double> hist;
   };
   std::map<std::pair<std::string, std::string>, Stage> stages;
   std::map<std::string, double> per_res;
-  FW_ASSIGN_OR_RETURN(
-      Query q, Query::make(*db_, std::string("SELECT k2, k1, sum(dur_sum), sum(dur_n) FROM ax_daily "
-                                             "WHERE event = @STAGE@ AND day BETWEEN :d0 AND :d1 AND ") +
-                                     kCond + " GROUP BY 1, 2"));
-  r.bind(q);
+  FW_ASSIGN_OR_RETURN(Query q,
+                      Query::make(*db_, std::string("SELECT k2, k1, sum(dur_sum), sum(dur_n) FROM ax_daily "
+                                                    "WHERE event = @STAGE@ AND day BETWEEN :d0 AND :d1 AND "
+                                                    "(:media = '' OR k3 = :media) AND ") +
+                                            kCond + " GROUP BY 1, 2"));
+  r.bind(q).bind(":media", f.media);
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
     Stage& st = stages[{column_text(s, 0), column_text(s, 1)}];
     st.ms += sqlite3_column_double(s, 2);
@@ -448,6 +522,10 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
                                                               "AND ") +
                                                       kCond));
   r.bind(qh);
+  // The histograms are not split by media: with a media filter the percentiles would mix both.
+  if (!f.media.empty()) {
+    FW_ASSIGN_OR_RETURN(qh, Query::make(*db_, "SELECT '', '', 0, 0 WHERE 0"));
+  }
   std::string last_stage, last_res;
   Stage* current = nullptr;
   FW_RETURN_IF_ERROR(qh.each([&](sqlite3_stmt* s) {
@@ -489,6 +567,24 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
   t.notes.push_back(
       "p50/p95 are per-frame times read from log-spaced histogram buckets (ten per decade): the value is the "
       "bucket's geometric middle, within about 12% of the exact quantile");
+  if (!f.media.empty())
+    t.notes.push_back("media " + f.media +
+                      ": totals, shares and runs of that media only; p50/p95 are not split by media (null)");
+  // Stage time per media (image, video) over the whole selection.
+  FW_ASSIGN_OR_RETURN(
+      Query qm,
+      Query::make(*db_, std::string("SELECT k3, sum(dur_sum), sum(dur_n) FROM ax_daily WHERE event = "
+                                    "@STAGE@ AND day BETWEEN :d0 AND :d1 AND ") +
+                            kCond + " GROUP BY 1"));
+  r.bind(qm);
+  json by_media = json::object();
+  FW_RETURN_IF_ERROR(qm.each([&](sqlite3_stmt* s) {
+    std::string m = column_text(s, 0);
+    by_media[m.empty() ? "unknown" : m] = {{"total_ms", round_to(sqlite3_column_double(s, 1), 3)},
+                                           {"stages", round_to(sqlite3_column_double(s, 2), 3)}};
+  }));
+  t.summary["by_media"] = by_media;
+  if (!f.media.empty()) t.summary["media"] = f.media;
   FW_EMPTY_NOTES(t, r);
   return t;
 }
@@ -527,14 +623,20 @@ Result<InsightsTable> Analytics::defaults_off(const InsightsFilter& f) {
                   "x.option = d.option AND x.value = d.value AND x.day BETWEEN :d0 AND :d1 AND " +
                       cond("x") + " GROUP BY d.option, d.value ORDER BY d.option, d.value"));
   r.bind(q);
+  int hidden = 0;
+  const int k = f.k;
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
     double users = sqlite3_column_double(s, 3), first = sqlite3_column_double(s, 4);
-    t.rows.push_back(json::array({column_text(s, 0), column_text(s, 1), column_text(s, 2), round_to(users, 3),
-                                  share(users, active), round_to(first, 3), share(first, active)}));
+    json share_all = k_hidden(users, k) ? json(nullptr) : json(share(users, active));
+    json share_first = k_hidden(first, k) ? json(nullptr) : json(share(first, active));
+    t.rows.push_back(
+        json::array({column_text(s, 0), column_text(s, 1), column_text(s, 2), k_cell(users, k, &hidden),
+                     share_all, k_cell(first, k, &hidden), share_first}));
   }));
-  t.summary["cohort_users"] = round_to(active, 3);
-  t.summary["active_users"] = round_to(active, 3);
-  if (active <= 0) t.rows.clear();
+  t.summary["cohort_users"] = k_cell(active, k, &hidden);
+  t.summary["active_users"] = t.summary["cohort_users"];
+  if (active <= 0 || k_hidden(active, k)) t.rows.clear();
+  k_notes(t, k, hidden);
   t.notes.push_back(
       "users are counted by the day of their first session (cohort), with that session's version and "
       "platform; a switch counts whenever it happened");
@@ -561,10 +663,15 @@ Result<InsightsTable> Analytics::funnel(const InsightsFilter& f) {
     for (int i = 0; i < 4; ++i) steps[i] = sqlite3_column_double(s, i);
   }));
   const char* names[] = {"upload", "preview", "run", "download"};
+  int hidden = 0;
   if (steps[0] > 0)
-    for (int i = 0; i < 4; ++i)
-      t.rows.push_back(json::array({names[i], round_to(steps[i], 3), i ? share(steps[i], steps[i - 1]) : 1.0,
-                                    share(steps[i], steps[0])}));
+    for (int i = 0; i < 4; ++i) {
+      bool h = k_hidden(steps[i], f.k) || (i && k_hidden(steps[i - 1], f.k)) || k_hidden(steps[0], f.k);
+      t.rows.push_back(json::array({names[i], k_cell(steps[i], f.k, &hidden),
+                                    h ? json(nullptr) : json(i ? share(steps[i], steps[i - 1]) : 1.0),
+                                    h ? json(nullptr) : json(share(steps[i], steps[0]))}));
+    }
+  k_notes(t, f.k, hidden);
   t.notes.push_back(
       "users are counted by the day of their first session (cohort); a step counts whenever the user took "
       "it (the order of the steps is not checked)");
@@ -610,13 +717,18 @@ Result<InsightsTable> Analytics::retention(const InsightsFilter& f, int weeks) {
     int64_t mw = sqlite3_column_int64(s, 0);
     for (int64_t k = 0; k <= mw && k <= weeks; ++k) eligible[size_t(k)] += sqlite3_column_double(s, 1);
   }));
+  int hidden = 0;
   if (eligible[0] > 0)
     for (int k = 0; k <= weeks; ++k) {
       if (eligible[size_t(k)] <= 0) break;
-      t.rows.push_back(json::array({k, round_to(active[size_t(k)], 3), round_to(eligible[size_t(k)], 3),
-                                    share(active[size_t(k)], eligible[size_t(k)])}));
+      bool h = k_hidden(active[size_t(k)], f.k) || k_hidden(eligible[size_t(k)], f.k);
+      t.rows.push_back(
+          json::array({k, k_cell(active[size_t(k)], f.k, &hidden), k_cell(eligible[size_t(k)], f.k, &hidden),
+                       h ? json(nullptr) : json(share(active[size_t(k)], eligible[size_t(k)]))}));
     }
-  t.summary["cohort_users"] = round_to(eligible[0], 3);
+  t.summary["cohort_users"] =
+      k_hidden(eligible[0], f.k) ? json("< " + std::to_string(f.k)) : json(round_to(eligible[0], 3));
+  k_notes(t, f.k, hidden);
   t.summary["last_day"] = iso_day(last_day);
   t.notes.push_back("a week counts only users whose week has started by the last day with data (eligible)");
   FW_EMPTY_NOTES(t, r);
@@ -786,6 +898,7 @@ Result<InsightsTable> Analytics::view(std::string_view name, const InsightsFilte
 Result<InsightsTable> Analytics::dispatch(std::string_view name, const InsightsFilter& f,
                                           const AbOptions& ab_options, int weeks) {
   stale_ = false;
+  FW_RETURN_IF_ERROR(check_k(f));
   if (name == "usage") return feature_usage(f);
   if (name == "heatmap") return heatmap(f);
   if (name == "actions") return actions(f);

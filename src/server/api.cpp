@@ -392,6 +392,7 @@ HttpResponse Api::preview(const HttpRequest& req, const PathParams&) {
   Metrics::global().record_run("preview", "image", result ? StatusCode::kOk : result.status().code(),
                                ms / 1000, result ? &result->report.stage_ms : nullptr);
   if (telemetry_) {
+    TelemetryRun run;  // joins the preview's events, and samples them together
     telemetry_->record_command("preview", result ? StatusCode::kOk : result.status().code(), ms, 0,
                                int(body.value("options", json::object()).size()), "api",
                                engine_.provider().used);

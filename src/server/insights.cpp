@@ -201,7 +201,46 @@ HttpResponse Insights::handle(const HttpRequest& req) {
   if (rest.empty() || rest == "/") return index();
   const std::string name = rest.substr(1);
   if (name == "stream") return stream();
+  if (name == "events") return events(req);
   return view(name, req);
+}
+
+HttpResponse Insights::events(const HttpRequest& req) {
+  EventQuery q;
+  int64_t from_day = 0, to_day = 0;
+  if (auto bad = read_day(req, "from", q.from, from_day)) return *bad;
+  if (auto bad = read_day(req, "to", q.to, to_day)) return *bad;
+  if (const std::string* v = param(req, "event")) q.event = v->substr(0, 64);
+  double limit = 50, offset = 0;
+  if (auto bad = read_number(req, "limit", limit, 1, 1000, false, false, "of whole rows from 1 to 1000"))
+    return *bad;
+  if (auto bad = read_number(req, "offset", offset, 0, 1e15, false, false, "of 0 or more rows")) return *bad;
+  q.limit = int64_t(limit);
+  q.offset = int64_t(offset);
+  // prop=KEY:VALUE (one filter; the CLI takes several).
+  if (const std::string* v = param(req, "prop")) {
+    auto colon = v->find(':');
+    if (colon == std::string::npos)
+      return Api::error(400, "invalid_argument", "prop must be KEY:VALUE, e.g. prop=fallback:true", "prop");
+    q.props.emplace_back(v->substr(0, colon), v->substr(colon + 1));
+  }
+  std::lock_guard lock(analytics_mutex_);
+  std::string why;
+  Analytics* a = analytics(why);
+  if (!a) return json_ok(empty_table("events", why));
+  auto t = a->events(q);
+  if (!t) {
+    const Status& s = t.status();
+    if (s.code() == StatusCode::kInvalidArgument) {
+      const std::string& m = s.message();
+      std::string field = m.find("event") != std::string::npos  ? "event"
+                          : m.find("prop") != std::string::npos ? "prop"
+                                                                : "";
+      return Api::error(400, "invalid_argument", m, field);
+    }
+    return Api::error(Api::http_status(s.code()), status_code_name(s.code()), s.message());
+  }
+  return json_ok(t->to_json());
 }
 
 HttpResponse Insights::index() {
@@ -278,6 +317,17 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
   if (auto bad =
           read_number(req, "expected_share_a", ab.expected_share_a, 0, 1, true, true, "between 0 and 1"))
     return *bad;
+  if (const std::string* v = param(req, "media")) {
+    if (*v != "image" && *v != "video" && !v->empty())
+      return Api::error(400, "invalid_argument", "media must be image or video", "media");
+    filter.media = *v;
+  }
+  double k = InsightsFilter::kDefaultK;
+  if (auto bad = read_number(req, "k", k, 1, 1000, false, false, "of whole users from 1 to 1000"))
+    return *bad;
+  if (k != std::floor(k))
+    return Api::error(400, "invalid_argument", "k must be a whole number from 1 to 1000", "k");
+  filter.k = int(k);
   double weeks = 8;
   if (auto bad = read_number(req, "weeks", weeks, 1, 52, false, false, "of whole weeks from 1 to 52"))
     return *bad;

@@ -53,6 +53,7 @@ class Insights {
   struct Stream;
   HttpResponse index();
   HttpResponse view(const std::string& name, const HttpRequest& request);
+  HttpResponse events(const HttpRequest& request);  // GET /api/insights/events: the raw event explorer
   HttpResponse stream();
   // The largest event id in the database (0 when there is none), read at most once per kPollInterval.
   int64_t events_max_id();

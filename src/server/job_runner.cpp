@@ -188,15 +188,19 @@ void JobRunner::run(JobRecord job) {
     Metrics::global().record_run("job", job.kind, report ? StatusCode::kOk : report.status().code(),
                                  ms / 1000, report ? &report->stage_ms : nullptr);
     if (Telemetry* t = telemetry_) {
+      TelemetryRun run;  // joins this job's events, and samples them together
       const StatusCode outcome = report ? StatusCode::kOk : report.status().code();
+      const ProviderInfo& p = engine_.provider();
+      const bool fallback = !p.fallback_reason.empty() && p.requested != p.used;
       record_options(t, req.value("options", json::object()));
       t->record_command("swap", outcome, ms, 0, int(req.value("options", json::object()).size()), "api",
-                        engine_.provider().used);
+                        p.used, p.requested, fallback);
+      if (fallback) t->record_provider_fallback(p.requested, p.used);
       if (report) {
         t->record_stages(report->stage_ms, report->output_width, report->output_height,
                          report->video ? int(report->frames) : 1, report->video ? "video" : "image");
       } else if (outcome != StatusCode::kCancelled) {
-        t->record_error("swap", outcome, "api");
+        t->record_error("swap", outcome, "api", p.requested, p.used, fallback);
       }
     }
   }

@@ -14,6 +14,7 @@
 #include "telemetry/event.h"
 #include "telemetry/paths.h"
 #include "telemetry/recorder.h"
+#include "telemetry/run.h"
 #include "telemetry/sampler.h"
 #include "telemetry/session.h"
 
@@ -35,12 +36,14 @@ class Engine {
   template <typename Fill>
   void emit(EventKind kind, Fill&& fill) {
     if (!allowed_[size_t(kind)]) return;
-    if (!sampler_.keep()) {
+    const RunContext& run = current_run();
+    if (!sampler_.keep(run.position)) {
       sampled_out_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     EventBuilder b(kind);
     fill(b);
+    add_run(b, run);
     if (!b.ok()) {
       note_rejected();
       return;
@@ -49,20 +52,27 @@ class Engine {
   }
 
   // Queues an event that was already built and validated, if consent and sampling keep it.
-  void submit(Event& event) {
-    if (!allowed_[size_t(event.kind)]) return;
-    if (!sampler_.keep()) {
+  // The thread's run id is added to it (when the event has a `run` property and none was given).
+  void submit(EventBuilder& b) {
+    if (!allowed_[size_t(b.event().kind)]) return;
+    const RunContext& run = current_run();
+    if (!sampler_.keep(run.position)) {
       sampled_out_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    stamp_and_record(event);
+    add_run(b, run);
+    if (!b.ok()) {
+      note_rejected();
+      return;
+    }
+    stamp_and_record(b.event());
   }
 
   // Queues an event of another user of this process (a browser client of the server), under that user's
   // pseudonym and a session of its own (a new one after 30 minutes idle, like the host's).
   void submit_for(Event& event, const std::string& pseudonym) {
     if (!allowed_[size_t(event.kind)]) return;
-    if (!sampler_.keep()) {
+    if (!sampler_.keep_for(pseudonym)) {
       sampled_out_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
@@ -85,6 +95,14 @@ class Engine {
   TelemetryStats stats() const;
 
  private:
+  static void add_run(EventBuilder& b, const RunContext& run) {
+    if (run.length == 0) return;
+    int key = run_prop_index(b.event().kind);
+    if (key < 0) return;
+    for (size_t i = 0; i < b.event().prop_count; ++i)
+      if (b.event().props[i].key == key) return;  // given explicitly
+    b.set_text_at(key, run.view());
+  }
   void stamp_and_record(Event& e) {
     e.ts_ms = unix_ms();
     e.sample_rate = sampler_.rate();

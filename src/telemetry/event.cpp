@@ -38,31 +38,37 @@ const std::array<EventSpec, kEventKindCount>& specs() {
   static const auto kResolution =
       enumeration("resolution", {"unknown", "sd", "720p", "1080p", "1440p", "4k", "8k"});
   static const auto kSurface = enumeration("surface", {"cli", "api", "web", "python"});
+  static const auto kProvider = [](std::string_view key) {
+    return enumeration(key, {"cpu", "cuda", "openvino", "opencl"});
+  };
+  // `run`: the run id (16 hex digits) the engine adds to every event recorded inside a TelemetryRun.
   static const std::array<EventSpec, kEventKindCount> kSpecs = {
       spec("command.run", Category::kUsage,
-           {kSurface, word("command"), integer("exit_code"), integer("changed"),
-            enumeration("provider", {"cpu", "cuda", "openvino", "opencl"})}),
+           {kSurface, word("command"), integer("exit_code"), integer("changed"), kProvider("provider"),
+            kProvider("requested"), boolean("fallback"), word("run")}),
       spec("command.option", Category::kUsage,
-           {word("command"), word("option"), word("value"), real("number")}),
+           {word("command"), word("option"), word("value"), real("number"), word("run")}),
       spec("stage.timing", Category::kUsage,
-           {word("stage"), kResolution, integer("frames"), enumeration("media", {"image", "video"})}),
+           {word("stage"), kResolution, integer("frames"), enumeration("media", {"image", "video"}),
+            word("run")}),
       spec("face.count", Category::kUsage,
            {enumeration("role", {"source", "target", "reference"}), integer("detected"), integer("selected"),
-            kResolution}),
+            kResolution, word("run")}),
       spec("ui.action", Category::kUsage,
            {word("control"),
             enumeration("action", {"change", "click", "toggle", "open", "drop", "submit", "upload", "preview",
                                    "run", "download"}),
             word("value"), real("number"), word("old_value"), real("old_number")}),
-      spec("error", Category::kError, {word("where"), kSurface}),
+      spec("error", Category::kError,
+           {word("where"), kSurface, kProvider("requested"), kProvider("provider"), boolean("fallback"),
+            word("run")}),
       spec("provider.fallback", Category::kError,
-           {enumeration("requested", {"cpu", "cuda", "openvino", "opencl"}),
-            enumeration("used", {"cpu", "cuda", "openvino", "opencl"}), word("model")}),
+           {kProvider("requested"), kProvider("used"), word("model"), word("run")}),
       spec("telemetry.dropped", Category::kError, {integer("dropped"), integer("total")}),
-      spec(
-          "model.load", Category::kDiagnostic,
-          {word("model"), enumeration("provider", {"cpu", "cuda", "openvino", "opencl"}), boolean("cached")}),
-      spec("frame.timing", Category::kDiagnostic, {word("stage"), kResolution, integer("frame")}),
+      spec("model.load", Category::kDiagnostic,
+           {word("model"), kProvider("provider"), boolean("cached"), word("run")}),
+      spec("frame.timing", Category::kDiagnostic,
+           {word("stage"), kResolution, integer("frame"), word("run")}),
       spec("ui.page", Category::kUsage, {enumeration("page", {"workbench", "insights"})}),
       spec("ui.error", Category::kError, {word("code"), word("where")}),
   };
@@ -133,6 +139,15 @@ void append_number(std::string& out, int64_t v) {
 
 const EventSpec& event_spec(EventKind kind) {
   return specs()[size_t(kind) < kEventKindCount ? size_t(kind) : 0];
+}
+
+int run_prop_index(EventKind kind) {
+  static const auto kIndex = [] {
+    std::array<int, kEventKindCount> out{};
+    for (size_t i = 0; i < kEventKindCount; ++i) out[i] = prop_index(EventKind(i), "run");
+    return out;
+  }();
+  return size_t(kind) < kEventKindCount ? kIndex[size_t(kind)] : -1;
 }
 
 EventKind event_kind_from_name(std::string_view name) {

@@ -41,9 +41,9 @@ inline constexpr size_t kEventKindCount = size_t(EventKind::kCount);
 
 enum class PropType : uint8_t { kNone, kInt, kReal, kBool, kEnum, kWord };
 
-inline constexpr size_t kMaxProps = 5;        // properties one event may carry
+inline constexpr size_t kMaxProps = 8;        // properties one event may carry
 inline constexpr size_t kMaxWordLength = 24;  // longer words are truncated
-inline constexpr size_t kMaxSpecProps = 6;    // properties one event's allow-list may name
+inline constexpr size_t kMaxSpecProps = 8;    // properties one event's allow-list may name
 inline constexpr size_t kMaxEnumValues = 16;  // values one enum property may take
 
 // One allowed property of one event.
@@ -69,6 +69,8 @@ EventKind event_kind_from_name(std::string_view name);
 int prop_index(EventKind kind, std::string_view key);
 // Index of `value` among an enum property's values, or -1.
 int enum_index(const PropSpec& spec, std::string_view value);
+// Index of the `run` property in the event's allow-list (the run id the engine adds), or -1.
+int run_prop_index(EventKind kind);
 
 struct Prop {
   uint8_t key = 0;  // index into the event's PropSpec list
@@ -83,7 +85,7 @@ struct Prop {
   Prop() : i(0) {}
 };
 
-// One event as it travels from record() to the writer: 192 bytes, no pointers.
+// One event as it travels from record() to the writer: 288 bytes, no pointers.
 struct Event {
   int64_t ts_ms = 0;                                              // unix time in milliseconds
   double duration_ms = std::numeric_limits<double>::quiet_NaN();  // NaN: none
@@ -95,7 +97,7 @@ struct Event {
   std::array<Prop, kMaxProps> props{};
 };
 static_assert(std::is_trivially_copyable_v<Event>);
-static_assert(sizeof(Event) == 192);
+static_assert(sizeof(Event) == 288);
 static_assert(sizeof(Prop) == 32);
 
 // Builds an Event and validates every property against the allow-list. The first problem is kept in

@@ -147,8 +147,9 @@ Status check_options(const TelemetryOptions& o) {
   if (!(o.sample_rate > 0.0 && o.sample_rate <= 1.0))
     return invalid_argument("the telemetry sample rate must be in (0, 1], not " +
                             std::to_string(o.sample_rate));
-  if (o.sampling != "probabilistic" && o.sampling != "cohort")
-    return invalid_argument("unknown telemetry sampling '" + o.sampling + "' (use probabilistic or cohort)");
+  if (o.sampling != "run" && o.sampling != "cohort" && o.sampling != "probabilistic")
+    return invalid_argument("unknown telemetry sampling '" + o.sampling +
+                            "' (use run, cohort or probabilistic)");
   FW_RETURN_IF_ERROR(parse_retention_action(o.retention).status());
   if (o.retention_days < 0) return invalid_argument("telemetry retention days cannot be negative");
   if (o.app_version.size() > 32) return invalid_argument("the app version is longer than 32 bytes");
@@ -237,10 +238,11 @@ Result<std::unique_ptr<Telemetry>> Telemetry::create(const TelemetryOptions& opt
   auto recorder = telemetry::Recorder::create(ro, std::move(*sink),
                                               {t->user_, session.id, version, telemetry::build_platform()});
   if (!recorder) return disable(recorder.status());
-  telemetry::Sampler sampler(options.sample_rate,
-                             options.sampling == "cohort" ? telemetry::SamplingMode::kCohort
-                                                          : telemetry::SamplingMode::kProbabilistic,
-                             t->user_);
+  telemetry::SamplingMode mode = options.sampling == "cohort" ? telemetry::SamplingMode::kCohort
+                                 : options.sampling == "probabilistic"
+                                     ? telemetry::SamplingMode::kProbabilistic
+                                     : telemetry::SamplingMode::kRun;
+  telemetry::Sampler sampler(options.sample_rate, mode, t->user_);
   t->engine_ = std::make_unique<telemetry::Engine>(choice.level, sampler, paths, t->user_, version, session,
                                                    std::move(*recorder));
   return t;
@@ -272,7 +274,7 @@ Status Telemetry::flush() {
 
 void Telemetry::record_command(std::string_view command, StatusCode outcome, double duration_ms,
                                int exit_code, int changed, std::string_view surface,
-                               std::string_view provider) {
+                               std::string_view provider, std::string_view requested, bool fallback) {
   if (!engine_) return;
   engine_->emit(EventKind::kCommandRun, [&](EventBuilder& b) {
     b.set_text("surface", surface)
@@ -282,6 +284,7 @@ void Telemetry::record_command(std::string_view command, StatusCode outcome, dou
         .duration(duration_ms)
         .outcome(outcome);
     if (!provider.empty()) b.set_text("provider", provider);
+    if (!requested.empty()) b.set_text("requested", requested).set_bool("fallback", fallback);
   });
 }
 
@@ -342,10 +345,13 @@ void Telemetry::record_frame_stage(std::string_view stage, double ms, int width,
   });
 }
 
-void Telemetry::record_error(std::string_view where, StatusCode code, std::string_view surface) {
+void Telemetry::record_error(std::string_view where, StatusCode code, std::string_view surface,
+                             std::string_view requested, std::string_view provider, bool fallback) {
   if (!engine_) return;
   engine_->emit(EventKind::kError, [&](EventBuilder& b) {
     b.set_text("where", where).set_text("surface", surface).outcome(code);
+    if (!requested.empty()) b.set_text("requested", requested).set_bool("fallback", fallback);
+    if (!provider.empty()) b.set_text("provider", provider);
   });
 }
 
@@ -425,7 +431,7 @@ Status Telemetry::record(std::string_view event, std::span<const TelemetryProp> 
     if (engine_) engine_->note_rejected();
     return s;
   }
-  if (engine_) engine_->submit(b->event());
+  if (engine_) engine_->submit(*b);
   return Status::ok();
 }
 

@@ -128,6 +128,29 @@ TEST_F(InsightsApi, EveryViewEqualsTheCliAndExportsAsCsv) {
   EXPECT_EQ(one_week.back()["week"], 1) << one_week.dump();  // weeks 0 and 1, of the 14 days
 }
 
+// The raw event explorer: the same page as `faceweave insights events`, paged, filtered; bad input is a 400
+// naming the parameter.
+TEST_F(InsightsApi, EventExplorerEqualsTheCliAndPages) {
+  simulate(20, 5);
+  start();
+  const json page = get_json("/api/insights/events?event=command.run&limit=5&offset=2");
+  EXPECT_EQ(page["view"], "events");
+  ASSERT_EQ(page["rows"].size(), 5u) << page.dump();
+  EXPECT_EQ(page["summary"]["next_offset"], 7);
+  for (const auto& r : page["rows"]) EXPECT_EQ(r["event"], "command.run");
+  auto cli = run_command(binary() + " --telemetry off --data-dir " + data_.path() +
+                         " insights events --event command.run --limit 5 --offset 2 --json");
+  ASSERT_EQ(cli.code, 0) << cli.out;
+  EXPECT_EQ(page, json::parse(cli.out, nullptr, false));
+  const json cuda = get_json("/api/insights/events?event=command.run&prop=provider:cuda&limit=1000");
+  ASSERT_FALSE(cuda["rows"].empty());
+  for (const auto& r : cuda["rows"]) EXPECT_EQ(r["props"]["provider"], "cuda");
+  expect_error("/api/insights/events?limit=0", 400, "limit");
+  expect_error("/api/insights/events?event=no.such", 400, "event");
+  expect_error("/api/insights/events?prop=nocolon", 400, "prop");
+  expect_error("/api/insights/events?from=2026-02-30", 400, "from");
+}
+
 TEST_F(InsightsApi, BadInputIsA4xxNamingTheParameterAndMissingDataAnEmptyTable) {
   simulate(20, 5);
   start();

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -57,16 +59,19 @@ TEST(TelemetryCli, RecordsEachCommandRunAndShowsANoticeOnce) {
   ASSERT_EQ(run(d, "telemetry status").code, 0);
   auto events = show_json(d);
   ASSERT_TRUE(events.is_array());
-  ASSERT_EQ(events.size(), 3u) << events.dump(2);
+  ASSERT_EQ(events.size(), 2u) << events.dump(2);  // --json is an output format, not an option
   EXPECT_EQ(events[0]["event"], "command.run");
   EXPECT_EQ(events[0]["props"]["command"], "models_list");
   EXPECT_EQ(events[0]["props"]["exit_code"], 0);
   EXPECT_FALSE(events[0]["props"].contains("provider"));  // no model ran
   EXPECT_EQ(events[0]["outcome"], "ok");
   EXPECT_GT(events[0]["duration_ms"].get<double>(), 0.0);
-  EXPECT_EQ(events[0]["session"], events[2]["session"]);  // one session across runs
-  EXPECT_EQ(events[2]["event"], "command.option");
-  EXPECT_EQ(events[2]["props"]["option"], "json");
+  EXPECT_EQ(events[0]["session"], events[1]["session"]);  // one session across runs
+  EXPECT_EQ(events[1]["props"]["changed"], 0);
+  // Each command is its own run.
+  ASSERT_TRUE(events[0]["props"].contains("run"));
+  EXPECT_EQ(events[0]["props"]["run"].get<std::string>().size(), 16u);
+  EXPECT_NE(events[0]["props"]["run"], events[1]["props"]["run"]);
 }
 
 TEST(TelemetryCli, RecordsChangedOptionsByNameAndListedValuesButNeverPaths) {
@@ -81,15 +86,15 @@ TEST(TelemetryCli, RecordsChangedOptionsByNameAndListedValuesButNeverPaths) {
   std::map<std::string, nlohmann::json> options;
   for (const auto& e : events)
     if (e["event"] == "command.option") options[e["props"]["option"]] = e["props"];
-  EXPECT_EQ(options.size(), 3u) << events.dump(2);  // --execution-provider cpu is the default: unchanged
+  // --execution-provider cpu is the default: unchanged; --debug-out is an output path, not an option.
+  EXPECT_EQ(options.size(), 2u) << events.dump(2);
   EXPECT_EQ(options["face_detector_score"]["number"], 0.5);
   EXPECT_EQ(options["face_landmarker_model"]["value"], "dlib_68");
-  EXPECT_TRUE(options.count("debug_out"));
-  EXPECT_FALSE(options["debug_out"].contains("value"));
+  EXPECT_FALSE(options.count("debug_out"));
   nlohmann::json run_event;
   for (const auto& e : events)
     if (e["event"] == "command.run") run_event = e;
-  EXPECT_EQ(run_event["props"]["changed"], 3) << events.dump(2);
+  EXPECT_EQ(run_event["props"]["changed"], 2) << events.dump(2);
   EXPECT_EQ(run_event["props"]["provider"], "cpu") << events.dump(2);  // the provider that served it
   std::string bytes = all_bytes_under(d.file("data"));
   EXPECT_EQ(bytes.find("zq_annotated"), std::string::npos);
@@ -108,6 +113,83 @@ TEST(TelemetryCli, FailuresRecordTheirOutcomeAndAnError) {
   EXPECT_EQ(events[1]["event"], "error");
   EXPECT_EQ(events[1]["props"]["where"], "analyse");
   EXPECT_EQ(all_bytes_under(d.file("data")).find("zq_face"), std::string::npos);
+}
+
+// A 64x64 mid-grey 24-bit BMP: a valid image without a face.
+void write_faceless_bmp(const std::string& path) {
+  const int w = 64, h = 64, row = w * 3, size = 54 + row * h;
+  std::string b(size_t(size), '\0');
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[at + size_t(i)] = char((v >> (8 * i)) & 0xff);
+  };
+  b[0] = 'B';
+  b[1] = 'M';
+  put32(2, uint32_t(size));
+  put32(10, 54);
+  put32(14, 40);
+  put32(18, w);
+  put32(22, h);
+  b[26] = 1;
+  b[28] = 24;
+  put32(34, uint32_t(row * h));
+  for (size_t i = 54; i < b.size(); ++i) b[i] = char(128);
+  write_file(path, b);
+}
+
+// A run that asked for cuda on a build without it falls back to cpu and fails (the source has no face):
+// the fallback, the requested and the used provider are recorded on the failed run, and every event of the
+// run carries the same run id.
+TEST(TelemetryCli, AFallbackRunThatFailsRecordsItsFallbackAndJoinsByRunId) {
+  TempDir d;
+  write_faceless_bmp(d.file("grey.bmp"));
+  CliRun r = run(d, "--execution-provider cuda swap -s " + d.file("grey.bmp") + " -t " + image("obama.jpg") +
+                        " -o " + d.file("zq_out.png") + " --color-match none --json");
+  ASSERT_EQ(r.code, 9) << r.err;  // no face in the source
+  auto events = show_json(d);
+  std::map<std::string, nlohmann::json> by_name;
+  std::set<std::string> runs;
+  for (const auto& e : events) {
+    by_name[e["event"]] = e;
+    ASSERT_TRUE(e["props"].contains("run")) << e.dump();
+    runs.insert(e["props"]["run"].get<std::string>());
+  }
+  EXPECT_EQ(runs.size(), 1u) << events.dump(2);
+  ASSERT_TRUE(by_name.count("command.run")) << events.dump(2);
+  const auto& run_props = by_name["command.run"]["props"];
+  EXPECT_EQ(by_name["command.run"]["outcome"], "no_face");
+  EXPECT_EQ(run_props["requested"], "cuda");
+  EXPECT_EQ(run_props["provider"], "cpu");
+  EXPECT_EQ(run_props["fallback"], true);
+  // -s, -t, -o and --json are inputs and outputs, not options; --execution-provider and --color-match are.
+  EXPECT_EQ(run_props["changed"], 2) << events.dump(2);
+  ASSERT_TRUE(by_name.count("provider.fallback")) << events.dump(2);
+  EXPECT_EQ(by_name["provider.fallback"]["props"]["requested"], "cuda");
+  EXPECT_EQ(by_name["provider.fallback"]["props"]["used"], "cpu");
+  ASSERT_TRUE(by_name.count("error"));
+  EXPECT_EQ(by_name["error"]["props"]["requested"], "cuda");
+  EXPECT_EQ(by_name["error"]["props"]["provider"], "cpu");
+  EXPECT_EQ(by_name["error"]["props"]["fallback"], true);
+  for (const auto& e : events) {
+    if (e["event"] != "command.option") continue;
+    EXPECT_TRUE(e["props"]["option"] == "execution_provider" || e["props"]["option"] == "color_match")
+        << e.dump();
+  }
+}
+
+// The analyst's own commands are not usage: `insights` on a fresh data dir records nothing, creates no
+// database and says there is no data; on a data dir with events it leaves them as they were.
+TEST(TelemetryCli, InsightsIsNotRecordedAndCreatesNoDatabase) {
+  TempDir d;
+  CliRun fresh = run(d, "insights defaults");
+  EXPECT_EQ(fresh.code, 3) << fresh.err;
+  EXPECT_NE(fresh.err.find("no telemetry database"), std::string::npos) << fresh.err;
+  EXPECT_FALSE(std::filesystem::exists(db_of(d)));
+  ASSERT_EQ(run(d, "models list").code, 0);
+  ASSERT_EQ(run(d, "insights usage --json").code, 0);
+  ASSERT_EQ(run(d, "insights errors").code, 0);
+  auto events = show_json(d);
+  ASSERT_EQ(events.size(), 1u) << events.dump(2);
+  EXPECT_EQ(events[0]["props"]["command"], "models_list");
 }
 
 TEST(TelemetryCli, OffByFlagOrEnvironmentCreatesNoDatabase) {
@@ -141,7 +223,7 @@ TEST(TelemetryCli, DebugPrintsEachEventExactlyAsStored) {
   std::string expected;
   for (const auto& l : debug) expected += l + "\n";
   EXPECT_EQ(exported.out, expected);
-  EXPECT_EQ(debug.size(), 2u);
+  EXPECT_EQ(debug.size(), 1u);  // command.run (--json is an output format, not an option)
 }
 
 TEST(TelemetryCli, StatusExportForgetAndPurge) {

@@ -54,6 +54,7 @@ TEST(TelemetrySampler, StoredRowsCarryTheirRateAndTheCountReweights) {
   TempDir dir;
   auto o = telemetry_options(dir);
   o.sample_rate = 0.25;
+  o.sampling = "probabilistic";  // per event (the default, run, decides per run or user)
   auto t = Telemetry::create(o);
   ASSERT_TRUE(t.is_ok());
   const int n = 40000;
