@@ -35,6 +35,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"POST", "/api/events", &Api::events},
       {"GET", "/api/insights", &Api::insights},
       {"GET", "/api/insights/stream", &Api::insights},
+      {"GET", "/api/insights/events", &Api::insights},
       {"GET", "/api/insights/{view}", &Api::insights},
   };
   return kRoutes;

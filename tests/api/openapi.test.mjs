@@ -252,6 +252,14 @@ try {
   await call(base, 'GET', '/api/insights/retention?weeks=4', {}, 200);
   await call(base, 'GET', '/api/insights/usage?from=2026-13-01', {}, 400);
   await call(base, 'GET', '/api/insights/usage?format=xml', {}, 400);
+  await call(base, 'GET', '/api/insights/defaults?k=3', {}, 200);
+  await call(base, 'GET', '/api/insights/latency?media=video', {}, 200);
+  await call(base, 'GET', '/api/insights/defaults?k=0', {}, 400);
+  await call(base, 'GET', '/api/insights/events', {}, 200);
+  await call(base, 'GET', '/api/insights/events?event=command.run&prop=fallback:true&limit=5&offset=0', {}, 200);
+  await call(base, 'GET', '/api/insights/events?limit=0', {}, 400);
+  await call(base, 'GET', '/api/insights/events?prop=nocolon', {}, 400);
+  await call(gbase, 'GET', '/api/insights/events', {}, 401);
   await call(base, 'GET', '/api/insights/nope', {}, 404);
   await call(base, 'POST', '/api/insights/usage', jsonBody({}), 405);
   await call(gbase, 'GET', '/api/insights', {}, 401);
