@@ -182,7 +182,7 @@ TEST(Watermark, NoFalsePositivesOn1000SyntheticImages) {
   int detections = 0;
   double worst = 0;
   for (int i = 0; i < 1000; ++i) {
-    const int w = 160 + int(u(rng) * 200), h = 160 + int(u(rng) * 200);
+    const int w = 128 + int(u(rng) * 160), h = 128 + int(u(rng) * 160);
     cv::Mat img(h, w, CV_8UC3);
     switch (i % 5) {
       case 0:
