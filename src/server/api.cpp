@@ -229,6 +229,7 @@ HttpResponse Api::route(const HttpRequest& req) {
   if (req.path == "/api/uploads") return m == "POST" ? create_upload(req) : method_not_allowed("POST");
   if (req.path == "/api/preview") return m == "POST" ? preview(req) : method_not_allowed("POST");
   if (req.path == "/api/events") return m == "POST" ? events(req) : method_not_allowed("POST");
+  if (req.path == "/api/inspect") return m == "POST" ? inspect(req) : method_not_allowed("POST");
   if (Insights::owns(req.path)) return insights_.handle(req);
   if (req.path == "/api/jobs") {
     if (m == "POST") return create_job(req);

@@ -84,6 +84,7 @@ class Api {
   HttpResponse create_job(const HttpRequest& request);
   HttpResponse list_jobs(const HttpRequest& request);
   HttpResponse job_result(const std::string& id);
+  HttpResponse inspect(const HttpRequest& request);  // POST /api/inspect (inspect_route.cpp)
   HttpResponse cancel_job(const std::string& id);
   HttpResponse events(const HttpRequest& request);
 
