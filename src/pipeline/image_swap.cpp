@@ -185,12 +185,7 @@ Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& req, const face::
   report.timings.merge(decode_time);
   {
     core::ScopedStage stage(&report.timings, "encode");
-    FW_RETURN_IF_ERROR(core::save_image(req.output, output, req.options.output_image_quality));
-  }
-  if (Status s = write_provenance_metadata(req.output, req.options, report.processors); !s.is_ok()) {
-    std::error_code ec;
-    fs::remove(req.output, ec);  // no output without its provenance
-    return s;
+    FW_RETURN_IF_ERROR(save_image_output(req.output, output, req.options, report.processors));
   }
   return report;
 }

@@ -1,5 +1,6 @@
 #include "pipeline/provenance_marks.h"
 
+#include "core/image_io.h"
 #include "provenance/watermark.h"
 
 #ifndef FACEWEAVE_VERSION
@@ -30,12 +31,14 @@ int watermark_frame(FrameContext& ctx, cv::Size analysed, const SwapOptions& opt
   return provenance::embed_watermark_faces(ctx.frame, boxes, payload);
 }
 
-Status write_provenance_metadata(const std::string& path, const SwapOptions& options,
-                                 const std::vector<std::string>& processors) {
-  if (!options.provenance) return Status::ok();
-  Status s = provenance::write_image_metadata(path, provenance_info(processors));
-  if (s.code() == StatusCode::kUnsupported) return Status::ok();
-  return s;
+Status save_image_output(const std::string& path, const cv::Mat& image, const SwapOptions& options,
+                         const std::vector<std::string>& processors) {
+  if (!options.provenance) return core::save_image(path, image, options.output_image_quality);
+  const auto info = provenance_info(processors);
+  return core::save_image(path, image, options.output_image_quality, [&info](std::vector<uint8_t>& bytes) {
+    Status s = provenance::add_image_metadata(bytes, info);
+    return s.code() == StatusCode::kUnsupported ? Status::ok() : s;
+  });
 }
 
 }  // namespace faceweave::pipeline

@@ -23,9 +23,9 @@ provenance::ProvenanceInfo provenance_info(const std::vector<std::string>& proce
 int watermark_frame(FrameContext& ctx, cv::Size analysed, const SwapOptions& options,
                     const provenance::Payload& payload);
 
-// Adds the metadata to a written image when options.provenance is on. A BMP, which has no metadata block,
-// is left as it is.
-Status write_provenance_metadata(const std::string& path, const SwapOptions& options,
-                                 const std::vector<std::string>& processors);
+// Writes an output image (atomically, as core::save_image) with the metadata added in memory when
+// options.provenance is on. A BMP, which has no metadata block, is written without.
+Status save_image_output(const std::string& path, const cv::Mat& image, const SwapOptions& options,
+                         const std::vector<std::string>& processors);
 
 }  // namespace faceweave::pipeline

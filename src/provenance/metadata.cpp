@@ -75,6 +75,31 @@ std::vector<std::pair<std::string, std::string>> video_metadata_tags(const Prove
           {"comment", "Synthetic: faces swapped by " + info.software_agent}};
 }
 
+static void set_fields(Exiv2::XmpData& xmp, const ProvenanceInfo& info) {
+  xmp["Xmp.iptcExt.DigitalSourceType"] = kCompositeSynthetic;
+  xmp["Xmp.xmp.CreatorTool"] = info.software_agent;
+  xmp["Xmp.faceweave.Processors"] = join(info.processors);
+}
+
+Status add_image_metadata(std::vector<uint8_t>& encoded, const ProvenanceInfo& info) {
+  init_exiv2();
+  try {
+    auto image = Exiv2::ImageFactory::open(encoded.data(), long(encoded.size()));
+    if (!image.get() || image->imageType() == Exiv2::ImageType::bmp)
+      return unsupported("this format has no metadata block; choose jpg, png or webp to keep the metadata");
+    image->readMetadata();
+    set_fields(image->xmpData(), info);
+    image->writeMetadata();
+    Exiv2::BasicIo& io = image->io();
+    io.seek(0, Exiv2::BasicIo::beg);
+    Exiv2::DataBuf buf = io.read(long(io.size()));
+    encoded.assign(buf.pData_, buf.pData_ + buf.size_);
+  } catch (const std::exception& e) {
+    return io_error(std::string("could not add the provenance metadata (") + e.what() + ")");
+  }
+  return Status::ok();
+}
+
 Status write_image_metadata(const std::string& path, const ProvenanceInfo& info) {
   init_exiv2();
   try {
@@ -84,10 +109,7 @@ Status write_image_metadata(const std::string& path, const ProvenanceInfo& info)
       return unsupported(
           "BMP has no metadata block; choose jpg, png or webp to keep the provenance metadata");
     image->readMetadata();
-    Exiv2::XmpData& xmp = image->xmpData();
-    xmp["Xmp.iptcExt.DigitalSourceType"] = kCompositeSynthetic;
-    xmp["Xmp.xmp.CreatorTool"] = info.software_agent;
-    xmp["Xmp.faceweave.Processors"] = join(info.processors);
+    set_fields(image->xmpData(), info);
     image->writeMetadata();
   } catch (const std::exception& e) {
     return io_error("could not write the provenance metadata into " + path + " (" + e.what() +

@@ -6,6 +6,7 @@
 // Thread-safe: exiv2 is initialised once.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct ProvenanceInfo {
 
 // The container tags a video output carries (keys as ffprobe shows them).
 std::vector<std::pair<std::string, std::string>> video_metadata_tags(const ProvenanceInfo& info);
+
+// Adds the metadata to an encoded image in memory (JPEG, PNG, WebP). kUnsupported for BMP.
+Status add_image_metadata(std::vector<uint8_t>& encoded, const ProvenanceInfo& info);
 
 // Adds the metadata to an image file in place. kUnsupported for a format without XMP (BMP).
 Status write_image_metadata(const std::string& path, const ProvenanceInfo& info);
