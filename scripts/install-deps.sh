@@ -17,6 +17,7 @@ packages=(
   python3-onnx python3-numpy
   chromium sqlite3  # the browser test (tests/browser): headless chromium; sqlite3 reads the events database
   prometheus python3-yaml  # promtool (only in Debian's prometheus) checks GET /metrics; PyYAML: deploy/grafana
+  libexiv2-dev libimage-exiftool-perl  # provenance metadata (exiv2) and the tests that read it back (exiftool)
   ca-certificates
 )
 
