@@ -65,10 +65,10 @@ std::array<float, kSymbols> channel_symbols(const Payload& payload) {
   return s;
 }
 
+// 8-bit luma (BT.601): integer rounding is far below the mark's amplitude, and it is the cheapest pass.
 cv::Mat luma(const cv::Mat& bgr) {
-  cv::Mat f, y;
-  bgr.convertTo(f, CV_32FC3);
-  cv::transform(f, y, cv::Matx13f(0.114f, 0.587f, 0.299f));
+  cv::Mat y;
+  cv::cvtColor(bgr, y, cv::COLOR_BGR2GRAY);
   return y;
 }
 
@@ -82,6 +82,7 @@ cv::Mat resample(const cv::Mat& m, cv::Size size) {
   cv::Mat out;
   const bool shrinking = size.width < m.cols;
   cv::resize(m, out, size, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  if (out.depth() != CV_32F) out.convertTo(out, CV_32F);
   return out;
 }
 
@@ -120,23 +121,22 @@ bool embed_watermark(cv::Mat& bgr, const cv::Rect2f& face_box, const Payload& pa
       const float a = std::clamp(alpha - sym * host, 0.5f * alpha, 2.0f * alpha);
       delta(b) += (a * sym) * k.pattern;
     }
-  cv::Mat up = resample(delta, region.size());
-  // Feather the square's edge so the change has no visible border.
+  const cv::Mat up = resample(delta, region.size());
+  // One pass: feather the square's edge (no visible border) and add the change to the three channels
+  // equally (luma only), saturating.
   const float feather = float(std::max(2.0, 0.06 * side));
   for (int r = 0; r < up.rows; ++r) {
-    float* row = up.ptr<float>(r);
+    const float* d = up.ptr<float>(r);
+    uchar* px = roi.ptr<uchar>(r);
     const float dy = std::min(r + 0.5f, up.rows - r - 0.5f);
-    for (int c = 0; c < up.cols; ++c) {
-      const float d = std::min({dy, c + 0.5f, up.cols - c - 0.5f});
-      if (d < feather) row[c] *= d / feather;
+    for (int c = 0; c < up.cols; ++c, px += 3) {
+      const float edge = std::min({dy, c + 0.5f, up.cols - c - 0.5f});
+      const float v = edge < feather ? d[c] * (edge / feather) : d[c];
+      px[0] = cv::saturate_cast<uchar>(px[0] + v);
+      px[1] = cv::saturate_cast<uchar>(px[1] + v);
+      px[2] = cv::saturate_cast<uchar>(px[2] + v);
     }
   }
-  cv::Mat f;
-  roi.convertTo(f, CV_32FC3);
-  cv::Mat up3;
-  cv::merge(std::vector<cv::Mat>{up, up, up}, up3);
-  f += up3;
-  f.convertTo(roi, CV_8UC3);  // saturating
   return true;
 }
 
