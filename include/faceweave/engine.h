@@ -142,7 +142,7 @@ struct InspectReport {
   std::vector<std::string> processors;
   // watermark
   bool watermark_found = false;
-  double watermark_confidence = 0;  // normalized correlation; found at >= 0.65
+  double watermark_confidence = 0;  // normalized correlation; found at >= 0.70
   int watermark_version = 0;        // the payload, when found
   bool watermark_synthetic = false;
   uint32_t watermark_run_id = 0;

@@ -31,7 +31,7 @@ inline constexpr int kMinFaceSide = 32;      // smaller faces are not marked
 // Small faces get a square of at least kWorkingSide pixels (never upsampled to the working scale, whose
 // patterns would then be too fine to survive compression); the detector searches that ratio too.
 inline constexpr double kMaxRegionRatio = 4.2;    // the largest square / face side the detector tries
-inline constexpr double kDetectThreshold = 0.65;  // normalized correlation; see docs/provenance.md
+inline constexpr double kDetectThreshold = 0.70;  // normalized correlation; see docs/provenance.md
 
 // The fixed, public key (docs/provenance.md): detection needs no secret, so anyone can check a file.
 inline constexpr const char* kWatermarkKey = "faceweave-provenance-watermark-v1";

@@ -47,7 +47,7 @@ TEST_P(ProvenanceImage, OutputIsMarkedAndExiftoolReadsTheMetadata) {
   auto j = inspect(d, out);
   EXPECT_TRUE(j["metadata"]["synthetic"].get<bool>()) << j.dump(2);
   EXPECT_TRUE(j["watermark"]["found"].get<bool>()) << j.dump(2);
-  EXPECT_GE(j["watermark"]["confidence"].get<double>(), 0.65);
+  EXPECT_GE(j["watermark"]["confidence"].get<double>(), 0.70);
   EXPECT_EQ(j["watermark"]["payload"]["version"], 1);
   EXPECT_TRUE(j["watermark"]["payload"]["synthetic"].get<bool>());
 }
