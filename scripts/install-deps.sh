@@ -21,6 +21,7 @@ packages=(
   dpkg-dev mmdebstrap  # make deb (dpkg-shlibdeps, dpkg-deb) and make deb-test (a clean Debian 12)
   zsh groff-base  # cli.conventions: the generated zsh completion and man page are exercised
   clang libclang-rt-14-dev  # make fuzz / fuzz-ci: clang with libFuzzer and the sanitizer runtimes
+  libexiv2-dev libimage-exiftool-perl  # provenance metadata (exiv2) and the tests that read it back (exiftool)
   ca-certificates
 )
 

@@ -51,6 +51,7 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_simulate_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 // `completions bash|zsh` and `man`, generated from `app` as it stands when they run.
 void add_completions_command(CLI::App& app, GlobalOptions& global, int& exit_code);
+void add_inspect_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_telemetry_flags(CLI::App& app, GlobalOptions& global);
 
 // Creates global.telemetry when parsing completes and records the command run (command.run, one

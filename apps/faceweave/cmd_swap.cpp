@@ -150,6 +150,10 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--keep-mouth-interior", o.keep_mouth_interior,
                   "true: the target's open mouth and teeth stay (its expression); false: swap them too")
       ->capture_default_str();
+  cmd->add_flag("--watermark,!--no-watermark", o.watermark,
+                "Invisible watermark around each swapped face (default on; docs/provenance.md)");
+  cmd->add_flag("--provenance,!--no-provenance", o.provenance,
+                "Synthetic-media metadata in the output file (default on; docs/provenance.md)");
   cmd->add_option("--skin-mask", o.skin_mask,
                   "true: keep the target wherever either face is not skin (bangs, glasses frames, beard)")
       ->capture_default_str();

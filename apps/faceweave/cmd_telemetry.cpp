@@ -44,6 +44,8 @@ const std::map<std::string, std::set<std::string>>& recorded_values() {
       {"face-landmarker-model", {"fr_landmark", "dlib_68"}},
       {"processors", {"face_swapper", "face_enhancer", "frame_enhancer", "face_debugger"}},
       {"keep-mouth-interior", {"true", "false"}},
+      {"watermark", {"true", "false"}},  // --no-watermark: a switched-off default (docs/provenance.md)
+      {"provenance", {"true", "false"}},
       {"output-video-encoder", {"libx264", "libx265", "libvpx-vp9"}},
       {"output-video-preset",
        {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}},

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   cli::add_models_command(app, global, exit_code);
   cli::add_analyse_command(app, global, exit_code);
   cli::add_swap_command(app, global, exit_code);
+  cli::add_inspect_command(app, global, exit_code);
   cli::add_telemetry_command(app, global, exit_code);
   cli::add_simulate_command(app, global, exit_code);
   cli::add_insights_command(app, global, exit_code);

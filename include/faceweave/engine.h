@@ -134,6 +134,25 @@ Result<MediaInfo> probe_media(const std::string& path, cv::Mat* first_frame = nu
 // The image itself, or frame `index` of a video (decoded in order; an index past the end is an error).
 Result<cv::Mat> load_frame(const std::string& path, int64_t index = 0);
 
+// What `faceweave inspect` finds in a file (docs/provenance.md).
+struct InspectReport {
+  std::string kind;  // image | video
+  // metadata
+  bool metadata_present = false;
+  bool metadata_synthetic = false;
+  std::string digital_source_type;
+  std::string software_agent;
+  std::vector<std::string> processors;
+  // watermark
+  bool watermark_found = false;
+  double watermark_confidence = 0;  // normalized correlation; found at >= 0.70
+  int watermark_version = 0;        // the payload, when found
+  bool watermark_synthetic = false;
+  uint32_t watermark_run_id = 0;
+  int frames_checked = 0;
+  int faces_checked = 0;
+};
+
 struct PreviewResult {
   cv::Mat image;  // the swapped image or video frame
   SwapReport report;
@@ -150,6 +169,10 @@ class Engine {
   Result<SwapReport> swap(const SwapRequest& request) const;
   // One image, or one frame of a video target, through the same chain as swap(), in memory.
   Result<PreviewResult> preview(const SwapRequest& request, int64_t frame = 0) const;
+
+  // Looks for the provenance metadata and the watermark (around every face found; in a video, in up to
+  // eight frames of its first seconds).
+  Result<InspectReport> inspect(const std::string& path) const;
 
   // Draws boxes, 68 points, five points and attributes onto a copy of `bgr`.
   cv::Mat draw(const cv::Mat& bgr, const std::vector<Face>& faces) const;

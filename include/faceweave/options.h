@@ -89,6 +89,9 @@ struct SwapOptions {
   float frame_enhancer_blend = 80;      // 0..100
   // output
   int output_image_quality = 90;  // 0..100
+  // provenance (docs/provenance.md): every output is marked as synthetic unless switched off
+  bool watermark = true;   // invisible watermark in the pixels around each swapped face
+  bool provenance = true;  // synthetic-media metadata (IPTC digital source type) in the output file
 };
 
 }  // namespace faceweave

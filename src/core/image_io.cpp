@@ -255,6 +255,11 @@ Result<cv::Mat> load_image(const std::string& path, const ImageLimits& limits) {
 }
 
 Status save_image(const std::string& path, const cv::Mat& bgr, int quality) {
+  return save_image(path, bgr, quality, {});
+}
+
+Status save_image(const std::string& path, const cv::Mat& bgr, int quality,
+                  const std::function<Status(std::vector<uint8_t>& encoded)>& edit) {
   namespace fs = std::filesystem;
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
@@ -277,6 +282,7 @@ Status save_image(const std::string& path, const cv::Mat& bgr, int quality) {
   } catch (const cv::Exception& e) {
     return io_error("encoding " + path + " failed: " + e.what());
   }
+  if (edit) FW_RETURN_IF_ERROR(edit(encoded));
   fs::path target(path);
   fs::path tmp = target;
   tmp += ".partial";

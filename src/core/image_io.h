@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -53,5 +55,9 @@ Result<std::string> read_file(const std::string& path, int64_t max_bytes);
 // Encodes to the format implied by the extension of `path` (jpg, jpeg, png, webp, bmp) and writes it
 // through a temporary file that is renamed into place, so a failed write leaves no partial output.
 Status save_image(const std::string& path, const cv::Mat& bgr, int quality = 95);
+// The same, with `edit` applied to the encoded bytes before they are written (e.g. to add metadata), so the
+// file is written once.
+Status save_image(const std::string& path, const cv::Mat& bgr, int quality,
+                  const std::function<Status(std::vector<uint8_t>& encoded)>& edit);
 
 }  // namespace faceweave::core

@@ -143,7 +143,11 @@ Result<std::unique_ptr<VideoWriter>> VideoWriter::create(const VideoWriterOption
   if (err < 0)
     return io_error("cannot write " + w->temp_path_ + " (" + av_error_text(err) +
                     "); check the output folder exists and is writable");
-  err = avformat_write_header(m.format, nullptr);
+  for (const auto& [key, value] : o.tags) av_dict_set(&m.format->metadata, key.c_str(), value.c_str(), 0);
+  AVDictionary* mux_options = nullptr;
+  if (!o.tags.empty()) av_dict_set(&mux_options, "movflags", "use_metadata_tags", 0);  // ignored by others
+  err = avformat_write_header(m.format, &mux_options);
+  av_dict_free(&mux_options);
   if (err < 0) {
     w->abort();
     return io_error("cannot start the output " + o.path + " (" + av_error_text(err) + ")");

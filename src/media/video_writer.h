@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -33,6 +35,8 @@ struct VideoWriterOptions {
   double trim_start_s = 0;  // audio window, aligned with the video frames kept
   double trim_end_s = -1;
   int threads = 0;  // encoder threads (0: FFmpeg decides)
+  // Container tags (e.g. provenance); MP4/MOV keep arbitrary keys through movflags use_metadata_tags.
+  std::vector<std::pair<std::string, std::string>> tags;
 };
 
 // The CRF for a 0..100 quality: x264/x265 crf = round((100 - q) * 0.51) (0..51, 64 -> 18),

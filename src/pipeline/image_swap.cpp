@@ -8,6 +8,7 @@
 
 #include "core/image_io.h"
 #include "face/recognizer.h"
+#include "pipeline/provenance_marks.h"
 #include "pipeline/swap_settings.h"
 #include "pipeline/video_swap.h"
 
@@ -161,6 +162,7 @@ Result<ImageSwapReport> swap_image(const cv::Mat& target, const ImageSwapRequest
         "no face of the target " + req.target + " was selected (" + std::to_string(ctx.faces.size()) +
         " found, selector mode " + req.options.face_selector_mode +
         "); loosen the selection (e.g. --face-selector-mode many, or a larger --reference-face-distance)");
+  report.faces_watermarked = watermark_frame(ctx, target.size(), req.options, new_run_payload());
   report.output_size = ctx.frame.size();
   ProcessorRegistry registry;
   register_builtin_processors(registry);
@@ -184,7 +186,7 @@ Result<ImageSwapReport> run_image_swap(const ImageSwapRequest& req, const face::
   report.timings.merge(decode_time);
   {
     core::ScopedStage stage(&report.timings, "encode");
-    FW_RETURN_IF_ERROR(core::save_image(req.output, output, req.options.output_image_quality));
+    FW_RETURN_IF_ERROR(save_image_output(req.output, output, req.options, report.processors));
   }
   return report;
 }

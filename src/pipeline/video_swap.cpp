@@ -22,6 +22,7 @@
 #include "face/face_tracker.h"
 #include "media/video_reader.h"
 #include "media/video_writer.h"
+#include "pipeline/provenance_marks.h"
 #include "pipeline/swap_settings.h"
 
 namespace faceweave::pipeline {
@@ -184,6 +185,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
     FW_ASSIGN_OR_RETURN(auto p, registry.create(n, deps));
     chain.push_back(std::move(p));
   }
+  const provenance::Payload payload = new_run_payload();
   int out_scale = 1;
   if (std::find(names.begin(), names.end(), "frame_enhancer") != names.end()) {
     const std::string& m = req.options.frame_enhancer;
@@ -310,6 +312,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       o.trim_end_s = trim_end >= 0 ? double(trim_end) / in_fps : -1;
       report.audio = true;
     }
+    if (req.options.provenance) o.tags = provenance::video_metadata_tags(provenance_info(names));
     FW_ASSIGN_OR_RETURN(writer, media::VideoWriter::create(o));
     return Status::ok();
   };
@@ -406,19 +409,23 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       if (item.no_face) continue;  // passes through unchanged
       cv::Mat img = item.frame.bgr;
       const std::vector<std::unique_ptr<Processor>>* chain_ptr = &chain;
-      item.processing =
-          pool.submit([img, faces = std::move(faces), selected, chain_ptr]() mutable -> Result<Processed> {
-            Processed p;
-            FrameContext ctx;
-            ctx.frame = img;  // each decoded frame has its own buffer: processing happens in place
-            ctx.faces = std::move(faces);
-            ctx.selected = selected;
-            ctx.timings = &p.timings;
-            for (const auto& proc : *chain_ptr) FW_RETURN_IF_ERROR(proc->process(ctx));
-            p.frame = std::move(ctx.frame);
-            p.swapped = int(ctx.swaps.size());
-            return p;
-          });
+      const SwapOptions* options = &req.options;
+      const provenance::Payload* run_payload = &payload;
+      item.processing = pool.submit([img, faces = std::move(faces), selected, chain_ptr, options,
+                                     run_payload]() mutable -> Result<Processed> {
+        Processed p;
+        FrameContext ctx;
+        ctx.frame = img;  // each decoded frame has its own buffer: processing happens in place
+        ctx.faces = std::move(faces);
+        ctx.selected = selected;
+        ctx.timings = &p.timings;
+        const cv::Size analysed = img.size();
+        for (const auto& proc : *chain_ptr) FW_RETURN_IF_ERROR(proc->process(ctx));
+        watermark_frame(ctx, analysed, *options, *run_payload);
+        p.frame = std::move(ctx.frame);
+        p.swapped = int(ctx.swaps.size());
+        return p;
+      });
     }
     if (!failure.is_ok()) break;
     // Write the head frame when it is ready.

@@ -114,6 +114,7 @@ class Api {
   HttpResponse cancel_job(const HttpRequest& request, const PathParams& params);
   HttpResponse events(const HttpRequest& request, const PathParams& params);
   HttpResponse insights(const HttpRequest& request, const PathParams& params);
+  HttpResponse inspect(const HttpRequest& request, const PathParams& params);  // inspect_route.cpp
 
   ApiOptions options_;
   const Engine& engine_;

@@ -114,6 +114,23 @@ const std::vector<Field>& fields() {
                [](const JobOptions& o) { return json(o.swap.skin_mask); },
                [](const json& v, JobOptions& o) { o.swap.skin_mask = v.get<bool>(); }};
     f.push_back(skin);
+    // Provenance (docs/provenance.md): on by default; switching them off is recorded like any changed option.
+    Field watermark{"watermark",
+                    Type::kBool,
+                    {},
+                    0,
+                    0,
+                    [](const JobOptions& o) { return json(o.swap.watermark); },
+                    [](const json& v, JobOptions& o) { o.swap.watermark = v.get<bool>(); }};
+    f.push_back(watermark);
+    Field provenance{"provenance",
+                     Type::kBool,
+                     {},
+                     0,
+                     0,
+                     [](const JobOptions& o) { return json(o.swap.provenance); },
+                     [](const json& v, JobOptions& o) { o.swap.provenance = v.get<bool>(); }};
+    f.push_back(provenance);
     f.push_back(number<float>("target_lighting", 0, 1,
                               [](JobOptions& o) -> float& { return o.swap.target_lighting; }));
     f.push_back(enumeration("face_selector_mode", {"many", "one", "reference"},

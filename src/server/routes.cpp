@@ -33,6 +33,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"DELETE", "/api/jobs/{id}", &Api::cancel_job},
       {"GET", "/api/jobs/{id}/result", &Api::job_result},
       {"POST", "/api/events", &Api::events},
+      {"POST", "/api/inspect", &Api::inspect},
       {"GET", "/api/insights", &Api::insights},
       {"GET", "/api/insights/stream", &Api::insights},
       {"GET", "/api/insights/events", &Api::insights},

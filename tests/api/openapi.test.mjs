@@ -222,6 +222,11 @@ try {
   }
   assert.equal(done?.status, 'done', 'the job finished');
   await call(base, 'GET', `/api/jobs/${job.id}/result`, {}, 200);
+  await call(base, 'POST', '/api/inspect', jsonBody({ job: job.id }), 200);
+  await call(base, 'POST', '/api/inspect', jsonBody({ upload: obama.id }), 200);
+  await call(base, 'POST', '/api/inspect', jsonBody({}), 400);
+  await call(base, 'POST', '/api/inspect', jsonBody({ upload: 'u_000000000000000000000000' }), 404);
+  await call(gbase, 'POST', '/api/inspect', jsonBody({ upload: obama.id }), 401);
   await call(base, 'DELETE', `/api/jobs/${job.id}`, {}, 409);
   const videoJob = (await call(base, 'POST', '/api/jobs', jsonBody({ sources: [obama.id], target: video.id }), 201)).body;
   await call(base, 'DELETE', `/api/jobs/${videoJob.id}`, {}, 200);

@@ -410,5 +410,29 @@ TEST_F(ServerApi, BrowserEventsAreCheckedRecordedAndRateLimited) {
   EXPECT_EQ(user.size(), 64u);
 }
 
+TEST_F(ServerApi, InspectSaysWhetherAnUploadOrAJobResultIsMarkedAsSynthetic) {
+  const json source = upload(image("obama.jpg"));
+  const json target = upload(image("biden.jpg"));
+  auto created = post_json(
+      "/api/jobs",
+      {{"sources", {source["id"]}}, {"target", target["id"]}, {"options", {{"output_format", "jpg"}}}});
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string id = body_json(created)["id"];
+  ASSERT_EQ(wait_job(id)["status"], "done");
+  const json marked = body_json(post_json("/api/inspect", {{"job", id}}));
+  EXPECT_TRUE(marked["metadata"]["synthetic"].get<bool>()) << marked.dump();
+  EXPECT_TRUE(marked["watermark"]["found"].get<bool>()) << marked.dump();
+  EXPECT_EQ(marked["watermark"]["payload"]["version"], 1);
+  const json plain = body_json(post_json("/api/inspect", {{"upload", target["id"]}}));
+  EXPECT_FALSE(plain["metadata"]["synthetic"].get<bool>()) << plain.dump();
+  EXPECT_FALSE(plain["watermark"]["found"].get<bool>()) << plain.dump();
+  EXPECT_TRUE(plain["watermark"]["payload"].is_null());
+  expect_error(post_json("/api/inspect", json::object()), 400, "invalid_argument", "upload");
+  expect_error(post_json("/api/inspect", {{"upload", 7}}), 400, "invalid_argument", "upload");
+  expect_error(post_json("/api/inspect", {{"upload", "u0000000000000000"}}), 404, "not_found", "upload");
+  expect_error(client_->Get("/api/inspect"), 405, "method_not_allowed");
+}
+
 }  // namespace
 }  // namespace faceweave::testing

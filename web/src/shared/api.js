@@ -123,6 +123,8 @@ export const api = {
   createJob: (payload) => request('POST', '/api/jobs', { json: payload }),
   job: (id) => request('GET', `/api/jobs/${encodeURIComponent(id)}`),
   jobs: (limit = 20) => request('GET', `/api/jobs?limit=${limit}`),
+  // Is a done job's result (or an upload) marked as synthetic? docs/provenance.md
+  inspect: (target) => request('POST', '/api/inspect', { json: target }),
   cancelJob: (id) => request('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
 };
 

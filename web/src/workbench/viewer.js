@@ -1,7 +1,7 @@
 // The right-hand stage: the target before anything ran, a preview image, or a finished job as a
 // before/after compare (a slider reveals the result over the target frame) or a video player.
 
-import { apiUrl } from '../shared/api.js';
+import { api, apiUrl } from '../shared/api.js';
 import { $ } from '../shared/dom.js';
 
 export class Viewer {
@@ -18,6 +18,7 @@ export class Viewer {
     this.divider = $('#compare-divider');
     this.slider = $('#compare-slider');
     this.title = $('#viewer-title');
+    this.badge = $('#provenance-badge');
     this.objectUrl = null;
     this.slider.addEventListener('input', () => this.setSplit(Number(this.slider.value)));
     this.slider.addEventListener('change', () => this.onCompare(Number(this.slider.value)));
@@ -30,7 +31,31 @@ export class Viewer {
     this.slider.setAttribute('aria-valuetext', `${percent}% result, ${100 - percent}% target`);
   }
 
+  // The result's provenance, as POST /api/inspect reads it back from the file itself.
+  async showProvenance(job) {
+    this.badge.hidden = true;
+    this.badgeFor = job.id;
+    let r;
+    try {
+      r = await api.inspect({ job: job.id });
+    } catch {
+      return;  // the badge is a courtesy: a failed check shows nothing rather than a wrong claim
+    }
+    if (this.badgeFor !== job.id) return;
+    const marks = [];
+    if (r.metadata && r.metadata.synthetic) marks.push('metadata');
+    if (r.watermark && r.watermark.found) marks.push(`watermark ${r.watermark.confidence.toFixed(2)}`);
+    this.badge.textContent = marks.length ? `Marked as synthetic · ${marks.join(' · ')}` : 'Not marked as synthetic';
+    this.badge.classList.toggle('marked', marks.length > 0);
+    this.badge.title = 'Every faceweave output says it is synthetic: IPTC digital source type in the metadata and an invisible watermark (docs/provenance.md)';
+    this.badge.hidden = false;
+  }
+
   show(which) {
+    if (which !== 'compare' && which !== 'video') {
+      this.badge.hidden = true;
+      this.badgeFor = null;
+    }
     this.placeholder.hidden = which !== 'none';
     this.single.hidden = which !== 'single';
     this.compare.hidden = which !== 'compare';
@@ -66,6 +91,7 @@ export class Viewer {
     this.releaseObjectUrl();
     const resultUrl = apiUrl((job.result && job.result.url) || `/api/jobs/${job.id}/result`);
     this.title.textContent = 'Result';
+    this.showProvenance(job);
     if (job.kind === 'video') {
       this.video.src = resultUrl;
       this.show('video');

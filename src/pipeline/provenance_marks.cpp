@@ -1,0 +1,44 @@
+#include "pipeline/provenance_marks.h"
+
+#include "core/image_io.h"
+#include "provenance/watermark.h"
+
+#ifndef FACEWEAVE_VERSION
+#define FACEWEAVE_VERSION "0.1.0"
+#endif
+
+namespace faceweave::pipeline {
+
+provenance::Payload new_run_payload() {
+  return {provenance::kPayloadVersion, true, provenance::new_run_id()};
+}
+
+provenance::ProvenanceInfo provenance_info(const std::vector<std::string>& processors) {
+  return {std::string("faceweave ") + FACEWEAVE_VERSION, processors};
+}
+
+int watermark_frame(FrameContext& ctx, cv::Size analysed, const SwapOptions& options,
+                    const provenance::Payload& payload) {
+  if (!options.watermark || ctx.selected.empty() || analysed.width <= 0) return 0;
+  const float sx = float(ctx.frame.cols) / float(analysed.width);
+  const float sy = float(ctx.frame.rows) / float(analysed.height);
+  std::vector<cv::Rect2f> boxes;
+  for (size_t i : ctx.selected) {
+    const cv::Rect2f& b = ctx.faces[i].box;
+    boxes.emplace_back(b.x * sx, b.y * sy, b.width * sx, b.height * sy);
+  }
+  core::ScopedStage stage(ctx.timings, "watermark");
+  return provenance::embed_watermark_faces(ctx.frame, boxes, payload);
+}
+
+Status save_image_output(const std::string& path, const cv::Mat& image, const SwapOptions& options,
+                         const std::vector<std::string>& processors) {
+  if (!options.provenance) return core::save_image(path, image, options.output_image_quality);
+  const auto info = provenance_info(processors);
+  return core::save_image(path, image, options.output_image_quality, [&info](std::vector<uint8_t>& bytes) {
+    Status s = provenance::add_image_metadata(bytes, info);
+    return s.code() == StatusCode::kUnsupported ? Status::ok() : s;
+  });
+}
+
+}  // namespace faceweave::pipeline

@@ -1,0 +1,31 @@
+// Marks a run's outputs as synthetic (docs/provenance.md): the watermark around each swapped face of a frame,
+// and the metadata of the written file. One payload (a fresh random run id) per run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "faceweave/options.h"
+#include "pipeline/processor.h"
+#include "provenance/metadata.h"
+#include "provenance/payload.h"
+
+namespace faceweave::pipeline {
+
+// The payload of a new run: version, synthetic, a fresh random run id.
+provenance::Payload new_run_payload();
+
+// "faceweave <version>" and the processors that ran: what the metadata says about the run.
+provenance::ProvenanceInfo provenance_info(const std::vector<std::string>& processors);
+
+// Watermarks the selected faces of `ctx.frame` (face coordinates are in `analysed` pixels; the frame may be
+// larger after a frame enhancer). Returns how many faces were marked; 0 when options.watermark is off.
+int watermark_frame(FrameContext& ctx, cv::Size analysed, const SwapOptions& options,
+                    const provenance::Payload& payload);
+
+// Writes an output image (atomically, as core::save_image) with the metadata added in memory when
+// options.provenance is on. A BMP, which has no metadata block, is written without.
+Status save_image_output(const std::string& path, const cv::Mat& image, const SwapOptions& options,
+                         const std::vector<std::string>& processors);
+
+}  // namespace faceweave::pipeline

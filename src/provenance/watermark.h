@@ -1,0 +1,64 @@
+// Invisible watermark in the swapped face region (docs/provenance.md explains the method and its limits).
+//
+// Embedding: the luma of a square around each swapped face (kRegionScale times the face box's longer side) is
+// resampled to a fixed working scale (kWorkingSide pixels for the whole square), cut into 8x8 blocks, and
+// each block carries one of 128 channel symbols: a key-defined spread-spectrum vector over 12 mid-frequency
+// DCT coefficients, added with the symbol's sign (informed: a block whose content already leans against the
+// symbol gets more, up to a limit). The 128 symbols are the payload (payload.h) under a rate-1/2
+// convolutional code plus 10 pilot symbols, laid out as a key-permuted tile of 16x8 blocks repeated over the
+// region. The change is resampled back to the image scale, feathered at the region's edge and added to all
+// three colour channels equally (luma only).
+// Detection: for each candidate face box it tries a range of scales around the expected one, every 8x8
+// grid offset and every tile phase (so crops and shifts do not matter), decodes with a soft Viterbi decoder
+// and accepts a payload only when its CRC and version match, 8 of the 10 pilots agree, and the correlation
+// between the received soft symbols and the re-encoded codeword reaches kDetectThreshold. Input: 8-bit BGR.
+// Thread-safe: no shared mutable state.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "faceweave/status.h"
+#include "provenance/payload.h"
+
+namespace faceweave::provenance {
+
+inline constexpr double kRegionScale = 1.4;  // the marked square's side / the face box's longer side
+inline constexpr int kWorkingSide = 256;     // that square's side at the working scale (32 blocks)
+inline constexpr int kMinFaceSide = 32;      // smaller faces are not marked
+// Small faces get a square of at least kWorkingSide pixels (never upsampled to the working scale, whose
+// patterns would then be too fine to survive compression); the detector searches that ratio too.
+inline constexpr double kMaxRegionRatio = 4.2;    // the largest square / face side the detector tries
+inline constexpr double kDetectThreshold = 0.70;  // normalized correlation; see docs/provenance.md
+
+// The fixed, public key (docs/provenance.md): detection needs no secret, so anyone can check a file.
+inline constexpr const char* kWatermarkKey = "faceweave-provenance-watermark-v1";
+
+struct WatermarkOptions {
+  float strength =
+      15.0f;  // amplitude per 8x8 working block (unit-norm pattern): about 41-43 dB in the square
+};
+
+// Marks the region around `face_box` (image coordinates) in place. Faces smaller than kMinFaceSide, or
+// whose square lies mostly outside the image, are left unmarked (returns false); true when marked.
+bool embed_watermark(cv::Mat& bgr, const cv::Rect2f& face_box, const Payload& payload,
+                     const WatermarkOptions& options = {});
+
+// Marks every face in the order of size, skipping a face whose square overlaps one already marked (two
+// overlapping marks would add up and fight each other). Returns how many faces were marked.
+int embed_watermark_faces(cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxes, const Payload& payload,
+                          const WatermarkOptions& options = {});
+
+struct WatermarkDetection {
+  bool found = false;
+  double confidence = 0;  // normalized correlation of the best decodable candidate (0 when none decoded)
+  std::optional<Payload> payload;
+  cv::Rect region;  // where it was found (image coordinates)
+};
+
+// Looks for the mark around each candidate face box (e.g. from the face detector).
+WatermarkDetection detect_watermark(const cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxes);
+
+}  // namespace faceweave::provenance
