@@ -9,7 +9,8 @@ include(CMakePackageConfigHelpers)
 # static module libraries are linked too, only for their usage requirements (OpenCV, FFmpeg, SQLite ...):
 # the objects already define every symbol, so nothing is taken from them twice.
 set(faceweave_modules faceweave_core faceweave_infer faceweave_face faceweave_swap faceweave_enhance
-    faceweave_media faceweave_pipeline faceweave_engine faceweave_telemetry faceweave_analytics faceweave_server)
+    faceweave_media faceweave_provenance faceweave_pipeline faceweave_engine faceweave_telemetry faceweave_analytics
+    faceweave_server)
 set(faceweave_objects)
 foreach(m IN LISTS faceweave_modules)
   set_target_properties(${m} PROPERTIES POSITION_INDEPENDENT_CODE ON)
