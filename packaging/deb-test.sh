@@ -25,9 +25,9 @@ until curl -sf http://127.0.0.1:7861/healthz >/tmp/health.json; do
   i=$((i + 1)); [ $i -lt 100 ] || { cat /tmp/serve.log; exit 1; }; sleep 0.2
 done
 grep -q "\"version\":\"$1\"" /tmp/health.json
-curl -sf http://127.0.0.1:7861/api/config | grep -q '"auth_required":false'
-curl -sf http://127.0.0.1:7861/ | grep -qi '<html'
-curl -sf http://127.0.0.1:7861/api/openapi.json | grep -q '"openapi": "3.1.0"'
+curl -sf http://127.0.0.1:7861/api/config | grep '"auth_required":false' >/dev/null
+curl -sf http://127.0.0.1:7861/ | grep -i '<html' >/dev/null
+curl -sf http://127.0.0.1:7861/api/openapi.json | grep '"openapi": "3.1.0"' >/dev/null
 kill "$pid"; wait "$pid" || true
 echo "ok - faceweave serve in Debian 12: /healthz, /api/config, the web UI, /api/openapi.json"
 INNER

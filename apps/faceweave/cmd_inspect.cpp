@@ -22,23 +22,7 @@ int run(const GlobalOptions& global, const InspectArgs& args) {
   auto r = (*engine)->inspect(args.file);
   if (!r) return report(r.status());
   if (args.json) {
-    nlohmann::json out;
-    out["kind"] = r->kind;
-    out["metadata"] = {{"present", r->metadata_present},
-                       {"synthetic", r->metadata_synthetic},
-                       {"digital_source_type", r->digital_source_type},
-                       {"software_agent", r->software_agent},
-                       {"processors", r->processors}};
-    out["watermark"] = {{"found", r->watermark_found},
-                        {"confidence", r->watermark_confidence},
-                        {"frames_checked", r->frames_checked},
-                        {"faces_checked", r->faces_checked}};
-    out["watermark"]["payload"] = nullptr;
-    if (r->watermark_found)
-      out["watermark"]["payload"] = {{"version", r->watermark_version},
-                                     {"synthetic", r->watermark_synthetic},
-                                     {"run_id", r->watermark_run_id}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << r->to_json().dump(2) << "\n";
     return 0;
   }
   std::printf("%s (%s)\n", args.file.c_str(), r->kind.c_str());

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
 #include "faceweave/face.h"
@@ -151,6 +152,10 @@ struct InspectReport {
   uint32_t watermark_run_id = 0;
   int frames_checked = 0;
   int faces_checked = 0;
+
+  // {"kind", "metadata": {...}, "watermark": {..., "payload": null | {...}}}: what `inspect --json` prints
+  // and POST /api/inspect answers (docs/provenance.md).
+  nlohmann::json to_json() const;
 };
 
 struct PreviewResult {

@@ -56,4 +56,23 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
   return out;
 }
 
+nlohmann::json InspectReport::to_json() const {
+  nlohmann::json out;
+  out["kind"] = kind;
+  out["metadata"] = {{"present", metadata_present},
+                     {"synthetic", metadata_synthetic},
+                     {"digital_source_type", digital_source_type},
+                     {"software_agent", software_agent},
+                     {"processors", processors}};
+  out["watermark"] = {{"found", watermark_found},
+                      {"confidence", watermark_confidence},
+                      {"frames_checked", frames_checked},
+                      {"faces_checked", faces_checked},
+                      {"payload", nullptr}};
+  if (watermark_found)
+    out["watermark"]["payload"] = {
+        {"version", watermark_version}, {"synthetic", watermark_synthetic}, {"run_id", watermark_run_id}};
+  return out;
+}
+
 }  // namespace faceweave

@@ -46,24 +46,8 @@ HttpResponse Api::inspect(const HttpRequest& req, const PathParams&) {
   auto r = engine_.inspect(path);
   if (!r)
     return error(http_status(r.status().code()), status_code_name(r.status().code()), r.status().message());
-  json out;
-  out["kind"] = r->kind;
-  out["metadata"] = {{"present", r->metadata_present},
-                     {"synthetic", r->metadata_synthetic},
-                     {"digital_source_type", r->digital_source_type},
-                     {"software_agent", r->software_agent},
-                     {"processors", r->processors}};
-  out["watermark"] = {{"found", r->watermark_found},
-                      {"confidence", r->watermark_confidence},
-                      {"frames_checked", r->frames_checked},
-                      {"faces_checked", r->faces_checked},
-                      {"payload", nullptr}};
-  if (r->watermark_found)
-    out["watermark"]["payload"] = {{"version", r->watermark_version},
-                                   {"synthetic", r->watermark_synthetic},
-                                   {"run_id", r->watermark_run_id}};
   HttpResponse resp;
-  resp.body = out.dump();
+  resp.body = r->to_json().dump();
   return resp;
 }
 

@@ -22,7 +22,7 @@ for f in "$libdir/cmake/faceweave/faceweaveConfig.cmake" "$libdir/cmake/faceweav
          "$libdir/pkgconfig/faceweave.pc"; do
   [ -e "$f" ] || fail "$f is not installed"
 done
-readelf -d "$libdir/libfaceweave.so" | grep -q "SONAME.*libfaceweave.so" || fail "libfaceweave.so has no SONAME"
+readelf -d "$libdir/libfaceweave.so" | grep "SONAME.*libfaceweave.so" >/dev/null || fail "libfaceweave.so has no SONAME"
 echo "ok - installed files"
 
 [ "$("$prefix/bin/faceweave" --version)" = "faceweave $version" ] || fail "installed faceweave --version"
@@ -36,7 +36,7 @@ cmake -S "$source/tests/install/consumer" -B "$work/cmake-build" -G Ninja -DCMAK
 cmake --build "$work/cmake-build" >"$work/cmake-build.log" 2>&1 || { cat "$work/cmake-build.log"; fail "building with CMake"; }
 out=$(LD_LIBRARY_PATH="$libdir" "$work/cmake-build/consumer")
 [ "$out" = "models: $want" ] || fail "the CMake-built program said '$out', not 'models: $want'"
-ldd "$work/cmake-build/consumer" | grep -q "$libdir/libfaceweave.so" || fail "the CMake-built program does not use the installed library"
+ldd "$work/cmake-build/consumer" | grep "$libdir/libfaceweave.so" >/dev/null || fail "the CMake-built program does not use the installed library"
 echo "ok - find_package(faceweave): $out"
 
 # pkg-config
