@@ -11,48 +11,23 @@
 #include <opencv2/imgproc.hpp>
 
 #include "bench_support.h"
-#include "core/image_io.h"
-#include "face/face_analyser.h"
 #include "pipeline/image_swap.h"
 #include "pipeline/provenance_marks.h"
 #include "provenance/watermark.h"
+#include "swap_fixture.h"
 
 namespace {
 using namespace faceweave;
 
-struct Fixture {
-  std::unique_ptr<infer::ModelRegistry> registry;
-  std::unique_ptr<face::FaceAnalyser> analyser;
-  pipeline::SourceIdentity source;
-  cv::Mat frame1080;
-  std::vector<uchar> jpeg1080;
-  std::string out;
-};
-
-Fixture& fixture() {
-  static Fixture* f = [] {
-    auto* fx = new Fixture();
-    fx->registry =
-        std::move(infer::ModelRegistry::create({FACEWEAVE_MANIFEST_PATH, bench::models_dir()})).value();
-    fx->analyser = std::move(face::FaceAnalyser::create({}, *fx->registry)).value();
-    const std::string dir = std::string(FACEWEAVE_TESTDATA_DIR) + "/images/";
-    fx->source =
-        std::move(pipeline::build_source_identity({dir + "obama.jpg"}, *fx->analyser, nullptr)).value();
-    // The 1080p frame of bench_swap: the astronaut portrait scaled to 1080 rows on a 1920-wide canvas.
-    cv::Mat portrait = std::move(core::load_image(dir + "astronaut.png")).value();
-    cv::Mat scaled;
-    cv::resize(portrait, scaled, cv::Size(1080, 1080), 0, 0, cv::INTER_CUBIC);
-    fx->frame1080 = cv::Mat(1080, 1920, CV_8UC3, cv::Scalar(90, 90, 90));
-    scaled.copyTo(fx->frame1080(cv::Rect(420, 0, 1080, 1080)));
-    cv::imencode(".jpg", fx->frame1080, fx->jpeg1080, {cv::IMWRITE_JPEG_QUALITY, 90});
-    fx->out = (std::filesystem::temp_directory_path() / "faceweave-bench-provenance.jpg").string();
-    return fx;
-  }();
-  return *f;
+// Where the benchmark writes its output file.
+const std::string& output_path() {
+  static const std::string path =
+      (std::filesystem::temp_directory_path() / "faceweave-bench-provenance.jpg").string();
+  return path;
 }
 
 void swap_1080p(benchmark::State& state, bool marked) {
-  auto& f = fixture();
+  auto& f = bench::swap_fixture();
   SwapOptions options;
   options.watermark = marked;
   options.provenance = marked;
@@ -65,7 +40,7 @@ void swap_1080p(benchmark::State& state, bool marked) {
       return;
     }
     pipeline::watermark_frame(*ctx, img.size(), options, payload);
-    if (!pipeline::save_image_output(f.out, ctx->frame, options, {"face_swapper"}).is_ok()) {
+    if (!pipeline::save_image_output(output_path(), ctx->frame, options, {"face_swapper"}).is_ok()) {
       state.SkipWithError("writing the output failed");
       return;
     }
@@ -81,7 +56,7 @@ void BM_Swap_1080p_Marked(benchmark::State& state) {
 // The watermark alone on a 1080p frame with a 1080-pixel face box (the largest square; the cost grows with
 // it).
 void BM_Watermark_1080p_Frame(benchmark::State& state) {
-  auto& f = fixture();
+  auto& f = bench::swap_fixture();
   auto faces = std::move(f.analyser->analyse(f.frame1080)).value();
   std::vector<cv::Rect2f> boxes;
   for (const auto& face : faces) boxes.push_back(face.box);
@@ -97,7 +72,7 @@ void BM_Watermark_1080p_Frame(benchmark::State& state) {
 
 // The metadata alone: added to an encoded 1080p JPEG in memory.
 void BM_Metadata_Jpeg_1080p(benchmark::State& state) {
-  auto& f = fixture();
+  auto& f = bench::swap_fixture();
   const auto info = pipeline::provenance_info({"face_swapper"});
   std::vector<uint8_t> bytes;
   for (auto _ : state) {

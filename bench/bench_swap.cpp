@@ -9,45 +9,15 @@
 #include <opencv2/imgproc.hpp>
 
 #include "bench_support.h"
-#include "core/image_io.h"
-#include "face/face_analyser.h"
 #include "pipeline/image_swap.h"
+#include "swap_fixture.h"
 
 namespace {
 using namespace faceweave;
 
-struct Fixture {
-  std::unique_ptr<infer::ModelRegistry> registry;
-  std::unique_ptr<face::FaceAnalyser> analyser;
-  pipeline::SourceIdentity source;
-  cv::Mat frame1080;
-  std::vector<uchar> jpeg1080;
-};
-
-Fixture& fixture() {
-  static Fixture* f = [] {
-    auto* fx = new Fixture();
-    const std::string models = bench::models_dir();
-    fx->registry = std::move(infer::ModelRegistry::create({FACEWEAVE_MANIFEST_PATH, models})).value();
-    fx->analyser = std::move(face::FaceAnalyser::create({}, *fx->registry)).value();
-    std::string dir = std::string(FACEWEAVE_TESTDATA_DIR) + "/images/";
-    fx->source =
-        std::move(pipeline::build_source_identity({dir + "obama.jpg"}, *fx->analyser, nullptr)).value();
-    // A 1080p frame: the astronaut portrait scaled to 1080 rows, centred on a 1920-wide canvas.
-    cv::Mat portrait = std::move(core::load_image(dir + "astronaut.png")).value();
-    cv::Mat scaled;
-    cv::resize(portrait, scaled, cv::Size(1080, 1080), 0, 0, cv::INTER_CUBIC);
-    fx->frame1080 = cv::Mat(1080, 1920, CV_8UC3, cv::Scalar(90, 90, 90));
-    scaled.copyTo(fx->frame1080(cv::Rect(420, 0, 1080, 1080)));
-    cv::imencode(".jpg", fx->frame1080, fx->jpeg1080, {cv::IMWRITE_JPEG_QUALITY, 90});
-    return fx;
-  }();
-  return *f;
-}
-
 // The baseline: decode the 1080p JPEG and encode it again, nothing else.
 void BM_DecodeEncode_1080p(benchmark::State& state) {
-  auto& f = fixture();
+  auto& f = bench::swap_fixture();
   std::vector<uchar> out;
   for (auto _ : state) {
     cv::Mat img = cv::imdecode(f.jpeg1080, cv::IMREAD_COLOR);
@@ -59,7 +29,7 @@ BENCHMARK(BM_DecodeEncode_1080p)->Unit(benchmark::kMillisecond);
 
 // Decode + analyse + swap + encode, with every stage's share reported as a counter (ms per iteration).
 void swap_1080p(benchmark::State& state, const char* blend) {
-  auto& f = fixture();
+  auto& f = bench::swap_fixture();
   SwapOptions options;
   options.blend = blend;
   std::vector<uchar> out;

@@ -18,6 +18,15 @@ struct InsightsArgs {
   std::vector<std::string> props;  // --prop KEY=VALUE
 };
 
+void print_table(const InsightsTable& t, const InsightsArgs& args) {
+  if (args.json)
+    std::cout << t.to_json().dump(2) << "\n";
+  else if (args.csv)
+    std::cout << t.to_csv();
+  else
+    std::cout << t.to_text();
+}
+
 }  // namespace
 
 void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
@@ -105,12 +114,7 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
         exit_code = report(t.status());
         return;
       }
-      if (args->json)
-        std::cout << t->to_json().dump(2) << "\n";
-      else if (args->csv)
-        std::cout << t->to_csv();
-      else
-        std::cout << t->to_text();
+      print_table(*t, *args);
       return;
     }
     // Check the view name and filter before touching the database.
@@ -132,12 +136,7 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       exit_code = report(t.status());
       return;
     }
-    if (args->json)
-      std::cout << t->to_json().dump(2) << "\n";
-    else if (args->csv)
-      std::cout << t->to_csv();
-    else
-      std::cout << t->to_text();
+    print_table(*t, *args);
   });
 }
 
