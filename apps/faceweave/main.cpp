@@ -2,6 +2,7 @@
 #include <mutex>
 
 #include "cli.h"
+#include "core/allocator.h"
 #include "faceweave/log.h"
 
 namespace faceweave::cli {
@@ -43,6 +44,7 @@ int report(const Status& status) {
 
 int main(int argc, char** argv) {
   using namespace faceweave;
+  core::tune_allocator();
   // Named, so usage lines say `faceweave` however the binary was started (not its path).
   CLI::App app{"faceweave: face swapping for images and videos, with privacy-safe usage analytics",
                "faceweave"};

@@ -1,7 +1,5 @@
 #include "pipeline/video_swap.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +14,7 @@
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/allocator.h"
 #include "core/image_io.h"
 #include "core/shrink.h"
 #include "core/thread_pool.h"
@@ -128,20 +127,7 @@ cv::Mat rotate_back(const cv::Mat& m, int rotation) {
 
 }  // namespace
 
-namespace {
-
-// A 1080p frame is 6 MB, above glibc's mmap threshold: every frame would be a fresh mapping from the kernel
-// and every page of it faulted in and zeroed (about 5% of a 1080p run's CPU). Raising the thresholds once
-// lets freed frames be reused from the heap; the window of frames in flight bounds how much it keeps.
-void keep_freed_frames_in_heap() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  });
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool is_video_path(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
@@ -244,7 +230,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
     OpenCvThreads() { cv::setNumThreads(1); }
     ~OpenCvThreads() { cv::setNumThreads(previous); }
   } opencv_threads;
-  keep_freed_frames_in_heap();
+  core::tune_allocator();  // frames and per-face temporaries are reused from the heaps
   core::ThreadPool pool(threads);
   face::FaceTracker tracker(face::FaceTrackerOptions{.smooth = req.video.smooth_landmarks});
   std::unique_ptr<media::VideoWriter> writer;
