@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
@@ -252,6 +253,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   // where a face could not be followed (too small, moved too far).
   int64_t last_tracked_seq = -1;
   std::vector<Face> last_faces;
+  std::unordered_map<int, cv::Rect2f> mark_boxes;  // per face track: the box its watermark follows
   auto detect = [&](InFlight& item) {
     cv::Mat img = item.frame.bgr;
     item.analysis = pool.submit([&analyser, img, flags]() -> Result<Analysed> {
@@ -393,12 +395,18 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       item.tracked = true;
       item.no_face = selected.empty();
       if (item.no_face) continue;  // passes through unchanged
+      std::vector<cv::Rect2f> marks;
+      for (size_t i : selected) {
+        cv::Rect2f& mark = mark_boxes[ids[i]];
+        mark = steady_mark_box(mark, faces[i].box);
+        marks.push_back(mark);
+      }
       cv::Mat img = item.frame.bgr;
       const std::vector<std::unique_ptr<Processor>>* chain_ptr = &chain;
       const SwapOptions* options = &req.options;
       const provenance::Payload* run_payload = &payload;
-      item.processing = pool.submit([img, faces = std::move(faces), selected, chain_ptr, options,
-                                     run_payload]() mutable -> Result<Processed> {
+      item.processing = pool.submit([img, faces = std::move(faces), selected, chain_ptr, options, run_payload,
+                                     marks = std::move(marks)]() mutable -> Result<Processed> {
         Processed p;
         FrameContext ctx;
         ctx.frame = img;  // each decoded frame has its own buffer: processing happens in place
@@ -407,7 +415,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
         ctx.timings = &p.timings;
         const cv::Size analysed = img.size();
         for (const auto& proc : *chain_ptr) FW_RETURN_IF_ERROR(proc->process(ctx));
-        watermark_frame(ctx, analysed, *options, *run_payload);
+        watermark_frame(ctx, analysed, *options, *run_payload, &marks);
         p.frame = std::move(ctx.frame);
         p.swapped = int(ctx.swaps.size());
         return p;
