@@ -1,4 +1,5 @@
 // Engine::inspect: the provenance metadata and the watermark of a file (docs/provenance.md).
+#include <algorithm>
 #include "faceweave/engine.h"
 #include "media/video_reader.h"
 #include "provenance/metadata.h"
@@ -8,7 +9,7 @@ namespace faceweave {
 namespace {
 
 constexpr int kVideoFramesChecked = 8;
-constexpr int kVideoFrameStep = 10;
+constexpr int kVideoFrameStep = 10;  // at most; a short clip is checked more densely, on up to 8 frames
 
 }  // namespace
 
@@ -48,10 +49,15 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
   }
   FW_ASSIGN_OR_RETURN(auto reader, media::VideoReader::open(path));
   media::VideoFrame frame;
+  // Each frame is an independent chance to find the mark (it is decided per frame): spread the checks over
+  // the clip, every frame of a clip of 8 frames or fewer.
+  const int64_t known = reader->info().frame_count;
+  const int64_t step =
+      known > 0 ? std::clamp<int64_t>(known / kVideoFramesChecked, 1, kVideoFrameStep) : kVideoFrameStep;
   for (int64_t i = 0; out.frames_checked < kVideoFramesChecked && !out.watermark_found; ++i) {
     FW_ASSIGN_OR_RETURN(bool got, reader->read(frame));
     if (!got) break;
-    if (i % kVideoFrameStep == 0) FW_RETURN_IF_ERROR(check(frame.bgr));
+    if (i % step == 0) FW_RETURN_IF_ERROR(check(frame.bgr));
   }
   return out;
 }

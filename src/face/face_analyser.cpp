@@ -1,4 +1,5 @@
 #include "face/face_analyser.h"
+#include "face/skinless_check.h"
 
 #include <algorithm>
 #include <cmath>
@@ -44,6 +45,7 @@ Result<std::vector<Face>> FaceAnalyser::analyse(const cv::Mat& bgr, AnalyseFlags
       FW_ASSIGN_OR_RETURN(f.landmarks68, landmarker_->detect(bgr, d.box));
     }
     f.has_landmarks = true;
+    if (options_.reject_skinless && check_skin_colour(bgr, f.box, f.landmarks68).skinless) continue;
     f.landmarks5 = five_from_68(f.landmarks68);
     if (recognizer_ && flags.embeddings) {
       core::ScopedStage stage(timings, "embed");

@@ -22,6 +22,9 @@ struct FaceAnalyserOptions {
   AttributeOptions attributes;
   bool with_embeddings = true;  // run the recognizer
   bool with_attributes = true;  // run age, gender and pose
+  // Drop detections whose cheeks have no skin colour in a colourful scene (skinless_check.h): objects the
+  // detector took for faces.
+  bool reject_skinless = true;
 };
 
 // What one analyse() call computes beyond boxes and landmarks (each only if the analyser was created with
