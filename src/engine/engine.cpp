@@ -101,8 +101,8 @@ Result<std::vector<ModelDownloadInfo>> download_models(const EngineOptions& raw,
     const infer::ModelEntry* e = registry->find(name);
     if (!e) return invalid_argument("unknown model '" + name + "'; downloadable models: " + downloadable);
     if (!e->unsupported.empty())
-      return unsupported("model " + name + " is unsupported on this build, so it is not downloaded: " +
-                         e->unsupported);
+      return unsupported("model " + name +
+                         " is unsupported on this build, so it is not downloaded: " + e->unsupported);
     if (e->url.empty())
       return invalid_argument("model " + name + " is not downloaded by faceweave (it comes from " +
                               e->source + "); install it with " + infer::fix_command_for(*e));

@@ -12,7 +12,8 @@ namespace faceweave::face {
 
 class FanLandmarker : public Landmarker {
  public:
-  static Result<std::unique_ptr<Landmarker>> create(const LandmarkerOptions& options, const std::string& path);
+  static Result<std::unique_ptr<Landmarker>> create(const LandmarkerOptions& options,
+                                                    const std::string& path);
   Result<Points68> detect(const cv::Mat& bgr, const cv::Rect2f& box) const override;
   // The frame -> crop transform for a box (2x3 CV_64F): scale 195 / long side, box centre at (128, 128).
   static cv::Mat crop_matrix(const cv::Rect2f& box);

@@ -38,7 +38,8 @@ Result<std::unique_ptr<FaceDetector>> ScrfdDetector::create(const FaceDetectorOp
   det->size_ = input_size;
   FW_ASSIGN_OR_RETURN(det->model_, infer::Model::create(options.model, path, {options.provider}));
   if (det->model_->output_names().size() != 9)
-    return model_error("model " + options.model + " has " + std::to_string(det->model_->output_names().size()) +
+    return model_error("model " + options.model + " has " +
+                       std::to_string(det->model_->output_names().size()) +
                        " outputs; an SCRFD detector has nine (score, box and key points for 3 strides)");
   return std::unique_ptr<FaceDetector>(std::move(det));
 }
@@ -61,8 +62,9 @@ Result<std::vector<Detection>> ScrfdDetector::detect(const cv::Mat& bgr) const {
     if (rows_cols(m, &r, &c) && c == 1 && r % cells8 == 0) anchors = std::max(anchors, r / cells8);
   }
   if (anchors < 1)
-    return model_error("model " + options_.model + " has no stride-8 score output [" + std::to_string(cells8) +
-                       " x anchors, 1]; is it an SCRFD detector at input size " + std::to_string(size_) + "?");
+    return model_error("model " + options_.model + " has no stride-8 score output [" +
+                       std::to_string(cells8) + " x anchors, 1]; is it an SCRFD detector at input size " +
+                       std::to_string(size_) + "?");
   std::array<std::array<const cv::Mat*, 3>, 3> parts{};  // [stride][score, box, kps]
   for (const auto& m : out) {
     int r = 0, c = 0;

@@ -59,7 +59,8 @@ class StructureModels {
               R"({"shape": [1, 3, 112, 112], "mean": [127.5], "std": [127.5]})") +
         "," +
         entry("scrfd_2.5g", "detector", "scrfd", "scrfd_structure.onnx", R"({"shape": [1, 3, 640, 640]})") +
-        "," + entry("2dfan4", "landmarker", "2dfan4", "fan_structure.onnx", R"({"shape": [1, 3, 256, 256]})") +
+        "," +
+        entry("2dfan4", "landmarker", "2dfan4", "fan_structure.onnx", R"({"shape": [1, 3, 256, 256]})") +
         "]}";
     ::faceweave::testing::write_file(dir_.file("manifest.json"), body);
     auto r = infer::ModelRegistry::create({dir_.file("manifest.json"), dir_.file("models")});
@@ -94,11 +95,13 @@ class InswapperStructureTest : public ::testing::Test {
     for (size_t i = 0; i < 5; ++i) face_.landmarks5[i] = tmpl[i] + cv::Point2f(90, 70);
     for (size_t i = 0; i < 68; ++i) {  // a ring, and a mouth octagon 60..67 around (64, 96) of the crop
       const double th = 2 * CV_PI * double(i) / 68;
-      face_.landmarks68[i] = cv::Point2f(float(90 + 64 + 50 * std::cos(th)), float(70 + 64 + 56 * std::sin(th)));
+      face_.landmarks68[i] =
+          cv::Point2f(float(90 + 64 + 50 * std::cos(th)), float(70 + 64 + 56 * std::sin(th)));
     }
     for (size_t i = 60; i < 68; ++i) {
       const double th = 2 * CV_PI * double(i - 60) / 8;
-      face_.landmarks68[i] = cv::Point2f(float(90 + 64 + 14 * std::cos(th)), float(70 + 96 + 6 * std::sin(th)));
+      face_.landmarks68[i] =
+          cv::Point2f(float(90 + 64 + 14 * std::cos(th)), float(70 + 96 + 6 * std::sin(th)));
     }
     auto ref = reference("inswapper_structure");
     raw_ = ref["raw_source"].get<std::vector<float>>();
