@@ -333,6 +333,37 @@ TEST(ScrfdStructureTest, DecoderIsChosenByTheDeclaredKindNotTheFileName) {
   EXPECT_FALSE((*d)->detect(cv::imread(fixture("scrfd_structure_image.png"))).is_ok());
 }
 
+TEST(ScrfdStructureTest, CliAnalyseRunsScrfdAndFan) {
+  // `analyse --face-detector-model scrfd_2.5g --face-landmarker-model 2dfan4` with the two fixtures in the
+  // real manifest's entries: the whole analyser runs on them, and the strongest face is NumPy's.
+  TempDir dir;
+  std::ifstream in(FACEWEAVE_MANIFEST_PATH);
+  nlohmann::json doc = nlohmann::json::parse(in);
+  for (auto& m : doc["models"]) {
+    std::string file;
+    if (m["name"] == "scrfd_2.5g") file = fixture("scrfd_structure.onnx");
+    if (m["name"] == "2dfan4") file = fixture("fan_structure.onnx");
+    if (file.empty()) continue;
+    m["file"] = file;
+    m["sha256"] = *infer::sha256_file(file);
+  }
+  ::faceweave::testing::write_file(dir.file("manifest.json"), doc.dump());
+  auto r = ::faceweave::testing::run_command(
+      "FACEWEAVE_TELEMETRY=off FACEWEAVE_MANIFEST=" + dir.file("manifest.json") +
+      " FACEWEAVE_MODELS_DIR=" + FACEWEAVE_MODELS_DIR_DEFAULT + " " + FACEWEAVE_BINARY + " analyse " +
+      fixture("scrfd_structure_image.png") +
+      " --face-detector-model scrfd_2.5g --face-detector-score 0.5 --face-landmarker-model 2dfan4 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto out = nlohmann::json::parse(r.out);
+  ASSERT_GE(out["faces"].size(), 1u);
+  const auto& face = out["faces"][0];
+  const auto want = reference("scrfd_structure")["detections"][0]["box"].get<std::vector<double>>();
+  EXPECT_NEAR(face["box"]["x"].get<double>(), want[0], 0.05);
+  EXPECT_NEAR(face["box"]["y"].get<double>(), want[1], 0.05);
+  EXPECT_NEAR(face["box"]["width"].get<double>(), want[2] - want[0], 0.05);
+  EXPECT_EQ(face["landmarks68"].size(), 68u);
+}
+
 // --- 2dfan4 ---------------------------------------------------------------------------------------------
 
 TEST(FanStructureTest, HourglassHeatmapLandmarksMatchTheNumpyReference) {
