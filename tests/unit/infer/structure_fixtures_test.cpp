@@ -317,20 +317,34 @@ TEST(ScrfdStructureTest, DecoderMatchesTheNumpyReference) {
 }
 
 TEST(ScrfdStructureTest, DecoderIsChosenByTheDeclaredKindNotTheFileName) {
-  // The same graph declared as an UltraFace detector is read with UltraFace's outputs, which it lacks.
+  // The SCRFD graph in a file whose name says yunet, declared `scrfd`: read as SCRFD. The same graph
+  // declared `ultraface` is read with UltraFace's input size and outputs, and fails.
   TempDir dir;
-  const std::string file = fixture("scrfd_structure.onnx");
+  const std::string file = dir.file("face_detection_yunet_lookalike.onnx");
+  fs::copy_file(fixture("scrfd_structure.onnx"), file);
+  const std::string sha = *infer::sha256_file(file);
   ::faceweave::testing::write_file(
       dir.file("manifest.json"),
-      R"({"schema": 1, "models": [{"name": "scrfd_2.5g", "role": "detector", "kind": "ultraface", "file": ")" +
-          file + R"(", "sha256": ")" + *infer::sha256_file(file) + R"("}]})");
+      R"({"schema": 1, "models": [{"name": "as_scrfd", "role": "detector", "kind": "scrfd", "file": ")" +
+          file + R"(", "sha256": ")" + sha +
+          R"("}, {"name": "as_ultraface", "role": "detector", "kind": "ultraface", )" + R"("file": ")" +
+          file + R"(", "sha256": ")" + sha + R"("}]})");
   auto reg = infer::ModelRegistry::create({dir.file("manifest.json"), dir.file("models")});
   ASSERT_TRUE(reg.is_ok());
+  const cv::Mat image = cv::imread(fixture("scrfd_structure_image.png"));
   face::FaceDetectorOptions o;
-  o.model = "scrfd_2.5g";
-  auto d = face::FaceDetector::create(o, **reg);
-  ASSERT_TRUE(d.is_ok()) << d.status().to_string();
-  EXPECT_FALSE((*d)->detect(cv::imread(fixture("scrfd_structure_image.png"))).is_ok());
+  o.model = "as_scrfd";
+  o.score_threshold = 0.5f;
+  o.nms_iou = 0.4f;
+  auto scrfd = face::FaceDetector::create(o, **reg);
+  ASSERT_TRUE(scrfd.is_ok()) << scrfd.status().to_string();
+  auto found = (*scrfd)->detect(image);
+  ASSERT_TRUE(found.is_ok()) << found.status().to_string();
+  EXPECT_EQ(found->size(), reference("scrfd_structure")["detections"].size());
+  o.model = "as_ultraface";
+  auto ultra = face::FaceDetector::create(o, **reg);
+  ASSERT_TRUE(ultra.is_ok()) << ultra.status().to_string();
+  EXPECT_FALSE((*ultra)->detect(image).is_ok());
 }
 
 TEST(ScrfdStructureTest, CliAnalyseRunsScrfdAndFan) {
