@@ -2,7 +2,8 @@
 // operator patterns of each downloadable model, run through the same loader and pre/post-processing as the
 // real model (OnnxSwapper, Recognizer, FaceDetector, Landmarker) and compared with the NumPy reference the
 // generator wrote. The pattern OpenCV 4.6 cannot import (GFPGAN's modulated convolution) is shown to fail,
-// and the real manifest refuses that model before any download.
+// and the real manifest refuses that model before any download. The CLI runs on them are in
+// tests/integration/structure_cli_test.cpp.
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -203,60 +204,6 @@ TEST(OnnxSwapperSettingsTest, SwapOptionsReachTheOnnxSwapper) {
   EXPECT_FALSE(pipeline::onnx_swapper_options(o).is_ok());
 }
 
-// The real manifest with inswapper_128 and arcface_w600k_r50 pointing at the structure fixtures, so the
-// CLI runs the ONNX swapper through the whole processor chain on a real photo.
-class OnnxSwapperCliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::ifstream in(FACEWEAVE_MANIFEST_PATH);
-    nlohmann::json doc = nlohmann::json::parse(in);
-    for (auto& m : doc["models"]) {
-      std::string file;
-      if (m["name"] == "inswapper_128") file = fixture("inswapper_structure.onnx");
-      if (m["name"] == "arcface_w600k_r50") file = fixture("arcface_structure.onnx");
-      if (file.empty()) continue;
-      m["file"] = file;
-      m["sha256"] = *infer::sha256_file(file);
-    }
-    ::faceweave::testing::write_file(dir_.file("manifest.json"), doc.dump());
-  }
-  ::faceweave::testing::CommandResult swap(const std::string& name, const std::string& flags) {
-    return ::faceweave::testing::run_command(
-        "FACEWEAVE_TELEMETRY=off FACEWEAVE_MANIFEST=" + dir_.file("manifest.json") +
-        " FACEWEAVE_MODELS_DIR=" + FACEWEAVE_MODELS_DIR_DEFAULT + " " + FACEWEAVE_BINARY + " swap -s " +
-        ::faceweave::testing::image("obama.jpg") + " -t " + ::faceweave::testing::image("astronaut.png") +
-        " -o " + dir_.file(name) + " --face-swapper-model inswapper_128 --no-watermark --no-provenance " +
-        flags + " 2>&1");
-  }
-  TempDir dir_;
-};
-
-TEST_F(OnnxSwapperCliTest, EveryFinishingOptionChangesTheOutputAndClassicOnlyOnesAreRefused) {
-  auto base = swap("base.png", "");
-  ASSERT_EQ(base.code, 0) << base.out;
-  const cv::Mat b = cv::imread(dir_.file("base.png"));
-  const cv::Mat target = cv::imread(::faceweave::testing::image("astronaut.png"));
-  ASSERT_EQ(b.size(), target.size());
-  EXPECT_GT(cv::norm(b, target, cv::NORM_L1), 0.0) << "nothing was swapped";
-  const std::vector<std::string> variants = {"--identity-strength 0.3", "--color-match none",
-                                             "--blend affine", "--keep-mouth-interior false"};
-  for (size_t i = 0; i < variants.size(); ++i) {
-    const std::string name = "v" + std::to_string(i) + ".png";
-    auto r = swap(name, variants[i]);
-    ASSERT_EQ(r.code, 0) << variants[i] << ": " << r.out;
-    const cv::Mat v = cv::imread(dir_.file(name));
-    cv::Mat diff;
-    cv::absdiff(v, b, diff);
-    EXPECT_GT(cv::countNonZero(diff.reshape(1)), 50) << variants[i] << " was ignored";
-  }
-  for (const std::string flag : {"--skin-mask false", "--target-lighting 0.5"}) {
-    auto r = swap("refused.png", flag);
-    EXPECT_EQ(r.code, 2) << flag << ": " << r.out;
-    EXPECT_THAT(r.out, HasSubstr("classic swapper only")) << flag;
-    EXPECT_FALSE(fs::exists(dir_.file("refused.png")));
-  }
-}
-
 // --- arcface_w600k_r50 ----------------------------------------------------------------------------------
 
 TEST(ArcfaceStructureTest, IResNetEmbeddingMatchesTheNumpyReference) {
@@ -345,37 +292,6 @@ TEST(ScrfdStructureTest, DecoderIsChosenByTheDeclaredKindNotTheFileName) {
   auto ultra = face::FaceDetector::create(o, **reg);
   ASSERT_TRUE(ultra.is_ok()) << ultra.status().to_string();
   EXPECT_FALSE((*ultra)->detect(image).is_ok());
-}
-
-TEST(ScrfdStructureTest, CliAnalyseRunsScrfdAndFan) {
-  // `analyse --face-detector-model scrfd_2.5g --face-landmarker-model 2dfan4` with the two fixtures in the
-  // real manifest's entries: the whole analyser runs on them, and the strongest face is NumPy's.
-  TempDir dir;
-  std::ifstream in(FACEWEAVE_MANIFEST_PATH);
-  nlohmann::json doc = nlohmann::json::parse(in);
-  for (auto& m : doc["models"]) {
-    std::string file;
-    if (m["name"] == "scrfd_2.5g") file = fixture("scrfd_structure.onnx");
-    if (m["name"] == "2dfan4") file = fixture("fan_structure.onnx");
-    if (file.empty()) continue;
-    m["file"] = file;
-    m["sha256"] = *infer::sha256_file(file);
-  }
-  ::faceweave::testing::write_file(dir.file("manifest.json"), doc.dump());
-  auto r = ::faceweave::testing::run_command(
-      "FACEWEAVE_TELEMETRY=off FACEWEAVE_MANIFEST=" + dir.file("manifest.json") +
-      " FACEWEAVE_MODELS_DIR=" + FACEWEAVE_MODELS_DIR_DEFAULT + " " + FACEWEAVE_BINARY + " analyse " +
-      fixture("scrfd_structure_image.png") +
-      " --face-detector-model scrfd_2.5g --face-detector-score 0.5 --face-landmarker-model 2dfan4 --json");
-  ASSERT_EQ(r.code, 0) << r.out;
-  const auto out = nlohmann::json::parse(r.out);
-  ASSERT_GE(out["faces"].size(), 1u);
-  const auto& face = out["faces"][0];
-  const auto want = reference("scrfd_structure")["detections"][0]["box"].get<std::vector<double>>();
-  EXPECT_NEAR(face["box"]["x"].get<double>(), want[0], 0.05);
-  EXPECT_NEAR(face["box"]["y"].get<double>(), want[1], 0.05);
-  EXPECT_NEAR(face["box"]["width"].get<double>(), want[2] - want[0], 0.05);
-  EXPECT_EQ(face["landmarks68"].size(), 68u);
 }
 
 // --- 2dfan4 ---------------------------------------------------------------------------------------------
