@@ -97,12 +97,13 @@ void add_analyse_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_flag("--embedding", args.with_embedding, "Include each face's normalised embedding in the JSON");
   cmd->add_option("--debug-out", args.debug_out, "Write an annotated copy of the image here");
   auto& a = global.engine.analysis;
-  cmd->add_option("--face-detector-model", a.detector_model, "fr_detect, yunet_2022mar, or a model file")
+  cmd->add_option("--face-detector-model", a.detector_model,
+                  "fr_detect, yunet_2022mar, scrfd_2.5g, or a model file")
       ->capture_default_str();
   cmd->add_option("--face-detector-score", a.detector_score, "Detector score threshold")
       ->check(CLI::Range(0.01f, 0.99f))
       ->capture_default_str();
-  cmd->add_option("--face-landmarker-model", a.landmarker_model, "fr_landmark or dlib_68")
+  cmd->add_option("--face-landmarker-model", a.landmarker_model, "fr_landmark, dlib_68 or 2dfan4")
       ->capture_default_str();
   cmd->callback([&global, &exit_code] { exit_code = run(global, args); });
 }

@@ -39,18 +39,21 @@ void add_models_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
                        {"verified", m.verified},
                        {"pinned", m.pinned},
                        {"downloadable", m.downloadable},
+                       {"unsupported", m.unsupported},
                        {"sha256", m.expected_sha256}});
       std::cout << out.dump(2) << "\n";
       return;
     }
     std::cout << std::left << std::setw(20) << "NAME" << std::setw(16) << "ROLE" << std::setw(9) << "PACK"
-              << std::setw(10) << "STATE"
+              << std::setw(12) << "STATE"
               << "PATH\n";
     for (const auto& m : *infos) {
       std::string state =
           !m.present ? "missing" : (!m.pinned ? "unpinned" : (m.verified ? "verified" : "BAD HASH"));
+      if (!m.unsupported.empty()) state = "unsupported";
       std::cout << std::setw(20) << m.name << std::setw(16) << m.role << std::setw(9) << m.pack
-                << std::setw(10) << state << m.path << "\n";
+                << std::setw(12) << state << m.path << "\n";
+      if (!m.unsupported.empty()) std::cout << "  unsupported on this build: " << m.unsupported << "\n";
     }
   });
 

@@ -18,8 +18,9 @@ namespace {
 struct SwapArgs {
   SwapRequest request;
   bool json = false;
-  std::string progress = "auto";  // auto | terminal | json | none
-  std::vector<float> padding;     // --face-mask-padding as given (1 to 4 values)
+  std::string progress = "auto";          // auto | terminal | json | none
+  std::vector<float> padding;             // --face-mask-padding as given (1 to 4 values)
+  std::vector<std::string> classic_only;  // classic-swapper flags given on the command line
 };
 
 std::atomic<bool> g_cancel{false};
@@ -56,6 +57,11 @@ std::function<void(const VideoProgressInfo&)> progress_printer(const std::string
 int run(const GlobalOptions& global, const SwapArgs& args) {
   // Before the models load (Engine::swap checks again, for every other caller).
   if (Status s = check_output_not_input(args.request); !s.is_ok()) return report(s);
+  // Flags that shape only the classic swapper's face would be silently ignored by an ONNX swapper.
+  if (args.request.options.face_swapper_model != "classic" && !args.classic_only.empty())
+    return report(invalid_argument(args.classic_only.front() +
+                                   " applies to the classic swapper only, not to " +
+                                   args.request.options.face_swapper_model + "; leave it out"));
   EngineOptions engine_options = global.engine;
   auto engine = Engine::create(engine_options);
   if (!engine) return report(engine.status());
@@ -123,9 +129,8 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_flag("--json", args.json, "Print a JSON report");
   cmd->add_option("--processors", o.processors, "face_swapper face_enhancer frame_enhancer face_debugger")
       ->capture_default_str();
-  cmd->add_option(
-         "--face-swapper-model", o.face_swapper_model,
-         "classic (no download) | inswapper_128 | inswapper_128_fp16 (`faceweave models download NAME`)")
+  cmd->add_option("--face-swapper-model", o.face_swapper_model,
+                  "classic (no download) | inswapper_128 (`faceweave models download NAME`)")
       ->capture_default_str();
   cmd->add_option("--face-swapper-pixel-boost", o.face_swapper_pixel_boost,
                   "ONNX swappers: 128x128 | 256x256 | 384x384 | 512x512 | 768x768 | 1024x1024")
@@ -181,7 +186,8 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--reference-face-distance", o.reference_face_distance,
                   "Cosine distance under which a face counts as the reference person")
       ->capture_default_str();
-  cmd->add_option("--face-enhancer", o.face_enhancer, "none | detail | gfpgan_1.4 (downloaded)")
+  cmd->add_option("--face-enhancer", o.face_enhancer,
+                  "none | detail (gfpgan_1.4 cannot run on this build: docs/models.md)")
       ->capture_default_str();
   cmd->add_option("--face-enhancer-blend", o.face_enhancer_blend, "0..100")->capture_default_str();
   cmd->add_option("--frame-enhancer", o.frame_enhancer, "none | fsrcnn_x2 | fsrcnn_x4 | espcn_x2 | espcn_x4")
@@ -209,7 +215,12 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--output-image-quality", o.output_image_quality, "0..100 (jpg, webp)")
       ->capture_default_str();
-  cmd->callback([&global, &exit_code] { exit_code = run(global, args); });
+  cmd->callback([&global, &exit_code, cmd] {
+    args.classic_only.clear();
+    for (const char* flag : {"--skin-mask", "--target-lighting"})
+      if (cmd->count(flag) > 0) args.classic_only.push_back(flag);
+    exit_code = run(global, args);
+  });
 }
 
 }  // namespace faceweave::cli

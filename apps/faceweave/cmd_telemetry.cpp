@@ -40,8 +40,8 @@ const std::map<std::string, std::set<std::string>>& recorded_values() {
       {"face-swapper-pixel-boost", {"128x128", "256x256", "384x384", "512x512", "768x768", "1024x1024"}},
       {"face-mask-types", {"box", "area"}},
       {"frame-enhancer", {"none", "fsrcnn_x2", "fsrcnn_x4", "espcn_x2", "espcn_x4"}},
-      {"face-detector-model", {"fr_detect", "yunet_2022mar"}},
-      {"face-landmarker-model", {"fr_landmark", "dlib_68"}},
+      {"face-detector-model", {"fr_detect", "yunet_2022mar", "scrfd_2.5g"}},
+      {"face-landmarker-model", {"fr_landmark", "dlib_68", "2dfan4"}},
       {"processors", {"face_swapper", "face_enhancer", "frame_enhancer", "face_debugger"}},
       {"keep-mouth-interior", {"true", "false"}},
       {"watermark", {"true", "false"}},  // --no-watermark: a switched-off default (docs/provenance.md)

@@ -32,6 +32,8 @@ struct ModelInfo {
   std::string fix;            // the command that installs or repairs it
   bool pinned = true;         // the manifest pins a checksum (sha256, or CRC32) for it
   bool downloadable = false;  // `faceweave models download NAME` can fetch it
+  std::string unsupported =
+      "";  // why it cannot run on this build (then it is not downloadable); "" if it runs
 };
 
 struct ModelDownloadOptions {

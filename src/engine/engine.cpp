@@ -70,7 +70,8 @@ Result<std::vector<ModelInfo>> list_models(const EngineOptions& raw) {
                    state.actual_sha256,
                    infer::fix_command_for(e)};
     info.pinned = state.pinned;
-    info.downloadable = !e.url.empty();
+    info.unsupported = e.unsupported;
+    info.downloadable = !e.url.empty() && e.unsupported.empty();
     out.push_back(std::move(info));
   }
   return out;
@@ -83,7 +84,7 @@ Result<std::vector<ModelDownloadInfo>> download_models(const EngineOptions& raw,
   std::vector<const infer::ModelEntry*> wanted;
   std::string downloadable;
   for (const auto& e : registry->entries())
-    if (!e.url.empty()) downloadable += (downloadable.empty() ? "" : ", ") + e.name;
+    if (!e.url.empty() && e.unsupported.empty()) downloadable += (downloadable.empty() ? "" : ", ") + e.name;
   if (request.names.empty() && request.pack.empty())
     return invalid_argument("name the models to download (" + downloadable + ") or give --pack full");
   if (!request.pack.empty()) {
@@ -91,7 +92,7 @@ Result<std::vector<ModelDownloadInfo>> download_models(const EngineOptions& raw,
     for (const auto& e : registry->entries()) {
       if (e.pack != request.pack) continue;
       known_pack = true;
-      if (!e.url.empty()) wanted.push_back(&e);
+      if (!e.url.empty() && e.unsupported.empty()) wanted.push_back(&e);  // a pack skips what cannot run
     }
     if (!known_pack)
       return invalid_argument("unknown model pack '" + request.pack + "'; use full (or default, extra)");
@@ -99,6 +100,9 @@ Result<std::vector<ModelDownloadInfo>> download_models(const EngineOptions& raw,
   for (const auto& name : request.names) {
     const infer::ModelEntry* e = registry->find(name);
     if (!e) return invalid_argument("unknown model '" + name + "'; downloadable models: " + downloadable);
+    if (!e->unsupported.empty())
+      return unsupported("model " + name +
+                         " is unsupported on this build, so it is not downloaded: " + e->unsupported);
     if (e->url.empty())
       return invalid_argument("model " + name + " is not downloaded by faceweave (it comes from " +
                               e->source + "); install it with " + infer::fix_command_for(*e));

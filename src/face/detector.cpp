@@ -5,6 +5,7 @@
 
 #include <opencv2/dnn.hpp>
 
+#include "face/scrfd_detector.h"
 #include "face/ultraface_detector.h"
 #include "face/yunet_detector.h"
 
@@ -44,9 +45,35 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::create(const FaceDetectorOpt
                             std::to_string(options.nms_iou) + ")");
   if (options.max_faces < 1) return invalid_argument("face detector max faces must be at least 1");
   FW_ASSIGN_OR_RETURN(std::string path, models.resolve(options.model));
-  std::string file = std::filesystem::path(path).filename().string();
-  if (file.find("yunet") != std::string::npos) return YuNetDetector::create(options, path);
-  return UltraFaceDetector::create(options, path);
+  // The decoder is the one the manifest declares for the model (by name, or by the file name of a manifest
+  // model given as a path). A user's own file is told apart by its graph: nine outputs is SCRFD, two is
+  // UltraFace; anything else is handed to cv::FaceDetectorYN, which checks it.
+  const infer::ModelEntry* entry = models.find(options.model);
+  if (!entry) {
+    const std::string file = std::filesystem::path(path).filename().string();
+    for (const auto& e : models.entries())
+      if (e.role == "detector" && std::filesystem::path(e.file).filename().string() == file) entry = &e;
+  }
+  if (entry && entry->role != "detector")
+    return invalid_argument("model " + entry->name + " is a " + entry->role +
+                            ", not a face detector; `faceweave models list` shows the detectors");
+  int size = 640;
+  if (entry && entry->input.shape.size() == 4 && entry->input.shape[3] > 0) size = entry->input.shape[3];
+  std::string kind = entry ? entry->kind : "";
+  if (kind.empty()) {
+    auto probe = infer::Model::create(options.model, path, {options.provider});
+    if (probe && probe.value()->output_names().size() == 9)
+      kind = "scrfd";
+    else if (probe && probe.value()->output_names().size() == 2)
+      kind = "ultraface";
+    else
+      kind = "yunet";
+  }
+  if (kind == "scrfd") return ScrfdDetector::create(options, path, size);
+  if (kind == "yunet") return YuNetDetector::create(options, path);
+  if (kind == "ultraface") return UltraFaceDetector::create(options, path);
+  return invalid_argument("model " + options.model + " declares detector kind '" + kind +
+                          "', which this build has no decoder for (ultraface, yunet, scrfd)");
 }
 
 }  // namespace faceweave::face

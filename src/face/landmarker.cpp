@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "face/dlib_landmarker.h"
+#include "face/fan_landmarker.h"
 #include "face/onnx_landmarker.h"
 
 namespace faceweave::face {
@@ -33,8 +34,24 @@ const std::array<int, 68>& mirror_index_68() {
 Result<std::unique_ptr<Landmarker>> Landmarker::create(const LandmarkerOptions& options,
                                                        const infer::ModelRegistry& models) {
   FW_ASSIGN_OR_RETURN(std::string path, models.resolve(options.model));
-  if (std::filesystem::path(path).extension() == ".dat") return DlibLandmarker::create(path);
-  return OnnxLandmarker::create(options, path);
+  // The decoder the manifest declares (by name, or by the file name of a manifest model given as a path);
+  // a user's own file: dlib's .dat predictor, or the default pack's 64x64 ONNX scheme.
+  const infer::ModelEntry* entry = models.find(options.model);
+  if (!entry) {
+    const std::string file = std::filesystem::path(path).filename().string();
+    for (const auto& e : models.entries())
+      if (e.role == "landmarker" && std::filesystem::path(e.file).filename().string() == file) entry = &e;
+  }
+  if (entry && entry->role != "landmarker")
+    return invalid_argument("model " + entry->name + " is a " + entry->role +
+                            ", not a landmarker; `faceweave models list` shows the landmarkers");
+  std::string kind = entry ? entry->kind : "";
+  if (kind.empty()) kind = std::filesystem::path(path).extension() == ".dat" ? "dlib" : "fr_landmark";
+  if (kind == "dlib") return DlibLandmarker::create(path);
+  if (kind == "2dfan4") return FanLandmarker::create(options, path);
+  if (kind == "fr_landmark") return OnnxLandmarker::create(options, path);
+  return invalid_argument("model " + options.model + " declares landmarker kind '" + kind +
+                          "', which this build has no decoder for (fr_landmark, dlib, 2dfan4)");
 }
 
 }  // namespace faceweave::face

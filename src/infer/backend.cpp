@@ -111,6 +111,11 @@ Result<std::shared_ptr<Model>> Model::create(const std::string& name, const std:
   if (model->bytes_.empty()) return model_error("model " + name + " at " + path + " is empty");
   model->provider_ = resolve_provider(options.provider);
   FW_ASSIGN_OR_RETURN(cv::dnn::Net first, model->make_net());
+  try {
+    for (const auto& n : first.getUnconnectedOutLayersNames()) model->output_names_.push_back(n);
+  } catch (const cv::Exception& e) {
+    return model_error("model " + name + " at " + path + " could not be set up by OpenCV DNN: " + e.what());
+  }
   model->pool_.push_back(std::move(first));
   model->load_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -62,6 +62,8 @@ class Model {
                                    const std::vector<std::string>& outputs) const;
 
   const std::string& name() const { return name_; }
+  // The graph's outputs as OpenCV names them (for ONNX, the graph's output names), in OpenCV's order.
+  const std::vector<std::string>& output_names() const { return output_names_; }
   const ProviderResolution& provider() const { return provider_; }
   double load_ms() const { return load_ms_; }
 
@@ -72,6 +74,7 @@ class Model {
   std::string name_;
   std::string path_;
   std::vector<uchar> bytes_;
+  std::vector<std::string> output_names_;
   ProviderResolution provider_;
   double load_ms_ = 0;
   mutable std::mutex pool_mutex_;

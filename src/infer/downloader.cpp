@@ -284,6 +284,9 @@ Result<DownloadResult> download_file(const DownloadRequest& r, const DownloadOpt
 
 Result<DownloadResult> download_model(const ModelRegistry& registry, const ModelEntry& entry,
                                       const DownloadOptions& options) {
+  if (!entry.unsupported.empty())
+    return unsupported("model " + entry.name +
+                       " is unsupported on this build, so it is not downloaded: " + entry.unsupported);
   if (entry.url.empty())
     return invalid_argument("model " + entry.name + " has no download URL (it comes from " + entry.source +
                             "); install it with " + fix_command_for(entry));

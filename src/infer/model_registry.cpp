@@ -61,6 +61,8 @@ Result<std::unique_ptr<ModelRegistry>> ModelRegistry::create(const ModelRegistry
       ModelEntry e;
       e.name = m.at("name").get<std::string>();
       e.role = m.at("role").get<std::string>();
+      e.kind = m.value("kind", "");
+      e.unsupported = m.value("unsupported", "");
       e.pack = m.value("pack", "extra");
       e.file = m.at("file").get<std::string>();
       e.sha256 = m.value("sha256", "");
@@ -175,6 +177,8 @@ Result<std::string> ModelRegistry::resolve(const std::string& name_or_path) cons
       if (fs::path(e.file).filename().string() == base) entry = &e;
     if (!entry) return path;  // a user's own model file: nothing to verify it against
   }
+  if (!entry->unsupported.empty())
+    return unsupported("model " + entry->name + " is unsupported on this build: " + entry->unsupported);
   std::error_code ec;
   if (!fs::exists(path, ec))
     return model_error(

@@ -29,6 +29,12 @@ struct InputSpec {
 struct ModelEntry {
   std::string name;
   std::string role;  // detector | landmarker | recognizer | age | gender | pose | frame_enhancer | ...
+  // Which decoder reads the model's outputs (detectors: ultraface | yunet | scrfd; landmarkers: fr_landmark |
+  // dlib | 2dfan4); empty for roles with one decoder.
+  std::string kind;
+  // Why the model cannot run on this build (e.g. an operator pattern OpenCV 4.6's DNN cannot import); empty
+  // when it runs. Such a model is listed but never downloaded or loaded.
+  std::string unsupported;
   std::string pack;  // default | extra | full
   std::string file;  // a file name inside the models directory, or an absolute path
   std::string sha256;

@@ -60,6 +60,14 @@ Result<swap::OnnxSwapperOptions> onnx_swapper_options(const SwapOptions& o) {
     return invalid_argument("face_swapper_weight must be between 0 and 1 (got " +
                             std::to_string(o.face_swapper_weight) + ")");
   s.weight = o.face_swapper_weight;
+  // The finishing options mean the same for every swapper (applied after the network, in crop space).
+  FW_ASSIGN_OR_RETURN(s.blend, swap::parse_blend_mode(o.blend));
+  FW_ASSIGN_OR_RETURN(s.color_match, swap::parse_color_match(o.color_match));
+  if (!(o.identity_strength >= 0 && o.identity_strength <= 1))
+    return invalid_argument("identity_strength must be between 0 and 1 (got " +
+                            std::to_string(o.identity_strength) + ")");
+  s.identity_strength = o.identity_strength;
+  s.keep_mouth_interior = o.keep_mouth_interior;
   if (!(o.face_mask_blur >= 0 && o.face_mask_blur <= 1))
     return invalid_argument("face_mask_blur must be between 0 and 1");
   s.mask_blur = o.face_mask_blur;

@@ -55,7 +55,8 @@ const std::vector<Field>& fields() {
         [](const JobOptions& o) { return json(o.swap.processors); },
         [](const json& v, JobOptions& o) { o.swap.processors = v.get<std::vector<std::string>>(); }};
     f.push_back(processors);
-    f.push_back(enumeration("face_swapper_model", {"classic", "inswapper_128", "inswapper_128_fp16"},
+    // Models marked unsupported in the manifest (inswapper_128_fp16, gfpgan_1.4) are not offered.
+    f.push_back(enumeration("face_swapper_model", {"classic", "inswapper_128"},
                             [](JobOptions& o) -> std::string& { return o.swap.face_swapper_model; }));
     f.push_back(enumeration("face_swapper_pixel_boost",
                             {"128x128", "256x256", "384x384", "512x512", "768x768", "1024x1024"},
@@ -157,7 +158,7 @@ const std::vector<Field>& fields() {
     f.push_back(reference);
     f.push_back(number<float>("reference_face_distance", 0, 2,
                               [](JobOptions& o) -> float& { return o.swap.reference_face_distance; }));
-    f.push_back(enumeration("face_enhancer", {"none", "detail", "gfpgan_1.4"},
+    f.push_back(enumeration("face_enhancer", {"none", "detail"},
                             [](JobOptions& o) -> std::string& { return o.swap.face_enhancer; }));
     f.push_back(number<float>("face_enhancer_blend", 0, 100,
                               [](JobOptions& o) -> float& { return o.swap.face_enhancer_blend; }));
@@ -332,6 +333,15 @@ bool parse_job_options(const json& options, JobOptions& out, FieldError& error,
     error = {s, ""};
     return false;
   }
+  // Options that shape only the classic swapper's face would be silently ignored by an ONNX swapper.
+  if (out.swap.face_swapper_model != "classic")
+    for (const char* key : {"skin_mask", "target_lighting"})
+      if (options.contains(key)) {
+        error = {invalid_argument(std::string(key) + " applies to the classic swapper only, not to " +
+                                  out.swap.face_swapper_model + "; leave it out"),
+                 key};
+        return false;
+      }
   if (!out.swap.reference_face_image.empty()) {
     if (!resolve_reference) {
       error = {invalid_argument("reference_face_image is not accepted here"), "reference_face_image"};

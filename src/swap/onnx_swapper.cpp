@@ -1,5 +1,6 @@
 #include "swap/onnx_swapper.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -23,6 +24,9 @@ double norm(const std::vector<float>& v) {
 
 Result<std::unique_ptr<OnnxSwapper>> OnnxSwapper::create(const OnnxSwapperOptions& options,
                                                          const infer::ModelRegistry& models) {
+  if (!(options.identity_strength >= 0 && options.identity_strength <= 1))
+    return invalid_argument("identity_strength must be between 0 and 1 (got " +
+                            std::to_string(options.identity_strength) + ")");
   if (!(options.weight >= 0 && options.weight <= 1))
     return invalid_argument("face_swapper_weight must be between 0 and 1 (got " +
                             std::to_string(options.weight) + ")");
@@ -104,11 +108,39 @@ Result<cv::Mat> OnnxSwapper::run_crop(const cv::Mat& crop_bgr, const std::vector
   return infer::rgb_planes_to_bgr(out[0], size_, 255.0, 0.0, options_.model);
 }
 
+cv::Mat OnnxSwapper::crop_mask(const Face& target, const cv::Mat& matrix) const {
+  const int boost = options_.pixel_boost;
+  cv::Mat mask = box_mask(boost, options_.mask_blur, options_.mask_padding);
+  if (options_.area_mask || options_.keep_mouth_interior) {
+    std::vector<cv::Point2f> pts;
+    cv::transform(std::vector<cv::Point2f>(target.landmarks68.begin(), target.landmarks68.end()), pts,
+                  matrix);
+    if (options_.area_mask) cv::min(mask, area_mask(boost, pts, options_.mask_blur), mask);
+    if (options_.keep_mouth_interior) {
+      // The inner lips (60..67), grown and feathered by 2% of the crop as the classic face mask does.
+      std::vector<cv::Point> mouth;
+      for (size_t i = 60; i < 68; ++i) mouth.emplace_back(cvRound(pts[i].x), cvRound(pts[i].y));
+      cv::Mat cut = cv::Mat::zeros(boost, boost, CV_8U);
+      cv::fillPoly(cut, std::vector<std::vector<cv::Point>>{mouth}, cv::Scalar(255), cv::LINE_8);
+      const int grow = std::max(1, int(std::round(0.02 * boost)));
+      cv::dilate(cut, cut,
+                 cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * grow + 1, 2 * grow + 1)));
+      cv::Mat keep;
+      cut.convertTo(keep, CV_32F, 1.0 / 255.0);
+      cv::GaussianBlur(keep, keep, cv::Size(0, 0), std::max(1.0, grow / 2.0));
+      mask = mask.mul(1.0f - keep);
+    }
+  }
+  const float opacity = std::min(1.0f, 2.0f * options_.identity_strength);
+  if (opacity < 1.0f) mask *= opacity;
+  return mask;
+}
+
 Result<SwapOutcome> OnnxSwapper::swap(cv::Mat& frame, const Face& target,
                                       const std::vector<float>& raw_source,
                                       core::StageTimings* timings) const {
   SwapOutcome outcome;
-  if (!target.has_landmarks) return outcome;
+  if (!target.has_landmarks || options_.identity_strength <= 0) return outcome;
   std::vector<float> target_embedding;
   if (std::abs(options_.weight - 0.5f) > 1e-6f) {
     core::ScopedStage stage(timings, "swap_embed");
@@ -132,14 +164,15 @@ Result<SwapOutcome> OnnxSwapper::swap(cv::Mat& frame, const Face& target,
     }
     swapped = n == 1 ? tiles[0] : explode_pixel_boost(tiles, n);
   }
-  core::ScopedStage stage(timings, "swap_paste");
-  cv::Mat mask = box_mask(boost, options_.mask_blur, options_.mask_padding);
-  if (options_.area_mask) {
-    std::vector<cv::Point2f> pts;
-    cv::transform(std::vector<cv::Point2f>(target.landmarks68.begin(), target.landmarks68.end()), pts,
-                  matrix);
-    cv::min(mask, area_mask(boost, pts, options_.mask_blur), mask);
+  if (options_.color_match != ColorMatch::kNone) {
+    core::ScopedStage stage(timings, "colour_match");
+    cv::Mat inside;
+    cv::compare(box_mask(boost, options_.mask_blur, options_.mask_padding), 0.5, inside, cv::CMP_GT);
+    swapped = match_color(swapped, crop, inside, options_.color_match);
   }
+  core::ScopedStage stage(timings, "swap_paste");
+  cv::Mat mask = crop_mask(target, matrix);
+  if (options_.blend != BlendMode::kAffine) swapped = blend_layer(swapped, crop, mask, options_.blend);
   auto pasted = paste_back(frame, swapped, mask, matrix);
   outcome.region = pasted.region;
   outcome.mask = pasted.mask;

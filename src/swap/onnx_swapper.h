@@ -8,6 +8,11 @@
 // multiplied by the embedding map and divided by its own norm, then balanced against the target's identity
 // by `weight` (FaceFusion's face_swapper_weight: 0.5 = the source alone); the result is pasted back with a
 // feathered box mask (and optionally the landmark area) into only the face's region of the frame.
+// The classic swapper's finishing options apply here too, in crop space, after the network: the colour
+// match (the model's face recoloured to the target crop's statistics inside the mask), the mouth cut
+// (keep_mouth_interior: the target's inner-lip area stays), the identity strength (opacity min(1, 2 x
+// strength), as in the classic swapper: full from 0.5 on, the target alone at 0) and the blend mode
+// (seamless, affine or laplacian layer, composited with the mask when pasted back).
 // Models are loaded once; swap() keeps no state and may run on several threads at once.
 #pragma once
 
@@ -23,7 +28,9 @@
 #include "faceweave/face.h"
 #include "infer/backend.h"
 #include "infer/model_registry.h"
+#include "swap/blend.h"
 #include "swap/classic_swapper.h"
+#include "swap/color_transfer.h"
 
 namespace faceweave::swap {
 
@@ -35,6 +42,10 @@ struct OnnxSwapperOptions {
   float mask_blur = 0.3f;                            // 0..1
   std::array<float, 4> mask_padding = {0, 0, 0, 0};  // top right bottom left, percent of the crop
   bool area_mask = false;                            // also limit the paste to the landmarks' hull
+  ColorMatch color_match = ColorMatch::kNone;        // recolour the model's face to the target crop's
+  BlendMode blend = BlendMode::kAffine;              // how the face is composited into the target
+  float identity_strength = 1.0f;                    // 0..1: opacity min(1, 2 x strength)
+  bool keep_mouth_interior = false;                  // keep the target's inner-lip area (teeth, open mouth)
   infer::ExecutionProvider provider = infer::ExecutionProvider::kCpu;
 };
 
@@ -53,6 +64,12 @@ class OnnxSwapper {
   // Frame -> crop transform for a face (2x3 CV_64F) at the pixel-boost size.
   cv::Mat crop_matrix(const Face& face) const;
 
+  // The network on one model-size crop (8-bit BGR) with a prepared `source` (model_source): its output as
+  // 8-bit BGR, the same pre- and post-processing swap() uses.
+  Result<cv::Mat> run_crop(const cv::Mat& crop_bgr, const std::vector<float>& source) const;
+  // The blend weight over the crop (CV_32F 0..1): box mask, optional area and mouth cuts, times the opacity.
+  cv::Mat crop_mask(const Face& target, const cv::Mat& matrix) const;
+
   // Swaps `raw_source` (from source_embedding) into `frame` at `target`; changes only the returned region.
   Result<SwapOutcome> swap(cv::Mat& frame, const Face& target, const std::vector<float>& raw_source,
                            core::StageTimings* timings = nullptr) const;
@@ -61,8 +78,6 @@ class OnnxSwapper {
   const OnnxSwapperOptions& options() const { return options_; }
 
  private:
-  Result<cv::Mat> run_crop(const cv::Mat& crop_bgr, const std::vector<float>& source) const;
-
   OnnxSwapperOptions options_;
   std::shared_ptr<infer::Model> model_;
   std::unique_ptr<face::Recognizer> recognizer_;

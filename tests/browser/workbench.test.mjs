@@ -140,6 +140,20 @@ async function main() {
     await page.getByLabel('Identity strength').fill(String(strength));
     await page.getByLabel('Blend mode').selectOption('laplacian');
     assert.equal(await page.getByLabel('Blend mode').inputValue(), 'laplacian');
+    // Only models this build runs are offered, and options that shape only the classic swapper's face are
+    // hidden (not sent) with an ONNX swapper.
+    const enhancers = await page.getByLabel('Face enhancer', { exact: true }).evaluate(
+      (select) => [...select.options].map((o) => o.value));
+    assert.ok(!enhancers.includes('gfpgan_1.4'), `face enhancers offered: ${enhancers}`);
+    const swapper = page.getByLabel('Face swapper model');
+    const swappers = await swapper.evaluate((select) => [...select.options].map((o) => o.value));
+    assert.deepEqual(swappers, ['classic', 'inswapper_128']);
+    assert.ok(await page.getByLabel('Skin mask').isVisible());
+    await swapper.selectOption('inswapper_128');
+    await page.getByLabel('Skin mask').waitFor({ state: 'hidden' });
+    assert.ok(!(await page.getByLabel('Target lighting').isVisible()));
+    await swapper.selectOption('classic');
+    await page.getByLabel('Skin mask').waitFor();
 
     // Preview.
     const preview = page.getByRole('button', { name: 'Preview' });

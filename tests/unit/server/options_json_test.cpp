@@ -109,6 +109,32 @@ TEST(OptionsJson, ReferenceImageGoesThroughTheResolver) {
   EXPECT_FALSE(parse_job_options({{"reference_face_image", "u_x"}}, out, e));  // no resolver: refused
 }
 
+TEST(OptionsJson, ClassicOnlyOptionsAreRefusedWithAnOnnxSwapper) {
+  // Accepted with the classic swapper, refused (not silently ignored) with an ONNX one.
+  JobOptions out;
+  FieldError e;
+  EXPECT_TRUE(parse_job_options({{"skin_mask", false}, {"target_lighting", 0.5}}, out, e));
+  for (const char* key : {"skin_mask", "target_lighting"}) {
+    const json value = std::string(key) == "skin_mask" ? json(false) : json(0.5);
+    const FieldError f = parse_error({{"face_swapper_model", "inswapper_128"}, {key, value}});
+    EXPECT_EQ(f.field, key);
+    EXPECT_NE(f.status.message().find("classic swapper only"), std::string::npos) << f.status.message();
+  }
+  // The finishing options apply to every swapper, so they are accepted.
+  EXPECT_TRUE(parse_job_options({{"face_swapper_model", "inswapper_128"},
+                                 {"identity_strength", 0.3},
+                                 {"blend", "affine"},
+                                 {"color_match", "none"},
+                                 {"keep_mouth_interior", false}},
+                                out, e))
+      << e.status.message();
+  // Models this build cannot run are not offered.
+  const json catalog = option_catalog();
+  for (const auto& v : catalog["face_swapper_model"]["values"]) EXPECT_NE(v, "inswapper_128_fp16");
+  for (const auto& v : catalog["face_enhancer"]["values"]) EXPECT_NE(v, "gfpgan_1.4");
+  EXPECT_EQ(parse_error({{"face_enhancer", "gfpgan_1.4"}}).field, "face_enhancer");
+}
+
 TEST(OptionsJson, CatalogValuesAreExactlyWhatValidationAccepts) {
   const json catalog = option_catalog();
   ASSERT_TRUE(catalog.contains("blend"));

@@ -5,6 +5,10 @@
 import { h, clear } from '../shared/dom.js';
 import { apiUrl } from '../shared/api.js';
 
+// Options that shape only the classic swapper's face: hidden (and not sent) with an ONNX swapper, which the
+// API would refuse them for.
+const classicSwapper = (v) => !v.face_swapper_model || v.face_swapper_model === 'classic';
+
 const SPEC = [
   {
     group: 'Swap',
@@ -20,7 +24,7 @@ const SPEC = [
       { key: 'keep_mouth_interior', label: 'Keep mouth interior', kind: 'checkbox', default: true,
         hint: "Keeps the target's open mouth and teeth (its expression), and its whole mouth when the expressions differ." },
       { key: 'target_lighting', label: 'Target lighting', kind: 'range', min: 0, max: 1, step: 0.05, default: 1,
-        hint: "Share of the target's light and skin colour on the new face." },
+        hint: "Share of the target's light and skin colour on the new face.", showIf: classicSwapper },
     ],
   },
   {
@@ -28,7 +32,8 @@ const SPEC = [
     items: [
       { key: 'face_mask_blur', label: 'Mask blur', kind: 'range', min: 0, max: 1, step: 0.05, default: 0.3 },
       { key: 'skin_mask', label: 'Skin mask', kind: 'checkbox', default: true,
-        hint: 'Keeps the target wherever either face is not skin: bangs, glasses frames, a beard.' },
+        hint: 'Keeps the target wherever either face is not skin: bangs, glasses frames, a beard.',
+        showIf: classicSwapper },
       { key: 'face_mask_padding', label: 'Mask padding', kind: 'padding', min: 0, max: 100, default: [0, 0, 0, 0],
         hint: 'Percent of the face cut away from each side.' },
     ],
