@@ -19,7 +19,7 @@ else
   printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\n' >"$sources"
   printf 'Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\n' >>"$sources"
 fi
-stamp=$(sha256sum "$sources" "$here/base.sh" | sha256sum | cut -c1-16)
+stamp=$(cat "$sources" "$here/base.sh" | sha256sum | cut -c1-16)
 
 if [ "${FACEWEAVE_REBUILD_BASE:-0}" != 1 ] &&
   [ "$(podman image inspect -f '{{index .Labels "org.faceweave.base"}}' "$image" 2>/dev/null)" = "$stamp" ]; then
