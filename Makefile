@@ -46,7 +46,7 @@ deb-test: deb
 # The container image localhost/faceweave:<version> (podman; a Debian 12 base made by mmdebstrap, no registry
 # needed; docs/container.md). Needs root. The first build takes a while, later ones reuse layers and ccache.
 VERSION = $(shell grep -o 'faceweave VERSION [0-9.]*' CMakeLists.txt | cut -d' ' -f3)
-image: setup
+image: deb
 	deploy/image/build.sh
 
 # Runs the image as a user would (published port, token, data volume): a real swap through the API, non-root,
