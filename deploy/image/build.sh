@@ -19,6 +19,8 @@ models=$(realpath "${FACEWEAVE_MODELS_SRC:-$repo/.models}")
 base=$("$here/base.sh")
 
 args=(--build-arg PACKAGE_FROM="$from")
+# FACEWEAVE_IMAGE_NO_CACHE=1: every step again (the base, ccache and apt's download cache are kept).
+if [ "${FACEWEAVE_IMAGE_NO_CACHE:-0}" = 1 ]; then args+=(--no-cache); fi
 case "$from" in
   prebuilt)
     build_dir="${FACEWEAVE_BUILD_DIR:-$repo/build/release}"

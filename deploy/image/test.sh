@@ -39,8 +39,10 @@ echo "ok - without a token the container refuses to start and says how to set on
 # 2. The container as the README runs it, plus a named data volume.
 port=$(free_port)
 podman volume create "$volume" >/dev/null
+# (stderr to a file: without systemd, podman cannot schedule the HEALTHCHECK timer and says so each time;
+# `podman healthcheck run` below runs the check itself.)
 podman run -d --name "$name" -p "127.0.0.1:$port:7860" -e FACEWEAVE_TOKEN="$token" -e FACEWEAVE_TELEMETRY=usage \
-  -v "$volume:/data" "$image" >/dev/null
+  -v "$volume:/data" "$image" >/dev/null 2>>"$work/podman.err" || { cat "$work/podman.err"; fail "podman run"; }
 wait_http "http://127.0.0.1:$port/readyz" 120 || { podman logs "$name"; fail "the server did not get ready"; }
 podman healthcheck run "$name" >/dev/null || fail "HEALTHCHECK failed"
 echo "ok - started, ready and healthy on 127.0.0.1:$port"
@@ -56,7 +58,7 @@ uid=$(podman exec "$name" sh -c 'grep ^Uid: /proc/1/status' | awk '{print $2, $3
 echo "ok - the server runs as uid 10001 (non-root)"
 
 # 5. SIGTERM: a clean stop (drained, telemetry flushed), then the telemetry is in the volume.
-podman stop -t 40 "$name" >/dev/null
+podman stop -t 40 "$name" >/dev/null 2>>"$work/podman.err"
 code=$(podman inspect -f '{{.State.ExitCode}}' "$name")
 [ "$code" = 0 ] || { podman logs "$name" | tail -20; fail "exit code $code after SIGTERM"; }
 echo "ok - SIGTERM stops the server cleanly (exit 0)"
@@ -72,12 +74,12 @@ echo "ok - the data volume holds the telemetry ($runs command.run event(s) in te
 printf '%s\n' "$token" >"$work/token" && chmod 0644 "$work/token"
 port2=$(free_port)
 podman run -d --name "$name-secret" -p "127.0.0.1:$port2:7860" -e FACEWEAVE_TOKEN_FILE=/run/secrets/token \
-  -v "$work/token:/run/secrets/token:ro" "$image" >/dev/null
+  -v "$work/token:/run/secrets/token:ro" "$image" >/dev/null 2>>"$work/podman.err"
 wait_http "http://127.0.0.1:$port2/readyz" 120 || { podman logs "$name-secret"; fail "secret-file server not ready"; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port2/api/jobs")" = 401 ] || fail "no token: not 401"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
   "http://127.0.0.1:$port2/api/jobs")" = 200 ] || fail "the token from the secret file is not accepted"
-podman rm -f -t 30 "$name-secret" >/dev/null
+podman rm -f -t 30 "$name-secret" >/dev/null 2>>"$work/podman.err"
 echo "ok - the token from a secret file (FACEWEAVE_TOKEN_FILE)"
 
 # 7. deploy/compose.yaml: faceweave and Prometheus, which scrapes its /metrics with the token.
