@@ -15,7 +15,7 @@ run_id=$$
 name=faceweave-test-$run_id volume=faceweave-test-$run_id
 work=$(mktemp -d)
 cleanup() {
-  podman rm -f -t 0 "$name" "$name-secret" >/dev/null 2>&1 || true
+  podman rm -f -v -t 0 "$name" "$name-secret" >/dev/null 2>&1 || true
   podman volume rm -f "$volume" >/dev/null 2>&1 || true
   if [ -n "${compose_up:-}" ]; then
     (cd "$repo/deploy" && podman-compose -p "fwtest$run_id" down -v >/dev/null 2>&1) || true
@@ -79,7 +79,7 @@ wait_http "http://127.0.0.1:$port2/readyz" 120 || { podman logs "$name-secret"; 
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port2/api/jobs")" = 401 ] || fail "no token: not 401"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
   "http://127.0.0.1:$port2/api/jobs")" = 200 ] || fail "the token from the secret file is not accepted"
-podman rm -f -t 30 "$name-secret" >/dev/null 2>>"$work/podman.err"
+podman rm -f -v -t 30 "$name-secret" >/dev/null 2>>"$work/podman.err"
 echo "ok - the token from a secret file (FACEWEAVE_TOKEN_FILE)"
 
 # 7. deploy/compose.yaml: faceweave and Prometheus, which scrapes its /metrics with the token.
