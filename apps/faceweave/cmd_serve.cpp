@@ -1,5 +1,5 @@
 // faceweave serve [--host 127.0.0.1] [--port 7860] [--token T | --token-file PATH] [--allowed-host NAME]
-// [--max-concurrent-jobs 1] [--drain-seconds 20] ...
+// [--max-concurrent-jobs 1] [--drain-seconds 8] ...
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>

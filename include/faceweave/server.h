@@ -35,8 +35,9 @@ struct ServeOptions {
   int64_t decode_budget_pixels = 150'000'000;
   double events_per_second = 20;  // /api/events batches per client address
   // After the stop signal: new jobs are refused and running ones get this long to finish before they are
-  // interrupted and queued again (Kubernetes waits 30 s by default before it kills a pod).
-  double drain_seconds = 20;
+  // interrupted and queued again. Under the 10 s that `docker stop` and `podman stop` wait before they
+  // kill; orchestrators that wait longer (Kubernetes: 30 s) can allow more.
+  double drain_seconds = 8;
   EngineOptions engine;
   std::function<void(const std::string& url)> on_listening;
 };
