@@ -31,6 +31,12 @@ wait_http() {  # URL SECONDS
 }
 token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 
+# 0. The image holds this checkout's version.
+version=$(sed -n 's/^project(faceweave VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLists.txt")
+got=$(podman run --rm --entrypoint faceweave "$image" --version 2>/dev/null) || true
+[ "$got" = "faceweave $version" ] || fail "the image says '$got', this checkout is faceweave $version"
+echo "ok - $got"
+
 # 1. Bound to 0.0.0.0 in the container, it needs a token and says how to give one.
 if out=$(podman run --rm "$image" 2>&1); then fail "the image started without a token"; fi
 grep -q 'FACEWEAVE_TOKEN' <<<"$out" || fail "no hint at FACEWEAVE_TOKEN in: $out"
