@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test fuzz fuzz-ci fuzz-build
+.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test fuzz fuzz-ci fuzz-build image image-test
 
 setup:
 	scripts/install-deps.sh
@@ -42,6 +42,18 @@ deb: build
 # `faceweave --version` and `faceweave serve` there. A few minutes, so not part of `make test`.
 deb-test: deb
 	packaging/deb-test.sh $(BUILD_DIR)/packages/faceweave_$$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' $(BUILD_DIR)/CMakeCache.txt)_$$(dpkg --print-architecture).deb
+
+# The container image localhost/faceweave:<version> (podman; a Debian 12 base made by mmdebstrap, no registry
+# needed; docs/container.md). Needs root. The first build takes a while, later ones reuse layers and ccache.
+VERSION = $(shell grep -o 'faceweave VERSION [0-9.]*' CMakeLists.txt | cut -d' ' -f3)
+image: deb
+	deploy/image/build.sh
+
+# Runs the image as a user would (published port, token, data volume): a real swap through the API, non-root,
+# SIGTERM, telemetry in the volume, a token from a secret file, and deploy/compose.yaml with Prometheus.
+image-test: image $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target image_api_check
+	deploy/image/test.sh localhost/faceweave:$(VERSION) $(BUILD_DIR)/tests/deploy/image_api_check
 
 # libFuzzer targets (fuzz/, clang with ASan and UBSan) on seed corpora made from the test data; regression
 # inputs in tests/fuzz/ run first. fuzz-ci: 30 s a target; fuzz: 10 minutes a target (FUZZ_SECONDS=...).

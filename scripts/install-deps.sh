@@ -19,6 +19,8 @@ packages=(
   prometheus python3-yaml  # promtool (only in Debian's prometheus) checks GET /metrics; PyYAML: deploy/grafana
   python3-dev python3-pybind11 python3-pytest python3-opencv  # the Python module (python/) and its tests
   dpkg-dev mmdebstrap  # make deb (dpkg-shlibdeps, dpkg-deb) and make deb-test (a clean Debian 12)
+  podman buildah podman-compose runc curl  # make image / image-test (deploy/image), deploy/compose.yaml
+  python3-kubernetes  # deploy.k8s: the Kubernetes manifests checked against the API's types, offline
   zsh groff-base  # cli.conventions: the generated zsh completion and man page are exercised
   clang libclang-rt-14-dev  # make fuzz / fuzz-ci: clang with libFuzzer and the sanitizer runtimes
   libexiv2-dev libimage-exiftool-perl  # provenance metadata (exiv2) and the tests that read it back (exiftool)

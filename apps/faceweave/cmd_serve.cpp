@@ -1,8 +1,9 @@
-// faceweave serve [--host 127.0.0.1] [--port 7860] [--token T] [--allowed-host NAME] [--max-concurrent-jobs
-// 1] ...
+// faceweave serve [--host 127.0.0.1] [--port 7860] [--token T | --token-file PATH] [--allowed-host NAME]
+// [--max-concurrent-jobs 1] [--drain-seconds 8] ...
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
 #include "cli.h"
 #include "faceweave/server.h"
@@ -17,18 +18,48 @@ extern "C" void on_stop_signal(int) {
 
 struct ServeArgs {
   ServeOptions options;
+  std::string token_file;
   double max_image_mb = 50;
   double max_video_mb = 2048;
   double max_image_megapixels = 50;
   double decode_budget_megapixels = 150;
 };
 
+// A token kept in a file (a Docker or Kubernetes secret): its first line, without surrounding blanks.
+Result<std::string> read_token_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    return invalid_argument("cannot read the token file " + path +
+                            "; check the path (FACEWEAVE_TOKEN_FILE or --token-file) and that the secret is "
+                            "mounted there and readable by this user");
+  std::string token;
+  std::getline(in, token);
+  const auto first = token.find_first_not_of(" \t\r\n");
+  const auto last = token.find_last_not_of(" \t\r\n");
+  token = first == std::string::npos ? "" : token.substr(first, last - first + 1);
+  if (token.empty())
+    return invalid_argument("the token file " + path + " is empty; put the token on its first line");
+  return token;
+}
+
 int run(GlobalOptions& global, ServeArgs& args) {
   ServeOptions o = args.options;
   o.engine = global.engine;
   o.data_dir = global.telemetry_options.data_dir;
-  if (o.token.empty())
-    if (const char* env = std::getenv("FACEWEAVE_TOKEN")) o.token = env;
+  // --token, --token-file, FACEWEAVE_TOKEN, FACEWEAVE_TOKEN_FILE: the first one given wins.
+  std::string token_file = args.token_file;
+  if (o.token.empty() && token_file.empty()) {
+    if (const char* env = std::getenv("FACEWEAVE_TOKEN"); env && *env) {
+      o.token = env;
+    } else if (const char* file = std::getenv("FACEWEAVE_TOKEN_FILE"); file && *file) {
+      token_file = file;
+    }
+  }
+  if (o.token.empty() && !token_file.empty()) {
+    auto token = read_token_file(token_file);
+    if (!token) return report(token.status());
+    o.token = *token;
+  }
   if (!(args.max_image_mb > 0) || !(args.max_video_mb > 0))
     return report(invalid_argument("--max-image-mb and --max-video-mb must be above 0"));
   o.max_image_bytes = int64_t(args.max_image_mb * (1 << 20));
@@ -56,12 +87,15 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   static ServeArgs args;
   ServeOptions& o = args.options;
   auto* cmd = app.add_subcommand("serve", "Serve the REST API, the web UI and the job queue (docs/api.md)");
-  cmd->add_option("--host", o.host, "Address to bind; anything but loopback requires --token")
+  cmd->add_option("--host", o.host, "Address to bind; anything but loopback requires --token or --token-file")
       ->capture_default_str();
   cmd->add_option("--port", o.port, "Port (0: any free port)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--token", o.token, "Token every API call must carry (env FACEWEAVE_TOKEN)");
+  cmd->add_option("--token-file", args.token_file,
+                  "File whose first line is the token, e.g. a mounted secret (env FACEWEAVE_TOKEN_FILE)")
+      ->excludes(cmd->get_option("--token"));
   cmd->add_option("--allowed-host", o.allowed_hosts,
                   "Another name the server is reached by (repeatable); requests for other Host names get 421")
       ->allow_extra_args(false);
@@ -75,6 +109,12 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
                   "Browser event batches each client address may send a second (bursts of twice that)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option(
+         "--drain-seconds", o.drain_seconds,
+         "On SIGTERM or Ctrl-C: refuse new jobs and give running ones this long to finish (the rest are "
+         "queued again)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
   cmd->add_option("--max-image-mb", args.max_image_mb, "Largest image upload")->capture_default_str();
   cmd->add_option("--max-video-mb", args.max_video_mb, "Largest video upload")->capture_default_str();
   cmd->add_option("--max-image-megapixels", args.max_image_megapixels,

@@ -34,12 +34,16 @@ struct ServeOptions {
   // Pixels decoded at once across all requests (uploads, previews, jobs); more decodes wait their turn.
   int64_t decode_budget_pixels = 150'000'000;
   double events_per_second = 20;  // /api/events batches per client address
+  // After the stop signal: new jobs are refused and running ones get this long to finish before they are
+  // interrupted and queued again. Under the 10 s that `docker stop` and `podman stop` wait before they
+  // kill; orchestrators that wait longer (Kubernetes: 30 s) can allow more.
+  double drain_seconds = 8;
   EngineOptions engine;
   std::function<void(const std::string& url)> on_listening;
 };
 
-// Runs until *stop becomes true (checked a few times a second). Running jobs are interrupted and queued
-// again, so the next start resumes them.
+// Runs until *stop becomes true (checked a few times a second), then drains: no new jobs, running jobs
+// get drain_seconds to finish; the rest are interrupted and queued again, so the next start resumes them.
 Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomic<bool>* stop);
 
 // One job as `faceweave jobs` shows it; `json` is the same object as GET /api/jobs/{id}.

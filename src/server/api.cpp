@@ -411,6 +411,13 @@ HttpResponse Api::preview(const HttpRequest& req, const PathParams&) {
 }
 
 HttpResponse Api::create_job(const HttpRequest& req, const PathParams&) {
+  if (draining()) {
+    HttpResponse r = error(503, "unavailable",
+                           "the server is stopping and takes no new jobs; send the job again in a moment "
+                           "(to another server, or to this one once it has restarted)");
+    r.headers.emplace_back("Retry-After", "10");
+    return r;
+  }
   json body;
   Inputs in;
   JobOptions options;

@@ -3,6 +3,7 @@
 // HttpRequest, calls Api::handle and writes the HttpResponse back.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -87,6 +88,10 @@ class Api {
   // Both the guard and the token let the request in (the transport streams an upload only then).
   bool admits(const HttpRequest& request) const { return !refusal(request) && authorised(request); }
   Insights& insights() { return insights_; }
+  // Draining (the server got SIGTERM): new jobs are refused with 503 and /readyz says 503, while running
+  // jobs finish and clients can still poll and download. Thread-safe.
+  void set_draining(bool draining) { draining_.store(draining); }
+  bool draining() const { return draining_.load(); }
 
   static HttpResponse error(int status, const std::string& code, const std::string& message,
                             const std::string& field = "");
@@ -98,6 +103,7 @@ class Api {
   HttpResponse route(const HttpRequest& request);
   // The handlers of the route table (routes.cpp), one per route.
   HttpResponse health(const HttpRequest& request, const PathParams& params);
+  HttpResponse ready(const HttpRequest& request, const PathParams& params);  // ready_route.cpp
   HttpResponse metrics(const HttpRequest& request, const PathParams& params);
   HttpResponse config(const HttpRequest& request, const PathParams& params);
   HttpResponse openapi(const HttpRequest& request, const PathParams& params);
@@ -125,6 +131,7 @@ class Api {
   RateLimiter events_limiter_;
   Insights insights_;
   RequestGuard guard_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace faceweave::server

@@ -180,7 +180,8 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   if (!server::is_loopback(options.host) && options.token.empty())
     return invalid_argument(
         "binding " + options.host +
-        " makes the server reachable from other machines: give --token (or FACEWEAVE_TOKEN) so "
+        " makes the server reachable from other machines: give --token (or FACEWEAVE_TOKEN), or "
+        "--token-file (or FACEWEAVE_TOKEN_FILE) naming a file that holds it, such as a mounted secret, so "
         "every API call must carry it");
   if (options.port < 0 || options.port > 65535) return invalid_argument("--port must be between 0 and 65535");
   for (const auto& name : options.allowed_hosts)
@@ -193,6 +194,8 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   if (options.max_image_pixels < 1 || options.decode_budget_pixels < 1)
     return invalid_argument("--max-image-megapixels and --decode-budget-megapixels must be above 0");
   core::PixelBudget::global().set_capacity(options.decode_budget_pixels);
+  if (!(options.drain_seconds >= 0) || options.drain_seconds > 3600)
+    return invalid_argument("--drain-seconds must be between 0 and 3600");
   if (!(options.upload_retention_hours > 0))
     return invalid_argument("--upload-retention-hours must be above 0");
   const std::string data_dir = resolve_data_dir(options.data_dir);
@@ -391,6 +394,21 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       uploads.sweep();
       last_sweep = std::chrono::steady_clock::now();
     }
+  }
+  // Draining: /readyz says 503 (orchestrators stop sending traffic) and new jobs are refused, while running
+  // jobs get drain_seconds to finish; clients can still poll them and download results meanwhile.
+  api.set_draining(true);
+  if (options.drain_seconds > 0) {
+    if (auto counts = jobs->counts(); counts && counts->second > 0) {
+      char wait[32];
+      std::snprintf(wait, sizeof wait, "%g", options.drain_seconds);
+      core::log_info("stopping: no new jobs; waiting up to " + std::string(wait) + " s for " +
+                     std::to_string(counts->second) + " running job(s) to finish");
+    }
+    const int left = runner.drain(int(options.drain_seconds * 1000));
+    if (left > 0)
+      core::log_info(std::to_string(left) + " running job(s) did not finish within --drain-seconds; " +
+                     "they are queued again for the next start");
   }
   api.insights().stop();  // live streams end, so the workers they hold can finish
   http.stop();

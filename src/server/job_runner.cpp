@@ -60,6 +60,13 @@ void JobRunner::stop() {
   threads_.clear();
 }
 
+int JobRunner::drain(int timeout_ms) {
+  std::unique_lock lock(mutex_);
+  draining_ = true;
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return running_.empty(); });
+  return int(running_.size());
+}
+
 void JobRunner::wake() {
   {
     std::lock_guard lock(mutex_);
@@ -86,6 +93,10 @@ void JobRunner::loop() {
     {
       std::unique_lock lock(mutex_);
       if (stopping_) return;
+      if (draining_) {  // no new claims: wait for stop()
+        cv_.wait(lock, [this] { return stopping_; });
+        return;
+      }
     }
     auto claimed = store_.claim();
     if (!claimed) {

@@ -1,7 +1,8 @@
 // Runs the queued jobs of a JobStore on `max_concurrent` threads through the Engine, writing progress
 // (at most twice a second), per-stage timings and the outcome back to the store, and recording the run in
 // telemetry like a CLI swap (surface "api"). A job cancelled through the store or cancel() stops within a
-// frame and leaves no output. stop() interrupts running jobs and queues them again, so a restart resumes.
+// frame and leaves no output. stop() interrupts running jobs and queues them again, so a restart resumes;
+// drain() first lets them finish for a while (SIGTERM, docs/container.md).
 #pragma once
 
 #include <atomic>
@@ -28,6 +29,9 @@ class JobRunner {
 
   void start();
   void stop();
+  // Takes no more queued jobs (they stay queued for the next start or another server) and waits, at most
+  // `timeout_ms`, for the running ones to finish. Returns how many still run; stop() queues them again.
+  int drain(int timeout_ms);
   void wake();  // a job was queued
   // Sets the cancel flag of a job running here; false when it does not run here.
   bool cancel(const std::string& id);
@@ -49,6 +53,7 @@ class JobRunner {
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool draining_ = false;
   bool woken_ = false;
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> running_;  // job id -> cancel flag
 };

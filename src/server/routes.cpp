@@ -18,6 +18,7 @@ const std::vector<Api::Route>& Api::routes() {
   // First match wins: a fixed path ("/api/insights/stream") goes before a template that also fits it.
   static const std::vector<Route> kRoutes = {
       {"GET", "/healthz", &Api::health},
+      {"GET", "/readyz", &Api::ready},
       {"GET", "/metrics", &Api::metrics},
       {"GET", "/api/config", &Api::config},
       {"GET", "/api/openapi.json", &Api::openapi},

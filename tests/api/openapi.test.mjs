@@ -158,6 +158,9 @@ try {
   // Health, configuration, metrics, this document.
   await call(base, 'GET', '/healthz', {}, 200);
   await call(base, 'POST', '/healthz', {}, 405);
+  await call(base, 'GET', '/readyz', {}, 200);
+  await call(gbase, 'GET', '/readyz', {}, 200); // open like /healthz
+  await call(base, 'POST', '/readyz', {}, 405);
   await call(base, 'GET', '/api/config', {}, 200);
   await call(gbase, 'GET', '/api/config', {}, 200);
   await call(base, 'GET', '/metrics', {}, 200);

@@ -1,6 +1,7 @@
 // The REST API end to end: a real server process, real uploads, previews and jobs on the test images and
 // videos, every error status of docs/api.md, cancellation, restarts and the browser-event endpoint.
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -342,6 +343,65 @@ TEST_F(ServerApi, NonLoopbackNeedsAToken) {
   EXPECT_EQ(client_->Get("/api/jobs", right)->status, 200);
   EXPECT_EQ(client_->Get("/api/jobs?token=s3cret-token")->status, 200);
   EXPECT_EQ(client_->Get("/healthz")->status, 200);  // health checks need no token
+}
+
+TEST_F(ServerApi, TheTokenComesFromAFile) {
+  server_.reset();
+  TempDir other;
+  std::ofstream(other.file("empty")).close();
+  ServerProcess empty(other.path(), {"--token-file", other.file("empty")}, other.file("log"));
+  EXPECT_FALSE(empty.started());
+  EXPECT_EQ(empty.exit_code(), 2);
+  EXPECT_NE(empty.log().find("is empty"), std::string::npos) << empty.log();
+  ServerProcess missing(other.path(), {"--token-file", other.file("nothing-here")}, other.file("log"));
+  EXPECT_FALSE(missing.started());
+  EXPECT_NE(missing.log().find("cannot read the token file"), std::string::npos) << missing.log();
+
+  std::ofstream(other.file("token")) << "  file-token-1\n";  // a secret file often ends with a newline
+  start({"--token-file", other.file("token")});
+  EXPECT_TRUE(body_json(client_->Get("/api/config"))["auth_required"].get<bool>());
+  expect_error(client_->Get("/api/jobs"), 401, "unauthorized");
+  EXPECT_EQ(client_->Get("/api/jobs", {{"Authorization", "Bearer file-token-1"}})->status, 200);
+}
+
+TEST_F(ServerApi, SigtermDrainsRunningJobsAndRefusesNewOnes) {
+  server_.reset();
+  start({"--drain-seconds", "25"});
+  auto ready = client_->Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  EXPECT_EQ(body_json(ready)["checks"]["database"]["status"], "ok");
+
+  const json source = upload(image("obama.jpg"));
+  const json photo = upload(image("biden.jpg"));
+  const json video = upload(testdata("video/video_01.mp4"));
+  auto created = post_json("/api/jobs", {{"sources", {source["id"]}}, {"target", video["id"]}});
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string id = body_json(created)["id"];
+  ASSERT_EQ(wait_running(id)["status"], "running");
+
+  server_->terminate();
+  // Draining: not ready, no new jobs, but the running job is still served.
+  json readiness = json::object();
+  for (int i = 0; i < 100 && readiness.value("status", "") != "not_ready"; ++i) {
+    readiness = body_json(client_->Get("/readyz"));
+    if (!readiness.is_object()) readiness = json::object();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(readiness["status"], "not_ready") << readiness.dump();
+  EXPECT_EQ(readiness["checks"]["draining"]["status"], "error") << readiness.dump();
+  auto refused = post_json("/api/jobs", {{"sources", {source["id"]}}, {"target", photo["id"]}});
+  expect_error(refused, 503, "unavailable");
+  EXPECT_EQ(refused->get_header_value("Retry-After"), "10");
+  EXPECT_EQ(body_json(client_->Get(("/api/jobs/" + id).c_str()))["status"], "running");
+  EXPECT_EQ(server_->stop(), 0) << server_->log();
+
+  // The job finished during the drain, in its first attempt.
+  start();
+  const json done = body_json(client_->Get(("/api/jobs/" + id).c_str()));
+  EXPECT_EQ(done["status"], "done") << done.dump();
+  EXPECT_EQ(done["attempts"], 1) << done.dump();
+  EXPECT_EQ(done["result"]["frames"], 90);
 }
 
 TEST_F(ServerApi, BrowserEventsAreCheckedRecordedAndRateLimited) {

@@ -81,6 +81,10 @@ class ServerProcess {
     kill9();
     return -1;
   }
+  // SIGTERM without waiting (the server drains: tests watch it while it does).
+  void terminate() {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+  }
   // A crash: nothing is cleaned up.
   void kill9() {
     if (pid_ <= 0) return;

@@ -64,8 +64,10 @@ TEST(OpenApi, EveryOperationDocumentsItsErrors) {
       EXPECT_TRUE(op.contains("operationId")) << where;
       for (const char* status : {"421", "429", "500"})
         EXPECT_TRUE(responses.contains(status)) << where << " " << status;
-      // Everything under /api/ but the two open documents, and /metrics, need the token when one is set.
-      const bool open = path == "/healthz" || path == "/api/config" || path == "/api/openapi.json";
+      // Everything under /api/ but the two open documents, and /metrics, need the token when one is set;
+      // the probes (/healthz, /readyz) are open.
+      const bool open =
+          path == "/healthz" || path == "/readyz" || path == "/api/config" || path == "/api/openapi.json";
       EXPECT_EQ(responses.contains("401"), !open) << where;
       EXPECT_EQ(responses.contains("403"), method != "get")
           << where << ": state-changing requests may be cross_origin";
