@@ -4,6 +4,7 @@
 # use this for real data). About a second.
 #
 #   eval "$(scripts/start-postgres.sh)"        # sets FACEWEAVE_DATABASE_URL and FACEWEAVE_PG_DIR
+#   scripts/start-postgres.sh --restart "$FACEWEAVE_PG_DIR"   # same port; clients see their connections drop
 #   scripts/start-postgres.sh --stop "$FACEWEAVE_PG_DIR"
 #
 # Run as root, the cluster belongs to the `postgres` user (PostgreSQL refuses to run as root).
@@ -22,6 +23,12 @@ as_owner() {
     "$@"
   fi
 }
+
+if [ "${1:-}" = "--restart" ]; then
+  dir="${2:?usage: start-postgres.sh --restart DIR}"
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 30 restart >/dev/null
+  exit 0
+fi
 
 if [ "${1:-}" = "--stop" ]; then
   dir="${2:?usage: start-postgres.sh --stop DIR}"
@@ -43,6 +50,8 @@ as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync 
   cat "$dir/initdb.log" >&2
   exit 1
 }
+# One role must log in with a password, so a refused login can be tried: password_check (password "right").
+sed -i '0,/^local/s//host all password_check 127.0.0.1\/32 scram-sha-256\nlocal/' "$dir/data/pg_hba.conf"
 # fsync off: a test cluster is thrown away, and a crash of the machine loses nothing of value.
 as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
   -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" \
@@ -50,5 +59,7 @@ as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
   cat "$dir/server.log" >&2
   exit 1
 }
+as_owner "$bindir/psql" -q -h "$dir" -p "$port" -U postgres -d postgres \
+  -c "SET password_encryption = 'scram-sha-256'; CREATE ROLE password_check LOGIN PASSWORD 'right'" >/dev/null
 echo "FACEWEAVE_DATABASE_URL=postgres://postgres@127.0.0.1:$port/postgres; export FACEWEAVE_DATABASE_URL"
 echo "FACEWEAVE_PG_DIR=$dir; export FACEWEAVE_PG_DIR"
