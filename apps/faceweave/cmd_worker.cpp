@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cli.h"
+#include "faceweave/fleet.h"
 #include "faceweave/server.h"
 
 namespace faceweave::cli {
@@ -48,6 +49,20 @@ void add_worker_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--max-attempts", o.max_attempts, "Runs a job may get before it fails (queued here)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
+  // faceweave telemetry ship: this node's events to the fleet's database, now (serve and worker also ship
+  // every few seconds).
+  if (CLI::App* telemetry = app.get_subcommand("telemetry")) {
+    static std::string ship_url;
+    auto* ship =
+        telemetry->add_subcommand("ship", "Copy this node's events to the fleet's PostgreSQL (exactly once)");
+    add_database_url_option(ship, ship_url);
+    ship->callback([&global, &exit_code] {
+      auto shipped = ship_telemetry(global.telemetry_options.data_dir, database_url_or_env(ship_url));
+      if (!shipped) return void(exit_code = report(shipped.status()));
+      std::printf("shipped %lld event(s) of node %s (up to event %lld)\n", (long long)shipped->shipped,
+                  shipped->node_id.c_str(), (long long)shipped->shipped_seq);
+    });
+  }
   cmd->callback([&global, &exit_code] {
     WorkerOptions options = o;
     options.database_url = database_url_or_env(o.database_url);

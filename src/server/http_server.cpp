@@ -23,6 +23,7 @@
 #include "core/pixel_budget.h"
 #include "core/private_files.h"
 #include "faceweave/server.h"
+#include "fleet/event_shipper.h"
 #include "server/api.h"
 #include "server/connection_guard.h"
 
@@ -221,6 +222,13 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
                               options.upload_retention_hours);
   uploads.sweep();
   server::JobRunner runner(*jobs, *engine, uploads, telemetry, options.max_concurrent_jobs);
+  // A fleet node ships its telemetry to the shared database (fleet/event_shipper.h).
+  std::unique_ptr<fleet::BackgroundShipper> shipper;
+  if (!options.database_url.empty())
+    shipper = std::make_unique<fleet::BackgroundShipper>(
+        fleet::ShipOptions{(fs::path(data_dir) / "telemetry" / "events.db").string(), options.database_url,
+                           "", 5000},
+        5000);
   server::ApiOptions api_options;
   api_options.token = options.token;
   api_options.results_dir = (fs::path(media_dir) / "results").string();

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/private_files.h"
 #include "faceweave/server.h"
+#include "fleet/event_shipper.h"
 #include "pg/connection.h"
 #include "server/job_runner.h"
 #include "server/job_store.h"
@@ -35,6 +36,9 @@ Status run_worker(const WorkerOptions& options, Telemetry* telemetry, const std:
   // Uploads are only read here (reference faces); the API nodes add and sweep them.
   server::UploadStore uploads((fs::path(media_dir) / "uploads").string(), {}, 24);
   server::JobRunner runner(*jobs, *engine, uploads, telemetry, options.concurrency);
+  // The worker's own telemetry (its jobs' runs) goes to the fleet's events table.
+  fleet::BackgroundShipper shipper(
+      {(fs::path(data_dir) / "telemetry" / "events.db").string(), options.database_url, "", 5000}, 5000);
   runner.start();
   core::log_info("worker waiting for jobs on " + pg::redact(options.database_url));
   if (options.on_ready) options.on_ready();
