@@ -58,6 +58,7 @@ void JobRunner::stop() {
     for (auto& [id, r] : running_) r->cancel->store(true);
   }
   cv_.notify_all();
+  store_.stop_watching();  // the store's listener calls wake() on this runner
   for (auto& t : threads_) t.join();
   threads_.clear();
   if (heartbeat_.joinable()) heartbeat_.join();

@@ -101,6 +101,8 @@ class JobStore {
     (void)on_new_job;
     return false;
   }
+  // Stops calling the watch() callback (its owner is going away); returns once it no longer runs.
+  virtual void stop_watching() {}
 
   static int64_t now_ms();
 };

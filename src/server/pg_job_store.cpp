@@ -94,6 +94,10 @@ Result<std::unique_ptr<PgJobStore>> PgJobStore::open(const PgJobStoreOptions& op
 }
 
 PgJobStore::~PgJobStore() {
+  stop_watching();
+}
+
+void PgJobStore::stop_watching() {
   stopping_.store(true);
   if (listener_.joinable()) listener_.join();
 }
@@ -253,6 +257,7 @@ Result<std::pair<int64_t, int64_t>> PgJobStore::counts() {
 
 bool PgJobStore::watch(std::function<void()> on_new_job) {
   if (listener_.joinable()) return true;
+  stopping_.store(false);
   listener_ = std::thread([this, on_new_job = std::move(on_new_job)] { listen_loop(on_new_job); });
   return true;
 }

@@ -50,6 +50,7 @@ class PgJobStore : public JobStore {
   int heartbeat_ms() const override;
   int lease_ms() const override { return options_.lease_seconds * 1000; }
   bool watch(std::function<void()> on_new_job) override;
+  void stop_watching() override;
 
  private:
   explicit PgJobStore(PgJobStoreOptions options) : options_(std::move(options)) {}
