@@ -44,7 +44,9 @@ mkdir -p "$dir"
 if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
 chmod 0700 "$dir"
 
-port="${FACEWEAVE_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
 as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 || {
   cat "$dir/initdb.log" >&2
@@ -52,13 +54,20 @@ as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync 
 }
 # One role must log in with a password, so a refused login can be tried: password_check (password "right").
 sed -i '0,/^local/s//host all password_check 127.0.0.1\/32 scram-sha-256\nlocal/' "$dir/data/pg_hba.conf"
-# fsync off: a test cluster is thrown away, and a crash of the machine loses nothing of value.
-as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" \
-  start >/dev/null || {
-  cat "$dir/server.log" >&2
-  exit 1
-}
+# fsync off: a test cluster is thrown away, and a crash of the machine loses nothing of value. Another
+# cluster started at the same moment may take the same free port: then try another.
+for attempt in 1 2 3; do
+  port="${FACEWEAVE_PG_PORT:-$(free_port)}"
+  if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" \
+    start >/dev/null; then
+    break
+  fi
+  if [ "$attempt" = 3 ]; then
+    cat "$dir/server.log" >&2
+    exit 1
+  fi
+done
 as_owner "$bindir/psql" -q -h "$dir" -p "$port" -U postgres -d postgres \
   -c "SET password_encryption = 'scram-sha-256'; CREATE ROLE password_check LOGIN PASSWORD 'right'" >/dev/null
 echo "FACEWEAVE_DATABASE_URL=postgres://postgres@127.0.0.1:$port/postgres; export FACEWEAVE_DATABASE_URL"
