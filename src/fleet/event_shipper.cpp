@@ -112,11 +112,12 @@ Result<ShipReport> ship_events(const ShipOptions& options) {
   } else {
     FW_ASSIGN_OR_RETURN(report.node_id, node_id(events_db.parent_path().string()));
   }
+  std::error_code ec;
+  // Nothing recorded yet (or telemetry is off): no need to reach the database.
+  if (!fs::exists(events_db, ec)) return report;
   FW_ASSIGN_OR_RETURN(auto conn,
                       pg::Connection::connect(options.database_url, "faceweave ship " + report.node_id));
   FW_RETURN_IF_ERROR(conn->exec_script(kEventsSchema));
-  std::error_code ec;
-  if (!fs::exists(events_db, ec)) return report;  // nothing recorded yet
   LocalDb local;
   if (sqlite3_open_v2(options.events_db.c_str(), &local.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
     return io_error("cannot read the events database " + options.events_db + " (" + sqlite3_errmsg(local.db) +
