@@ -15,6 +15,9 @@ namespace faceweave::fleet {
 namespace {
 namespace fs = std::filesystem;
 
+// The events table is partitioned by day of ts (UTC): old days are dropped or detached whole, and a
+// day's queries read one partition. The key includes ts, as a partitioned table's keys must; an event's ts
+// never changes, so (node_id, seq) stays unique.
 const char* kEventsSchema = R"(
 BEGIN;
 SELECT pg_advisory_xact_lock(7240118);
@@ -31,12 +34,30 @@ CREATE TABLE IF NOT EXISTS faceweave_events (
   duration_ms double precision,
   outcome text NOT NULL,
   sample_rate double precision NOT NULL,
-  PRIMARY KEY (node_id, seq));
+  PRIMARY KEY (node_id, seq, ts)) PARTITION BY RANGE (ts);
 CREATE INDEX IF NOT EXISTS faceweave_events_ts ON faceweave_events (ts);
 CREATE TABLE IF NOT EXISTS faceweave_nodes (
   node_id text PRIMARY KEY,
   shipped_seq bigint NOT NULL,
   shipped_at timestamptz NOT NULL);
+-- The day partitions (faceweave_events_YYYYMMDD) of the events from from_ms to to_ms, made when missing;
+-- the lock is only taken then, so shippers of days that exist never wait for each other.
+CREATE OR REPLACE FUNCTION faceweave_events_partitions(from_ms bigint, to_ms bigint) RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  name text;
+BEGIN
+  -- d: days since 1970 (an integer loop variable); times in ms need bigint.
+  FOR d IN floor(from_ms / 86400000.0)::integer .. floor(to_ms / 86400000.0)::integer LOOP
+    name := 'faceweave_events_' || to_char(to_timestamp(d::bigint * 86400) AT TIME ZONE 'UTC', 'YYYYMMDD');
+    IF to_regclass(name) IS NULL THEN
+      PERFORM pg_advisory_xact_lock(7240119);
+      EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF faceweave_events FOR VALUES FROM (%s) TO (%s)',
+                     name, d::bigint * 86400000, (d::bigint + 1) * 86400000);
+    END IF;
+  END LOOP;
+END
+$fn$;
 COMMIT;
 )";
 
@@ -132,18 +153,31 @@ Result<ShipReport> ship_events(const ShipOptions& options) {
                     "); run any faceweave command once to upgrade it");
   auto rollback = [&conn] { (void)conn->exec_script("ROLLBACK"); };
   while (true) {
-    FW_ASSIGN_OR_RETURN(auto mark, conn->exec("SELECT shipped_seq FROM faceweave_nodes WHERE node_id = $1",
-                                              {report.node_id}));
-    const int64_t after = mark.size() ? mark.int64(0, 0) : 0;
+    // One transaction per batch: the rows and the watermark commit together, or neither does. The node's
+    // advisory lock makes a second shipper of the same node (serve and `telemetry ship` at once) wait and
+    // then start after what the first committed.
+    FW_RETURN_IF_ERROR(conn->exec_script("BEGIN"));
+    Status s = conn->exec("SELECT pg_advisory_xact_lock(hashtext($1))", {report.node_id}).status();
+    auto mark =
+        s.is_ok() ? conn->exec("SELECT shipped_seq FROM faceweave_nodes WHERE node_id = $1", {report.node_id})
+                  : Result<pg::Rows>(s);
+    if (!mark) {
+      rollback();
+      return mark.status();
+    }
+    const int64_t after = mark->size() ? mark->int64(0, 0) : 0;
     report.shipped_seq = after;
     sqlite3_reset(read.s);
     sqlite3_bind_int64(read.s, 1, after);
     sqlite3_bind_int(read.s, 2, options.batch);
     std::string data;
-    int64_t rows = 0, last = after;
+    int64_t rows = 0, last = after, first_ts = 0, last_ts = 0;
     int rc;
     while ((rc = sqlite3_step(read.s)) == SQLITE_ROW) {
       last = sqlite3_column_int64(read.s, 0);
+      const int64_t ts = sqlite3_column_int64(read.s, 1);
+      first_ts = rows == 0 ? ts : std::min(first_ts, ts);
+      last_ts = rows == 0 ? ts : std::max(last_ts, ts);
       copy_field(data, reinterpret_cast<const unsigned char*>(report.node_id.c_str()));
       for (int c = 0; c < 11; ++c) {
         data += '\t';
@@ -152,25 +186,27 @@ Result<ShipReport> ship_events(const ShipOptions& options) {
       data += '\n';
       ++rows;
     }
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
+      rollback();
       return io_error("reading the events of " + options.events_db + " failed (" + sqlite3_errmsg(local.db) +
                       ")");
-    if (rows == 0) break;
-    // One transaction per batch: the rows and the watermark commit together, or neither does.
-    FW_RETURN_IF_ERROR(
-        conn->exec_script("BEGIN; CREATE TEMP TABLE IF NOT EXISTS faceweave_ship (LIKE faceweave_events) ON "
-                          "COMMIT DELETE ROWS"));
-    Status s = conn->copy_in(std::string("COPY faceweave_ship (") + kColumns + ") FROM STDIN", data);
+    }
+    if (rows == 0) {
+      rollback();
+      break;
+    }
+    s = conn->exec("SELECT faceweave_events_partitions($1, $2)",
+                   {std::to_string(first_ts), std::to_string(last_ts)})
+            .status();
+    // Straight into the table: rows after the watermark are new, and the key (node_id, seq, ts) refuses any
+    // that are not.
     if (s.is_ok())
-      s = conn->exec(std::string(
-                         "INSERT INTO faceweave_events SELECT * FROM faceweave_ship ON CONFLICT (node_id, "
-                         "seq) DO NOTHING"))
-              .status();
+      s = conn->copy_in(std::string("COPY faceweave_events (") + kColumns + ") FROM STDIN", data);
     if (s.is_ok())
       s = conn->exec(
                   "INSERT INTO faceweave_nodes (node_id, shipped_seq, shipped_at) VALUES ($1, $2, now()) "
-                  "ON CONFLICT (node_id) DO UPDATE SET shipped_seq = greatest(faceweave_nodes.shipped_seq, "
-                  "excluded.shipped_seq), shipped_at = now()",
+                  "ON CONFLICT (node_id) DO UPDATE SET shipped_seq = excluded.shipped_seq, shipped_at = "
+                  "now()",
                   {report.node_id, std::to_string(last)})
               .status();
     if (s.is_ok()) s = conn->exec_script("COMMIT");

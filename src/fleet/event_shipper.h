@@ -1,9 +1,9 @@
 // Ships a node's telemetry to the fleet's PostgreSQL. The local events database is the outbox: events are
 // committed there first (the recorder never waits for the network), then copied in batches with COPY into
-// faceweave_events, keyed by (node_id, seq) where seq is the local event id (never reused). The highest
-// shipped seq of each node is kept in PostgreSQL (faceweave_nodes), updated in the same transaction as the
-// rows, so a crash or restart of either side neither loses nor duplicates an event: the next run starts
-// after what was committed, and a replayed row is ignored by the key. A node that cannot reach the
+// faceweave_events (partitioned by day), keyed by (node_id, seq, ts) where seq is the local event id (never
+// reused). The highest shipped seq of each node is kept in PostgreSQL (faceweave_nodes), updated in the same
+// transaction as the rows and under a per-node advisory lock, so a crash or restart of either side neither
+// loses nor duplicates an event: the next run starts after what was committed. A node that cannot reach the
 // database keeps recording locally and catches up later. Thread contract: one shipper per thread.
 #pragma once
 
