@@ -53,6 +53,11 @@ void add_simulate_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_completions_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_inspect_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_telemetry_flags(CLI::App& app, GlobalOptions& global);
+// A fleet (docs/fleet.md): `faceweave worker`, and --database-url on serve, jobs and insights.
+void add_worker_command(CLI::App& app, GlobalOptions& global, int& exit_code);
+void add_database_url_option(CLI::App* cmd, std::string& url);
+// The flag's value, else FACEWEAVE_DATABASE_URL, else "" (the local SQLite files).
+std::string database_url_or_env(const std::string& flag);
 
 // Creates global.telemetry when parsing completes and records the command run (command.run, one
 // command.option per option changed from its default, error) when finish() is called.

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "faceweave/analytics.h"
+#include "faceweave/fleet.h"
 
 namespace faceweave::cli {
 namespace {
@@ -16,6 +17,7 @@ struct InsightsArgs {
   bool json = false, csv = false;
   EventQuery events;               // view "events"
   std::vector<std::string> props;  // --prop KEY=VALUE
+  std::string database_url;        // the fleet's events instead of this node's
 };
 
 void print_table(const InsightsTable& t, const InsightsArgs& args) {
@@ -70,8 +72,14 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       ->capture_default_str();
   auto* json_flag = cmd->add_flag("--json", args->json, "Print JSON");
   cmd->add_flag("--csv", args->csv, "Print CSV")->excludes(json_flag);
+  add_database_url_option(cmd, args->database_url);
   cmd->callback([args, &global, &exit_code]() {
     std::string dir = resolve_data_dir(global.telemetry_options.data_dir);
+    if (const std::string url = database_url_or_env(args->database_url); !url.empty()) {
+      auto fleet = fleet_insights_dir(dir, url);  // every node's events (docs/fleet.md)
+      if (!fleet) return void(exit_code = report(fleet.status()));
+      dir = *fleet;
+    }
     if (args->view == "rebuild") {
       auto a = Analytics::open(dir);
       if (!a) {

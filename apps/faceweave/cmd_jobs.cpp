@@ -17,6 +17,7 @@ struct JobsArgs {
   int limit = 50;
   std::string id;
   bool json = false;
+  JobQueueLocation queue;
 };
 
 // A pattern with glob characters expands to its matches (sorted); anything else stays as it is, so a
@@ -60,7 +61,17 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   static JobsArgs args;
   auto* jobs = app.add_subcommand("jobs", "Queue, list, show and cancel jobs that `faceweave serve` runs");
   jobs->require_subcommand(1);
-  const std::string& data_dir = global.telemetry_options.data_dir;
+  jobs->fallthrough();  // `jobs list --database-url ...` as well as `jobs --database-url ... list`
+  add_database_url_option(jobs, args.queue.database_url);
+  jobs->add_option("--media-dir", args.queue.media_dir,
+                   "The fleet's shared folder: submitted jobs write their results under it");
+  // The queue, once the flags (global ones included) are parsed.
+  auto queue = [&global] {
+    JobQueueLocation q = args.queue;
+    q.data_dir = global.telemetry_options.data_dir;
+    q.database_url = database_url_or_env(q.database_url);
+    return q;
+  };
 
   auto* submit = jobs->add_subcommand("submit", "Queue a swap of every source x target (globs allowed)");
   submit->add_option("-s,--source", args.source_patterns, "Source photo(s) or glob(s)")->required();
@@ -73,19 +84,20 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
       "--options", args.submit.options_json,
       "Swap options as JSON, keyed like the API: '{\"blend\": \"affine\", \"identity_strength\": 0.7}'");
   submit->add_flag("--json", args.json, "Print the queued jobs as JSON");
-  submit->callback([&] {
+  submit->callback([&, queue] {
     auto sources = expand(args.source_patterns, "source");
     if (!sources) return void(exit_code = report(sources.status()));
     auto targets = expand(args.target_patterns, "target");
     if (!targets) return void(exit_code = report(targets.status()));
     args.submit.sources = *sources;
     args.submit.targets = *targets;
-    auto queued = submit_jobs(data_dir, args.submit);
+    auto queued = submit_jobs(queue(), args.submit);
     if (!queued) return void(exit_code = report(queued.status()));
     print(*queued, args.json);
     if (!args.json)
-      std::printf("queued %zu job(s); a running `faceweave serve` on this data dir runs them\n",
-                  queued->size());
+      std::printf("queued %zu job(s); %s\n", queued->size(),
+                  queue().database_url.empty() ? "a running `faceweave serve` on this data dir runs them"
+                                               : "the fleet's workers run them");
   });
 
   auto* list = jobs->add_subcommand("list", "List jobs, newest first");
@@ -93,24 +105,24 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->check(CLI::IsMember({"queued", "running", "done", "failed", "cancelled"}));
   list->add_option("--limit", args.limit, "How many")->capture_default_str()->check(CLI::Range(1, 10000));
   list->add_flag("--json", args.json, "Print JSON");
-  list->callback([&] {
-    auto all = list_jobs(data_dir, args.status, args.limit);
+  list->callback([&, queue] {
+    auto all = list_jobs(queue(), args.status, args.limit);
     if (!all) return void(exit_code = report(all.status()));
     print(*all, args.json);
   });
 
   auto* show = jobs->add_subcommand("show", "Show one job (JSON, as GET /api/jobs/ID)");
   show->add_option("id", args.id, "Job id")->required();
-  show->callback([&] {
-    auto job = show_job(data_dir, args.id);
+  show->callback([&, queue] {
+    auto job = show_job(queue(), args.id);
     if (!job) return void(exit_code = report(job.status()));
     std::cout << job->json << "\n";
   });
 
   auto* cancel = jobs->add_subcommand("cancel", "Cancel a queued or running job");
   cancel->add_option("id", args.id, "Job id")->required();
-  cancel->callback([&] {
-    auto job = cancel_job(data_dir, args.id);
+  cancel->callback([&, queue] {
+    auto job = cancel_job(queue(), args.id);
     if (!job) return void(exit_code = report(job.status()));
     std::printf(
         "%s %s\n", job->id.c_str(),

@@ -60,6 +60,7 @@ int run(GlobalOptions& global, ServeArgs& args) {
     if (!token) return report(token.status());
     o.token = *token;
   }
+  o.database_url = database_url_or_env(o.database_url);
   if (!(args.max_image_mb > 0) || !(args.max_video_mb > 0))
     return report(invalid_argument("--max-image-mb and --max-video-mb must be above 0"));
   o.max_image_bytes = int64_t(args.max_image_mb * (1 << 20));
@@ -99,9 +100,10 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--allowed-host", o.allowed_hosts,
                   "Another name the server is reached by (repeatable); requests for other Host names get 421")
       ->allow_extra_args(false);
-  cmd->add_option("--max-concurrent-jobs", o.max_concurrent_jobs, "Jobs run at once")
+  cmd->add_option("--max-concurrent-jobs", o.max_concurrent_jobs,
+                  "Jobs run at once (0 with --database-url: workers run them)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 64));
+      ->check(CLI::Range(0, 64));
   cmd->add_option("--web-dir", o.web_dir, "Folder of the web UI (default: the one this build made)");
   cmd->add_option("--upload-retention-hours", o.upload_retention_hours, "Uploads are deleted after this long")
       ->capture_default_str();
@@ -123,6 +125,10 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--decode-budget-megapixels", args.decode_budget_megapixels,
                   "Pixels (millions) decoded at once across all requests; more decodes wait")
       ->capture_default_str();
+  add_database_url_option(cmd, o.database_url);
+  cmd->add_option(
+      "--media-dir", o.media_dir,
+      "Uploads and results go here, a folder every node of a fleet mounts (default: the data dir)");
   cmd->callback([&global, &exit_code] { exit_code = run(global, args); });
 }
 

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   cli::add_insights_command(app, global, exit_code);
   cli::add_serve_command(app, global, exit_code);
   cli::add_jobs_command(app, global, exit_code);
+  cli::add_worker_command(app, global, exit_code);
   cli::add_completions_command(app, global, exit_code);
   cli::CommandTelemetry telemetry(app, global);
 

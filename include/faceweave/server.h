@@ -1,6 +1,6 @@
 // `faceweave serve`: the REST API (docs/api.md), the web UI and the durable job queue in one process; and
-// the job queue as the `faceweave jobs` commands see it (the same SQLite store, usable with or without a
-// running server).
+// the job queue as the `faceweave jobs` commands see it (the same store, usable with or without a running
+// server); and `faceweave worker`, which runs the jobs of a queue on PostgreSQL shared by a fleet.
 #pragma once
 
 #include <atomic>
@@ -40,11 +40,43 @@ struct ServeOptions {
   double drain_seconds = 8;
   EngineOptions engine;
   std::function<void(const std::string& url)> on_listening;
+  // A fleet (docs/fleet.md): the job queue on PostgreSQL instead of <data dir>/jobs.db, and the folder every
+  // node mounts for uploads and results (default: the data dir). max_concurrent_jobs may then be 0: this
+  // node only serves the API and `faceweave worker` processes run the jobs.
+  std::string database_url;
+  std::string media_dir;
+  int lease_seconds = 30;  // see WorkerOptions
+  int max_attempts = 3;
 };
 
 // Runs until *stop becomes true (checked a few times a second), then drains: no new jobs, running jobs
 // get drain_seconds to finish; the rest are interrupted and queued again, so the next start resumes them.
 Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomic<bool>* stop);
+
+// `faceweave worker`: runs the jobs of a PostgreSQL queue (docs/fleet.md) until *stop becomes true; its
+// running jobs are then handed back to the queue.
+struct WorkerOptions {
+  std::string database_url;  // postgres://user:password@host:5432/db (required)
+  std::string media_dir;     // the folder the API nodes keep uploads and results in (default: the data dir)
+  std::string data_dir;      // empty: resolve_data_dir("")
+  std::string name;          // in lease tokens and listings; empty: <host>:<pid>
+  int concurrency = 1;       // jobs run at once
+  // A job whose worker did not renew its lease for this long is given to another worker, up to
+  // max_attempts runs in all.
+  int lease_seconds = 30;
+  int max_attempts = 3;
+  EngineOptions engine;
+  std::function<void()> on_ready;  // called once the queue is reachable and the worker waits for jobs
+};
+Status run_worker(const WorkerOptions& options, Telemetry* telemetry, const std::atomic<bool>* stop);
+
+// Where `faceweave jobs` finds the queue: PostgreSQL when database_url is set, else <data_dir>/jobs.db.
+// Outputs go by default to <media_dir or data dir>/results.
+struct JobQueueLocation {
+  std::string data_dir;
+  std::string database_url;
+  std::string media_dir;
+};
 
 // One job as `faceweave jobs` shows it; `json` is the same object as GET /api/jobs/{id}.
 struct JobView {
@@ -71,9 +103,9 @@ struct JobSubmitRequest {
   VideoOptions video;
   std::string options_json;  // when set: the options as the API takes them (replaces options and video)
 };
-Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobSubmitRequest& request);
-Result<std::vector<JobView>> list_jobs(const std::string& data_dir, const std::string& status, int limit);
-Result<JobView> show_job(const std::string& data_dir, const std::string& id);
-Result<JobView> cancel_job(const std::string& data_dir, const std::string& id);
+Result<std::vector<JobView>> submit_jobs(const JobQueueLocation& queue, const JobSubmitRequest& request);
+Result<std::vector<JobView>> list_jobs(const JobQueueLocation& queue, const std::string& status, int limit);
+Result<JobView> show_job(const JobQueueLocation& queue, const std::string& id);
+Result<JobView> cancel_job(const JobQueueLocation& queue, const std::string& id);
 
 }  // namespace faceweave

@@ -23,6 +23,7 @@
 #include "core/pixel_budget.h"
 #include "core/private_files.h"
 #include "faceweave/server.h"
+#include "fleet/event_shipper.h"
 #include "server/api.h"
 #include "server/connection_guard.h"
 
@@ -189,8 +190,11 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
       return invalid_argument("--allowed-host '" + name +
                               "' is not a host name; give a bare name or address, without scheme or port "
                               "(e.g. --allowed-host faceweave.lan)");
-  if (options.max_concurrent_jobs < 1 || options.max_concurrent_jobs > 64)
-    return invalid_argument("--max-concurrent-jobs must be between 1 and 64");
+  if (options.max_concurrent_jobs < (options.database_url.empty() ? 1 : 0) ||
+      options.max_concurrent_jobs > 64)
+    return invalid_argument(options.database_url.empty()
+                                ? "--max-concurrent-jobs must be between 1 and 64"
+                                : "--max-concurrent-jobs must be between 0 (workers run the jobs) and 64");
   if (options.max_image_pixels < 1 || options.decode_budget_pixels < 1)
     return invalid_argument("--max-image-megapixels and --decode-budget-megapixels must be above 0");
   core::PixelBudget::global().set_capacity(options.decode_budget_pixels);
@@ -209,17 +213,28 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   FW_RETURN_IF_ERROR(lock.acquire(data_dir));
 
   FW_ASSIGN_OR_RETURN(auto engine, Engine::create(options.engine));
-  FW_ASSIGN_OR_RETURN(auto jobs, server::JobStore::open((fs::path(data_dir) / "jobs.db").string()));
+  // A fleet keeps its queue on PostgreSQL and its media in a folder every node mounts (docs/fleet.md).
+  const std::string media_dir = options.media_dir.empty() ? data_dir : options.media_dir;
+  if (media_dir != data_dir) FW_RETURN_IF_ERROR(core::make_private_dir(media_dir));
+  FW_ASSIGN_OR_RETURN(auto jobs, server::open_job_store({data_dir, options.database_url, "",
+                                                         options.lease_seconds, options.max_attempts}));
   FW_ASSIGN_OR_RETURN(int requeued, jobs->requeue_interrupted());
   if (requeued > 0) core::log_info(std::to_string(requeued) + " interrupted job(s) queued again");
-  server::UploadStore uploads((fs::path(data_dir) / "uploads").string(),
+  server::UploadStore uploads((fs::path(media_dir) / "uploads").string(),
                               {options.max_image_bytes, options.max_video_bytes, options.max_image_pixels},
                               options.upload_retention_hours);
   uploads.sweep();
   server::JobRunner runner(*jobs, *engine, uploads, telemetry, options.max_concurrent_jobs);
+  // A fleet node ships its telemetry to the shared database (fleet/event_shipper.h).
+  std::unique_ptr<fleet::BackgroundShipper> shipper;
+  if (!options.database_url.empty())
+    shipper = std::make_unique<fleet::BackgroundShipper>(
+        fleet::ShipOptions{(fs::path(data_dir) / "telemetry" / "events.db").string(), options.database_url,
+                           "", 5000},
+        5000);
   server::ApiOptions api_options;
   api_options.token = options.token;
-  api_options.results_dir = (fs::path(data_dir) / "results").string();
+  api_options.results_dir = (fs::path(media_dir) / "results").string();
   api_options.version = FACEWEAVE_VERSION;
   api_options.events_rate = options.events_per_second;
   api_options.events_burst = options.events_per_second * 2;

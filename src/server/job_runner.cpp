@@ -45,7 +45,9 @@ JobRunner::~JobRunner() {
 }
 
 void JobRunner::start() {
+  watching_ = store_.watch([this] { wake(); });
   for (int i = 0; i < max_concurrent_; ++i) threads_.emplace_back([this] { loop(); });
+  heartbeat_ = std::thread([this] { heartbeat_loop(); });
 }
 
 void JobRunner::stop() {
@@ -53,11 +55,13 @@ void JobRunner::stop() {
     std::lock_guard lock(mutex_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
-    for (auto& [id, flag] : running_) flag->store(true);
+    for (auto& [id, r] : running_) r->cancel->store(true);
   }
   cv_.notify_all();
+  store_.stop_watching();  // the store's listener calls wake() on this runner
   for (auto& t : threads_) t.join();
   threads_.clear();
+  if (heartbeat_.joinable()) heartbeat_.join();
 }
 
 int JobRunner::drain(int timeout_ms) {
@@ -79,7 +83,7 @@ bool JobRunner::cancel(const std::string& id) {
   std::lock_guard lock(mutex_);
   auto it = running_.find(id);
   if (it == running_.end()) return false;
-  it->second->store(true);
+  it->second->cancel->store(true);
   return true;
 }
 
@@ -106,18 +110,58 @@ void JobRunner::loop() {
       continue;
     }
     // Nothing queued: wait for a submission here, or poll (jobs also arrive from `faceweave jobs submit`).
+    // A store that announces new jobs (PostgreSQL's NOTIFY) wakes us; the slower poll then only catches
+    // what a lost notification or an expired lease left.
     std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || woken_; });
+    cv_.wait_for(lock, std::chrono::seconds(watching_ ? 5 : 1), [this] { return stopping_ || woken_; });
     woken_ = false;
   }
 }
 
+void JobRunner::heartbeat_loop() {
+  const auto interval = std::chrono::milliseconds(store_.heartbeat_ms());
+  // Past two thirds of a lease without a renewal the job stops here: the lease runs out on the database's
+  // clock a third of a lease later, and only then may another worker take the job.
+  const auto fence = std::chrono::milliseconds(store_.lease_ms() * 2 / 3);
+  while (true) {
+    std::vector<std::shared_ptr<Running>> jobs;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, interval, [this] { return stopping_; });
+      if (stopping_) return;
+      for (auto& [id, r] : running_) jobs.push_back(r);
+    }
+    for (auto& r : jobs) {
+      if (r->lease_lost) continue;
+      auto state = store_.heartbeat(r->job);
+      const auto now = Clock::now();
+      if (state && state->owned) {
+        r->renewed = now;
+        if (state->cancel_requested) r->cancel->store(true);
+      } else if (state || (store_.lease_ms() > 0 && now - r->renewed > fence)) {
+        core::log_warning("job " + r->job.id + ": " +
+                          (state ? std::string("its lease was taken over")
+                                 : "the lease could not be renewed (" + state.status().message() + ")") +
+                          "; stopping it here so it never runs twice");
+        r->lease_lost = true;
+        r->cancel->store(true);
+      }
+    }
+  }
+}
+
 void JobRunner::run(JobRecord job) {
-  auto cancel = std::make_shared<std::atomic<bool>>(job.cancel_requested);
+  auto running = std::make_shared<Running>();
+  running->job = job;
+  running->cancel = std::make_shared<std::atomic<bool>>(job.cancel_requested);
+  running->renewed = Clock::now();
+  auto cancel = running->cancel;
   {
     std::lock_guard lock(mutex_);
-    running_[job.id] = cancel;
+    running_[job.id] = running;
   }
+  // An earlier attempt that died half-way may have left its temporary output.
+  if (job.attempts > 1) remove_partial_output(job);
   if (on_change) on_change(job.id);
   const auto started = Clock::now();
   const json& req = job.request;
@@ -141,22 +185,16 @@ void JobRunner::run(JobRecord job) {
   request.video = options.video;
   request.cancel = cancel.get();
   auto last_write = std::make_shared<Clock::time_point>();
-  auto last_poll = std::make_shared<Clock::time_point>(Clock::now());
-  request.on_progress = [this, id = job.id, last_write, last_poll, cancel](const VideoProgressInfo& p) {
+  // Cancellation from another process (`faceweave jobs cancel`) arrives through the heartbeat.
+  request.on_progress = [this, &job, last_write](const VideoProgressInfo& p) {
     const auto now = Clock::now();
-    // Cancellation from another process (`faceweave jobs cancel`) arrives through the store.
-    if (now - *last_poll > std::chrono::milliseconds(500)) {
-      *last_poll = now;
-      auto asked = store_.cancel_requested(id);
-      if (asked && *asked) cancel->store(true);
-    }
     const bool last = p.frames_total > 0 && p.frames_done >= p.frames_total;
     if (now - *last_write < std::chrono::milliseconds(500) && !last) return;
     *last_write = now;
     JobProgress jp{p.frames_total > 0 ? std::min(1.0, double(p.frames_done) / double(p.frames_total)) : 0,
                    p.frames_done, p.frames_total, p.fps, p.eta_s};
-    (void)store_.update_progress(id, jp);
-    if (on_change) on_change(id);
+    (void)store_.update_progress(job, jp);
+    if (on_change) on_change(job.id);
   };
   Result<SwapReport> report = status.is_ok() ? engine_.swap(request) : Result<SwapReport>(status);
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -190,11 +228,14 @@ void JobRunner::run(JobRecord job) {
     code = status_code_name(report.status().code());
     message = report.status().message();
   }
-  if (final_status == "cancelled" && shutting_down && !job.cancel_requested) {
-    // The server stops: the job runs again at the next start.
-    (void)store_.finish(job.id, "queued", "", "", json::object(), nullptr);
+  if (running->lease_lost.load()) {
+    // Another attempt owns the job now: its outcome is the one that counts.
+    remove_partial_output(job);
+  } else if (final_status == "cancelled" && shutting_down && !job.cancel_requested) {
+    // The runner stops: the job runs again at the next start, or on another worker.
+    if (Status s = store_.release(job); !s.is_ok()) core::log_error("job " + job.id + ": " + s.message());
   } else {
-    if (Status s = store_.finish(job.id, final_status, code, message, timings, result); !s.is_ok())
+    if (Status s = store_.finish(job, final_status, code, message, timings, result); !s.is_ok())
       core::log_error("job " + job.id + ": " + s.message());
     Metrics::global().record_run("job", job.kind, report ? StatusCode::kOk : report.status().code(),
                                  ms / 1000, report ? &report->stage_ms : nullptr);

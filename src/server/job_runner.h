@@ -3,9 +3,13 @@
 // telemetry like a CLI swap (surface "api"). A job cancelled through the store or cancel() stops within a
 // frame and leaves no output. stop() interrupts running jobs and queues them again, so a restart resumes;
 // drain() first lets them finish for a while (SIGTERM, docs/container.md).
+// One heartbeat thread renews the lease of every running job (JobStore::heartbeat) and carries cancel
+// requests from other processes to the job; a job whose lease was lost, or could not be renewed for most
+// of its length (the database is unreachable), is stopped here, so it never runs twice at once.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -41,7 +45,14 @@ class JobRunner {
   std::function<void(const std::string& id)> on_change;
 
  private:
+  struct Running {
+    JobRecord job;
+    std::shared_ptr<std::atomic<bool>> cancel;
+    std::chrono::steady_clock::time_point renewed;  // the last heartbeat that kept the lease
+    std::atomic<bool> lease_lost{false};
+  };
   void loop();
+  void heartbeat_loop();
   void run(JobRecord job);
 
   JobStore& store_;
@@ -50,12 +61,14 @@ class JobRunner {
   Telemetry* telemetry_;
   int max_concurrent_;
   std::vector<std::thread> threads_;
+  std::thread heartbeat_;
+  bool watching_ = false;  // the store wakes us when a job is queued elsewhere
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
   bool draining_ = false;
   bool woken_ = false;
-  std::map<std::string, std::shared_ptr<std::atomic<bool>>> running_;  // job id -> cancel flag
+  std::map<std::string, std::shared_ptr<Running>> running_;  // by job id
 };
 
 }  // namespace faceweave::server

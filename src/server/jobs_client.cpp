@@ -13,10 +13,10 @@ using nlohmann::json;
 
 namespace {
 
-Result<std::unique_ptr<server::JobStore>> open_store(const std::string& data_dir) {
-  const std::string dir = resolve_data_dir(data_dir);
-  FW_RETURN_IF_ERROR(core::make_private_dir(dir));
-  return server::JobStore::open((fs::path(dir) / "jobs.db").string());
+Result<std::unique_ptr<server::JobStore>> open_store(const JobQueueLocation& queue) {
+  const std::string dir = resolve_data_dir(queue.data_dir);
+  if (queue.database_url.empty()) FW_RETURN_IF_ERROR(core::make_private_dir(dir));
+  return server::open_job_store({dir, queue.database_url, "", 30, 3});
 }
 
 JobView view(const server::JobRecord& j) {
@@ -47,7 +47,7 @@ std::string unique_output(const fs::path& dir, const std::string& stem, const st
 
 }  // namespace
 
-Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobSubmitRequest& request) {
+Result<std::vector<JobView>> submit_jobs(const JobQueueLocation& queue, const JobSubmitRequest& request) {
   if (request.sources.empty()) return invalid_argument("give at least one source photo (-s)");
   if (request.targets.empty()) return invalid_argument("give at least one target (-t)");
   // The same checks as the API's and `faceweave swap`'s.
@@ -100,9 +100,13 @@ Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobS
         planned.push_back({{s}, target, info.kind, tstem + "-" + fs::path(s).stem().string(), ext});
     }
   }
-  const std::string dir_name = request.output_dir.empty()
-                                   ? (fs::path(resolve_data_dir(data_dir)) / "results").string()
-                                   : fs::absolute(request.output_dir).string();
+  const std::string dir_name =
+      request.output_dir.empty()
+          ? (fs::path(queue.media_dir.empty() ? resolve_data_dir(queue.data_dir)
+                                              : fs::absolute(queue.media_dir).string()) /
+             "results")
+                .string()
+          : fs::absolute(request.output_dir).string();
   std::error_code ec;
   if (request.output_dir.empty()) {
     FW_RETURN_IF_ERROR(core::make_private_dir(dir_name));  // the server's own results folder
@@ -110,7 +114,7 @@ Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobS
     fs::create_directories(dir_name, ec);
     if (ec) return io_error("cannot create the output folder " + dir_name + " (" + ec.message() + ")");
   }
-  FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
+  FW_ASSIGN_OR_RETURN(auto store, open_store(queue));
   std::vector<JobView> out;
   std::vector<std::string> taken;
   for (const auto& p : planned) {
@@ -125,22 +129,22 @@ Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobS
   return out;
 }
 
-Result<std::vector<JobView>> list_jobs(const std::string& data_dir, const std::string& status, int limit) {
-  FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
+Result<std::vector<JobView>> list_jobs(const JobQueueLocation& queue, const std::string& status, int limit) {
+  FW_ASSIGN_OR_RETURN(auto store, open_store(queue));
   FW_ASSIGN_OR_RETURN(auto jobs, store->list(status, limit));
   std::vector<JobView> out;
   for (const auto& j : jobs) out.push_back(view(j));
   return out;
 }
 
-Result<JobView> show_job(const std::string& data_dir, const std::string& id) {
-  FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
+Result<JobView> show_job(const JobQueueLocation& queue, const std::string& id) {
+  FW_ASSIGN_OR_RETURN(auto store, open_store(queue));
   FW_ASSIGN_OR_RETURN(auto job, store->get(id));
   return view(job);
 }
 
-Result<JobView> cancel_job(const std::string& data_dir, const std::string& id) {
-  FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
+Result<JobView> cancel_job(const JobQueueLocation& queue, const std::string& id) {
+  FW_ASSIGN_OR_RETURN(auto store, open_store(queue));
   FW_ASSIGN_OR_RETURN(auto job, store->cancel(id));
   return view(job);
 }

@@ -35,9 +35,9 @@ TEST(JobStore, QueueRunsOldestFirstAndRecordsOutcomes) {
   EXPECT_EQ((*first)->status, "running");
   EXPECT_EQ((*first)->attempts, 1);
   EXPECT_EQ((*first)->request["target"], "a.jpg");
-  ASSERT_TRUE((*store)->update_progress(a->id, {0.5, 5, 10, 20.0, 0.25}).is_ok());
+  ASSERT_TRUE((*store)->update_progress(**first, {0.5, 5, 10, 20.0, 0.25}).is_ok());
   EXPECT_DOUBLE_EQ((*store)->get(a->id)->progress, 0.5);
-  ASSERT_TRUE((*store)->finish(a->id, "done", "", "", {{"detect", 7.5}}, {{"bytes", 10}}).is_ok());
+  ASSERT_TRUE((*store)->finish(**first, "done", "", "", {{"detect", 7.5}}, {{"bytes", 10}}).is_ok());
   auto done = (*store)->get(a->id);
   EXPECT_EQ(done->status, "done");
   EXPECT_DOUBLE_EQ(done->progress, 1.0);
@@ -85,12 +85,16 @@ TEST(JobStore, CancelAndRestart) {
     cancel_running_id = (*store)->submit({}, "video")->id;
     queued_id = (*store)->submit({}, "image")->id;
     ASSERT_TRUE((*store)->claim());
-    ASSERT_TRUE((*store)->claim());
+    auto second = (*store)->claim();
+    ASSERT_TRUE(second && second->has_value());
     // A running job is only asked to stop; its runner ends it.
     auto asked = (*store)->cancel(cancel_running_id);
     ASSERT_TRUE(asked);
     EXPECT_EQ(asked->status, "running");
-    EXPECT_TRUE(*(*store)->cancel_requested(cancel_running_id));
+    auto beat = (*store)->heartbeat(**second);
+    ASSERT_TRUE(beat);
+    EXPECT_TRUE(beat->owned);
+    EXPECT_TRUE(beat->cancel_requested);
   }
   // The process died with two jobs running: one runs again, the one asked to stop is cancelled.
   auto store = JobStore::open(path);

@@ -1,0 +1,73 @@
+// A faceweave child process for the fleet tests (workers, an API node): its output goes to a log file; it is
+// stopped with SIGTERM, or killed with SIGKILL to play a crash.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.h"
+
+namespace faceweave::testing {
+
+class ChildProcess {
+ public:
+  ChildProcess(std::vector<std::string> args, std::string log_path) : log_path_(std::move(log_path)) {
+    args.insert(args.begin(), binary());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::setenv("FACEWEAVE_TELEMETRY", "off", 1);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~ChildProcess() { stop(); }
+  std::string log() const { return read_all(log_path_); }
+  // Waits (up to 60 s: models load first) until the log matches `pattern`; false when the process ended.
+  bool wait_for(const std::string& pattern) {
+    const std::regex re(pattern);
+    for (int i = 0; i < 1200; ++i) {
+      if (std::regex_search(log(), re)) return true;
+      if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return std::regex_search(log(), re);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  void kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  std::string log_path_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace faceweave::testing
