@@ -55,7 +55,25 @@ const state = {
   lastRefresh: 0, // when the last refresh started (ms)
   source: null,
   generation: 0, // refreshes done (the browser test waits on it)
+  badFilter: false, // the last refresh was refused for a filter: new telemetry cannot change that
+  reported: '', // the last error reported as ui.error (each problem once, not at every refresh)
+  ownSent: 0, // this page's own ui.* events already counted against the live stream
+  ownPending: 0, // of those, how many the stream has not announced yet
 };
+
+// This page's own events (ui.page, ui.error, ui.action) come back over the live stream like anyone's;
+// they change nothing shown, so they must not reload the page (that looped: an error event reloaded the
+// page, which failed again and sent another error). Returns how many of `n` new events are not ours.
+function foreignEvents(n) {
+  const sent = telemetry.sent;
+  state.ownPending += sent - state.ownSent;
+  state.ownSent = sent;
+  // Events the server did not keep (sampling, consent) are never announced: forget them after a while.
+  if (Date.now() - telemetry.lastSentAt > 15000) state.ownPending = 0;
+  const foreign = n - state.ownPending;
+  state.ownPending = Math.max(0, state.ownPending - n);
+  return Math.max(0, foreign);
+}
 
 // ---- messages ------------------------------------------------------------------------------------
 
@@ -173,7 +191,8 @@ function abControls() {
     if (empty) select.append(h('option', { value: '' }, empty));
     for (const c of choices) select.append(h('option', { value: c }, c));
     if (state.ab[key] && !choices.includes(state.ab[key])) select.append(h('option', { value: state.ab[key] }, state.ab[key]));
-    select.value = state.ab[key] || '';
+    // The metric has no "automatic": without a choice it shows the API's default (the first listed).
+    select.value = state.ab[key] || (empty === null && choices.length ? choices[0] : '');
     select.addEventListener('change', () => {
       state.ab[key] = select.value;
       telemetry.action(`ab_${key}`, 'change', { value: select.value || 'auto' });
@@ -278,17 +297,27 @@ async function refresh() {
   clear(el.messages); // what is still wrong is said again below
   describeFilters();
   try {
-    const errors = await Promise.all([...state.cards.values()].map((c) => loadView(c, controller.signal)));
-    // The same bad parameter fails every card: say it once, next to its field.
+    const cards = [...state.cards.values()];
+    const errors = await Promise.all(cards.map((c) => loadView(c, controller.signal)));
+    // The same bad parameter fails every card: say it once, next to its field and at the top; the cards
+    // only point there.
     const first = errors.find((e) => e);
+    const field = first && first instanceof ApiError && FILTERS.includes(first.field) ? first.field : null;
+    state.badFilter = Boolean(field);
     if (first) {
-      const field = first instanceof ApiError && FILTERS.includes(first.field) ? first.field : null;
       if (field) {
         $(`#err-${field}`).textContent = first.message;
         el[field].setAttribute('aria-invalid', 'true');
       }
       if (first.code !== 'unauthorized') showMessage(first.message);
-      if (first.code !== 'network') telemetry.error(first.code || 'internal', 'insights');
+      errors.forEach((e, i) => {
+        if (e && e.message === first.message) cards[i].notes.textContent = field ? 'Not shown: see the filter above.' : 'Not shown: see the message above.';
+      });
+      const key = `${first.code}|${first.message}`;
+      if (first.code !== 'network' && key !== state.reported) telemetry.error(first.code || 'internal', 'insights');
+      state.reported = key;
+    } else {
+      state.reported = '';
     }
     state.generation += 1;
     document.body.dataset.generation = String(state.generation);
@@ -316,7 +345,7 @@ function scheduleRefresh(delay = REFRESH_DEBOUNCE_MS) {
 // New telemetry: one refresh after the debounce, and no sooner than LIVE_MIN_INTERVAL_MS after the last
 // one started; events arriving meanwhile are covered by the refresh already scheduled.
 function liveRefresh() {
-  if (state.timer) return;
+  if (state.timer || state.badFilter) return;
   const wait = Math.max(REFRESH_DEBOUNCE_MS, state.lastRefresh + LIVE_MIN_INTERVAL_MS - Date.now());
   state.timer = setTimeout(() => {
     state.timer = null;
@@ -345,6 +374,7 @@ function connect() {
     }
     setLive('live', `Live: ${formatNumber(n)} new event${n === 1 ? '' : 's'} at ${new Date().toLocaleTimeString()}`);
     // The first events of a new database: read the index again (versions, the empty-state banner).
+    if (!foreignEvents(n)) return;
     if (state.index && !state.index.database) start();
     else liveRefresh();
   });

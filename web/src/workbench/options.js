@@ -124,6 +124,7 @@ export class OptionsForm {
     this.isVideo = false;
     this.faces = [];
     this.facesUpload = null;
+    this.invalid = new Set(); // keys whose control holds a value the form refused
     const options = (config && config.options) || {};
     this.spec = SPEC.map((g) => ({ ...g, items: g.items.filter((i) => !i.optional || options[i.key]) }));
     for (const group of this.spec) {
@@ -210,14 +211,31 @@ export class OptionsForm {
       control.update = () => (input.value = shown(this.values[item.key]));
       row = h('div', { class: 'field number' }, h('label', { for: id }, item.label), input, hintEl, errorEl);
     } else if (item.kind === 'padding') {
+      // The server takes 0 <= side < max, and opposite sides together below max (they would cut the
+      // whole face away): a value out of range is said next to the field, never changed silently.
+      const top = item.max - 1;
       const cells = PADDING_SIDES.map((side, i) => {
-        const input = h('input', { type: 'number', id: `${id}-${side}`, min: item.min, max: item.max, step: 1,
+        const input = h('input', { type: 'number', id: `${id}-${side}`, min: item.min, max: top, step: 1,
           value: this.values[item.key][i], 'aria-label': `${item.label} ${side}`, 'aria-describedby': describedBy });
         input.addEventListener('change', () => {
           const next = [...this.values[item.key]];
           const n = Number(input.value);
-          next[i] = Number.isFinite(n) ? Math.min(item.max, Math.max(item.min, n)) : 0;
+          if (input.value.trim() === '' || !Number.isFinite(n) || n < item.min || n > top) {
+            this.showFieldError(item.key, `Each side takes ${item.min} to ${top} percent (${side}: got ${input.value.trim() || 'nothing'}).`);
+            input.setAttribute('aria-invalid', 'true');
+            this.markInvalid(item.key, true);
+            return;
+          }
+          next[i] = Math.round(n);
           input.value = next[i];
+          const other = (i + 2) % 4;
+          if (next[i] + next[other] >= item.max) {
+            this.showFieldError(item.key, `${side} and ${PADDING_SIDES[other]} together must stay below ${item.max} percent (got ${next[i] + next[other]}); they would cut the whole face away.`);
+            input.setAttribute('aria-invalid', 'true');
+            this.markInvalid(item.key, true);
+            return;
+          }
+          this.markInvalid(item.key, false);
           commit(next);
         });
         control.inputs.push(input);
@@ -310,20 +328,68 @@ export class OptionsForm {
   }
 
   // The options for a preview or job: only those that differ from the default (and apply to the target).
-  requestOptions() {
+  // all: every changed value, whatever the target (what a reload restores).
+  requestOptions({ all = false } = {}) {
     const out = {};
     for (const group of this.spec) {
-      if (group.video && !this.isVideo) continue;
+      if (group.video && !this.isVideo && !all) continue;
       for (const raw of group.items) {
         const item = this.items.get(raw.key);
-        if (item.request === false) continue;
-        if (item.showIf && !item.showIf(this.values)) continue;
+        if (item.request === false && !all) continue;
+        if (item.showIf && !item.showIf(this.values) && !all) continue;
         const v = this.values[item.key];
         if (v === null || v === undefined || same(v, item.default)) continue;
         out[item.key] = v;
       }
     }
     return out;
+  }
+
+  markInvalid(key, bad) {
+    if (bad === this.invalid.has(key)) return;
+    if (bad) this.invalid.add(key);
+    else this.invalid.delete(key);
+    this.onChange(key, this.values[key], this.values[key]);
+  }
+
+  // The label of a field whose value must be fixed before a preview or run, or null.
+  get problem() {
+    const key = this.invalid.values().next().value;
+    return key ? this.items.get(key).label : null;
+  }
+
+  // A job's options in words, e.g. "Blend mode laplacian · Identity strength 0.60" (the job list).
+  describe(options) {
+    const parts = [];
+    for (const [key, value] of Object.entries(options || {})) {
+      const item = this.items.get(key);
+      const label = item ? item.label : key.replace(/_/g, ' ');
+      let shown;
+      if (typeof value === 'boolean') shown = value ? 'on' : 'off';
+      else if (Array.isArray(value)) shown = value.join(' ');
+      else if (typeof value === 'number') shown = formatNumber(value, item ? item.step : 1);
+      else shown = String(value).replace(/_/g, ' ');
+      parts.push(`${label} ${shown}`);
+    }
+    return parts.length ? parts.join(' · ') : 'default options';
+  }
+
+  // Every option back to its default, then the given ones (a job's options, or what a reload restores).
+  setValues(options) {
+    this.settle();
+    for (const [key, item] of this.items) {
+      const v = options && key in options ? tidy(options[key]) : item.default;
+      this.values[key] = Array.isArray(v) ? [...v] : v;
+    }
+    if (Array.isArray(this.values.face_mask_padding) && this.values.face_mask_padding.length !== 4) {
+      const p = this.values.face_mask_padding;
+      this.values.face_mask_padding = p.length === 1 ? [p[0], p[0], p[0], p[0]] : p.length === 2 ? [p[0], p[1], p[0], p[1]]
+        : p.length === 3 ? [p[0], p[1], p[2], p[1]] : [...this.items.get('face_mask_padding').default];
+    }
+    for (const c of this.controls.values()) c.update();
+    this.invalid.clear();
+    this.clearErrors();
+    this.refreshVisibility();
   }
 
   // Shows an API error next to the field it names; returns false when the form has no such field.
