@@ -447,17 +447,10 @@ function announceEnd(job) {
   }
 }
 
-function showDownload(job, targetName) {
+// The server names the file after the target (biden.jpg -> biden-faceweave.jpg).
+function showDownload(job) {
   el.downloadLink.href = apiUrl(`/api/jobs/${job.id}/result`);
-  el.downloadLink.setAttribute('download', downloadName(job, targetName));
   el.downloadLink.hidden = false;
-}
-
-// The result is named after the target: biden.jpg -> biden-faceweave.jpg.
-function downloadName(job, targetName) {
-  const base = String(targetName || 'result').replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_') || 'result';
-  const ext = (job.result && job.result.format) || (job.kind === 'video' ? 'mp4' : 'jpg');
-  return `${base}-faceweave.${ext}`;
 }
 
 function jobFinished(job) {
@@ -468,7 +461,7 @@ function jobFinished(job) {
   if (job.status === 'done') {
     state.autoPreview = false;
     state.viewer.showResult(job);
-    showDownload(job, state.target && state.target.id === job.target ? state.target.name : null);
+    showDownload(job);
     revealStage();
     if (hadFocus) el.downloadLink.focus();
   } else if (job.status === 'failed') {
@@ -500,13 +493,7 @@ async function showJob(id) {
     if (job.status === 'done') {
       state.autoPreview = false;
       state.viewer.showResult(job);
-      let name = null;
-      try {
-        name = (await api.getUpload(job.target)).name;
-      } catch {
-        name = null; // the upload expired: the download keeps a generic name
-      }
-      showDownload(job, name);
+      showDownload(job);
       revealStage();
     } else if (job.status === 'queued' || job.status === 'running') {
       state.runner.follow(job.id, null);

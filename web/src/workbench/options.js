@@ -80,6 +80,22 @@ function facePosition(face, n) {
   return Number.isInteger(face.index) ? face.index : n;
 }
 
+// What cannot run here, short: the values whose model is not installed in one sentence, others with
+// their own reason.
+function unavailableText(missing) {
+  const absent = [];
+  const other = [];
+  for (const [v, text] of Object.entries(missing)) {
+    if (/^not installed/.test(text)) absent.push(v.replace(/_/g, ' '));
+    else other.push(`${v.replace(/_/g, ' ')}: ${text}.`);
+  }
+  const parts = [];
+  if (absent.length) {
+    parts.push(`Not installed on this server: ${absent.join(', ')} (an administrator adds one with faceweave models download NAME).`);
+  }
+  return [...parts, ...other].join(' ');
+}
+
 function same(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -126,6 +142,7 @@ export class OptionsForm {
     this.facesUpload = null;
     this.invalid = new Set(); // keys whose control holds a value the form refused
     const options = (config && config.options) || {};
+    this.unavailable = (config && config.unavailable) || {};
     this.spec = SPEC.map((g) => ({ ...g, items: g.items.filter((i) => !i.optional || options[i.key]) }));
     for (const group of this.spec) {
       for (const raw of group.items) {
@@ -181,13 +198,18 @@ export class OptionsForm {
       row = h('div', { class: 'field range' }, h('div', { class: 'field-head' }, h('label', { for: id }, item.label), out),
         input, hintEl, errorEl);
     } else if (item.kind === 'select') {
+      // Values the server cannot run (a model not installed) are shown, greyed out, with the reason.
+      const missing = this.unavailable[item.key] || {};
       const select = h('select', { id, 'aria-describedby': describedBy },
-        ...item.values.map((v) => h('option', { value: v }, v.replace(/_/g, ' '))));
+        ...item.values.map((v) => h('option', { value: v, disabled: v in missing, title: missing[v] },
+          v in missing ? `${v.replace(/_/g, ' ')} (not installed)` : v.replace(/_/g, ' '))));
+      const why = unavailableText(missing);
       select.value = this.values[item.key];
       select.addEventListener('change', () => commit(select.value));
       control.inputs.push(select);
       control.update = () => (select.value = this.values[item.key]);
-      row = h('div', { class: 'field' }, h('label', { for: id }, item.label), select, hintEl, errorEl);
+      row = h('div', { class: 'field' }, h('label', { for: id }, item.label), select, hintEl,
+        why ? h('p', { class: 'hint unavailable' }, why) : null, errorEl);
     } else if (item.kind === 'checkbox') {
       const box = h('input', { type: 'checkbox', id, 'aria-describedby': describedBy });
       box.checked = Boolean(this.values[item.key]);
