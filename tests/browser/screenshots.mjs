@@ -1,4 +1,4 @@
-// Full-page screenshots of every page state at a phone (390x844) and a desktop (1280x800) viewport, to
+// Full-page screenshots of every page state at a phone (390x844) and a desktop (1280x800) viewport (and the desktop in dark mode), to
 // look at (`make screenshots` writes them to build/screenshots). Starts a real `faceweave serve` on a
 // simulated telemetry history, uploads a source and a target, previews, runs a job (so the job list has
 // entries) and opens the dashboard. Prints each page's width and fails when a page is wider than its
@@ -17,6 +17,7 @@ import { Server, chromiumPath, faceweave, launchOptions, nodeModules, sourceImag
 const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
   { name: 'desktop', width: 1280, height: 800 },
+  { name: 'dark', width: 1280, height: 800, colorScheme: 'dark' },
 ];
 
 function arg(name, fallback) {
@@ -43,15 +44,16 @@ async function main() {
   try {
     await server.waitReady(60_000);
     for (const vp of VIEWPORTS) {
-      const context = await browser.newContext({ viewport: { width: vp.width, height: vp.height } });
+      const context = await browser.newContext({ viewport: { width: vp.width, height: vp.height }, colorScheme: vp.colorScheme || 'light' });
+      const tag = vp.colorScheme === 'dark' ? `${vp.width}-dark` : `${vp.width}`;
       context.setDefaultTimeout(60_000);
       const page = await context.newPage();
       // Full page from the top (sticky bars at their place), and what the viewport shows after the action.
       const shot = async (name) => {
         await page.waitForTimeout(300);
-        await page.screenshot({ path: path.join(out, `${name}-${vp.width}-viewport.png`) });
+        await page.screenshot({ path: path.join(out, `${name}-${tag}-viewport.png`) });
         await page.evaluate(() => window.scrollTo(0, 0));
-        const file = path.join(out, `${name}-${vp.width}.png`);
+        const file = path.join(out, `${name}-${tag}.png`);
         await page.screenshot({ path: file, fullPage: true });
         const width = await pageWidth(page);
         if (width > vp.width) wide.push(`${name} at ${vp.width} px is ${width} px wide`);

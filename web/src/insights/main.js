@@ -38,7 +38,6 @@ const el = {
   to: $('#f-to'),
   version: $('#f-version'),
   platform: $('#f-platform'),
-  platforms: $('#platforms'),
   reset: $('#f-reset'),
   filterState: $('#filter-state'),
   empty: $('#empty-state'),
@@ -102,7 +101,7 @@ function filtersFromUrl() {
   for (const f of FILTERS) {
     if (!q.has(f)) continue;
     // The version list comes from the server later; until then the wanted version is its only choice.
-    if (f === 'version' && q.get(f)) el.version.append(h('option', { value: q.get(f) }, q.get(f)));
+    if ((f === 'version' || f === 'platform') && q.get(f)) el[f].append(h('option', { value: q.get(f) }, q.get(f)));
     el[f].value = q.get(f);
   }
   for (const k of AB_KEYS) if (q.has(k)) state.ab[k] = q.get(k);
@@ -246,11 +245,23 @@ function renderCard(card, table) {
   }
   card.box.hidden = !cfg;
   if (cfg) card.chart = new Chart(card.canvas, cfg);
+  if (card.scale) card.scale.remove();
+  card.scale = table.view === 'heatmap' && cfg ? heatScale(table) : null;
+  if (card.scale) card.box.after(card.scale);
   card.el.dataset.state = cfg ? 'ready' : 'empty';
   card.el.dataset.rows = String((table.rows || []).length);
 }
 
+// The heat map's colour scale: from no runs to the busiest hour's count.
+function heatScale(table) {
+  const max = Math.max(0, ...table.rows.flatMap((r) => table.columns.filter((c) => /^h\d\d$/.test(c)).map((c) => Number(r[c]) || 0)));
+  return h('div', { class: 'heat-scale small muted', 'aria-label': `Colour scale: lighter is fewer runs, darker up to ${formatNumber(max)} runs in an hour` },
+    h('span', {}, '0'), h('span', { class: 'heat-bar', 'aria-hidden': 'true' }), h('span', {}, `${formatNumber(max)} swap runs`));
+}
+
 function renderCardError(card, err) {
+  if (card.scale) card.scale.remove();
+  card.scale = null;
   if (card.chart) {
     card.chart.destroy();
     card.chart = null;
@@ -388,6 +399,15 @@ function connect() {
 
 // ---- start ---------------------------------------------------------------------------------------
 
+function fillPlatforms(platforms) {
+  const current = el.platform.value;
+  clear(el.platform);
+  el.platform.append(h('option', { value: '' }, 'All platforms'));
+  for (const p of platforms) el.platform.append(h('option', { value: p }, p));
+  if (current && !platforms.includes(current)) el.platform.append(h('option', { value: current }, `${current} (no data)`));
+  el.platform.value = current;
+}
+
 function fillVersions(versions) {
   const current = el.version.value;
   clear(el.version);
@@ -422,8 +442,7 @@ async function start() {
     return;
   }
   fillVersions(state.index.versions || []);
-  clear(el.platforms);
-  for (const p of state.index.platforms || []) el.platforms.append(h('option', { value: p }));
+  fillPlatforms(state.index.platforms || []);
   el.empty.hidden = state.index.database;
   el.empty.textContent = (state.index.notes || []).join(' ');
   clear(el.charts);
@@ -442,8 +461,20 @@ function filterChanged(ev) {
   if (!FILTERS.includes(name)) return;
   telemetry.action(name, 'change', name === 'version' ? { value: el.version.value || 'all' } : {});
   filtersToUrl();
-  scheduleRefresh(name === 'platform' ? 500 : 0);
+  scheduleRefresh(0);
 }
+
+// The last n days up to today (UTC, as the views count days).
+function preset(days) {
+  const day = (d) => d.toISOString().slice(0, 10);
+  const to = new Date();
+  el.from.value = day(new Date(to.getTime() - (days - 1) * 86400000));
+  el.to.value = day(to);
+  telemetry.action('filters', 'click', { value: `last_${days}` });
+  filtersToUrl();
+  refresh();
+}
+for (const b of document.querySelectorAll('.presets button')) b.addEventListener('click', () => preset(Number(b.dataset.days)));
 
 el.form.addEventListener('change', filterChanged);
 el.form.addEventListener('submit', (ev) => ev.preventDefault());
@@ -469,6 +500,7 @@ setInterval(async () => {
   try {
     const index = await request('GET', '/api/insights');
     fillVersions(index.versions || []);
+    fillPlatforms(index.platforms || []);
     if (index.database !== state.index.database) start();
   } catch {
     // The live state line already says when the server is away.

@@ -14,6 +14,11 @@ const SPEC = [
       // Shown only when the server lists it (the ONNX swappers need their model files).
       { key: 'face_swapper_model', label: 'Face swapper model', kind: 'select', values: ['classic'], default: 'classic',
         optional: true },
+      { key: 'face_swapper_pixel_boost', label: 'Swapper resolution', kind: 'select', values: ['128x128'], default: '128x128',
+        optional: true, showIf: (v) => v.face_swapper_model && v.face_swapper_model !== 'classic',
+        hint: 'The face is swapped at this size; larger keeps more detail and takes longer.' },
+      { key: 'face_swapper_weight', label: 'Swapper weight', kind: 'range', min: 0, max: 1, step: 0.05, default: 0.5,
+        optional: true, showIf: (v) => v.face_swapper_model && v.face_swapper_model !== 'classic' },
       { key: 'blend', label: 'Blend mode', kind: 'select', values: ['seamless', 'affine', 'laplacian'], default: 'seamless' },
       { key: 'color_match', label: 'Skin-tone matching', kind: 'select', values: ['none', 'reinhard', 'histogram'],
         default: 'reinhard' },
@@ -31,6 +36,8 @@ const SPEC = [
         hint: 'Keeps the target wherever either face is not skin: bangs, glasses frames, a beard.' },
       { key: 'face_mask_padding', label: 'Mask padding', kind: 'padding', min: 0, max: 100, default: [0, 0, 0, 0],
         hint: 'Percent of the face cut away from each side.' },
+      { key: 'face_mask_types', label: 'Mask shape', kind: 'multi', default: ['box'], optional: true,
+        labels: { box: 'Box around the face', area: 'Face outline (landmarks)' }, min: 1 },
     ],
   },
   {
@@ -43,6 +50,13 @@ const SPEC = [
         default: 'large-small' },
       { key: 'reference_face_position', label: 'Reference face', kind: 'gallery', default: 0,
         showIf: (v) => v.face_selector_mode === 'reference' },
+      { key: 'reference_face_distance', label: 'Reference similarity', kind: 'range', min: 0, max: 2, step: 0.05, default: 0.6,
+        optional: true, showIf: (v) => v.face_selector_mode === 'reference',
+        hint: 'How far a face may look from the reference and still be replaced; higher replaces more faces.' },
+      { key: 'face_selector_gender', label: 'Only faces that look', kind: 'select', values: ['', 'female', 'male'], default: '',
+        optional: true, labels: { '': 'any gender' } },
+      { key: 'face_selector_age_start', label: 'Youngest estimated age', kind: 'number', min: 0, step: 1, default: 0, optional: true },
+      { key: 'face_selector_age_end', label: 'Oldest estimated age', kind: 'number', min: 0, step: 1, default: 100, optional: true },
     ],
   },
   {
@@ -58,11 +72,33 @@ const SPEC = [
     ],
   },
   {
+    group: 'Output',
+    items: [
+      { key: 'output_format', label: 'File format', kind: 'select', values: [''], default: '', optional: true,
+        labels: { '': 'same as the target' }, only: (isVideo) => (isVideo ? ['', 'mp4', 'mov', 'mkv', 'webm', 'avi'] : ['', 'jpg', 'png', 'webp', 'bmp']) },
+      { key: 'output_image_quality', label: 'Image quality', kind: 'range', min: 0, max: 100, step: 1, default: 90, optional: true,
+        image: true, hint: 'JPEG and WebP; higher means larger files.' },
+      { key: 'processors', label: 'Also', kind: 'multi', default: ['face_swapper'], optional: true, min: 1,
+        labels: { face_swapper: 'Swap faces', face_debugger: 'Draw face boxes and landmarks (debugger)' } },
+    ],
+  },
+  {
     group: 'Video',
     video: true,
     items: [
       { key: 'output_video_quality', label: 'Video quality', kind: 'range', min: 0, max: 100, step: 1, default: 64,
         hint: '100 is lossless; higher means larger files.' },
+      { key: 'output_video_encoder', label: 'Video encoder', kind: 'select', values: ['libx264'], default: 'libx264', optional: true,
+        labels: { libx264: 'H.264 (libx264)', libx265: 'H.265 (libx265)', 'libvpx-vp9': 'VP9 (libvpx-vp9)' } },
+      { key: 'output_video_preset', label: 'Encoder speed', kind: 'select', values: ['veryfast'], default: 'veryfast', optional: true,
+        hint: 'Slower presets make smaller files at the same quality.' },
+      { key: 'output_video_fps', label: 'Frames per second', kind: 'number', min: 0, step: 1, default: 0, blank: true, optional: true,
+        placeholder: 'as the target', hint: 'Empty keeps the target\'s frame rate.' },
+      { key: 'output_video_scale', label: 'Output size', kind: 'range', min: 0.1, max: 4, step: 0.05, default: 1, optional: true,
+        hint: 'A factor of the target\'s size.' },
+      { key: 'output_audio_volume', label: 'Audio volume', kind: 'range', min: 0, max: 100, step: 1, default: 100, optional: true },
+      { key: 'face_detector_interval', label: 'Detect faces every', kind: 'number', min: 1, step: 1, default: 2, optional: true,
+        hint: 'Frames between face detections; faces are followed in between (1 detects on every frame).' },
       { key: 'trim_frame_start', label: 'Trim start frame', kind: 'number', min: 0, step: 1, default: 0 },
       { key: 'trim_frame_end', label: 'Trim end frame', kind: 'number', min: 0, step: 1, default: -1, blank: true,
         hint: 'First frame dropped; empty keeps the video to its end.' },
@@ -200,9 +236,21 @@ export class OptionsForm {
     } else if (item.kind === 'select') {
       // Values the server cannot run (a model not installed) are shown, greyed out, with the reason.
       const missing = this.unavailable[item.key] || {};
-      const select = h('select', { id, 'aria-describedby': describedBy },
-        ...item.values.map((v) => h('option', { value: v, disabled: v in missing, title: missing[v] },
-          v in missing ? `${v.replace(/_/g, ' ')} (not installed)` : v.replace(/_/g, ' '))));
+      const select = h('select', { id, 'aria-describedby': describedBy });
+      const word = (v) => (item.labels && v in item.labels ? item.labels[v] : v.replace(/_/g, ' '));
+      // Some choices depend on the target (file formats of an image or a video).
+      const fill = () => {
+        clear(select);
+        const values = item.only ? item.values.filter((v) => item.only(this.isVideo).includes(v)) : item.values;
+        for (const v of values) {
+          select.append(h('option', { value: v, disabled: v in missing, title: missing[v] },
+            v in missing ? `${word(v)} (not installed)` : word(v)));
+        }
+        if (!values.includes(this.values[item.key])) this.values[item.key] = item.default;
+        select.value = this.values[item.key];
+      };
+      fill();
+      control.refill = fill;
       const why = unavailableText(missing);
       select.value = this.values[item.key];
       select.addEventListener('change', () => commit(select.value));
@@ -221,12 +269,12 @@ export class OptionsForm {
     } else if (item.kind === 'number') {
       // blank: the default means "not set" (e.g. trim to the end) and shows as an empty field.
       const shown = (v) => (item.blank && (v === null || v === item.default) ? '' : v);
-      const input = h('input', { type: 'number', id, min: item.blank ? 0 : item.min, step: item.step, inputmode: 'numeric',
-        value: shown(this.values[item.key]), placeholder: item.blank ? 'end' : '', 'aria-describedby': describedBy });
+      const input = h('input', { type: 'number', id, min: item.blank ? 0 : item.min, max: item.max, step: item.step, inputmode: 'numeric',
+        value: shown(this.values[item.key]), placeholder: item.blank ? item.placeholder || 'end' : '', 'aria-describedby': describedBy });
       input.addEventListener('change', () => {
         const n = Number(input.value);
         if (input.value.trim() === '' || !Number.isFinite(n)) commit(item.default);
-        else commit(Math.max(item.blank ? 0 : item.min ?? -Infinity, Math.round(n)));
+        else commit(Math.min(item.max ?? Infinity, Math.max(item.blank ? 0 : item.min ?? -Infinity, Math.round(n))));
         input.value = shown(this.values[item.key]);
       });
       control.inputs.push(input);
@@ -266,6 +314,30 @@ export class OptionsForm {
       control.update = () => control.inputs.forEach((el, i) => (el.value = this.values[item.key][i]));
       row = h('fieldset', { class: 'field padding', 'aria-describedby': describedBy },
         h('legend', {}, item.label), h('div', { class: 'pad-grid' }, ...cells), hintEl, errorEl);
+    } else if (item.kind === 'multi') {
+      // Several of a list (mask shapes, extra processors); at least item.min stay chosen.
+      const choices = item.values.filter((v) => !item.labels || v in item.labels);
+      const boxes = choices.map((v) => {
+        const box = h('input', { type: 'checkbox', id: `${id}-${v}`, value: v, 'aria-describedby': describedBy });
+        box.checked = this.values[item.key].includes(v);
+        box.addEventListener('change', () => {
+          const next = choices.filter((c) => boxes.find((b) => b.value === c).checked);
+          // Values the form has no box for (e.g. processors the enhancer selects add) are kept.
+          const kept = this.values[item.key].filter((x) => !choices.includes(x));
+          if (next.length + kept.length < (item.min || 0)) {
+            box.checked = true;
+            this.showFieldError(item.key, `Keep at least ${item.min === 1 ? 'one' : item.min} of these.`);
+            return;
+          }
+          commit([...next, ...kept].sort((a, b) => item.values.indexOf(a) - item.values.indexOf(b)));
+        });
+        control.inputs.push(box);
+        return box;
+      });
+      control.update = () => boxes.forEach((b) => (b.checked = this.values[item.key].includes(b.value)));
+      row = h('fieldset', { class: 'field multi', 'aria-describedby': describedBy }, h('legend', {}, item.label),
+        ...boxes.map((b) => h('span', { class: 'check' }, b, h('label', { for: b.id }, item.labels ? item.labels[b.value] : b.value))),
+        hintEl, errorEl);
     } else if (item.kind === 'gallery') {
       const list = h('div', { class: 'gallery', role: 'group', 'aria-label': 'Reference face of the target' });
       control.gallery = list;
@@ -304,9 +376,12 @@ export class OptionsForm {
     this.faces.forEach((face, n) => {
       const position = facePosition(face, n);
       const selected = this.values[item.key] === position;
+      // Which face: its number in the current order, and what the analyser estimates of it.
+      const about = [face.gender, Number.isFinite(face.age) ? `about ${Math.round(face.age)}` : null].filter(Boolean).join(', ');
       const button = h('button', { type: 'button', class: 'face', 'aria-pressed': String(selected),
-        'aria-label': `Reference face ${n + 1}` },
-        h('img', { src: apiUrl(face.crop), alt: '', loading: 'lazy' }));
+        'aria-label': `Reference face ${n + 1}${about ? ` (${about})` : ''}`, title: about || null },
+        h('figure', {}, h('img', { src: apiUrl(face.crop), alt: '', loading: 'lazy' }),
+          h('figcaption', { 'aria-hidden': 'true' }, `${n + 1}${face.gender ? ` · ${face.gender === 'female' ? 'F' : face.gender === 'male' ? 'M' : ''}` : ''}${Number.isFinite(face.age) ? ` ${Math.round(face.age)}` : ''}`)));
       button.addEventListener('click', () => {
         commit(position);
         // A pick is one deliberate change: reported now, before a new face order may renumber it.
@@ -331,6 +406,8 @@ export class OptionsForm {
       this.values.reference_face_position = this.items.get('reference_face_position').default;
     }
     for (const g of this.groups) if (g.spec.video) g.el.hidden = !this.isVideo;
+    for (const c of this.controls.values()) if (c.refill) c.refill();
+    this.refreshVisibility();
     this.controls.get('reference_face_position').update();
   }
 
@@ -338,10 +415,14 @@ export class OptionsForm {
     return this.faces.find((f, n) => facePosition(f, n) === this.values.reference_face_position) || null;
   }
 
+  shown(item) {
+    return (!item.showIf || item.showIf(this.values)) && !(item.image && this.isVideo);
+  }
+
   refreshVisibility() {
     for (const [key, item] of this.items) {
       const c = this.controls.get(key);
-      if (c && c.row && item.showIf) c.row.hidden = !item.showIf(this.values);
+      if (c && c.row) c.row.hidden = !this.shown(item);
     }
   }
 
@@ -358,7 +439,7 @@ export class OptionsForm {
       for (const raw of group.items) {
         const item = this.items.get(raw.key);
         if (item.request === false && !all) continue;
-        if (item.showIf && !item.showIf(this.values) && !all) continue;
+        if (!this.shown(item) && !all) continue;
         const v = this.values[item.key];
         if (v === null || v === undefined || same(v, item.default)) continue;
         out[item.key] = v;
