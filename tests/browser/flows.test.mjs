@@ -129,6 +129,13 @@ async function workbench(browser, base, vp, downloads) {
   await download.saveAs(file);
   assert.ok(fs.statSync(file).size > 10_000, 'the downloaded result has content');
   await expectFits(page, `the workbench with a result at ${vp.width}`, vp.width);
+  // The target is tall (970x2204): the compare zooms to its face and back.
+  await page.getByRole('button', { name: 'Zoom to the face' }).click();
+  const zoom = await page.locator('#compare-zoom').evaluate((e) => e.style.transform);
+  assert.match(zoom, /^scale\((\d|\.)+\)$/, 'the compare is zoomed');
+  assert.ok(Number(zoom.slice(6, -1)) > 1.5, `zoomed only ${zoom}`);
+  await page.getByRole('button', { name: 'Whole frame' }).click();
+  assert.equal(await page.locator('#compare-zoom').evaluate((e) => e.style.transform), '');
   step(`${vp.width} px: keyboard path upload -> run -> download (Run ${presses} Tab presses after the target)`);
 
   // The job list: a thumbnail, what it ran with, Show and Reuse; nothing squeezed.

@@ -74,6 +74,8 @@ async function main() {
         null, { timeout: 120_000 });
       await page.locator('#job-list .badge.done').first().waitFor();
       await shot('workbench-result');
+      await page.getByRole('button', { name: 'Zoom to the face' }).click();
+      await shot('workbench-result-zoom');
       await page.goto(`${server.base}/insights/`);
       await page.waitForFunction(() => Number(document.body.dataset.generation || 0) > 0);
       await shot('insights');

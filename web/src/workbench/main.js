@@ -255,7 +255,26 @@ async function setTarget(upload) {
   renderTarget();
   if (state.options) state.options.setTarget(upload.kind, upload.id, state.target.faceList);
   state.viewer.showTarget(apiUrl(`/api/uploads/${upload.id}/frame`));
+  focusFace(upload);
   saveSession();
+}
+
+// The viewer's zoom goes to the reference face (or the first) of the image shown.
+function focusFace(upload) {
+  if (!upload || upload.kind === 'video') return state.viewer.setFace(null);
+  const chosen = state.options && state.target === upload ? state.options.chosenFace() : null;
+  const faces = upload.faceList && upload.faceList.length ? upload.faceList : upload.faces || [];
+  state.viewer.setFace(chosen || faces[0] || null, upload.width, upload.height);
+}
+
+// The upload a job ran on: the one in the form, or asked of the server (null once it is gone).
+async function jobTarget(job) {
+  if (state.target && state.target.id === job.target) return state.target;
+  try {
+    return await api.getUpload(job.target);
+  } catch {
+    return null;
+  }
 }
 
 function targetFaces(t) {
@@ -377,6 +396,7 @@ async function preview({ auto = false } = {}) {
     if (swapped !== null) caption.push(`${swapped} face${swapped === '1' ? '' : 's'} swapped`);
     if (ms !== null) caption.push(`${Math.round(Number(ms))} ms`);
     state.viewer.showPreview(blob, caption.join(' · '));
+    focusFace(state.target);
     state.autoPreview = true;
     if (!auto) revealStage();
   } catch (err) {
@@ -461,6 +481,7 @@ function jobFinished(job) {
   if (job.status === 'done') {
     state.autoPreview = false;
     state.viewer.showResult(job);
+    if (job.kind !== 'video') jobTarget(job).then(focusFace);
     showDownload(job);
     revealStage();
     if (hadFocus) el.downloadLink.focus();
@@ -493,6 +514,7 @@ async function showJob(id) {
     if (job.status === 'done') {
       state.autoPreview = false;
       state.viewer.showResult(job);
+      if (job.kind !== 'video') jobTarget(job).then(focusFace);
       showDownload(job);
       revealStage();
     } else if (job.status === 'queued' || job.status === 'running') {
@@ -612,6 +634,7 @@ function pasted(ev) {
 
 state.viewer = new Viewer({
   onCompare: (percent) => telemetry.action('compare', 'change', { number: percent }),
+  onZoom: (on) => telemetry.action('compare', 'toggle', { value: on ? 'on' : 'off' }),
 });
 state.runner = new JobRunner({
   onUpdate: () => updateActions(),
