@@ -8,6 +8,7 @@
 //   a face keeps Preview and Run disabled and says why;
 // - a mask padding out of range is said next to the field (not clamped silently) and blocks Run;
 // - uploads and options survive a reload;
+// - a video target's timeline previews a frame and trims there;
 // - the dashboard with a bad filter does not reload itself (its own error and page events come back over
 //   the live stream): its view requests are counted for 20 s.
 //
@@ -19,7 +20,9 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Server, artifacts, chromiumPath, faceweave, launchOptions, nodeModules, sleep, sourceImage, targetImage } from './support.mjs';
+import { Server, artifacts, chromiumPath, faceweave, launchOptions, nodeModules, sleep, sourceImage, targetImage, testdata } from './support.mjs';
+
+const videoTarget = path.join(testdata, 'video', 'video_01.mp4');
 
 const UI_WAIT_MS = 60_000;
 const JOB_WAIT_MS = 120_000;
@@ -195,6 +198,29 @@ async function workbench(browser, base, vp, downloads) {
   await context.close();
 }
 
+// A video target: the timeline shows its frames, trims at the chosen frame and says what is kept.
+async function videoTimeline(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(UI_WAIT_MS);
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  await page.getByLabel('Identity strength').waitFor();
+  await page.getByLabel('Target image or video', { exact: true }).setInputFiles(videoTarget);
+  await page.locator('#target-info').filter({ hasText: '90 frames' }).waitFor();
+  const slider = page.getByLabel('Preview frame');
+  assert.equal(await slider.getAttribute('max'), '89');
+  await slider.fill('45');
+  await page.waitForFunction(() => /index=45/.test(document.querySelector('#single-img').src));
+  await page.getByRole('button', { name: 'Start here' }).click();
+  assert.equal(await page.getByLabel('Trim start frame').inputValue(), '45');
+  await slider.fill('59');
+  await page.getByRole('button', { name: 'End after this frame' }).click();
+  assert.equal(await page.getByLabel('Trim end frame').inputValue(), '60');
+  assert.match(await page.locator('#opt-preview_frame-kept').innerText(), /Keeps frames 45 to 59 of 90 \(0\.5 s\)/);
+  step('video: the timeline previews frame 45 and trims to frames 45-59');
+  await context.close();
+}
+
 async function dashboard(browser, base, vp) {
   const context = await browser.newContext({ viewport: vp });
   context.setDefaultTimeout(UI_WAIT_MS);
@@ -251,6 +277,7 @@ async function main() {
       await workbench(browser, server.base, vp, downloads);
       await dashboard(browser, server.base, vp);
     }
+    await videoTimeline(browser, server.base);
     await noReloadLoop(browser, server.base);
     ok = true;
   } finally {

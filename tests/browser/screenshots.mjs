@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Server, chromiumPath, faceweave, launchOptions, nodeModules, sourceImage, targetImage } from './support.mjs';
+import { Server, chromiumPath, faceweave, launchOptions, nodeModules, sourceImage, targetImage, testdata } from './support.mjs';
 
 const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
@@ -76,6 +76,11 @@ async function main() {
       await shot('workbench-result');
       await page.getByRole('button', { name: 'Zoom to the face' }).click();
       await shot('workbench-result-zoom');
+      await page.getByLabel('Target image or video', { exact: true }).setInputFiles(path.join(testdata, 'video', 'video_01.mp4'));
+      await page.locator('#target-info').filter({ hasText: 'frames' }).waitFor();
+      await page.getByLabel('Preview frame').fill('45');
+      await page.getByRole('button', { name: 'Start here' }).click();
+      await shot('workbench-video');
       await page.goto(`${server.base}/insights/`);
       await page.waitForFunction(() => Number(document.body.dataset.generation || 0) > 0);
       await shot('insights');

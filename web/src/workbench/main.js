@@ -120,7 +120,7 @@ async function start() {
   if (!state.options) {
     state.options = new OptionsForm(el.options, config, { onChange: optionChanged, onSettled: optionSettled });
     telemetry.beforePageHide(() => state.options.settle());
-    if (state.target) state.options.setTarget(state.target.kind, state.target.id, state.target.faceList || []);
+    if (state.target) state.options.setTarget(state.target.kind, state.target.id, state.target.faceList || [], state.target);
   }
   refreshJobs();
   const session = loadSession();
@@ -136,8 +136,12 @@ function optionChanged(key, value, old) {
   if (key === 'face_selector_order') reorderFaces();
   updateActions();
   saveSession();
+  // The timeline shows the chosen frame of the video until a preview is on screen.
+  if (key === 'preview_frame' && !state.autoPreview && state.target && state.target.kind === 'video') {
+    state.viewer.showTarget(apiUrl(`/api/uploads/${state.target.id}/frame`, { index: value }));
+  }
   // Once a preview is on screen, a changed option renders it again (after the user stops changing).
-  if (state.autoPreview && JSON.stringify(value) !== JSON.stringify(old) && key !== 'preview_frame') {
+  if (state.autoPreview && JSON.stringify(value) !== JSON.stringify(old)) {
     clearTimeout(state.autoTimer);
     state.autoTimer = setTimeout(() => preview({ auto: true }), AUTO_PREVIEW_MS);
   }
@@ -253,7 +257,7 @@ async function setTarget(upload) {
   state.target = upload;
   state.target.faceList = await listFaces(upload);
   renderTarget();
-  if (state.options) state.options.setTarget(upload.kind, upload.id, state.target.faceList);
+  if (state.options) state.options.setTarget(upload.kind, upload.id, state.target.faceList, upload);
   state.viewer.showTarget(apiUrl(`/api/uploads/${upload.id}/frame`));
   focusFace(upload);
   saveSession();
@@ -299,7 +303,7 @@ async function reorderFaces() {
   const faces = await listFaces(target);
   if (state.target !== target) return;
   target.faceList = faces;
-  state.options.setTarget(target.kind, target.id, faces);
+  state.options.setTarget(target.kind, target.id, faces, target);
 }
 
 function describeTarget(t) {

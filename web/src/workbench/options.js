@@ -102,7 +102,7 @@ const SPEC = [
       { key: 'trim_frame_start', label: 'Trim start frame', kind: 'number', min: 0, step: 1, default: 0 },
       { key: 'trim_frame_end', label: 'Trim end frame', kind: 'number', min: 0, step: 1, default: -1, blank: true,
         hint: 'First frame dropped; empty keeps the video to its end.' },
-      { key: 'preview_frame', label: 'Preview frame', kind: 'number', min: 0, step: 1, default: 0, request: false },
+      { key: 'preview_frame', label: 'Preview frame', kind: 'timeline', min: 0, step: 1, default: 0, request: false },
     ],
   },
 ];
@@ -177,6 +177,7 @@ export class OptionsForm {
     this.faces = [];
     this.facesUpload = null;
     this.invalid = new Set(); // keys whose control holds a value the form refused
+    this.video = { frames: 0, fps: 0 }; // the video target's length, for the timeline
     const options = (config && config.options) || {};
     this.unavailable = (config && config.unavailable) || {};
     this.spec = SPEC.map((g) => ({ ...g, items: g.items.filter((i) => !i.optional || options[i.key]) }));
@@ -216,6 +217,7 @@ export class OptionsForm {
       this.values[item.key] = next;
       this.clearFieldError(item.key);
       this.refreshVisibility();
+      if (this.describeTrim) this.describeTrim();
       this.onChange(item.key, next, old);
       this.settleLater(item.key, old);
     };
@@ -338,6 +340,39 @@ export class OptionsForm {
       row = h('fieldset', { class: 'field multi', 'aria-describedby': describedBy }, h('legend', {}, item.label),
         ...boxes.map((b) => h('span', { class: 'check' }, b, h('label', { for: b.id }, item.labels ? item.labels[b.value] : b.value))),
         hintEl, errorEl);
+    } else if (item.kind === 'timeline') {
+      // A frame slider over the video: the frame previewed, and buttons that trim the video there.
+      const input = h('input', { type: 'range', id, min: 0, max: 0, step: 1, value: this.values[item.key], 'aria-describedby': describedBy });
+      const out = h('output', { for: id, class: 'num' });
+      const kept = h('p', { class: 'hint', id: `${id}-kept` });
+      const startBtn = h('button', { type: 'button', class: 'secondary small-btn' }, 'Start here');
+      const endBtn = h('button', { type: 'button', class: 'secondary small-btn' }, 'End after this frame');
+      const time = (n) => (this.video.fps > 0 ? `${(n / this.video.fps).toFixed(2)} s` : '');
+      const describe = () => {
+        const n = Number(input.value);
+        out.textContent = [`frame ${n}`, time(n)].filter(Boolean).join(' · ');
+        input.setAttribute('aria-valuetext', out.textContent);
+        const start = this.values.trim_frame_start || 0;
+        const endRaw = this.values.trim_frame_end;
+        const end = endRaw === null || endRaw === undefined || endRaw < 0 ? this.video.frames : Math.min(endRaw, this.video.frames);
+        kept.textContent = this.video.frames
+          ? `Keeps frames ${start} to ${Math.max(start, end - 1)} of ${this.video.frames}${this.video.fps > 0 ? ` (${((end - start) / this.video.fps).toFixed(1)} s)` : ''}.`
+          : '';
+      };
+      input.addEventListener('input', describe);
+      input.addEventListener('change', () => commit(Number(input.value)));
+      startBtn.addEventListener('click', () => this.setValue('trim_frame_start', Number(input.value)));
+      endBtn.addEventListener('click', () => this.setValue('trim_frame_end', Number(input.value) + 1));
+      control.inputs.push(input);
+      control.update = () => {
+        input.max = String(Math.max(0, (this.video.frames || 1) - 1));
+        input.value = this.values[item.key];
+        describe();
+      };
+      this.describeTrim = describe;
+      row = h('div', { class: 'field range timeline' }, h('div', { class: 'field-head' }, h('label', { for: id }, item.label), out),
+        input, h('div', { class: 'timeline-buttons' }, startBtn, endBtn), kept, hintEl, errorEl);
+      control.update();
     } else if (item.kind === 'gallery') {
       const list = h('div', { class: 'gallery', role: 'group', 'aria-label': 'Reference face of the target' });
       control.gallery = list;
@@ -394,9 +429,13 @@ export class OptionsForm {
 
   // The target changed (or its faces were listed again in another order): its kind decides whether video
   // options show; its faces fill the gallery. The chosen reference face stays chosen when it is still there.
-  setTarget(kind, uploadId, faces) {
+  setTarget(kind, uploadId, faces, video = {}) {
     const chosen = this.chosenFace();
     this.isVideo = kind === 'video';
+    if (uploadId !== this.facesUpload) {
+      this.video = { frames: Number(video.frames) || 0, fps: Number(video.fps) || 0 };
+      if (this.values.preview_frame >= this.video.frames) this.values.preview_frame = 0;
+    }
     this.faces = Array.isArray(faces) ? faces : [];
     const same = uploadId === this.facesUpload && chosen && Number.isInteger(chosen.index);
     const kept = same ? this.faces.findIndex((f) => f.index === chosen.index) : -1;
@@ -407,6 +446,7 @@ export class OptionsForm {
     }
     for (const g of this.groups) if (g.spec.video) g.el.hidden = !this.isVideo;
     for (const c of this.controls.values()) if (c.refill) c.refill();
+    this.controls.get('preview_frame').update();
     this.refreshVisibility();
     this.controls.get('reference_face_position').update();
   }
@@ -446,6 +486,19 @@ export class OptionsForm {
       }
     }
     return out;
+  }
+
+  // A change made by a control other than the key's own (the timeline's trim buttons).
+  setValue(key, value) {
+    const old = this.values[key];
+    if (same(old, value)) return;
+    this.values[key] = value;
+    this.controls.get(key).update();
+    this.clearFieldError(key);
+    this.refreshVisibility();
+    if (this.describeTrim) this.describeTrim();
+    this.onChange(key, value, old);
+    this.settleLater(key, old);
   }
 
   markInvalid(key, bad) {
