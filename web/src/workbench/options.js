@@ -29,7 +29,31 @@ const SPEC = [
     ],
   },
   {
+    group: 'Video',
+    video: true,
+    items: [
+      { key: 'preview_frame', label: 'Preview frame', kind: 'timeline', min: 0, step: 1, default: 0, request: false },
+      { key: 'output_video_quality', label: 'Video quality', kind: 'range', min: 0, max: 100, step: 1, default: 64,
+        hint: '100 is lossless; higher means larger files.' },
+      { key: 'output_video_encoder', label: 'Video encoder', kind: 'select', values: ['libx264'], default: 'libx264', optional: true,
+        labels: { libx264: 'H.264 (libx264)', libx265: 'H.265 (libx265)', 'libvpx-vp9': 'VP9 (libvpx-vp9)' } },
+      { key: 'output_video_preset', label: 'Encoder speed', kind: 'select', values: ['veryfast'], default: 'veryfast', optional: true,
+        hint: 'Slower presets make smaller files at the same quality.' },
+      { key: 'output_video_fps', label: 'Frames per second', kind: 'number', min: 0, step: 1, default: 0, blank: true, optional: true,
+        placeholder: 'as the target', hint: 'Empty keeps the target\'s frame rate.' },
+      { key: 'output_video_scale', label: 'Output size', kind: 'range', min: 0.1, max: 4, step: 0.05, default: 1, optional: true,
+        hint: 'A factor of the target\'s size.' },
+      { key: 'output_audio_volume', label: 'Audio volume', kind: 'range', min: 0, max: 100, step: 1, default: 100, optional: true },
+      { key: 'face_detector_interval', label: 'Detect faces every', kind: 'number', min: 1, step: 1, default: 2, optional: true,
+        hint: 'Frames between face detections; faces are followed in between (1 detects on every frame).' },
+      { key: 'trim_frame_start', label: 'Trim start frame', kind: 'number', min: 0, step: 1, default: 0 },
+      { key: 'trim_frame_end', label: 'Trim end frame', kind: 'number', min: 0, step: 1, default: -1, blank: true,
+        hint: 'First frame dropped; empty keeps the video to its end.' },
+    ],
+  },
+  {
     group: 'Mask',
+    collapsed: true,
     items: [
       { key: 'face_mask_blur', label: 'Mask blur', kind: 'range', min: 0, max: 1, step: 0.05, default: 0.3 },
       { key: 'skin_mask', label: 'Skin mask', kind: 'checkbox', default: true,
@@ -61,6 +85,7 @@ const SPEC = [
   },
   {
     group: 'Enhancers',
+    collapsed: true,
     items: [
       { key: 'face_enhancer', label: 'Face enhancer', kind: 'select', values: ['none', 'detail'], default: 'none' },
       { key: 'face_enhancer_blend', label: 'Face enhancer blend', kind: 'range', min: 0, max: 100, step: 1, default: 80,
@@ -73,6 +98,7 @@ const SPEC = [
   },
   {
     group: 'Output',
+    collapsed: true,
     items: [
       { key: 'output_format', label: 'File format', kind: 'select', values: [''], default: '', optional: true,
         labels: { '': 'same as the target' }, only: (isVideo) => (isVideo ? ['', 'mp4', 'mov', 'mkv', 'webm', 'avi'] : ['', 'jpg', 'png', 'webp', 'bmp']) },
@@ -82,29 +108,7 @@ const SPEC = [
         labels: { face_swapper: 'Swap faces', face_debugger: 'Draw face boxes and landmarks (debugger)' } },
     ],
   },
-  {
-    group: 'Video',
-    video: true,
-    items: [
-      { key: 'output_video_quality', label: 'Video quality', kind: 'range', min: 0, max: 100, step: 1, default: 64,
-        hint: '100 is lossless; higher means larger files.' },
-      { key: 'output_video_encoder', label: 'Video encoder', kind: 'select', values: ['libx264'], default: 'libx264', optional: true,
-        labels: { libx264: 'H.264 (libx264)', libx265: 'H.265 (libx265)', 'libvpx-vp9': 'VP9 (libvpx-vp9)' } },
-      { key: 'output_video_preset', label: 'Encoder speed', kind: 'select', values: ['veryfast'], default: 'veryfast', optional: true,
-        hint: 'Slower presets make smaller files at the same quality.' },
-      { key: 'output_video_fps', label: 'Frames per second', kind: 'number', min: 0, step: 1, default: 0, blank: true, optional: true,
-        placeholder: 'as the target', hint: 'Empty keeps the target\'s frame rate.' },
-      { key: 'output_video_scale', label: 'Output size', kind: 'range', min: 0.1, max: 4, step: 0.05, default: 1, optional: true,
-        hint: 'A factor of the target\'s size.' },
-      { key: 'output_audio_volume', label: 'Audio volume', kind: 'range', min: 0, max: 100, step: 1, default: 100, optional: true },
-      { key: 'face_detector_interval', label: 'Detect faces every', kind: 'number', min: 1, step: 1, default: 2, optional: true,
-        hint: 'Frames between face detections; faces are followed in between (1 detects on every frame).' },
-      { key: 'trim_frame_start', label: 'Trim start frame', kind: 'number', min: 0, step: 1, default: 0 },
-      { key: 'trim_frame_end', label: 'Trim end frame', kind: 'number', min: 0, step: 1, default: -1, blank: true,
-        hint: 'First frame dropped; empty keeps the video to its end.' },
-      { key: 'preview_frame', label: 'Preview frame', kind: 'timeline', min: 0, step: 1, default: 0, request: false },
-    ],
-  },
+
 ];
 
 const PADDING_SIDES = ['top', 'right', 'bottom', 'left'];
@@ -123,12 +127,10 @@ function unavailableText(missing) {
   const other = [];
   for (const [v, text] of Object.entries(missing)) {
     if (/^not installed/.test(text)) absent.push(v.replace(/_/g, ' '));
-    else other.push(`${v.replace(/_/g, ' ')}: ${text}.`);
+    else other.push(`${v.replace(/_/g, ' ')} cannot run here: ${text.replace(/;.*$/, '')}.`);
   }
   const parts = [];
-  if (absent.length) {
-    parts.push(`Not installed on this server: ${absent.join(', ')} (an administrator adds one with faceweave models download NAME).`);
-  }
+  if (absent.length) parts.push(`Not installed on this server: ${absent.join(', ')}.`);
   return [...parts, ...other].join(' ');
 }
 
@@ -178,6 +180,7 @@ export class OptionsForm {
     this.facesUpload = null;
     this.invalid = new Set(); // keys whose control holds a value the form refused
     this.video = { frames: 0, fps: 0 }; // the video target's length, for the timeline
+    this.folds = []; // folded groups and their "n changed" label
     const options = (config && config.options) || {};
     this.unavailable = (config && config.unavailable) || {};
     this.spec = SPEC.map((g) => ({ ...g, items: g.items.filter((i) => !i.optional || options[i.key]) }));
@@ -195,11 +198,18 @@ export class OptionsForm {
     clear(this.container);
     for (const group of this.spec) {
       const id = `group-${group.group.toLowerCase().replace(/\W+/g, '-')}`;
-      const fieldset = h('fieldset', { class: 'group', id }, h('legend', {}, group.group));
+      const fieldset = h('fieldset', { class: 'group', id }, h('legend', { class: group.collapsed ? 'visually-hidden' : '' }, group.group));
       for (const raw of group.items) fieldset.append(this.renderItem(this.items.get(raw.key)));
-      if (group.video) fieldset.hidden = !this.isVideo;
-      this.groups.push({ spec: group, el: fieldset });
-      this.container.append(fieldset);
+      // Less used groups fold away (a long form on a phone); the summary counts what was changed there.
+      let el = fieldset;
+      if (group.collapsed) {
+        const count = h('span', { class: 'changed muted small' });
+        el = h('details', { class: 'group-fold' }, h('summary', {}, group.group, count), fieldset);
+        this.folds.push({ group, count });
+      }
+      if (group.video) el.hidden = !this.isVideo;
+      this.groups.push({ spec: group, el, fieldset });
+      this.container.append(el);
     }
     this.refreshVisibility();
   }
@@ -411,12 +421,11 @@ export class OptionsForm {
     this.faces.forEach((face, n) => {
       const position = facePosition(face, n);
       const selected = this.values[item.key] === position;
-      // Which face: its number in the current order, and what the analyser estimates of it.
-      const about = [face.gender, Number.isFinite(face.age) ? `about ${Math.round(face.age)}` : null].filter(Boolean).join(', ');
+      // Which face: its number in the current face order (the caption and the summary below say it).
       const button = h('button', { type: 'button', class: 'face', 'aria-pressed': String(selected),
-        'aria-label': `Reference face ${n + 1}${about ? ` (${about})` : ''}`, title: about || null },
+        'aria-label': `Reference face ${n + 1} of ${this.faces.length}` },
         h('figure', {}, h('img', { src: apiUrl(face.crop), alt: '', loading: 'lazy' }),
-          h('figcaption', { 'aria-hidden': 'true' }, `${n + 1}${face.gender ? ` · ${face.gender === 'female' ? 'F' : face.gender === 'male' ? 'M' : ''}` : ''}${Number.isFinite(face.age) ? ` ${Math.round(face.age)}` : ''}`)));
+          h('figcaption', { 'aria-hidden': 'true' }, String(n + 1))));
       button.addEventListener('click', () => {
         commit(position);
         // A pick is one deliberate change: reported now, before a new face order may renumber it.
@@ -425,6 +434,12 @@ export class OptionsForm {
       });
       list.append(button);
     });
+    const k = this.faces.findIndex((f, n) => facePosition(f, n) === this.values[item.key]);
+    if (k >= 0) {
+      const order = String(this.values.face_selector_order || '').replace(/-/g, ' to ');
+      list.append(h('p', { class: 'gallery-chosen small muted', 'aria-live': 'polite' },
+        `Face ${k + 1} of ${this.faces.length} is the reference${order ? ` (faces numbered ${order})` : ''}.`));
+    }
   }
 
   // The target changed (or its faces were listed again in another order): its kind decides whether video
@@ -463,6 +478,10 @@ export class OptionsForm {
     for (const [key, item] of this.items) {
       const c = this.controls.get(key);
       if (c && c.row) c.row.hidden = !this.shown(item);
+    }
+    for (const { group, count } of this.folds) {
+      const n = group.items.filter((i) => this.items.has(i.key) && i.request !== false && !same(this.values[i.key], this.items.get(i.key).default)).length;
+      count.textContent = n ? ` · ${n} changed` : '';
     }
   }
 
@@ -557,6 +576,7 @@ export class OptionsForm {
     c.inputs.forEach((el) => el.setAttribute('aria-invalid', 'true'));
     const group = this.groups.find((g) => g.el.contains(c.row));
     if (group && group.el.hidden) return false;
+    if (group && group.el.tagName === 'DETAILS') group.el.open = true;
     if (c.row.hidden) c.row.hidden = false;
     return true;
   }
