@@ -84,6 +84,10 @@ async function main() {
       await page.goto(`${server.base}/insights/`);
       await page.waitForFunction(() => Number(document.body.dataset.generation || 0) > 0);
       await shot('insights');
+      const gen = await page.evaluate(() => Number(document.body.dataset.generation));
+      await page.getByRole('button', { name: '7 days' }).click();
+      await page.waitForFunction((g) => Number(document.body.dataset.generation) > g, gen);
+      await shot('insights-7-days');
       await page.goto(`${server.base}/insights/?from=2030-01-02&to=2030-01-01`);
       await page.waitForFunction(() => Number(document.body.dataset.generation || 0) > 0);
       await shot('insights-bad-filter');

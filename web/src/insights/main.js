@@ -42,6 +42,7 @@ const el = {
   filterState: $('#filter-state'),
   empty: $('#empty-state'),
   charts: $('#charts'),
+  summary: $('#summary'),
 };
 
 const state = {
@@ -148,7 +149,7 @@ function makeCard(view) {
     chart: null,
     canvas: h('canvas', { role: 'img', 'aria-label': `Chart: ${view.explanation || view.name}` }),
     figures: h('dl', { class: 'figures' }),
-    notes: h('p', { class: 'notes', 'aria-live': 'polite' }),
+    notes: h('div', { class: 'notes', 'aria-live': 'polite' }),
     table: h('div', { class: 'table-wrap' }),
     rowsLabel: h('span', {}, 'Data'),
     csv: h('a', { class: 'download', download: `faceweave-insights-${view.name}.csv` }, 'CSV'),
@@ -228,14 +229,17 @@ function renderTable(card, table) {
 }
 
 function renderCard(card, table) {
+  card.data = table;
   clear(card.figures);
   for (const [key, value] of figures(table)) {
     card.figures.append(
       h('div', { class: 'figure' }, h('dt', {}, key.replace(/_/g, ' ')), h('dd', { 'data-key': key, 'data-value': JSON.stringify(value) }, formatNumber(value))),
     );
   }
+  // Each note on its own line, starting with a capital: they are separate facts.
   const notes = table.notes || [];
-  card.notes.textContent = notes.join(' ');
+  clear(card.notes);
+  for (const n of notes) card.notes.append(h('p', {}, sentence(n)));
   card.notes.hidden = !notes.length;
   renderTable(card, table);
   const cfg = chartConfig(table);
@@ -259,7 +263,84 @@ function heatScale(table) {
     h('span', {}, '0'), h('span', { class: 'heat-bar', 'aria-hidden': 'true' }), h('span', {}, `${formatNumber(max)} swap runs`));
 }
 
+function sentence(text) {
+  const t = String(text).trim();
+  if (!t) return t;
+  return `${t.charAt(0).toUpperCase()}${t.slice(1)}${/[.!?)]$/.test(t) ? '' : '.'}`;
+}
+
+// ---- summary row ---------------------------------------------------------------------------------
+
+// The headline numbers of the range, read from the views' summaries, each with its change against the
+// period of the same length just before (when the range has both ends).
+const HEADLINES = [
+  { view: 'defaults', key: 'active_users', label: 'Active users' },
+  { view: 'usage', key: 'runs', label: 'Swap runs' },
+  { view: 'errors', key: 'errors_per_run', label: 'Errors per run', percent: true, lowerIsBetter: true },
+];
+
+function previousRange() {
+  const f = filters();
+  if (!f.from || !f.to) return null;
+  const day = 86400000;
+  const from = Date.parse(`${f.from}T00:00:00Z`);
+  const to = Date.parse(`${f.to}T00:00:00Z`);
+  if (!(to >= from)) return null;
+  const days = Math.round((to - from) / day) + 1;
+  const iso = (t) => new Date(t).toISOString().slice(0, 10);
+  return { from: iso(from - days * day), to: iso(from - day), days };
+}
+
+async function renderSummary(signal) {
+  const current = HEADLINES.map((hl) => {
+    const card = state.cards.get(hl.view);
+    const v = card && card.data && card.data.summary ? card.data.summary[hl.key] : undefined;
+    return typeof v === 'number' ? v : null;
+  });
+  el.summary.hidden = current.every((v) => v === null);
+  if (el.summary.hidden) return;
+  const prev = previousRange();
+  let before = HEADLINES.map(() => null);
+  if (prev) {
+    const params = { ...filters(), from: prev.from, to: prev.to };
+    before = await Promise.all(
+      HEADLINES.map(async (hl) => {
+        try {
+          const t = await request('GET', viewPath(hl.view, params), { signal });
+          const v = t.summary ? t.summary[hl.key] : undefined;
+          return typeof v === 'number' ? v : null;
+        } catch (err) {
+          if (err && err.name === 'AbortError') throw err;
+          return null;
+        }
+      }),
+    );
+  }
+  clear(el.summary);
+  HEADLINES.forEach((hl, i) => {
+    const v = current[i];
+    const show = (x) => (hl.percent ? `${(x * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })}%` : formatNumber(x));
+    let change = null;
+    if (v !== null && before[i] !== null && prev) {
+      const b = before[i];
+      const diff = hl.percent ? (v - b) * 100 : b ? ((v - b) / b) * 100 : null;
+      if (diff !== null) {
+        const better = hl.lowerIsBetter ? diff < 0 : diff > 0;
+        const unit = hl.percent ? ' points' : '%';
+        const arrow = diff > 0 ? '▲' : diff < 0 ? '▼' : '';
+        change = h('span', { class: `change ${diff === 0 ? '' : better ? 'good' : 'bad'}` },
+          `${arrow} ${Math.abs(diff).toLocaleString('en-US', { maximumFractionDigits: 1 })}${unit} vs the ${prev.days} days before (${show(b)})`);
+      }
+    }
+    el.summary.append(h('div', { class: 'headline', 'data-key': hl.key },
+      h('span', { class: 'headline-label' }, hl.label),
+      h('span', { class: 'headline-value' }, v === null ? '—' : show(v)),
+      change));
+  });
+}
+
 function renderCardError(card, err) {
+  card.data = null;
   if (card.scale) card.scale.remove();
   card.scale = null;
   if (card.chart) {
@@ -330,6 +411,7 @@ async function refresh() {
     } else {
       state.reported = '';
     }
+    await renderSummary(controller.signal);
     state.generation += 1;
     document.body.dataset.generation = String(state.generation);
   } catch (err) {
@@ -444,7 +526,8 @@ async function start() {
   fillVersions(state.index.versions || []);
   fillPlatforms(state.index.platforms || []);
   el.empty.hidden = state.index.database;
-  el.empty.textContent = (state.index.notes || []).join(' ');
+  clear(el.empty);
+  for (const n of state.index.notes || []) el.empty.append(h('span', { class: 'note-line' }, sentence(n)));
   clear(el.charts);
   state.cards.clear();
   for (const view of state.index.views || []) {

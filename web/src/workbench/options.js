@@ -33,6 +33,9 @@ const SPEC = [
     video: true,
     items: [
       { key: 'preview_frame', label: 'Preview frame', kind: 'timeline', min: 0, step: 1, default: 0, request: false },
+      { key: 'trim_frame_start', label: 'Trim start frame', kind: 'number', min: 0, step: 1, default: 0 },
+      { key: 'trim_frame_end', label: 'Trim end frame', kind: 'number', min: 0, step: 1, default: -1, blank: true,
+        hint: 'First frame dropped; empty keeps the video to its end.' },
       { key: 'output_video_quality', label: 'Video quality', kind: 'range', min: 0, max: 100, step: 1, default: 64,
         hint: '100 is lossless; higher means larger files.' },
       { key: 'output_video_encoder', label: 'Video encoder', kind: 'select', values: ['libx264'], default: 'libx264', optional: true,
@@ -46,9 +49,6 @@ const SPEC = [
       { key: 'output_audio_volume', label: 'Audio volume', kind: 'range', min: 0, max: 100, step: 1, default: 100, optional: true },
       { key: 'face_detector_interval', label: 'Detect faces every', kind: 'number', min: 1, step: 1, default: 2, optional: true,
         hint: 'Frames between face detections; faces are followed in between (1 detects on every frame).' },
-      { key: 'trim_frame_start', label: 'Trim start frame', kind: 'number', min: 0, step: 1, default: 0 },
-      { key: 'trim_frame_end', label: 'Trim end frame', kind: 'number', min: 0, step: 1, default: -1, blank: true,
-        hint: 'First frame dropped; empty keeps the video to its end.' },
     ],
   },
   {
