@@ -9,6 +9,8 @@
 // - a mask padding out of range is said next to the field (not clamped silently) and blocks Run;
 // - uploads and options survive a reload;
 // - a video target's timeline previews a frame and trims there;
+// - the dashboard's date presets, summary row (numbers as the API's, change against the period before);
+// - the workbench stops saying "connected" when the server is gone;
 // - the dashboard with a bad filter does not reload itself (its own error and page events come back over
 //   the live stream): its view requests are counted for 20 s.
 //
@@ -232,6 +234,22 @@ async function dashboard(browser, base, vp) {
   await expectFits(page, `the dashboard at ${vp.width}`, vp.width);
   // The A/B metric in effect is shown (it was blank).
   assert.equal(await page.locator('#ab-metric').inputValue(), 'error_rate');
+  // A date preset sets both ends; the summary row shows the API's numbers with a change against the
+  // 7 days before; the platform filter is a list of the platforms with data.
+  const gen = Number(await page.locator('body').getAttribute('data-generation'));
+  await page.getByRole('button', { name: '7 days' }).click();
+  await page.waitForFunction((g) => Number(document.body.dataset.generation) > g, gen);
+  const day = (t) => new Date(t).toISOString().slice(0, 10);
+  const to = day(Date.now());
+  const from = day(Date.now() - 6 * 86400000);
+  assert.equal(await page.locator('#f-from').inputValue(), from);
+  assert.equal(await page.locator('#f-to').inputValue(), to);
+  const usage = await (await fetch(`${base}/api/insights/usage?from=${from}&to=${to}`)).json();
+  const runs = page.locator('#summary .headline[data-key="runs"]');
+  assert.equal(await runs.locator('.headline-value').innerText(), usage.summary.runs.toLocaleString('en-US'));
+  assert.match(await runs.locator('.change').innerText(), /vs the 7 days before/);
+  assert.equal(await page.locator('#f-platform').evaluate((e) => e.tagName), 'SELECT');
+  await expectFits(page, `the dashboard with a summary at ${vp.width}`, vp.width);
   await page.screenshot({ path: path.join(artifacts, `browser-flows-insights-${vp.width}.png`), fullPage: true });
   await context.close();
 }
@@ -258,6 +276,17 @@ async function noReloadLoop(browser, base) {
   await context.close();
 }
 
+// The top bar stops saying "connected" once the server is gone (checked every 10 s).
+async function serverGone(browser, server) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${server.base}/`);
+  await page.locator('#server-state').filter({ hasText: 'connected' }).waitFor();
+  await server.stop();
+  await page.locator('#server-state').filter({ hasText: 'Not connected' }).waitFor({ timeout: 20_000 });
+  step('the workbench says "Not connected" once the server is stopped');
+  await page.close();
+}
+
 async function main() {
   assert.ok(faceweave && fs.existsSync(faceweave), `faceweave binary not found: ${faceweave} (pass --faceweave PATH)`);
   assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} missing: apt-get install chromium (scripts/install-deps.sh)`);
@@ -280,6 +309,7 @@ async function main() {
     }
     await videoTimeline(browser, server.base);
     await noReloadLoop(browser, server.base);
+    await serverGone(browser, server);
     ok = true;
   } finally {
     if (browser) await browser.close().catch(() => {});
