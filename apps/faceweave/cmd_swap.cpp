@@ -113,12 +113,20 @@ int run(const GlobalOptions& global, const SwapArgs& args) {
 void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   static SwapArgs args;
   SwapOptions& o = args.request.options;
-  auto* cmd = app.add_subcommand("swap", "Swap the source face(s) into the target image");
+  auto* cmd = app.add_subcommand("swap", "Swap the source face(s) into a target image or video");
+  cmd->footer(
+      "Examples:\n"
+      "  faceweave swap -s me.jpg -t photo.jpg -o photo-swapped.jpg\n"
+      "  faceweave swap -s me.jpg -s me2.jpg -t clip.mp4 -o clip-swapped.mp4 --trim-frame-end 300\n"
+      "  faceweave swap -s me.jpg -t group.jpg -o out.png --face-selector-mode many --face-enhancer detail");
   cmd->add_option("-s,--source", args.request.sources,
                   "Photo of the identity to use (repeat to average several)")
       ->required();
-  cmd->add_option("-t,--target", args.request.target, "Image to change (jpg, png, webp, bmp)")->required();
-  cmd->add_option("-o,--output", args.request.output, "Output image; the format follows the extension")
+  cmd->add_option("-t,--target", args.request.target,
+                  "Image (jpg, png, webp, bmp) or video (mp4, mov, mkv, webm, avi) to change")
+      ->required();
+  cmd->add_option("-o,--output", args.request.output,
+                  "Output image or video; the format follows the extension")
       ->required();
   cmd->add_flag("--json", args.json, "Print a JSON report");
   cmd->add_option("--processors", o.processors, "face_swapper face_enhancer frame_enhancer face_debugger")

@@ -128,4 +128,16 @@ for c in commands:
     check(re.search(rf"^   {c}\b", text, re.M) is not None, f"man: command {c}")
 check("--identity-strength" in text.replace("\u2010", "-") and f"faceweave {VERSION}" in text, "man: swap's options and the version")
 
+# swap's help says it takes videos too and shows examples.
+r = run("swap", "--help")
+check("image or video" in r.stdout and "Examples:" in r.stdout and "clip.mp4" in r.stdout, "swap --help: images and videos, examples")
+
+# Messages in the user's words: the flag as typed and the number as given, not identity_strength 1.500000.
+data = os.environ.get("FACEWEAVE_TESTDATA_DIR", os.path.join(os.path.dirname(__file__), "../../../shared/testdata"))
+with tempfile.TemporaryDirectory() as tmp:
+    r = run("swap", "-s", os.path.join(data, "images", "obama.jpg"), "-t", os.path.join(data, "images", "biden.jpg"),
+            "-o", os.path.join(tmp, "out.jpg"), "--identity-strength", "1.5")
+    check(r.returncode == 2 and "--identity-strength must be between 0 and 1 (got 1.5)" in r.stderr,
+          f"--identity-strength 1.5 is refused in CLI words ({r.stderr.strip()!r})")
+
 sys.exit(1 if failures else 0)
