@@ -140,4 +140,13 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 2 and "--identity-strength must be between 0 and 1 (got 1.5)" in r.stderr,
           f"--identity-strength 1.5 is refused in CLI words ({r.stderr.strip()!r})")
 
+# A WebM output without an encoder given gets one the container holds (VP9), not a libx264 error.
+with tempfile.TemporaryDirectory() as tmp:
+    out = os.path.join(tmp, "clip.webm")
+    r = run("swap", "-s", os.path.join(data, "images", "obama.jpg"), "-t", os.path.join(data, "video", "video_01.mp4"),
+            "-o", out, "--trim-frame-end", "6", "--progress", "none")
+    codec = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name",
+                            "-of", "csv=p=0", out], capture_output=True, text=True).stdout.strip() if r.returncode == 0 else ""
+    check(r.returncode == 0 and codec == "vp9", f"swap -o clip.webm encodes VP9 (exit {r.returncode}, codec {codec!r}, {r.stderr.strip()[-200:]!r})")
+
 sys.exit(1 if failures else 0)
