@@ -1,8 +1,10 @@
 // faceweave jobs submit|list|show|cancel: the job queue that `faceweave serve` runs (docs/api.md).
 #include <glob.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "cli.h"
 #include "faceweave/server.h"
@@ -17,6 +19,7 @@ struct JobsArgs {
   int limit = 50;
   std::string id;
   bool json = false;
+  bool wait = false;
 };
 
 // A pattern with glob characters expands to its matches (sorted); anything else stays as it is, so a
@@ -47,6 +50,42 @@ void print_table(const std::vector<JobView>& jobs) {
                 j.progress * 100, j.created_at.c_str(), (j.error.empty() ? j.output : j.error).c_str());
 }
 
+// Waits until every job has ended (a running `faceweave serve` on the same data dir runs them), printing a
+// line as each one ends. Returns 0 when all are done, else 1.
+int wait_for(const std::string& data_dir, const std::vector<JobView>& queued, bool json) {
+  std::vector<std::string> open;
+  for (const auto& j : queued) open.push_back(j.id);
+  int failed = 0;
+  if (!json)
+    std::fprintf(stderr,
+                 "waiting for %zu job(s); `faceweave serve --data-dir` on this data dir runs them (Ctrl-C "
+                 "stops waiting, the jobs stay queued)\n",
+                 open.size());
+  while (!open.empty()) {
+    for (auto it = open.begin(); it != open.end();) {
+      auto job = show_job(data_dir, *it);
+      if (!job) return report(job.status());
+      const bool ended = job->status == "done" || job->status == "failed" || job->status == "cancelled";
+      if (!ended) {
+        ++it;
+        continue;
+      }
+      if (json)
+        std::cout << job->json << "\n" << std::flush;
+      else if (job->status == "done")
+        std::printf("%s done: %s\n", job->id.c_str(), job->output.c_str());
+      else
+        std::printf("%s %s%s%s\n", job->id.c_str(), job->status.c_str(), job->error.empty() ? "" : ": ",
+                    job->error.c_str());
+      std::fflush(stdout);
+      if (job->status != "done") ++failed;
+      it = open.erase(it);
+    }
+    if (!open.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return failed ? 1 : 0;
+}
+
 void print(const std::vector<JobView>& jobs, bool json) {
   if (!json) return print_table(jobs);
   std::cout << "[";
@@ -73,6 +112,8 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
       "--options", args.submit.options_json,
       "Swap options as JSON, keyed like the API: '{\"blend\": \"affine\", \"identity_strength\": 0.7}'");
   submit->add_flag("--json", args.json, "Print the queued jobs as JSON");
+  submit->add_flag("--wait", args.wait,
+                   "Wait until the jobs have ended (a line each; exit 1 when one failed or was cancelled)");
   submit->callback([&] {
     auto sources = expand(args.source_patterns, "source");
     if (!sources) return void(exit_code = report(sources.status()));
@@ -86,6 +127,8 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
     if (!args.json)
       std::printf("queued %zu job(s); a running `faceweave serve` on this data dir runs them\n",
                   queued->size());
+    std::fflush(stdout);
+    if (args.wait) exit_code = wait_for(data_dir, *queued, args.json);
   });
 
   auto* list = jobs->add_subcommand("list", "List jobs, newest first");

@@ -112,7 +112,13 @@ Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobS
   }
   FW_ASSIGN_OR_RETURN(auto store, open_store(data_dir));
   std::vector<JobView> out;
+  // A queued or running job's output does not exist yet but is spoken for: an earlier submit of the same
+  // target must not be overwritten by this one.
   std::vector<std::string> taken;
+  for (const char* status : {"queued", "running"}) {
+    FW_ASSIGN_OR_RETURN(auto pending, store->list(status, 100000));
+    for (const auto& j : pending) taken.push_back(j.request.value("output", ""));
+  }
   for (const auto& p : planned) {
     json req{{"sources", p.sources},
              {"target", p.target},

@@ -292,6 +292,14 @@ TEST_F(ServerApi, JobsSurviveRestartsAndTheCliQueuesThem) {
   const json queued = json::parse(submitted.out, nullptr, false);
   ASSERT_EQ(queued.size(), 2u) << submitted.out;  // every source x target
   EXPECT_EQ(queued[0]["status"], "queued");
+  // The same swap queued again before the first one ran gets its own output file (it overwrote it).
+  auto again = run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs submit -s " +
+                           image("obama.jpg") + " -t '" + testdata("images/two_people.jpg") +
+                           "' --output-dir " + out.path() + " --json 2>&1");
+  ASSERT_EQ(again.code, 0) << again.out;
+  const json second = json::parse(again.out, nullptr, false);
+  ASSERT_EQ(second.size(), 1u) << again.out;
+  EXPECT_NE(second[0]["output"], queued[0]["output"]);
   auto bad =
       run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs submit -s " +
                   image("obama.jpg") + " -t " + image("biden.jpg") + " --options '{\"blend\": 3}' 2>&1");
@@ -306,6 +314,12 @@ TEST_F(ServerApi, JobsSurviveRestartsAndTheCliQueuesThem) {
   auto listed = run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs list");
   EXPECT_EQ(listed.code, 0);
   EXPECT_NE(listed.out.find(queued[0]["id"].get<std::string>()), std::string::npos) << listed.out;
+  // --wait returns once the job has ended, with a line saying where its output is.
+  auto waited = run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs submit -s " +
+                            image("obama.jpg") + " -t " + image("biden.jpg") + " --output-dir " + out.path() +
+                            " --wait 2>&1");
+  EXPECT_EQ(waited.code, 0) << waited.out;
+  EXPECT_NE(waited.out.find(" done: " + out.path() + "/biden-obama.jpg"), std::string::npos) << waited.out;
 
   // A server that dies mid-job runs the job again at its next start.
   const json source = upload(image("obama.jpg"));
