@@ -230,6 +230,7 @@ function renderTable(card, table) {
 
 function renderCard(card, table) {
   card.data = table;
+  card.el.classList.remove('blocked');
   clear(card.figures);
   for (const [key, value] of figures(table)) {
     card.figures.append(
@@ -341,6 +342,7 @@ async function renderSummary(signal) {
 
 function renderCardError(card, err) {
   card.data = null;
+  card.el.classList.remove('blocked');
   if (card.scale) card.scale.remove();
   card.scale = null;
   if (card.chart) {
@@ -403,7 +405,10 @@ async function refresh() {
       }
       if (first.code !== 'unauthorized') showMessage(first.message);
       errors.forEach((e, i) => {
-        if (e && e.message === first.message) cards[i].notes.textContent = field ? 'Not shown: see the filter above.' : 'Not shown: see the message above.';
+        if (e && e.message === first.message) {
+          cards[i].notes.textContent = field ? 'Not shown: see the filter above.' : 'Not shown: see the message above.';
+          cards[i].el.classList.add('blocked'); // the problem is said once, above; the card only points there
+        }
       });
       const key = `${first.code}|${first.message}`;
       if (first.code !== 'network' && key !== state.reported) telemetry.error(first.code || 'internal', 'insights');
