@@ -36,6 +36,9 @@ struct ServeOptions {
   double events_per_second = 20;  // /api/events batches per client address
   EngineOptions engine;
   std::function<void(const std::string& url)> on_listening;
+  // A line per request worth showing (server/request_log.h: pages, uploads, previews, jobs, downloads,
+  // errors); called from the server's threads.
+  std::function<void(const std::string& line)> on_request;
 };
 
 // Runs until *stop becomes true (checked a few times a second). Running jobs are interrupted and queued

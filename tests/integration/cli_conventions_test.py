@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 
 FW, VERSION = sys.argv[1], sys.argv[2]
@@ -56,9 +57,38 @@ with tempfile.TemporaryDirectory() as data:
         check(health["version"] == VERSION, "/healthz version")
         metrics = urllib.request.urlopen(base + "/metrics", timeout=30).read().decode()
         check(f'faceweave_build_info{{version="{VERSION}"}} 1' in metrics, "/metrics faceweave_build_info")
+        # serve shows a line per page and error (not per status poll), never a token from the query.
+        urllib.request.urlopen(base + "/?token=s3cret", timeout=30).read()
+        try:
+            urllib.request.urlopen(base + "/api/jobs/j_nothing", timeout=30)
+        except urllib.error.HTTPError:
+            pass
     finally:
         p.terminate()
         p.wait(timeout=30)
+    rest = p.stdout.read()
+    check(re.search(r"^\d\d:\d\d:\d\d GET / 200$", rest, re.M) is not None, f"serve logs the page request ({rest[-300:]!r})")
+    check(re.search(r"GET /api/jobs/j_nothing 404$", rest, re.M) is not None, "serve logs an error answer")
+    check("/api/config" not in rest and "/healthz" not in rest and "s3cret" not in rest,
+          "serve does not log polling, health checks or a token")
+
+# serve --quiet: no request lines.
+with tempfile.TemporaryDirectory() as data:
+    p = subprocess.Popen([FW, "--data-dir", data, "serve", "--port", "0", "--quiet"], env=ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        base = None
+        for line in p.stdout:
+            m = re.search(r"serving on (http://\S+?)/?(\s|$)", line)
+            if m:
+                base = m.group(1)
+                break
+        urllib.request.urlopen(base + "/", timeout=30).read()
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+    rest = p.stdout.read()
+    check("GET /" not in rest, f"serve --quiet logs no request ({rest[-200:]!r})")
 
 # The sub-commands, from --help (CLI11's own listing), to compare the completions and the man page with.
 top = run("--help").stdout.split("Subcommands:", 1)[1]
