@@ -92,6 +92,18 @@ function base({ percentAxis = false, horizontal = false, stacked = false, legend
   };
 }
 
+// A long category label on two lines (Chart.js takes an array), split after its first ': ' or ' · ', so
+// the labels of horizontal bars are not cut off on a phone.
+function twoLines(label) {
+  const text = String(label);
+  if (text.length <= 22) return text;
+  for (const sep of [': ', ' · ']) {
+    const i = text.indexOf(sep);
+    if (i > 0) return [text.slice(0, i + (sep === ': ' ? 1 : 0)), text.slice(i + sep.length)];
+  }
+  return text;
+}
+
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const uniq = (list) => [...new Set(list)];
 
@@ -101,7 +113,7 @@ function topBars(pairs, label, { percentAxis = false, limit = 12 } = {}) {
   return {
     type: 'bar',
     data: {
-      labels: top.map((p) => p[0]),
+      labels: top.map((p) => twoLines(p[0])),
       datasets: [{ label, data: top.map((p) => p[1]), backgroundColor: color(0) }],
     },
     options: base({ percentAxis, horizontal: true, legend: false }),
@@ -260,7 +272,7 @@ const builders = {
     return cfg;
   },
   defaults(t) {
-    const labels = t.rows.map((r) => `${readable(r.option)}: ${String(r.default).replace(/_/g, ' ')} → ${String(r.switched_to).replace(/_/g, ' ')}`);
+    const labels = t.rows.map((r) => twoLines(`${readable(r.option)}: ${String(r.default).replace(/_/g, ' ')} → ${String(r.switched_to).replace(/_/g, ' ')}`));
     if (!labels.length) return null;
     return {
       type: 'bar',

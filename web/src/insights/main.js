@@ -249,6 +249,14 @@ function renderCard(card, table) {
     card.chart = null;
   }
   card.box.hidden = !cfg;
+  // Horizontal bars get the height their labels need (two-line labels on a phone).
+  card.box.style.height = '';
+  if (cfg && cfg.options && cfg.options.indexAxis === 'y') {
+    const labels = cfg.data.labels || [];
+    const perBar = labels.some(Array.isArray) ? 30 : 20;
+    const bars = labels.length * Math.max(1, (cfg.data.datasets || []).length > 1 ? 1.4 : 1);
+    card.box.style.height = `${Math.max(230, Math.round(bars * perBar + 70))}px`;
+  }
   if (cfg) card.chart = new Chart(card.canvas, cfg);
   if (card.scale) card.scale.remove();
   card.scale = table.view === 'heatmap' && cfg ? heatScale(table) : null;
