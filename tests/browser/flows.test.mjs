@@ -8,7 +8,7 @@
 //   a face keeps Preview and Run disabled and says why;
 // - a mask padding out of range is said next to the field (not clamped silently) and blocks Run;
 // - uploads and options survive a reload;
-// - a video target's timeline previews a frame and trims there;
+// - a pasted image becomes the source; a video target's timeline previews a frame and trims there;
 // - the dashboard's date presets, summary row (numbers as the API's, change against the period before);
 // - the workbench stops saying "connected" when the server is gone;
 // - the dashboard with a bad filter does not reload itself (its own error and page events come back over
@@ -208,6 +208,15 @@ async function videoTimeline(browser, base) {
   const page = await context.newPage();
   await page.goto(`${base}/`);
   await page.getByLabel('Identity strength').waitFor();
+  // Paste (Ctrl+V of a copied image): with no source yet, it becomes the source.
+  await page.evaluate((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], 'pasted.jpg', { type: 'image/jpeg' }));
+    document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, fs.readFileSync(sourceImage).toString('base64'));
+  await page.getByRole('img', { name: 'Source photo 1' }).waitFor();
+  step('a pasted image became the source');
   await page.getByLabel('Target image or video', { exact: true }).setInputFiles(videoTarget);
   await page.locator('#target-info').filter({ hasText: '90 frames' }).waitFor();
   const slider = page.getByLabel('Preview frame');
