@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "faceweave/server.h"
+#include "swap_flags.h"
 
 namespace faceweave::cli {
 namespace {
@@ -20,6 +21,7 @@ struct JobsArgs {
   std::string id;
   bool json = false;
   bool wait = false;
+  std::vector<float> padding;  // --face-mask-padding as given
 };
 
 // A pattern with glob characters expands to its matches (sorted); anything else stays as it is, so a
@@ -110,7 +112,9 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   submit->add_option("--output-format", args.submit.output_format, "jpg png webp bmp | mp4 mov mkv webm avi");
   submit->add_option(
       "--options", args.submit.options_json,
-      "Swap options as JSON, keyed like the API: '{\"blend\": \"affine\", \"identity_strength\": 0.7}'");
+      "Swap options as JSON, keyed like the API: '{\"blend\": \"affine\", \"identity_strength\": 0.7}' "
+      "(a flag below given too wins)");
+  add_swap_flags(submit, args.submit.options, args.submit.video, args.padding);
   submit->add_flag("--json", args.json, "Print the queued jobs as JSON");
   submit->add_flag("--wait", args.wait,
                    "Wait until the jobs have ended (a line each; exit 1 when one failed or was cancelled)");
@@ -121,6 +125,7 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
     if (!targets) return void(exit_code = report(targets.status()));
     args.submit.sources = *sources;
     args.submit.targets = *targets;
+    if (!args.padding.empty()) expand_padding(args.padding, args.submit.options.face_mask_padding);
     auto queued = submit_jobs(data_dir, args.submit);
     if (!queued) return void(exit_code = report(queued.status()));
     print(*queued, args.json);

@@ -59,7 +59,12 @@ Result<std::vector<JobView>> submit_jobs(const std::string& data_dir, const JobS
       return invalid_argument(
           (parsed ? std::string("--options is not a JSON object") : parsed.status().message()) +
           "; give a JSON object such as '{\"blend\": \"affine\"}'");
-    options_json = std::move(parsed).value();
+    // Flags given beside --options win over its keys: every value the flags changed from its default.
+    const json defaults = server::job_options_to_json(server::JobOptions{});
+    json merged = std::move(parsed).value();
+    for (auto& [key, value] : options_json.items())
+      if (!defaults.contains(key) || defaults[key] != value) merged[key] = value;
+    options_json = std::move(merged);
     if (!request.output_format.empty()) options_json["output_format"] = request.output_format;
   }
   server::JobOptions checked;

@@ -320,6 +320,19 @@ TEST_F(ServerApi, JobsSurviveRestartsAndTheCliQueuesThem) {
                             " --wait 2>&1");
   EXPECT_EQ(waited.code, 0) << waited.out;
   EXPECT_NE(waited.out.find(" done: " + out.path() + "/biden-obama.jpg"), std::string::npos) << waited.out;
+  // swap's flags work in jobs submit, and win over the same key in --options.
+  auto flagged =
+      run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs submit -s " +
+                  image("obama.jpg") + " -t " + image("biden.jpg") + " --output-dir " + out.path() +
+                  " --blend affine --face-mask-padding 10 20 --options '{\"blend\": \"laplacian\", "
+                  "\"identity_strength\": 0.7}' --json --wait 2>&1");
+  ASSERT_EQ(flagged.code, 0) << flagged.out;
+  const json flagged_job = json::parse(flagged.out.substr(flagged.out.rfind("\n{") + 1), nullptr, false);
+  ASSERT_TRUE(flagged_job.is_object()) << flagged.out;
+  EXPECT_EQ(flagged_job["status"], "done") << flagged.out;
+  EXPECT_EQ(flagged_job["options"]["blend"], "affine") << flagged.out;
+  EXPECT_EQ(flagged_job["options"]["identity_strength"], 0.7) << flagged.out;
+  EXPECT_EQ(flagged_job["options"]["face_mask_padding"], json::array({10, 20, 10, 20})) << flagged.out;
 
   // A server that dies mid-job runs the job again at its next start.
   const json source = upload(image("obama.jpg"));
