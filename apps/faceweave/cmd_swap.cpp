@@ -134,7 +134,16 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--progress", args.progress, "auto | terminal | json | none (videos)")
       ->check(CLI::IsMember({"auto", "terminal", "json", "none"}))
       ->capture_default_str();
-  cmd->callback([&global, &exit_code] { exit_code = run(global, args); });
+  cmd->callback([cmd, &global, &exit_code] {
+    // A flag that cannot apply to this target is said, not silently ignored.
+    if (auto info = probe_media(args.request.target))
+      for (const auto& flag : flags_not_for(*cmd, info->kind))
+        std::fprintf(stderr,
+                     "faceweave: warning: %s applies to %s only; the target is %s, so it is ignored\n",
+                     flag.c_str(), info->kind == "image" ? "videos" : "images",
+                     info->kind == "image" ? "an image" : "a video");
+    exit_code = run(global, args);
+  });
 }
 
 }  // namespace faceweave::cli

@@ -89,4 +89,22 @@ void add_swap_flags(CLI::App* cmd, SwapOptions& o, VideoOptions& v, std::vector<
       ->capture_default_str();
 }
 
+std::vector<std::string> flags_not_for(const CLI::App& cmd, const std::string& kind) {
+  static const char* kVideoOnly[] = {
+      "--output-video-encoder", "--output-video-preset", "--output-video-quality",
+      "--output-video-fps",     "--output-video-scale",  "--output-audio-volume",
+      "--trim-frame-start",     "--trim-frame-end",      "--face-detector-interval"};
+  static const char* kImageOnly[] = {"--output-image-quality"};
+  std::vector<std::string> out;
+  auto given = [&](const char* name) {
+    const CLI::Option* opt = cmd.get_option_no_throw(name);
+    if (opt && opt->count() > 0) out.emplace_back(name);
+  };
+  if (kind == "image")
+    for (const char* f : kVideoOnly) given(f);
+  if (kind == "video")
+    for (const char* f : kImageOnly) given(f);
+  return out;
+}
+
 }  // namespace faceweave::cli

@@ -170,6 +170,13 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 2 and "--identity-strength must be between 0 and 1 (got 1.5)" in r.stderr,
           f"--identity-strength 1.5 is refused in CLI words ({r.stderr.strip()!r})")
 
+# A video-only flag with an image target is said, not silently ignored.
+with tempfile.TemporaryDirectory() as tmp:
+    r = run("swap", "-s", os.path.join(data, "images", "obama.jpg"), "-t", os.path.join(data, "images", "biden.jpg"),
+            "-o", os.path.join(tmp, "out.jpg"), "--trim-frame-end", "5")
+    check(r.returncode == 0 and "--trim-frame-end applies to videos only; the target is an image" in r.stderr,
+          f"a video-only flag with an image target is said ({r.stderr.strip()[-200:]!r})")
+
 # A WebM output without an encoder given gets one the container holds (VP9), not a libx264 error.
 with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "clip.webm")
