@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <string>
+#include "core/allocator.h"
 
 #include <benchmark/benchmark.h>
 #include <opencv2/core/utility.hpp>
@@ -17,6 +18,7 @@ inline std::string models_dir() {
 }
 
 inline int run_benchmarks(int argc, char** argv) {
+  core::tune_allocator();  // as the faceweave binary does
   const char* threads = std::getenv("FACEWEAVE_BENCH_THREADS");
   cv::setNumThreads(threads ? std::atoi(threads) : 1);
   benchmark::Initialize(&argc, argv);

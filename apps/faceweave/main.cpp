@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "cli_messages.h"
+#include "core/allocator.h"
 #include "faceweave/log.h"
 
 namespace faceweave::cli {
@@ -44,6 +45,7 @@ int report(const Status& status) {
 
 int main(int argc, char** argv) {
   using namespace faceweave;
+  core::tune_allocator();
   // Named, so usage lines say `faceweave` however the binary was started (not its path).
   CLI::App app{"faceweave: face swapping for images and videos, with privacy-safe usage analytics",
                "faceweave"};

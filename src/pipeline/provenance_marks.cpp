@@ -1,5 +1,7 @@
 #include "pipeline/provenance_marks.h"
 
+#include <cmath>
+
 #include "core/image_io.h"
 #include "provenance/watermark.h"
 
@@ -18,17 +20,27 @@ provenance::ProvenanceInfo provenance_info(const std::vector<std::string>& proce
 }
 
 int watermark_frame(FrameContext& ctx, cv::Size analysed, const SwapOptions& options,
-                    const provenance::Payload& payload) {
+                    const provenance::Payload& payload, const std::vector<cv::Rect2f>* given) {
   if (!options.watermark || ctx.selected.empty() || analysed.width <= 0) return 0;
   const float sx = float(ctx.frame.cols) / float(analysed.width);
   const float sy = float(ctx.frame.rows) / float(analysed.height);
   std::vector<cv::Rect2f> boxes;
-  for (size_t i : ctx.selected) {
-    const cv::Rect2f& b = ctx.faces[i].box;
+  for (size_t k = 0; k < ctx.selected.size(); ++k) {
+    const cv::Rect2f& b = given && k < given->size() ? (*given)[k] : ctx.faces[ctx.selected[k]].box;
     boxes.emplace_back(b.x * sx, b.y * sy, b.width * sx, b.height * sy);
   }
   core::ScopedStage stage(ctx.timings, "watermark");
   return provenance::embed_watermark_faces(ctx.frame, boxes, payload);
+}
+
+cv::Rect2f steady_mark_box(const cv::Rect2f& previous, const cv::Rect2f& face_box) {
+  if (previous.area() <= 0) return face_box;
+  const float side = std::max(previous.width, previous.height);
+  const cv::Point2f shift = (face_box.tl() + face_box.br() - previous.tl() - previous.br()) * 0.5f;
+  const float scale = std::max(face_box.width, face_box.height) / side;
+  const bool steady =
+      std::hypot(shift.x, shift.y) <= kSteadyShift * side && std::abs(scale - 1.0f) <= kSteadyScale;
+  return steady ? previous : face_box;
 }
 
 Status save_image_output(const std::string& path, const cv::Mat& image, const SwapOptions& options,

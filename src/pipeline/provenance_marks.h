@@ -20,8 +20,18 @@ provenance::ProvenanceInfo provenance_info(const std::vector<std::string>& proce
 
 // Watermarks the selected faces of `ctx.frame` (face coordinates are in `analysed` pixels; the frame may be
 // larger after a frame enhancer). Returns how many faces were marked; 0 when options.watermark is off.
+// `boxes`, when given, replaces the selected faces' own boxes (one per selected face, in `analysed` pixels).
 int watermark_frame(FrameContext& ctx, cv::Size analysed, const SwapOptions& options,
-                    const provenance::Payload& payload);
+                    const provenance::Payload& payload, const std::vector<cv::Rect2f>* boxes = nullptr);
+
+// The box a video's watermark follows for one face track: the previous one while the face stays within
+// kSteadyShift of its side and kSteadyScale of its size, else the face's new box. A mark that stays put from
+// frame to frame costs the video encoder almost nothing (it is predicted from the previous frame); one that
+// follows every jitter of the detector is new texture in every frame (about 9 ms of x264 time a 1080p frame
+// and a quarter more bits at the same quality, docs/benchmarks.md). `previous` is empty for a new track.
+inline constexpr float kSteadyShift = 0.04f;
+inline constexpr float kSteadyScale = 0.04f;
+cv::Rect2f steady_mark_box(const cv::Rect2f& previous, const cv::Rect2f& face_box);
 
 // Writes an output image (atomically, as core::save_image) with the metadata added in memory when
 // options.provenance is on. A BMP, which has no metadata block, is written without.

@@ -1,7 +1,5 @@
 #include "pipeline/video_swap.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,10 +10,12 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/allocator.h"
 #include "core/image_io.h"
 #include "core/shrink.h"
 #include "core/thread_pool.h"
@@ -128,20 +128,7 @@ cv::Mat rotate_back(const cv::Mat& m, int rotation) {
 
 }  // namespace
 
-namespace {
-
-// A 1080p frame is 6 MB, above glibc's mmap threshold: every frame would be a fresh mapping from the kernel
-// and every page of it faulted in and zeroed (about 5% of a 1080p run's CPU). Raising the thresholds once
-// lets freed frames be reused from the heap; the window of frames in flight bounds how much it keeps.
-void keep_freed_frames_in_heap() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  });
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool is_video_path(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
@@ -244,7 +231,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
     OpenCvThreads() { cv::setNumThreads(1); }
     ~OpenCvThreads() { cv::setNumThreads(previous); }
   } opencv_threads;
-  keep_freed_frames_in_heap();
+  core::tune_allocator();  // frames and per-face temporaries are reused from the heaps
   core::ThreadPool pool(threads);
   face::FaceTracker tracker(face::FaceTrackerOptions{.smooth = req.video.smooth_landmarks});
   std::unique_ptr<media::VideoWriter> writer;
@@ -266,6 +253,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   // where a face could not be followed (too small, moved too far).
   int64_t last_tracked_seq = -1;
   std::vector<Face> last_faces;
+  std::unordered_map<int, cv::Rect2f> mark_boxes;  // per face track: the box its watermark follows
   auto detect = [&](InFlight& item) {
     cv::Mat img = item.frame.bgr;
     item.analysis = pool.submit([&analyser, img, flags]() -> Result<Analysed> {
@@ -407,12 +395,18 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       item.tracked = true;
       item.no_face = selected.empty();
       if (item.no_face) continue;  // passes through unchanged
+      std::vector<cv::Rect2f> marks;
+      for (size_t i : selected) {
+        cv::Rect2f& mark = mark_boxes[ids[i]];
+        mark = steady_mark_box(mark, faces[i].box);
+        marks.push_back(mark);
+      }
       cv::Mat img = item.frame.bgr;
       const std::vector<std::unique_ptr<Processor>>* chain_ptr = &chain;
       const SwapOptions* options = &req.options;
       const provenance::Payload* run_payload = &payload;
-      item.processing = pool.submit([img, faces = std::move(faces), selected, chain_ptr, options,
-                                     run_payload]() mutable -> Result<Processed> {
+      item.processing = pool.submit([img, faces = std::move(faces), selected, chain_ptr, options, run_payload,
+                                     marks = std::move(marks)]() mutable -> Result<Processed> {
         Processed p;
         FrameContext ctx;
         ctx.frame = img;  // each decoded frame has its own buffer: processing happens in place
@@ -421,7 +415,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
         ctx.timings = &p.timings;
         const cv::Size analysed = img.size();
         for (const auto& proc : *chain_ptr) FW_RETURN_IF_ERROR(proc->process(ctx));
-        watermark_frame(ctx, analysed, *options, *run_payload);
+        watermark_frame(ctx, analysed, *options, *run_payload, &marks);
         p.frame = std::move(ctx.frame);
         p.swapped = int(ctx.swaps.size());
         return p;

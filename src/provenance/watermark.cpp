@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -111,27 +112,36 @@ bool embed_watermark(cv::Mat& bgr, const cv::Rect2f& face_box, const Payload& pa
   const cv::Mat y = resample(luma(roi), work);
   cv::Mat delta = cv::Mat::zeros(work, CV_32F);
   const float alpha = options.strength;
+  const float* pattern = k.pattern.ptr<float>(0);  // 8x8, continuous
   for (int by = 0; (by + 1) * kBlock <= work.height; ++by)
     for (int bx = 0; (bx + 1) * kBlock <= work.width; ++bx) {
       const int pos = (bx % kTileW) + kTileW * (by % kTileH);
       const float sym = k.scramble[pos] * symbols[k.symbol_at[pos]];
-      const cv::Rect b(bx * kBlock, by * kBlock, kBlock, kBlock);
-      const float host = float(y(b).dot(k.pattern));
+      float host = 0;
+      for (int r = 0; r < kBlock; ++r) {
+        const float* row = y.ptr<float>(by * kBlock + r) + bx * kBlock;
+        for (int c = 0; c < kBlock; ++c) host += row[c] * pattern[r * kBlock + c];
+      }
       // Informed embedding: what the content already says against the symbol is paid back, within limits.
-      const float a = std::clamp(alpha - sym * host, 0.5f * alpha, 2.0f * alpha);
-      delta(b) += (a * sym) * k.pattern;
+      const float a = std::clamp(alpha - sym * host, 0.5f * alpha, 2.0f * alpha) * sym;
+      for (int r = 0; r < kBlock; ++r) {
+        float* row = delta.ptr<float>(by * kBlock + r) + bx * kBlock;
+        for (int c = 0; c < kBlock; ++c) row[c] += a * pattern[r * kBlock + c];
+      }
     }
   const cv::Mat up = resample(delta, region.size());
   // One pass: feather the square's edge (no visible border) and add the change to the three channels
-  // equally (luma only), saturating.
+  // equally (luma only), saturating. The feather is the smaller of a row and a column ramp.
   const float feather = float(std::max(2.0, 0.06 * side));
+  std::vector<float> ramp_x(size_t(up.cols));
+  for (int c = 0; c < up.cols; ++c)
+    ramp_x[size_t(c)] = std::min(1.0f, std::min(c + 0.5f, up.cols - c - 0.5f) / feather);
   for (int r = 0; r < up.rows; ++r) {
     const float* d = up.ptr<float>(r);
     uchar* px = roi.ptr<uchar>(r);
-    const float dy = std::min(r + 0.5f, up.rows - r - 0.5f);
+    const float ramp_y = std::min(1.0f, std::min(r + 0.5f, up.rows - r - 0.5f) / feather);
     for (int c = 0; c < up.cols; ++c, px += 3) {
-      const float edge = std::min({dy, c + 0.5f, up.cols - c - 0.5f});
-      const float v = edge < feather ? d[c] * (edge / feather) : d[c];
+      const int v = cvRound(d[c] * std::min(ramp_y, ramp_x[size_t(c)]));
       px[0] = cv::saturate_cast<uchar>(px[0] + v);
       px[1] = cv::saturate_cast<uchar>(px[1] + v);
       px[2] = cv::saturate_cast<uchar>(px[2] + v);

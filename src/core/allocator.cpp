@@ -1,0 +1,18 @@
+#include "core/allocator.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace faceweave::core {
+
+bool tune_allocator() {
+#if defined(__GLIBC__)
+  return mallopt(M_TRIM_THRESHOLD, int(kTrimThreshold)) == 1 &&
+         mallopt(M_MMAP_THRESHOLD, int(kMmapThreshold)) == 1;
+#else
+  return false;
+#endif
+}
+
+}  // namespace faceweave::core
