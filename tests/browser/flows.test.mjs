@@ -173,10 +173,17 @@ async function workbench(browser, base, vp, downloads) {
   assert.equal(await top.inputValue(), '150', 'the value typed stays for the user to fix');
   assert.ok(await page.locator('#run-btn').isDisabled(), 'Run is disabled while the padding is out of range');
   assert.match(await page.locator('#action-hint').innerText(), /Fix Mask padding first/);
+  posted.length = 0;
   await top.fill('10');
   await top.press('Tab');
   await page.waitForFunction(() => !document.querySelector('#run-btn').disabled);
   step(`${vp.width} px: padding 150 is refused with a message, 10 is taken`);
+  // A preview is on screen, so the changed option renders it again by itself.
+  const deadline = Date.now() + 15_000;
+  while (!posted.length && Date.now() < deadline) await sleep(100);
+  assert.equal(posted.length, 1, 'one automatic preview after the option change');
+  assert.deepEqual(posted[0].options.face_mask_padding, [10, 0, 0, 0]);
+  step(`${vp.width} px: the preview renders again after an option change`);
 
   // A reload keeps the uploads and the changed options.
   await page.getByLabel('Blend mode').selectOption('laplacian');
@@ -187,6 +194,13 @@ async function workbench(browser, base, vp, downloads) {
   assert.equal(await page.getByLabel('Mask padding top').inputValue(), '10');
   await page.waitForFunction(() => !document.querySelector('#run-btn').disabled);
   step(`${vp.width} px: uploads and options survive a reload`);
+
+  // Reuse puts a job's photos and options back: the keyboard run used the defaults.
+  await page.locator('#job-list .job').last().getByRole('button', { name: /^Reuse/ }).click();
+  await page.waitForFunction(() => document.querySelector('#opt-blend').value === 'seamless');
+  assert.equal(await page.getByLabel('Mask padding top').inputValue(), '0');
+  assert.equal(await page.locator('#source-thumbs .thumb').count(), 1);
+  step(`${vp.width} px: Reuse restores a job's photos and options`);
 
   // An image target without a face: Preview and Run stay disabled, and the page says why.
   await page.getByLabel('Target image or video', { exact: true }).setInputFiles(sky);
