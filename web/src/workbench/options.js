@@ -77,7 +77,7 @@ const SPEC = [
       { key: 'reference_face_distance', label: 'Reference similarity', kind: 'range', min: 0, max: 2, step: 0.05, default: 0.6,
         optional: true, showIf: (v) => v.face_selector_mode === 'reference',
         hint: 'How far a face may look from the reference and still be replaced; higher replaces more faces.' },
-      { key: 'face_selector_gender', label: 'Only faces that look', kind: 'select', values: ['', 'female', 'male'], default: '',
+      { key: 'face_selector_gender', label: 'Gender filter (estimated)', kind: 'select', values: ['', 'female', 'male'], default: '',
         optional: true, labels: { '': 'any gender' } },
       { key: 'face_selector_age_start', label: 'Youngest estimated age', kind: 'number', min: 0, step: 1, default: 0, optional: true },
       { key: 'face_selector_age_end', label: 'Oldest estimated age', kind: 'number', min: 0, step: 1, default: 100, optional: true },
