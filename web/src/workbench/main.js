@@ -419,7 +419,8 @@ function revealStage() {
   const stage = $('#stage');
   const r = stage.getBoundingClientRect();
   if (NARROW.matches && (r.top > innerHeight * 0.6 || r.bottom < 0)) {
-    stage.scrollIntoView({ behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth', block: 'start' });
+    // The whole card (its title, the provenance badge and the zoom button), below the sticky actions.
+    stage.closest('.viewer').scrollIntoView({ behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth', block: 'start' });
   }
 }
 
