@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test fuzz fuzz-ci fuzz-build image image-test
+.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test fuzz fuzz-ci fuzz-build image image-test screenshots
 
 setup:
 	scripts/install-deps.sh
@@ -91,3 +91,11 @@ format-check:
 
 clean:
 	rm -rf build
+
+# Full-page screenshots of the workbench and the dashboard at 390 px and 1280 px into build/screenshots
+# (tests/browser/screenshots.mjs); fails when a page is wider than its viewport.
+screenshots: PRESET = release
+screenshots: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target faceweave faceweave_web faceweave_browser_test_deps
+	FACEWEAVE_BROWSER_NODE_MODULES=$(CURDIR)/$(BUILD_DIR)/tests/browser/npm/node_modules \
+	  node tests/browser/screenshots.mjs --faceweave $(BUILD_DIR)/apps/faceweave/faceweave --out build/screenshots

@@ -1,11 +1,14 @@
 // faceweave jobs submit|list|show|cancel: the job queue that `faceweave serve` runs (docs/api.md).
 #include <glob.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "cli.h"
 #include "faceweave/server.h"
+#include "swap_flags.h"
 
 namespace faceweave::cli {
 namespace {
@@ -18,6 +21,8 @@ struct JobsArgs {
   std::string id;
   bool json = false;
   JobQueueLocation queue;
+  bool wait = false;
+  std::vector<float> padding;  // --face-mask-padding as given
 };
 
 // A pattern with glob characters expands to its matches (sorted); anything else stays as it is, so a
@@ -46,6 +51,42 @@ void print_table(const std::vector<JobView>& jobs) {
   for (const auto& j : jobs)
     std::printf("%-26s %-9s %-5s %5.0f%%  %-20s %s\n", j.id.c_str(), j.status.c_str(), j.kind.c_str(),
                 j.progress * 100, j.created_at.c_str(), (j.error.empty() ? j.output : j.error).c_str());
+}
+
+// Waits until every job has ended (a running `faceweave serve` on the same data dir runs them), printing a
+// line as each one ends. Returns 0 when all are done, else 1.
+int wait_for(const JobQueueLocation& queue, const std::vector<JobView>& queued, bool json) {
+  std::vector<std::string> open;
+  for (const auto& j : queued) open.push_back(j.id);
+  int failed = 0;
+  if (!json)
+    std::fprintf(stderr,
+                 "waiting for %zu job(s); `faceweave serve --data-dir` on this data dir runs them (Ctrl-C "
+                 "stops waiting, the jobs stay queued)\n",
+                 open.size());
+  while (!open.empty()) {
+    for (auto it = open.begin(); it != open.end();) {
+      auto job = show_job(queue, *it);
+      if (!job) return report(job.status());
+      const bool ended = job->status == "done" || job->status == "failed" || job->status == "cancelled";
+      if (!ended) {
+        ++it;
+        continue;
+      }
+      if (json)
+        std::cout << job->json << "\n" << std::flush;
+      else if (job->status == "done")
+        std::printf("%s done: %s\n", job->id.c_str(), job->output.c_str());
+      else
+        std::printf("%s %s%s%s\n", job->id.c_str(), job->status.c_str(), job->error.empty() ? "" : ": ",
+                    job->error.c_str());
+      std::fflush(stdout);
+      if (job->status != "done") ++failed;
+      it = open.erase(it);
+    }
+    if (!open.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return failed ? 1 : 0;
 }
 
 void print(const std::vector<JobView>& jobs, bool json) {
@@ -82,8 +123,12 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   submit->add_option("--output-format", args.submit.output_format, "jpg png webp bmp | mp4 mov mkv webm avi");
   submit->add_option(
       "--options", args.submit.options_json,
-      "Swap options as JSON, keyed like the API: '{\"blend\": \"affine\", \"identity_strength\": 0.7}'");
+      "Swap options as JSON, keyed like the API: '{\"blend\": \"affine\", \"identity_strength\": 0.7}' "
+      "(a flag below given too wins)");
+  add_swap_flags(submit, args.submit.options, args.submit.video, args.padding);
   submit->add_flag("--json", args.json, "Print the queued jobs as JSON");
+  submit->add_flag("--wait", args.wait,
+                   "Wait until the jobs have ended (a line each; exit 1 when one failed or was cancelled)");
   submit->callback([&, queue] {
     auto sources = expand(args.source_patterns, "source");
     if (!sources) return void(exit_code = report(sources.status()));
@@ -91,6 +136,7 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
     if (!targets) return void(exit_code = report(targets.status()));
     args.submit.sources = *sources;
     args.submit.targets = *targets;
+    if (!args.padding.empty()) expand_padding(args.padding, args.submit.options.face_mask_padding);
     auto queued = submit_jobs(queue(), args.submit);
     if (!queued) return void(exit_code = report(queued.status()));
     print(*queued, args.json);
@@ -98,6 +144,8 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
       std::printf("queued %zu job(s); %s\n", queued->size(),
                   queue().database_url.empty() ? "a running `faceweave serve` on this data dir runs them"
                                                : "the fleet's workers run them");
+    std::fflush(stdout);
+    if (args.wait) exit_code = wait_for(queue(), *queued, args.json);
   });
 
   auto* list = jobs->add_subcommand("list", "List jobs, newest first");

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <ctime>
+#include <mutex>
 
 #include "cli.h"
 #include "faceweave/server.h"
@@ -23,6 +25,7 @@ struct ServeArgs {
   double max_video_mb = 2048;
   double max_image_megapixels = 50;
   double decode_budget_megapixels = 150;
+  bool quiet = false;
 };
 
 // A token kept in a file (a Docker or Kubernetes secret): its first line, without surrounding blanks.
@@ -73,6 +76,17 @@ int run(GlobalOptions& global, ServeArgs& args) {
     std::printf("faceweave: serving on %s (Ctrl-C stops)\n", url.c_str());
     std::fflush(stdout);
   };
+  // A line per page, upload, preview, job and download, so the terminal shows that it works.
+  if (!args.quiet)
+    o.on_request = [](const std::string& line) {
+      static std::mutex mutex;
+      std::lock_guard lock(mutex);
+      std::time_t now = std::time(nullptr);
+      char at[16];
+      std::strftime(at, sizeof at, "%H:%M:%S", std::localtime(&now));
+      std::printf("%s %s\n", at, line.c_str());
+      std::fflush(stdout);
+    };
   g_stop.store(false);
   auto previous_int = std::signal(SIGINT, on_stop_signal);
   auto previous_term = std::signal(SIGTERM, on_stop_signal);
@@ -105,6 +119,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   cmd->add_option("--web-dir", o.web_dir, "Folder of the web UI (default: the one this build made)");
+  cmd->add_flag("-q,--quiet", args.quiet, "No line per request (pages, uploads, previews, jobs, downloads)");
   cmd->add_option("--upload-retention-hours", o.upload_retention_hours, "Uploads are deleted after this long")
       ->capture_default_str();
   cmd->add_option("--events-per-second", o.events_per_second,

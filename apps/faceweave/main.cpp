@@ -2,6 +2,7 @@
 #include <mutex>
 
 #include "cli.h"
+#include "cli_messages.h"
 #include "core/allocator.h"
 #include "faceweave/log.h"
 
@@ -36,7 +37,7 @@ int exit_code_for(const Status& status) {
 }
 
 int report(const Status& status) {
-  if (!status.is_ok()) std::cerr << "faceweave: error: " << status.message() << "\n";
+  if (!status.is_ok()) std::cerr << "faceweave: error: " << in_cli_words(status.message()) << "\n";
   return exit_code_for(status);
 }
 
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   cli::add_telemetry_flags(app, global);
 
   int exit_code = 0;
+  cli::set_message_app(&app);
   cli::add_models_command(app, global, exit_code);
   cli::add_analyse_command(app, global, exit_code);
   cli::add_swap_command(app, global, exit_code);
@@ -84,8 +86,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    // Help and version go out as CLI11 writes them; a parse error in the user's words (no float padding).
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "faceweave: error: " << cli::in_cli_words(e.what())
+              << "\nRun with --help for more information.\n";
+    return 2;
   }
   telemetry.finish(exit_code);
   return exit_code;

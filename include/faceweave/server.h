@@ -47,6 +47,9 @@ struct ServeOptions {
   std::string media_dir;
   int lease_seconds = 30;  // see WorkerOptions
   int max_attempts = 3;
+  // A line per request worth showing (server/request_log.h: pages, uploads, previews, jobs, downloads,
+  // errors); called from the server's threads.
+  std::function<void(const std::string& line)> on_request;
 };
 
 // Runs until *stop becomes true (checked a few times a second), then drains: no new jobs, running jobs

@@ -446,8 +446,9 @@ Result<InsightsTable> Analytics::errors(const InsightsFilter& f) {
     if (requested.empty()) requested = "unknown";
     Day& d = days[{sqlite3_column_int64(s, 0), column_text(s, 1), provider, requested, fallback}];
     double n = sqlite3_column_double(s, 5);
-    bool failed = !sqlite3_column_int(s, 4);
     std::string code = column_text(s, 3);
+    // A run the user cancelled counts as a run, never as an error.
+    bool failed = !sqlite3_column_int(s, 4) && code != "cancelled";
     d.runs += n;
     runs += n;
     by_provider[provider].add(n, failed, code);

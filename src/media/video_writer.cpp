@@ -12,6 +12,7 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "core/log.h"
 #include "media/audio_track.h"
 
 namespace faceweave::media {
@@ -91,11 +92,30 @@ Result<std::unique_ptr<VideoWriter>> VideoWriter::create(const VideoWriterOption
         ": the extension names no container FFmpeg can write; use .mp4, .mov, .mkv, .webm or .avi");
   int err = avformat_alloc_output_context2(&m.format, ofmt, nullptr, w->temp_path_.c_str());
   if (err < 0) return io_error("cannot set up the output " + o.path + " (" + av_error_text(err) + ")");
-  const AVCodec* enc = avcodec_find_encoder_by_name(o.encoder.c_str());
-  if (!enc) return unsupported("this FFmpeg build has no " + o.encoder + " encoder");
+  // libx264, the default, cannot go into every container (WebM takes VP8/VP9/AV1 only): with it, the
+  // first encoder the container holds is used instead, and said. Another encoder chosen that the
+  // container cannot hold is an error.
+  std::string encoder = o.encoder;
+  if (encoder == "libx264") {
+    const AVCodec* x264 = avcodec_find_encoder_by_name("libx264");
+    if (x264 && avformat_query_codec(ofmt, x264->id, FF_COMPLIANCE_NORMAL) != 1) {
+      for (const char* other : {"libvpx-vp9", "libx265"}) {
+        const AVCodec* c = avcodec_find_encoder_by_name(other);
+        if (c && avformat_query_codec(ofmt, c->id, FF_COMPLIANCE_NORMAL) == 1) {
+          core::log_warning("the " + std::string(ofmt->name) +
+                            " container cannot hold H.264 video; encoding " + other + " instead");
+          encoder = other;
+          break;
+        }
+      }
+    }
+  }
+  const AVCodec* enc = avcodec_find_encoder_by_name(encoder.c_str());
+  if (!enc) return unsupported("this FFmpeg build has no " + encoder + " encoder");
   if (avformat_query_codec(ofmt, enc->id, FF_COMPLIANCE_NORMAL) != 1)
-    return invalid_argument("the " + std::string(ofmt->name) + " container cannot hold " + o.encoder +
-                            " video; pick another extension or encoder");
+    return invalid_argument(
+        "the " + std::string(ofmt->name) + " container cannot hold " + encoder +
+        " video; pick another extension, or leave the encoder out to get one the container holds");
   m.stream = avformat_new_stream(m.format, nullptr);
   m.codec = avcodec_alloc_context3(enc);
   m.codec->width = o.width;
@@ -109,8 +129,8 @@ Result<std::unique_ptr<VideoWriter>> VideoWriter::create(const VideoWriterOption
   m.codec->color_range = o.color_range ? AVColorRange(o.color_range) : AVCOL_RANGE_MPEG;
   m.codec->thread_count = o.threads;
   if (m.format->oformat->flags & AVFMT_GLOBALHEADER) m.codec->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-  const int crf = crf_for_quality(o.encoder, o.quality);
-  if (o.encoder == "libvpx-vp9") {
+  const int crf = crf_for_quality(encoder, o.quality);
+  if (encoder == "libvpx-vp9") {
     av_opt_set_int(m.codec->priv_data, "crf", crf, 0);
     m.codec->bit_rate = 0;
     const int cpu_used =
@@ -121,11 +141,10 @@ Result<std::unique_ptr<VideoWriter>> VideoWriter::create(const VideoWriterOption
   } else {
     av_opt_set(m.codec->priv_data, "preset", o.preset.c_str(), 0);
     av_opt_set(m.codec->priv_data, "crf", std::to_string(crf).c_str(), 0);
-    if (o.encoder == "libx265") av_opt_set(m.codec->priv_data, "x265-params", "log-level=error", 0);
+    if (encoder == "libx265") av_opt_set(m.codec->priv_data, "x265-params", "log-level=error", 0);
   }
   err = avcodec_open2(m.codec, enc, nullptr);
-  if (err < 0)
-    return unsupported("the " + o.encoder + " encoder failed to open (" + av_error_text(err) + ")");
+  if (err < 0) return unsupported("the " + encoder + " encoder failed to open (" + av_error_text(err) + ")");
   avcodec_parameters_from_context(m.stream->codecpar, m.codec);
   m.stream->time_base = m.codec->time_base;
   if (o.frame_rate.num > 0) m.stream->avg_frame_rate = {o.frame_rate.num, o.frame_rate.den};

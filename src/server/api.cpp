@@ -1,6 +1,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <regex>
@@ -12,6 +13,7 @@
 #include "server/ids.h"
 #include "server/json_input.h"
 #include "server/metrics.h"
+#include "server/model_availability.h"
 #include "server/options_json.h"
 #include "server/public_message.h"
 #include "server/ui_events.h"
@@ -286,6 +288,7 @@ HttpResponse Api::config(const HttpRequest&, const PathParams&) {
            {"video_bytes", uploads_.limits().video_bytes},
            {"image_pixels", uploads_.limits().image_pixels}}},
          {"options", option_catalog()},
+         {"unavailable", unavailable_option_values(engine_.options())},
          {"telemetry", telemetry_ ? telemetry_consent_name(telemetry_->consent()) : "off"}};
   return json_response(200, j);
 }
@@ -466,6 +469,23 @@ HttpResponse Api::list_jobs(const HttpRequest& req, const PathParams&) {
   return json_response(200, json{{"jobs", out}});
 }
 
+// The result's download name follows the target's: holiday.mp4 -> holiday-faceweave.mp4 (letters, digits,
+// '.', '_' and '-' kept, at most 60 characters); faceweave-<id><ext> once the upload is gone.
+static std::string result_file_name(const UploadStore& uploads, const JobRecord& job,
+                                    const std::string& ext) {
+  std::string stem;
+  if (auto target = uploads.get(job.request.value("target_id", "")))
+    stem = fs::path(target->meta.value("name", "")).stem().string();
+  std::string safe;
+  for (char c : stem) {
+    if (safe.size() >= 60) break;
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    safe += plain ? c : '_';
+  }
+  if (safe.empty() || safe.find_first_not_of("._") == std::string::npos) return "faceweave-" + job.id + ext;
+  return safe + "-faceweave" + ext;
+}
+
 HttpResponse Api::job_result(const HttpRequest&, const PathParams& p) {
   const std::string& id = p[0];
   auto job = jobs_.get(id);
@@ -487,7 +507,8 @@ HttpResponse Api::job_result(const HttpRequest&, const PathParams& p) {
   auto type = kTypes.find(ext);
   r.content_type = type == kTypes.end() ? "application/octet-stream" : type->second;
   r.file = path;
-  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"faceweave-" + id + ext + "\"");
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"" + result_file_name(uploads_, *job, ext) + "\"");
   return r;
 }
 

@@ -26,6 +26,7 @@
 #include "fleet/event_shipper.h"
 #include "server/api.h"
 #include "server/connection_guard.h"
+#include "server/request_log.h"
 
 #ifndef FACEWEAVE_WEB_DIR
 #define FACEWEAVE_WEB_DIR ""
@@ -397,6 +398,11 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
     write_response(*refused, res);
     return httplib::Server::HandlerResponse::Handled;
   });
+  if (options.on_request)
+    http.set_logger([&options](const httplib::Request& req, const httplib::Response& res) {
+      if (server::worth_logging(req.method, req.path, res.status))
+        options.on_request(server::request_log_line(req.method, req.path, res.status));
+    });
   runner.start();
   std::thread listener([&] { http.listen_after_bind(); });
   const std::string host =

@@ -59,7 +59,12 @@ Result<std::vector<JobView>> submit_jobs(const JobQueueLocation& queue, const Jo
       return invalid_argument(
           (parsed ? std::string("--options is not a JSON object") : parsed.status().message()) +
           "; give a JSON object such as '{\"blend\": \"affine\"}'");
-    options_json = std::move(parsed).value();
+    // Flags given beside --options win over its keys: every value the flags changed from its default.
+    const json defaults = server::job_options_to_json(server::JobOptions{});
+    json merged = std::move(parsed).value();
+    for (auto& [key, value] : options_json.items())
+      if (!defaults.contains(key) || defaults[key] != value) merged[key] = value;
+    options_json = std::move(merged);
     if (!request.output_format.empty()) options_json["output_format"] = request.output_format;
   }
   server::JobOptions checked;
@@ -116,7 +121,13 @@ Result<std::vector<JobView>> submit_jobs(const JobQueueLocation& queue, const Jo
   }
   FW_ASSIGN_OR_RETURN(auto store, open_store(queue));
   std::vector<JobView> out;
+  // A queued or running job's output does not exist yet but is spoken for: an earlier submit of the same
+  // target must not be overwritten by this one.
   std::vector<std::string> taken;
+  for (const char* status : {"queued", "running"}) {
+    FW_ASSIGN_OR_RETURN(auto pending, store->list(status, 100000));
+    for (const auto& j : pending) taken.push_back(j.request.value("output", ""));
+  }
   for (const auto& p : planned) {
     json req{{"sources", p.sources},
              {"target", p.target},

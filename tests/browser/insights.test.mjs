@@ -19,6 +19,7 @@ import {
   artifacts,
   chromiumPath,
   faceweave,
+  launchOptions,
   nodeModules,
   sleep,
   sourceImage,
@@ -130,12 +131,7 @@ async function main() {
 
   fs.mkdirSync(artifacts, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceweave-insights-'));
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--disable-dev-shm-usage'],
-  });
+  browser = await chromium.launch(launchOptions());
 
   // Before any telemetry exists (the server's own is off): the page says how to get data, and every card
   // shows its empty state instead of an error.

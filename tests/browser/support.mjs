@@ -22,6 +22,16 @@ export const chromiumPath = process.env.FACEWEAVE_CHROMIUM || '/usr/bin/chromium
 export const sourceImage = path.join(testdata, 'images', 'obama.jpg');
 export const targetImage = path.join(testdata, 'images', 'biden.jpg');
 
+// How every browser test and the screenshot script start Debian's headless chromium.
+export function launchOptions(executablePath = chromiumPath) {
+  return {
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--disable-dev-shm-usage'],
+  };
+}
+
 export class Server {
   // Port 0: the server picks a free port and prints "serving on http://HOST:PORT"; no race for a port.
   // extraArgs go after `serve` (e.g. ['--token', T]); telemetry is the consent level.

@@ -18,6 +18,7 @@ import {
   artifacts,
   chromiumPath,
   faceweave,
+  launchOptions,
   nodeModules,
   sleep,
   sourceImage,
@@ -99,12 +100,7 @@ async function main() {
     const health = await server.waitReady(60_000);
     step(`faceweave serve ${health.version} at ${server.base}, data ${dataDir}`);
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--disable-dev-shm-usage'],
-    });
+    browser = await chromium.launch(launchOptions());
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     context.setDefaultTimeout(UI_WAIT_MS);
     const page = await context.newPage();

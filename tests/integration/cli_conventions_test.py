@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 
 FW, VERSION = sys.argv[1], sys.argv[2]
@@ -56,9 +57,38 @@ with tempfile.TemporaryDirectory() as data:
         check(health["version"] == VERSION, "/healthz version")
         metrics = urllib.request.urlopen(base + "/metrics", timeout=30).read().decode()
         check(f'faceweave_build_info{{version="{VERSION}"}} 1' in metrics, "/metrics faceweave_build_info")
+        # serve shows a line per page and error (not per status poll), never a token from the query.
+        urllib.request.urlopen(base + "/?token=s3cret", timeout=30).read()
+        try:
+            urllib.request.urlopen(base + "/api/jobs/j_nothing", timeout=30)
+        except urllib.error.HTTPError:
+            pass
     finally:
         p.terminate()
         p.wait(timeout=30)
+    rest = p.stdout.read()
+    check(re.search(r"^\d\d:\d\d:\d\d GET / 200$", rest, re.M) is not None, f"serve logs the page request ({rest[-300:]!r})")
+    check(re.search(r"GET /api/jobs/j_nothing 404$", rest, re.M) is not None, "serve logs an error answer")
+    check("/api/config" not in rest and "/healthz" not in rest and "s3cret" not in rest,
+          "serve does not log polling, health checks or a token")
+
+# serve --quiet: no request lines.
+with tempfile.TemporaryDirectory() as data:
+    p = subprocess.Popen([FW, "--data-dir", data, "serve", "--port", "0", "--quiet"], env=ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        base = None
+        for line in p.stdout:
+            m = re.search(r"serving on (http://\S+?)/?(\s|$)", line)
+            if m:
+                base = m.group(1)
+                break
+        urllib.request.urlopen(base + "/", timeout=30).read()
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+    rest = p.stdout.read()
+    check("GET /" not in rest, f"serve --quiet logs no request ({rest[-200:]!r})")
 
 # The sub-commands, from --help (CLI11's own listing), to compare the completions and the man page with.
 top = run("--help").stdout.split("Subcommands:", 1)[1]
@@ -127,5 +157,33 @@ for section in ("NAME", "SYNOPSIS", "OPTIONS", "COMMANDS", "EXIT STATUS", "ENVIR
 for c in commands:
     check(re.search(rf"^   {c}\b", text, re.M) is not None, f"man: command {c}")
 check("--identity-strength" in text.replace("\u2010", "-") and f"faceweave {VERSION}" in text, "man: swap's options and the version")
+
+# swap's help says it takes videos too and shows examples.
+r = run("swap", "--help")
+check("image or video" in r.stdout and "Examples:" in r.stdout and "clip.mp4" in r.stdout, "swap --help: images and videos, examples")
+
+# Messages in the user's words: the flag as typed and the number as given, not identity_strength 1.500000.
+data = os.environ.get("FACEWEAVE_TESTDATA_DIR", os.path.join(os.path.dirname(__file__), "../../../shared/testdata"))
+with tempfile.TemporaryDirectory() as tmp:
+    r = run("swap", "-s", os.path.join(data, "images", "obama.jpg"), "-t", os.path.join(data, "images", "biden.jpg"),
+            "-o", os.path.join(tmp, "out.jpg"), "--identity-strength", "1.5")
+    check(r.returncode == 2 and "--identity-strength must be between 0 and 1 (got 1.5)" in r.stderr,
+          f"--identity-strength 1.5 is refused in CLI words ({r.stderr.strip()!r})")
+
+# A video-only flag with an image target is said, not silently ignored.
+with tempfile.TemporaryDirectory() as tmp:
+    r = run("swap", "-s", os.path.join(data, "images", "obama.jpg"), "-t", os.path.join(data, "images", "biden.jpg"),
+            "-o", os.path.join(tmp, "out.jpg"), "--trim-frame-end", "5")
+    check(r.returncode == 0 and "--trim-frame-end applies to videos only; the target is an image" in r.stderr,
+          f"a video-only flag with an image target is said ({r.stderr.strip()[-200:]!r})")
+
+# A WebM output without an encoder given gets one the container holds (VP9), not a libx264 error.
+with tempfile.TemporaryDirectory() as tmp:
+    out = os.path.join(tmp, "clip.webm")
+    r = run("swap", "-s", os.path.join(data, "images", "obama.jpg"), "-t", os.path.join(data, "video", "video_01.mp4"),
+            "-o", out, "--trim-frame-end", "6", "--progress", "none")
+    codec = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name",
+                            "-of", "csv=p=0", out], capture_output=True, text=True).stdout.strip() if r.returncode == 0 else ""
+    check(r.returncode == 0 and codec == "vp9", f"swap -o clip.webm encodes VP9 (exit {r.returncode}, codec {codec!r}, {r.stderr.strip()[-200:]!r})")
 
 sys.exit(1 if failures else 0)

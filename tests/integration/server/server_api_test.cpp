@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/core/version.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include "faceweave/engine.h"
@@ -93,6 +94,13 @@ TEST_F(ServerApi, UploadPreviewRunAndDownloadSwapTheIdentity) {
   EXPECT_EQ(config["options"]["blend"]["default"], "seamless");
   EXPECT_EQ(config["options"]["identity_strength"]["default"], 0.8);  // as written, not as a float stores it
   EXPECT_FALSE(config["auth_required"].get<bool>());
+  // Values the server cannot run are listed with the reason (this OpenCV cannot read float16 graphs).
+  ASSERT_TRUE(config["unavailable"].is_object());
+#if CV_VERSION_MAJOR == 4 && CV_VERSION_MINOR < 7
+  EXPECT_NE(config["unavailable"]["face_swapper_model"].value("inswapper_128_fp16", "").find("float16"),
+            std::string::npos)
+      << config["unavailable"].dump();
+#endif
 
   const json source = upload(image("obama.jpg"));
   const json target = upload(image("biden.jpg"));
@@ -139,7 +147,8 @@ TEST_F(ServerApi, UploadPreviewRunAndDownloadSwapTheIdentity) {
   ASSERT_TRUE(result);
   ASSERT_EQ(result->status, 200);
   EXPECT_EQ(result->get_header_value("Content-Type"), "image/png");
-  EXPECT_NE(result->get_header_value("Content-Disposition").find("attachment"), std::string::npos);
+  // Named after the target, so a download folder says what each result was made from.
+  EXPECT_EQ(result->get_header_value("Content-Disposition"), "attachment; filename=\"biden-faceweave.png\"");
   cv::Mat out = cv::imdecode(std::vector<uchar>(result->body.begin(), result->body.end()), cv::IMREAD_COLOR);
   ASSERT_FALSE(out.empty());
 
@@ -284,6 +293,14 @@ TEST_F(ServerApi, JobsSurviveRestartsAndTheCliQueuesThem) {
   const json queued = json::parse(submitted.out, nullptr, false);
   ASSERT_EQ(queued.size(), 2u) << submitted.out;  // every source x target
   EXPECT_EQ(queued[0]["status"], "queued");
+  // The same swap queued again before the first one ran gets its own output file (it overwrote it).
+  auto again = run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs submit -s " +
+                           image("obama.jpg") + " -t '" + testdata("images/two_people.jpg") +
+                           "' --output-dir " + out.path() + " --json 2>&1");
+  ASSERT_EQ(again.code, 0) << again.out;
+  const json second = json::parse(again.out, nullptr, false);
+  ASSERT_EQ(second.size(), 1u) << again.out;
+  EXPECT_NE(second[0]["output"], queued[0]["output"]);
   auto bad =
       run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs submit -s " +
                   image("obama.jpg") + " -t " + image("biden.jpg") + " --options '{\"blend\": 3}' 2>&1");
@@ -298,6 +315,25 @@ TEST_F(ServerApi, JobsSurviveRestartsAndTheCliQueuesThem) {
   auto listed = run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs list");
   EXPECT_EQ(listed.code, 0);
   EXPECT_NE(listed.out.find(queued[0]["id"].get<std::string>()), std::string::npos) << listed.out;
+  // --wait returns once the job has ended, with a line saying where its output is.
+  auto waited = run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs submit -s " +
+                            image("obama.jpg") + " -t " + image("biden.jpg") + " --output-dir " + out.path() +
+                            " --wait 2>&1");
+  EXPECT_EQ(waited.code, 0) << waited.out;
+  EXPECT_NE(waited.out.find(" done: " + out.path() + "/biden-obama.jpg"), std::string::npos) << waited.out;
+  // swap's flags work in jobs submit, and win over the same key in --options.
+  auto flagged =
+      run_command(binary() + " --telemetry off --data-dir " + data_.path() + " jobs submit -s " +
+                  image("obama.jpg") + " -t " + image("biden.jpg") + " --output-dir " + out.path() +
+                  " --blend affine --face-mask-padding 10 20 --options '{\"blend\": \"laplacian\", "
+                  "\"identity_strength\": 0.7}' --json --wait 2>&1");
+  ASSERT_EQ(flagged.code, 0) << flagged.out;
+  const json flagged_job = json::parse(flagged.out.substr(flagged.out.rfind("\n{") + 1), nullptr, false);
+  ASSERT_TRUE(flagged_job.is_object()) << flagged.out;
+  EXPECT_EQ(flagged_job["status"], "done") << flagged.out;
+  EXPECT_EQ(flagged_job["options"]["blend"], "affine") << flagged.out;
+  EXPECT_EQ(flagged_job["options"]["identity_strength"], 0.7) << flagged.out;
+  EXPECT_EQ(flagged_job["options"]["face_mask_padding"], json::array({10, 20, 10, 20})) << flagged.out;
 
   // A server that dies mid-job runs the job again at its next start.
   const json source = upload(image("obama.jpg"));

@@ -149,6 +149,30 @@ TEST_F(ViewsTest, ErrorRateByProvider) {
   EXPECT_EQ(t.summary["by_provider"]["unknown"]["runs"], 1.0);
 }
 
+// A run the user cancelled is not an error: it counts as a run, never in the error rate or its codes.
+TEST(ViewsErrors, ACancelledRunIsNotAnError) {
+  TempDir dir;
+  {
+    Db d(dir.path());
+    auto a = Analytics::open_database(d.path);
+    ASSERT_TRUE(a) << a.status().to_string();
+    int64_t s = d.session(std::string(32, 'f'), std::string(64, '5'), "0.1.0", at("2025-05-05", 10), "web");
+    d.event(s, at("2025-05-05", 10), EventKind::kCommandRun,
+            R"({"surface":"api","command":"swap","exit_code":130,"changed":0})", 40, StatusCode::kCancelled);
+    d.event(s, at("2025-05-05", 11), EventKind::kCommandRun,
+            R"({"surface":"api","command":"swap","exit_code":9,"changed":0})", 40, StatusCode::kNoFace);
+  }
+  auto a = Analytics::open(dir.path());
+  ASSERT_TRUE(a) << a.status().to_string();
+  InsightsFilter f;
+  f.k = 1;
+  auto t = (*a)->view("errors", f, {});
+  ASSERT_TRUE(t) << t.status().to_string();
+  EXPECT_EQ(t->summary["runs"], 2.0) << t->to_json().dump();
+  EXPECT_EQ(t->summary["errors"], 1.0) << t->to_json().dump();
+  for (const auto& r : t->rows) EXPECT_NE(r[3], "cancelled") << r.dump();
+}
+
 TEST_F(ViewsTest, StageLatencyFromHistograms) {
   InsightsTable t = view("latency");
   // 1080p: detect 10 + 20 / 0.5 = 50 ms, enhance 30 ms: shares 0.625 and 0.375.

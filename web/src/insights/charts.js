@@ -32,10 +32,28 @@ Chart.register(
   Tooltip,
 );
 
+// Axis text and grid lines in the page's colours (dark mode included).
+const css = getComputedStyle(document.documentElement);
+Chart.defaults.color = css.getPropertyValue('--muted').trim() || '#5b6677';
+Chart.defaults.borderColor = css.getPropertyValue('--line').trim() || '#dde3eb';
+
 export { Chart };
 
-const PALETTE = ['#2f6fde', '#d9822b', '#1e8a4c', '#c2352b', '#7a4fd6', '#0f9bb0', '#a36500', '#5b6677', '#d6428f', '#6b8e23'];
+// Sixteen distinguishable colours (the latency chart stacks up to 14 stages).
+const PALETTE = ['#2f6fde', '#d9822b', '#1e8a4c', '#c2352b', '#7a4fd6', '#0f9bb0', '#a36500', '#5b6677', '#d6428f',
+  '#6b8e23', '#8c564b', '#17becf', '#e6b400', '#9edae5', '#393b79', '#ff9896'];
 const color = (i) => PALETTE[i % PALETTE.length];
+
+// Option words as a person reads them: "identity_strength=(number)" -> "Identity strength changed",
+// "color_match=none" -> "Color match: none".
+export function readable(text) {
+  const s = String(text);
+  const words = (w) => w.replace(/_/g, ' ');
+  const cap = (w) => w.charAt(0).toUpperCase() + w.slice(1);
+  const m = s.match(/^([a-z0-9_]+)=(.*)$/);
+  if (!m) return cap(words(s));
+  return m[2] === '(number)' ? `${cap(words(m[1]))} changed` : `${cap(words(m[1]))}: ${words(m[2])}`;
+}
 
 // Numbers as the page shows them (figures, tables, tooltips): at most 3 decimals, thousands grouped.
 export function formatNumber(v) {
@@ -74,6 +92,18 @@ function base({ percentAxis = false, horizontal = false, stacked = false, legend
   };
 }
 
+// A long category label on two lines (Chart.js takes an array), split after its first ': ' or ' · ', so
+// the labels of horizontal bars are not cut off on a phone.
+function twoLines(label) {
+  const text = String(label);
+  if (text.length <= 22) return text;
+  for (const sep of [': ', ' · ']) {
+    const i = text.indexOf(sep);
+    if (i > 0) return [text.slice(0, i + (sep === ': ' ? 1 : 0)), text.slice(i + sep.length)];
+  }
+  return text;
+}
+
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const uniq = (list) => [...new Set(list)];
 
@@ -83,7 +113,7 @@ function topBars(pairs, label, { percentAxis = false, limit = 12 } = {}) {
   return {
     type: 'bar',
     data: {
-      labels: top.map((p) => p[0]),
+      labels: top.map((p) => twoLines(p[0])),
       datasets: [{ label, data: top.map((p) => p[1]), backgroundColor: color(0) }],
     },
     options: base({ percentAxis, horizontal: true, legend: false }),
@@ -103,7 +133,7 @@ function lines(labels, series, { percentAxis = false } = {}) {
         backgroundColor: color(i),
         pointRadius: labels.length > 40 ? 0 : 2,
         borderWidth: 2,
-        tension: 0.2,
+        tension: 0, // the values as measured: smoothing invents peaks between days
       })),
     },
     options: base({ percentAxis }),
@@ -114,7 +144,7 @@ const builders = {
   // The share of swap runs that set each option value over the whole range (the summary's shares).
   usage(t) {
     const shares = t.summary && typeof t.summary.share_over_range === 'object' ? t.summary.share_over_range : {};
-    return topBars(Object.entries(shares).map(([k, v]) => [k, num(v)]), 'share of swap runs', { percentAxis: true });
+    return topBars(Object.entries(shares).map(([k, v]) => [readable(k), num(v)]), 'share of swap runs', { percentAxis: true });
   },
   // Runs per weekday x hour of day as a grid of squares, darker for more runs (a scatter of square points).
   heatmap(t) {
@@ -186,21 +216,38 @@ const builders = {
     };
   },
   actions(t) {
-    return topBars(t.rows.map((r) => [`${r.action} · ${r.option}`, num(r.count)]), 'count');
+    return topBars(t.rows.map((r) => [`${readable(r.option)} · ${r.action}`, num(r.count)]), 'count');
   },
   // Errors per run per day, one line per version (the `all` rows: every error code together).
+  // With the day's swap runs as grey bars on a second axis: a high rate on a day of two runs means little.
   errors(t) {
     const all = t.rows.filter((r) => r.code === 'all');
     const days = uniq(all.map((r) => r.day)).sort();
     const versions = uniq(all.map((r) => r.version)).sort();
-    return lines(
+    const cfg = lines(
       days,
       versions.map((v) => {
-        const by = new Map(all.filter((r) => r.version === v).map((r) => [r.day, num(r.errors_per_run)]));
-        return { label: `version ${v}`, data: days.map((d) => (by.has(d) ? by.get(d) : null)) };
+        const rows = all.filter((r) => r.version === v);
+        const rate = new Map();
+        for (const d of days) {
+          const of = rows.filter((r) => r.day === d);
+          const runs = of.reduce((a, r) => a + num(r.runs), 0);
+          if (runs > 0) rate.set(d, of.reduce((a, r) => a + num(r.errors), 0) / runs);
+        }
+        return { label: `version ${v}`, data: days.map((d) => (rate.has(d) ? rate.get(d) : null)) };
       }),
       { percentAxis: true },
     );
+    if (!cfg) return null;
+    const runs = days.map((d) => all.filter((r) => r.day === d).reduce((a, r) => a + num(r.runs), 0));
+    cfg.data.datasets.push({ type: 'bar', label: 'swap runs (right axis)', data: runs, yAxisID: 'runs', order: 10,
+      backgroundColor: 'rgba(128, 140, 160, 0.28)', borderWidth: 0 });
+    cfg.options.scales.runs = { position: 'right', beginAtZero: true, grid: { display: false },
+      ticks: { callback: (v) => formatNumber(v) } };
+    const label = cfg.options.plugins.tooltip.callbacks.label;
+    cfg.options.plugins.tooltip.callbacks.label = (ctx) =>
+      ctx.dataset.yAxisID === 'runs' ? `swap runs: ${formatNumber(ctx.parsed.y)}` : label(ctx);
+    return cfg;
   },
   // Each stage's share of the processing time, stacked per output resolution.
   latency(t) {
@@ -225,7 +272,7 @@ const builders = {
     return cfg;
   },
   defaults(t) {
-    const labels = t.rows.map((r) => `${r.option}: ${r.default} → ${r.switched_to}`);
+    const labels = t.rows.map((r) => twoLines(`${readable(r.option)}: ${String(r.default).replace(/_/g, ' ')} → ${String(r.switched_to).replace(/_/g, ' ')}`));
     if (!labels.length) return null;
     return {
       type: 'bar',
@@ -239,16 +286,23 @@ const builders = {
       options: base({ percentAxis: true, horizontal: true }),
     };
   },
+  // Each step labelled with its conversion from the step before (and from the first in the tooltip).
   funnel(t) {
     if (!t.rows.length) return null;
-    return {
+    const cfg = {
       type: 'bar',
       data: {
-        labels: t.rows.map((r) => String(r.step)),
+        labels: t.rows.map((r, i) =>
+          i === 0 || typeof r.share_of_previous !== 'number' ? readable(r.step) : [readable(r.step), `${percent(r.share_of_previous)} of previous`]),
         datasets: [{ label: 'users', data: t.rows.map((r) => num(r.users)), backgroundColor: color(0) }],
       },
       options: base({ legend: false }),
     };
+    cfg.options.plugins.tooltip.callbacks.afterLabel = (ctx) => {
+      const r = t.rows[ctx.dataIndex];
+      return typeof r.share_of_first === 'number' ? `${percent(r.share_of_first)} of the first step` : '';
+    };
+    return cfg;
   },
   retention(t) {
     return lines(

@@ -38,11 +38,11 @@ const el = {
   to: $('#f-to'),
   version: $('#f-version'),
   platform: $('#f-platform'),
-  platforms: $('#platforms'),
   reset: $('#f-reset'),
   filterState: $('#filter-state'),
   empty: $('#empty-state'),
   charts: $('#charts'),
+  summary: $('#summary'),
 };
 
 const state = {
@@ -55,7 +55,25 @@ const state = {
   lastRefresh: 0, // when the last refresh started (ms)
   source: null,
   generation: 0, // refreshes done (the browser test waits on it)
+  badFilter: false, // the last refresh was refused for a filter: new telemetry cannot change that
+  reported: '', // the last error reported as ui.error (each problem once, not at every refresh)
+  ownSent: 0, // this page's own ui.* events already counted against the live stream
+  ownPending: 0, // of those, how many the stream has not announced yet
 };
+
+// This page's own events (ui.page, ui.error, ui.action) come back over the live stream like anyone's;
+// they change nothing shown, so they must not reload the page (that looped: an error event reloaded the
+// page, which failed again and sent another error). Returns how many of `n` new events are not ours.
+function foreignEvents(n) {
+  const sent = telemetry.sent;
+  state.ownPending += sent - state.ownSent;
+  state.ownSent = sent;
+  // Events the server did not keep (sampling, consent) are never announced: forget them after a while.
+  if (Date.now() - telemetry.lastSentAt > 15000) state.ownPending = 0;
+  const foreign = n - state.ownPending;
+  state.ownPending = Math.max(0, state.ownPending - n);
+  return Math.max(0, foreign);
+}
 
 // ---- messages ------------------------------------------------------------------------------------
 
@@ -84,7 +102,7 @@ function filtersFromUrl() {
   for (const f of FILTERS) {
     if (!q.has(f)) continue;
     // The version list comes from the server later; until then the wanted version is its only choice.
-    if (f === 'version' && q.get(f)) el.version.append(h('option', { value: q.get(f) }, q.get(f)));
+    if ((f === 'version' || f === 'platform') && q.get(f)) el[f].append(h('option', { value: q.get(f) }, q.get(f)));
     el[f].value = q.get(f);
   }
   for (const k of AB_KEYS) if (q.has(k)) state.ab[k] = q.get(k);
@@ -131,7 +149,7 @@ function makeCard(view) {
     chart: null,
     canvas: h('canvas', { role: 'img', 'aria-label': `Chart: ${view.explanation || view.name}` }),
     figures: h('dl', { class: 'figures' }),
-    notes: h('p', { class: 'notes', 'aria-live': 'polite' }),
+    notes: h('div', { class: 'notes', 'aria-live': 'polite' }),
     table: h('div', { class: 'table-wrap' }),
     rowsLabel: h('span', {}, 'Data'),
     csv: h('a', { class: 'download', download: `faceweave-insights-${view.name}.csv` }, 'CSV'),
@@ -173,7 +191,8 @@ function abControls() {
     if (empty) select.append(h('option', { value: '' }, empty));
     for (const c of choices) select.append(h('option', { value: c }, c));
     if (state.ab[key] && !choices.includes(state.ab[key])) select.append(h('option', { value: state.ab[key] }, state.ab[key]));
-    select.value = state.ab[key] || '';
+    // The metric has no "automatic": without a choice it shows the API's default (the first listed).
+    select.value = state.ab[key] || (empty === null && choices.length ? choices[0] : '');
     select.addEventListener('change', () => {
       state.ab[key] = select.value;
       telemetry.action(`ab_${key}`, 'change', { value: select.value || 'auto' });
@@ -210,14 +229,18 @@ function renderTable(card, table) {
 }
 
 function renderCard(card, table) {
+  card.data = table;
+  card.el.classList.remove('blocked');
   clear(card.figures);
   for (const [key, value] of figures(table)) {
     card.figures.append(
       h('div', { class: 'figure' }, h('dt', {}, key.replace(/_/g, ' ')), h('dd', { 'data-key': key, 'data-value': JSON.stringify(value) }, formatNumber(value))),
     );
   }
+  // Each note on its own line, starting with a capital: they are separate facts.
   const notes = table.notes || [];
-  card.notes.textContent = notes.join(' ');
+  clear(card.notes);
+  for (const n of notes) card.notes.append(h('p', {}, sentence(n)));
   card.notes.hidden = !notes.length;
   renderTable(card, table);
   const cfg = chartConfig(table);
@@ -226,12 +249,110 @@ function renderCard(card, table) {
     card.chart = null;
   }
   card.box.hidden = !cfg;
+  // Horizontal bars get the height their labels need (two-line labels on a phone).
+  card.box.style.height = '';
+  if (cfg && cfg.options && cfg.options.indexAxis === 'y') {
+    const labels = cfg.data.labels || [];
+    const perBar = labels.some(Array.isArray) ? 30 : 20;
+    const bars = labels.length * Math.max(1, (cfg.data.datasets || []).length > 1 ? 1.4 : 1);
+    card.box.style.height = `${Math.max(230, Math.round(bars * perBar + 70))}px`;
+  }
   if (cfg) card.chart = new Chart(card.canvas, cfg);
+  if (card.scale) card.scale.remove();
+  card.scale = table.view === 'heatmap' && cfg ? heatScale(table) : null;
+  if (card.scale) card.box.after(card.scale);
   card.el.dataset.state = cfg ? 'ready' : 'empty';
   card.el.dataset.rows = String((table.rows || []).length);
 }
 
+// The heat map's colour scale: from no runs to the busiest hour's count.
+function heatScale(table) {
+  const max = Math.max(0, ...table.rows.flatMap((r) => table.columns.filter((c) => /^h\d\d$/.test(c)).map((c) => Number(r[c]) || 0)));
+  return h('div', { class: 'heat-scale small muted', 'aria-label': `Colour scale: lighter is fewer runs, darker up to ${formatNumber(max)} runs in an hour` },
+    h('span', {}, '0'), h('span', { class: 'heat-bar', 'aria-hidden': 'true' }), h('span', {}, `${formatNumber(max)} swap runs`));
+}
+
+function sentence(text) {
+  const t = String(text).trim();
+  if (!t) return t;
+  return `${t.charAt(0).toUpperCase()}${t.slice(1)}${/[.!?)]$/.test(t) ? '' : '.'}`;
+}
+
+// ---- summary row ---------------------------------------------------------------------------------
+
+// The headline numbers of the range, read from the views' summaries, each with its change against the
+// period of the same length just before (when the range has both ends).
+const HEADLINES = [
+  { view: 'defaults', key: 'active_users', label: 'Active users' },
+  { view: 'usage', key: 'runs', label: 'Swap runs' },
+  { view: 'errors', key: 'errors_per_run', label: 'Errors per run', percent: true, lowerIsBetter: true },
+];
+
+function previousRange() {
+  const f = filters();
+  if (!f.from || !f.to) return null;
+  const day = 86400000;
+  const from = Date.parse(`${f.from}T00:00:00Z`);
+  const to = Date.parse(`${f.to}T00:00:00Z`);
+  if (!(to >= from)) return null;
+  const days = Math.round((to - from) / day) + 1;
+  const iso = (t) => new Date(t).toISOString().slice(0, 10);
+  return { from: iso(from - days * day), to: iso(from - day), days };
+}
+
+async function renderSummary(signal) {
+  const current = HEADLINES.map((hl) => {
+    const card = state.cards.get(hl.view);
+    const v = card && card.data && card.data.summary ? card.data.summary[hl.key] : undefined;
+    return typeof v === 'number' ? v : null;
+  });
+  el.summary.hidden = current.every((v) => v === null);
+  if (el.summary.hidden) return;
+  const prev = previousRange();
+  let before = HEADLINES.map(() => null);
+  if (prev) {
+    const params = { ...filters(), from: prev.from, to: prev.to };
+    before = await Promise.all(
+      HEADLINES.map(async (hl) => {
+        try {
+          const t = await request('GET', viewPath(hl.view, params), { signal });
+          const v = t.summary ? t.summary[hl.key] : undefined;
+          return typeof v === 'number' ? v : null;
+        } catch (err) {
+          if (err && err.name === 'AbortError') throw err;
+          return null;
+        }
+      }),
+    );
+  }
+  clear(el.summary);
+  HEADLINES.forEach((hl, i) => {
+    const v = current[i];
+    const show = (x) => (hl.percent ? `${(x * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })}%` : formatNumber(x));
+    let change = null;
+    if (v !== null && before[i] !== null && prev) {
+      const b = before[i];
+      const diff = hl.percent ? (v - b) * 100 : b ? ((v - b) / b) * 100 : null;
+      if (diff !== null) {
+        const better = hl.lowerIsBetter ? diff < 0 : diff > 0;
+        const unit = hl.percent ? ' points' : '%';
+        const arrow = diff > 0 ? '▲' : diff < 0 ? '▼' : '';
+        change = h('span', { class: `change ${diff === 0 ? '' : better ? 'good' : 'bad'}` },
+          `${arrow} ${Math.abs(diff).toLocaleString('en-US', { maximumFractionDigits: 1 })}${unit} vs the ${prev.days} days before (${show(b)})`);
+      }
+    }
+    el.summary.append(h('div', { class: 'headline', 'data-key': hl.key },
+      h('span', { class: 'headline-label' }, hl.label),
+      h('span', { class: 'headline-value' }, v === null ? '—' : show(v)),
+      change));
+  });
+}
+
 function renderCardError(card, err) {
+  card.data = null;
+  card.el.classList.remove('blocked');
+  if (card.scale) card.scale.remove();
+  card.scale = null;
   if (card.chart) {
     card.chart.destroy();
     card.chart = null;
@@ -278,18 +399,32 @@ async function refresh() {
   clear(el.messages); // what is still wrong is said again below
   describeFilters();
   try {
-    const errors = await Promise.all([...state.cards.values()].map((c) => loadView(c, controller.signal)));
-    // The same bad parameter fails every card: say it once, next to its field.
+    const cards = [...state.cards.values()];
+    const errors = await Promise.all(cards.map((c) => loadView(c, controller.signal)));
+    // The same bad parameter fails every card: say it once, next to its field and at the top; the cards
+    // only point there.
     const first = errors.find((e) => e);
+    const field = first && first instanceof ApiError && FILTERS.includes(first.field) ? first.field : null;
+    state.badFilter = Boolean(field);
     if (first) {
-      const field = first instanceof ApiError && FILTERS.includes(first.field) ? first.field : null;
       if (field) {
         $(`#err-${field}`).textContent = first.message;
         el[field].setAttribute('aria-invalid', 'true');
       }
       if (first.code !== 'unauthorized') showMessage(first.message);
-      if (first.code !== 'network') telemetry.error(first.code || 'internal', 'insights');
+      errors.forEach((e, i) => {
+        if (e && e.message === first.message) {
+          cards[i].notes.textContent = field ? 'Not shown: see the filter above.' : 'Not shown: see the message above.';
+          cards[i].el.classList.add('blocked'); // the problem is said once, above; the card only points there
+        }
+      });
+      const key = `${first.code}|${first.message}`;
+      if (first.code !== 'network' && key !== state.reported) telemetry.error(first.code || 'internal', 'insights');
+      state.reported = key;
+    } else {
+      state.reported = '';
     }
+    await renderSummary(controller.signal);
     state.generation += 1;
     document.body.dataset.generation = String(state.generation);
   } catch (err) {
@@ -316,7 +451,7 @@ function scheduleRefresh(delay = REFRESH_DEBOUNCE_MS) {
 // New telemetry: one refresh after the debounce, and no sooner than LIVE_MIN_INTERVAL_MS after the last
 // one started; events arriving meanwhile are covered by the refresh already scheduled.
 function liveRefresh() {
-  if (state.timer) return;
+  if (state.timer || state.badFilter) return;
   const wait = Math.max(REFRESH_DEBOUNCE_MS, state.lastRefresh + LIVE_MIN_INTERVAL_MS - Date.now());
   state.timer = setTimeout(() => {
     state.timer = null;
@@ -345,6 +480,7 @@ function connect() {
     }
     setLive('live', `Live: ${formatNumber(n)} new event${n === 1 ? '' : 's'} at ${new Date().toLocaleTimeString()}`);
     // The first events of a new database: read the index again (versions, the empty-state banner).
+    if (!foreignEvents(n)) return;
     if (state.index && !state.index.database) start();
     else liveRefresh();
   });
@@ -357,6 +493,15 @@ function connect() {
 }
 
 // ---- start ---------------------------------------------------------------------------------------
+
+function fillPlatforms(platforms) {
+  const current = el.platform.value;
+  clear(el.platform);
+  el.platform.append(h('option', { value: '' }, 'All platforms'));
+  for (const p of platforms) el.platform.append(h('option', { value: p }, p));
+  if (current && !platforms.includes(current)) el.platform.append(h('option', { value: current }, `${current} (no data)`));
+  el.platform.value = current;
+}
 
 function fillVersions(versions) {
   const current = el.version.value;
@@ -392,10 +537,10 @@ async function start() {
     return;
   }
   fillVersions(state.index.versions || []);
-  clear(el.platforms);
-  for (const p of state.index.platforms || []) el.platforms.append(h('option', { value: p }));
+  fillPlatforms(state.index.platforms || []);
   el.empty.hidden = state.index.database;
-  el.empty.textContent = (state.index.notes || []).join(' ');
+  clear(el.empty);
+  for (const n of state.index.notes || []) el.empty.append(h('span', { class: 'note-line' }, sentence(n)));
   clear(el.charts);
   state.cards.clear();
   for (const view of state.index.views || []) {
@@ -412,8 +557,20 @@ function filterChanged(ev) {
   if (!FILTERS.includes(name)) return;
   telemetry.action(name, 'change', name === 'version' ? { value: el.version.value || 'all' } : {});
   filtersToUrl();
-  scheduleRefresh(name === 'platform' ? 500 : 0);
+  scheduleRefresh(0);
 }
+
+// The last n days up to today (UTC, as the views count days).
+function preset(days) {
+  const day = (d) => d.toISOString().slice(0, 10);
+  const to = new Date();
+  el.from.value = day(new Date(to.getTime() - (days - 1) * 86400000));
+  el.to.value = day(to);
+  telemetry.action('filters', 'click', { value: `last_${days}` });
+  filtersToUrl();
+  refresh();
+}
+for (const b of document.querySelectorAll('.presets button')) b.addEventListener('click', () => preset(Number(b.dataset.days)));
 
 el.form.addEventListener('change', filterChanged);
 el.form.addEventListener('submit', (ev) => ev.preventDefault());
@@ -439,6 +596,7 @@ setInterval(async () => {
   try {
     const index = await request('GET', '/api/insights');
     fillVersions(index.versions || []);
+    fillPlatforms(index.platforms || []);
     if (index.database !== state.index.database) start();
   } catch {
     // The live state line already says when the server is away.

@@ -116,6 +116,7 @@ export const api = {
     form.append('file', file, file.name);
     return request('POST', '/api/uploads', { body: form });
   },
+  getUpload: (id) => request('GET', `/api/uploads/${encodeURIComponent(id)}`),
   // The faces in the selector's order: `position` is what reference_face_position takes.
   uploadFaces: (id, { frame, order } = {}) =>
     request('GET', apiPath(`/api/uploads/${encodeURIComponent(id)}/faces`, { frame, order })),

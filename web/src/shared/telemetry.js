@@ -65,6 +65,8 @@ class Telemetry {
     this.timer = null;
     this.enabled = true;
     this.hideHooks = [];
+    this.sent = 0; // events handed to the server so far (the dashboard tells its own from others')
+    this.lastSentAt = 0;
     addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden') this.pageHidden();
     });
@@ -115,6 +117,8 @@ class Telemetry {
     }
     while (this.queue.length) {
       const events = this.queue.splice(0, MAX_BATCH);
+      this.sent += events.length;
+      this.lastSentAt = Date.now();
       this.send(JSON.stringify({ client: this.client, events }));
     }
   }

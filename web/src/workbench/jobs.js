@@ -1,6 +1,6 @@
 // Following one job (GET /api/jobs/{id} every 500 ms, progress, fps, ETA, cancel) and the job list.
 
-import { api, ApiError } from '../shared/api.js';
+import { api, apiUrl, ApiError } from '../shared/api.js';
 import { h, clear, $ } from '../shared/dom.js';
 
 const POLL_MS = 500;
@@ -103,10 +103,17 @@ export class JobRunner {
 function shortTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  if (Number.isNaN(d.getTime())) return '';
+  const today = new Date().toDateString() === d.toDateString();
+  return today
+    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-export function renderJobList(list, jobs, onShow) {
+// One row per job: the target's frame, status and time, what it ran with (or why it failed), and
+// buttons: Show (a finished result) or Follow (a running job), and Reuse (its uploads and options back
+// into the form). describe(options) turns the job's options into words.
+export function renderJobList(list, jobs, { onShow, onReuse, describe }) {
   clear(list);
   if (!jobs.length) {
     list.append(h('li', { class: 'muted small empty' }, 'No jobs yet.'));
@@ -114,17 +121,36 @@ export function renderJobList(list, jobs, onShow) {
   }
   for (const job of jobs) {
     const pct = Math.round((Number(job.progress) || 0) * 100);
-    const showable = job.status === 'done' || job.status === 'queued' || job.status === 'running';
-    const label = `${job.status === 'done' ? 'Show' : 'Follow'} job ${job.id}`;
-    const button = showable ? h('button', { type: 'button', class: 'link', 'aria-label': label }, job.status === 'done' ? 'Show' : 'Follow') : null;
-    if (button) button.addEventListener('click', () => onShow(job.id));
+    const buttons = h('span', { class: 'job-buttons' });
+    const short = job.id.slice(0, 10);
+    if (job.status === 'done' || job.status === 'queued' || job.status === 'running') {
+      const verb = job.status === 'done' ? 'Show' : 'Follow';
+      const b = h('button', { type: 'button', class: 'link', 'aria-label': `${verb} job ${short}` }, verb);
+      b.addEventListener('click', () => onShow(job.id));
+      buttons.append(b);
+    }
+    if (job.target && Array.isArray(job.sources)) {
+      const b = h('button', { type: 'button', class: 'link', 'aria-label': `Reuse the photos and options of job ${short}`,
+        title: 'Put its photos and options back into the form' }, 'Reuse');
+      b.addEventListener('click', () => onReuse(job));
+      buttons.append(b);
+    }
+    const when = job.status === 'running' ? `${pct}%` : shortTime(job.finished_at || job.created_at);
+    const reason = job.status === 'failed' && job.error && job.error.message ? job.error.message : '';
+    const detail = reason || [job.kind, describe(job.options || {})].filter(Boolean).join(' · ');
+    const thumb = h('img', { class: 'job-thumb', alt: '', loading: 'lazy',
+      src: job.target ? apiUrl(`/api/uploads/${job.target}/frame`) : '' });
+    thumb.addEventListener('error', () => (thumb.style.visibility = 'hidden'));
     list.append(
-      h('li', { class: 'job' },
-        h('span', { class: `badge ${job.status}` }, job.status),
-        h('span', { class: 'job-id mono', title: job.id }, job.id.slice(0, 10)),
-        h('span', { class: 'muted small' }, job.kind || ''),
-        h('span', { class: 'muted small' }, job.status === 'running' ? `${pct}%` : shortTime(job.finished_at || job.created_at)),
-        button || h('span')),
+      h('li', { class: 'job', 'data-job': job.id },
+        thumb,
+        h('div', { class: 'job-main' },
+          h('div', { class: 'job-line' },
+            h('span', { class: `badge ${job.status}` }, job.status),
+            h('span', { class: 'muted small num' }, when),
+            h('span', { class: 'job-id mono muted small', title: job.id }, short)),
+          h('span', { class: `job-detail small ${reason ? 'reason' : 'muted'}`, title: detail }, detail)),
+        buttons),
     );
   }
 }

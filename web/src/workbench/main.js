@@ -9,7 +9,14 @@ import { OptionsForm } from './options.js';
 import { JobRunner, renderJobList } from './jobs.js';
 import { Viewer } from './viewer.js';
 
+const AUTO_PREVIEW_MS = 700;
+const SESSION_KEY = 'faceweave.workbench';
+const NARROW = matchMedia('(max-width: 900px)');
+
 const state = {
+  autoPreview: false, // a preview is shown: option changes render it again
+  autoTimer: null,
+  restoring: false,
   config: null,
   sources: [], // upload descriptions (docs/api.md, "Uploads")
   target: null,
@@ -113,15 +120,31 @@ async function start() {
   if (!state.options) {
     state.options = new OptionsForm(el.options, config, { onChange: optionChanged, onSettled: optionSettled });
     telemetry.beforePageHide(() => state.options.settle());
-    if (state.target) state.options.setTarget(state.target.kind, state.target.id, state.target.faceList || []);
+    if (state.target) state.options.setTarget(state.target.kind, state.target.id, state.target.faceList || [], state.target);
   }
   refreshJobs();
+  const session = loadSession();
+  if (session && (session.target || (session.sources && session.sources.length)) && !state.sources.length && !state.target) {
+    await restoreInputs(session);
+  }
+  updateActions();
 }
 
 // ---- options -------------------------------------------------------------------------------------
 
-function optionChanged(key) {
+function optionChanged(key, value, old) {
   if (key === 'face_selector_order') reorderFaces();
+  updateActions();
+  saveSession();
+  // The timeline shows the chosen frame of the video until a preview is on screen.
+  if (key === 'preview_frame' && !state.autoPreview && state.target && state.target.kind === 'video') {
+    state.viewer.showTarget(apiUrl(`/api/uploads/${state.target.id}/frame`, { index: value }));
+  }
+  // Once a preview is on screen, a changed option renders it again (after the user stops changing).
+  if (state.autoPreview && JSON.stringify(value) !== JSON.stringify(old)) {
+    clearTimeout(state.autoTimer);
+    state.autoTimer = setTimeout(() => preview({ auto: true }), AUTO_PREVIEW_MS);
+  }
 }
 
 // One ui.action per settled change, with the new and the previous value.
@@ -164,7 +187,7 @@ async function uploadFiles(role, files) {
     try {
       const upload = await api.upload(file);
       telemetry.action(role, 'upload', { value: upload.kind || kindOf(file) });
-      if (role === 'source') addSource(upload, pending);
+      if (role === 'source') addSource(upload, pending, file.name);
       else await setTarget(upload);
     } catch (err) {
       if (pending) pending.remove();
@@ -184,11 +207,19 @@ function addPendingThumb(file) {
   return li;
 }
 
-function addSource(upload, pending) {
+// A source must be a photo with a face: anything else is said next to the sources and not kept, so it
+// cannot break a later preview or run.
+function addSource(upload, pending, name) {
   if (upload.kind === 'video') {
     pending.remove();
     $('#err-sources').textContent = 'A source must be a photo; this file is a video.';
     telemetry.error('invalid_argument', 'upload');
+    return;
+  }
+  if (Array.isArray(upload.faces) && !upload.faces.length) {
+    pending.remove();
+    $('#err-sources').textContent = `No face was found in ${name || 'this photo'}, so it is not used. Choose a photo where one face is clearly visible.`;
+    telemetry.error('no_face', 'upload');
     return;
   }
   state.sources.push(upload);
@@ -197,16 +228,20 @@ function addSource(upload, pending) {
   const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove source photo ${n}` }, '×');
   const li = h('li', { class: 'thumb', 'data-upload': upload.id },
     h('img', { src: apiUrl(`/api/uploads/${upload.id}/frame`), alt: `Source photo ${n}` }),
-    h('span', { class: `small ${faces ? '' : 'warn'}` }, faces ? `${faces} face${faces > 1 ? 's' : ''}` : 'no face found'),
+    h('span', { class: 'small' }, `${faces} face${faces === 1 ? '' : 's'}`),
     remove);
   remove.addEventListener('click', () => {
     state.sources = state.sources.filter((s) => s.id !== upload.id);
+    // Focus stays in the list (the next photo's remove button) or goes back to the chooser.
+    const next = li.nextElementSibling || li.previousElementSibling;
     li.remove();
+    (next ? next.querySelector('.remove') : el.sourceInput).focus();
     telemetry.action('source', 'click', { value: 'remove' });
+    saveSession();
     updateActions();
   });
   pending.replaceWith(li);
-  if (!faces) showMessage('No face was found in this source photo; choose another one.', 'warning');
+  saveSession();
 }
 
 function showTargetPending(file) {
@@ -222,8 +257,32 @@ async function setTarget(upload) {
   state.target = upload;
   state.target.faceList = await listFaces(upload);
   renderTarget();
-  if (state.options) state.options.setTarget(upload.kind, upload.id, state.target.faceList);
+  if (state.options) state.options.setTarget(upload.kind, upload.id, state.target.faceList, upload);
   state.viewer.showTarget(apiUrl(`/api/uploads/${upload.id}/frame`));
+  focusFace(upload);
+  saveSession();
+}
+
+// The viewer's zoom goes to the reference face (or the first) of the image shown.
+function focusFace(upload) {
+  if (!upload || upload.kind === 'video') return state.viewer.setFace(null);
+  const chosen = state.options && state.target === upload ? state.options.chosenFace() : null;
+  const faces = upload.faceList && upload.faceList.length ? upload.faceList : upload.faces || [];
+  state.viewer.setFace(chosen || faces[0] || null, upload.width, upload.height);
+}
+
+// The upload a job ran on: the one in the form, or asked of the server (null once it is gone).
+async function jobTarget(job) {
+  if (state.target && state.target.id === job.target) return state.target;
+  try {
+    return await api.getUpload(job.target);
+  } catch {
+    return null;
+  }
+}
+
+function targetFaces(t) {
+  return (t.faceList && t.faceList.length) || (Array.isArray(t.faces) ? t.faces.length : 0);
 }
 
 // The target's faces in the selector's current order, with a crop each.
@@ -244,7 +303,7 @@ async function reorderFaces() {
   const faces = await listFaces(target);
   if (state.target !== target) return;
   target.faceList = faces;
-  state.options.setTarget(target.kind, target.id, faces);
+  state.options.setTarget(target.kind, target.id, faces, target);
 }
 
 function describeTarget(t) {
@@ -255,8 +314,8 @@ function describeTarget(t) {
     if (t.duration_s) parts.push(`${Number(t.duration_s).toFixed(1)} s`);
     if (t.has_audio) parts.push('audio');
   }
-  const faces = (t.faceList && t.faceList.length) || (Array.isArray(t.faces) ? t.faces.length : 0);
-  parts.push(faces === 1 ? '1 face' : `${faces} faces`);
+  const faces = targetFaces(t);
+  parts.push(faces === 1 ? '1 face' : faces ? `${faces} faces` : t.kind === 'video' ? 'no face in the first frame' : 'no face found');
   return parts.join(' · ');
 }
 
@@ -267,7 +326,7 @@ function renderTarget() {
   if (!t) return;
   el.targetInfo.append(
     h('img', { src: apiUrl(`/api/uploads/${t.id}/frame`), alt: 'Target' }),
-    h('p', { class: 'small' }, describeTarget(t)),
+    h('p', { class: `small ${targetFaces(t) ? '' : 'warn'}` }, describeTarget(t)),
   );
 }
 
@@ -299,8 +358,12 @@ function payload() {
 }
 
 function updateActions() {
+  // An image target without a face has nothing to swap (a video may show faces after its first frame).
+  const faceless = state.target && state.target.kind !== 'video' && !targetFaces(state.target);
+  const problem = state.options ? state.options.problem : null;
   const ready =
-    state.options && state.sources.length > 0 && state.target && !state.uploading.source && !state.uploading.target;
+    state.options && state.sources.length > 0 && state.target && !state.uploading.source && !state.uploading.target &&
+    !faceless && !problem;
   const running = state.runner && state.runner.active;
   el.previewBtn.disabled = !ready || state.previewing;
   el.runBtn.disabled = !ready || running;
@@ -310,14 +373,18 @@ function updateActions() {
   else if (!state.sources.length && !state.target) el.actionHint.textContent = 'Upload a source photo and a target to start.';
   else if (!state.sources.length) el.actionHint.textContent = 'Add a source photo.';
   else if (!state.target) el.actionHint.textContent = 'Add a target image or video.';
+  else if (faceless) el.actionHint.textContent = 'No face was found in the target; choose another image.';
+  else if (problem) el.actionHint.textContent = `Fix ${problem} first.`;
   else if (running) el.actionHint.textContent = 'Job running…';
   else el.actionHint.textContent = '';
 }
 
-async function preview() {
+async function preview({ auto = false } = {}) {
+  if (auto && (state.previewing || (state.runner && state.runner.active))) return;
   if (el.previewBtn.disabled) return;
+  clearTimeout(state.autoTimer);
   state.options.settle();
-  telemetry.action('preview', 'preview');
+  telemetry.action('preview', 'preview', auto ? { value: 'auto' } : {});
   clearMessages();
   state.options.clearErrors();
   state.previewing = true;
@@ -333,11 +400,27 @@ async function preview() {
     if (swapped !== null) caption.push(`${swapped} face${swapped === '1' ? '' : 's'} swapped`);
     if (ms !== null) caption.push(`${Math.round(Number(ms))} ms`);
     state.viewer.showPreview(blob, caption.join(' · '));
+    focusFace(state.target);
+    state.autoPreview = true;
+    if (!auto) revealStage();
   } catch (err) {
+    state.autoPreview = false;
     reportError(err, 'preview');
   } finally {
     state.previewing = false;
     updateActions();
+    // The button was disabled while rendering, which drops the keyboard focus: give it back.
+    if (document.activeElement === document.body && !auto) el.previewBtn.focus();
+  }
+}
+
+// On one column the stage sits below the actions; bring it into view when it shows something new.
+function revealStage() {
+  const stage = $('#stage');
+  const r = stage.getBoundingClientRect();
+  if (NARROW.matches && (r.top > innerHeight * 0.6 || r.bottom < 0)) {
+    // The whole card (its title, the provenance badge and the zoom button), below the sticky actions.
+    stage.closest('.viewer').scrollIntoView({ behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth', block: 'start' });
   }
 }
 
@@ -348,9 +431,13 @@ async function run() {
   clearMessages();
   state.options.clearErrors();
   el.downloadLink.hidden = true;
+  clearTimeout(state.autoTimer);
+  // A job can take minutes: with the user's permission, its end is also said by a notification.
+  if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
   try {
     const job = await api.createJob(payload());
     state.runner.follow(job.id, state.target);
+    el.cancelBtn.focus();
   } catch (err) {
     reportError(err, 'job');
   }
@@ -366,25 +453,60 @@ async function cancel() {
   }
 }
 
+const TITLE = document.title;
+const ENDED = { done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
+
+// The tab title and (when allowed and the page is not in view) a notification say that a job ended.
+function announceEnd(job) {
+  const word = ENDED[job.status] || job.status;
+  if (document.visibilityState !== 'visible') {
+    document.title = `${word} · ${TITLE}`;
+    addEventListener('visibilitychange', () => (document.title = TITLE), { once: true });
+    if ('Notification' in window && Notification.permission === 'granted') {
+      try {
+        new Notification(`faceweave: job ${word.toLowerCase()}`, { body: state.target ? state.target.name || '' : '', tag: 'faceweave-job' });
+      } catch {
+        // Some browsers allow notifications from a service worker only; the title still says it.
+      }
+    }
+  }
+}
+
+// The server names the file after the target (biden.jpg -> biden-faceweave.jpg).
+function showDownload(job) {
+  el.downloadLink.href = apiUrl(`/api/jobs/${job.id}/result`);
+  el.downloadLink.hidden = false;
+}
+
 function jobFinished(job) {
+  const hadFocus = document.activeElement === el.cancelBtn || document.activeElement === document.body;
   updateActions();
   refreshJobs();
+  announceEnd(job);
   if (job.status === 'done') {
+    state.autoPreview = false;
     state.viewer.showResult(job);
-    el.downloadLink.href = apiUrl(`/api/jobs/${job.id}/result`);
-    el.downloadLink.hidden = false;
+    if (job.kind !== 'video') jobTarget(job).then(focusFace);
+    showDownload(job);
+    revealStage();
+    if (hadFocus) el.downloadLink.focus();
   } else if (job.status === 'failed') {
     const e = job.error || {};
     reportError(new ApiError(0, e.code || 'internal', e.message || 'The job failed.', e.field), 'job');
   } else if (job.status === 'cancelled') {
     showMessage('The job was cancelled.', 'info');
   }
+  if (job.status !== 'done' && hadFocus) el.runBtn.focus();
 }
 
 async function refreshJobs() {
   try {
     const { jobs } = await api.jobs(10);
-    renderJobList(el.jobList, jobs || [], showJob);
+    renderJobList(el.jobList, jobs || [], {
+      onShow: showJob,
+      onReuse: reuseJob,
+      describe: (o) => (state.options ? state.options.describe(o) : ''),
+    });
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 404)) reportError(err, 'jobs');
   }
@@ -395,9 +517,11 @@ async function showJob(id) {
   try {
     const job = await api.job(id);
     if (job.status === 'done') {
+      state.autoPreview = false;
       state.viewer.showResult(job);
-      el.downloadLink.href = apiUrl(`/api/jobs/${job.id}/result`);
-      el.downloadLink.hidden = false;
+      if (job.kind !== 'video') jobTarget(job).then(focusFace);
+      showDownload(job);
+      revealStage();
     } else if (job.status === 'queued' || job.status === 'running') {
       state.runner.follow(job.id, null);
       updateActions();
@@ -407,10 +531,115 @@ async function showJob(id) {
   }
 }
 
+// A job's photos and options back into the form (its uploads must still be on the server).
+async function reuseJob(job) {
+  telemetry.action('job_list', 'click', { value: 'reuse' });
+  clearMessages();
+  const ok = await restoreInputs({ sources: job.sources, target: job.target, options: job.options || {} });
+  if (!ok) showMessage('The photos of this job are no longer on the server; upload them again.', 'warning');
+  else $('#sources-title').scrollIntoView({ block: 'nearest' });
+}
+
+// ---- what survives a reload ----------------------------------------------------------------------
+
+// The upload ids and changed options are kept in this browser's session storage, so a reload (or a
+// phone that dropped the tab) comes back to the same form. Uploads the server no longer has are dropped.
+function saveSession() {
+  if (state.restoring || !state.options) return;
+  const session = {
+    sources: state.sources.map((s) => s.id),
+    target: state.target ? state.target.id : null,
+    options: state.options.requestOptions({ all: true }),
+  };
+  try {
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  } catch {
+    // No storage (private mode): nothing survives a reload.
+  }
+}
+
+function loadSession() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
+    return s && typeof s === 'object' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+async function fetchUpload(id) {
+  try {
+    return await api.getUpload(id);
+  } catch {
+    return null;
+  }
+}
+
+// Puts uploads and options into the form; false when none of the sources or not the target exists.
+async function restoreInputs({ sources = [], target = null, options = {} }) {
+  state.restoring = true;
+  try {
+    const [found, t] = await Promise.all([Promise.all(sources.map(fetchUpload)), target ? fetchUpload(target) : null]);
+    const kept = found.filter((u) => u && u.kind !== 'video');
+    if (state.options) state.options.setValues(options);
+    if (!kept.length && !t) return false;
+    state.sources = [];
+    clear(el.sourceThumbs);
+    for (const u of kept) {
+      const pending = h('li', { class: 'thumb pending' });
+      el.sourceThumbs.append(pending);
+      addSource(u, pending, u.name);
+    }
+    if (t) await setTarget(t);
+    return kept.length === sources.length && Boolean(t) === Boolean(target);
+  } finally {
+    state.restoring = false;
+    saveSession();
+    updateActions();
+  }
+}
+
+// ---- connection ----------------------------------------------------------------------------------
+
+// The top bar says whether the server still answers (checked every 10 s while the page is in view).
+async function watchServer() {
+  if (!state.config || document.visibilityState !== 'visible') return;
+  let up = false;
+  try {
+    up = (await fetch('/healthz', { cache: 'no-store' })).ok;
+  } catch {
+    up = false;
+  }
+  el.serverState.textContent = up
+    ? `faceweave ${state.config.version || ''} · connected`
+    : 'Not connected: the server does not answer (is faceweave serve still running?)';
+  el.serverState.dataset.state = up ? 'live' : 'off';
+}
+
+// ---- paste ---------------------------------------------------------------------------------------
+
+// A pasted image goes to the drop zone that has the focus; else to the sources while there are none,
+// else to the target.
+function pasted(ev) {
+  const files = Array.from((ev.clipboardData && ev.clipboardData.files) || []).filter(
+    (f) => f.type.startsWith('image/') || f.type.startsWith('video/'),
+  );
+  if (!files.length) return;
+  const t = ev.target;
+  if (t instanceof HTMLInputElement && ['text', 'number', 'password'].includes(t.type)) return;
+  ev.preventDefault();
+  let role = state.sources.length ? 'target' : 'source';
+  if (el.sourceDrop.contains(document.activeElement)) role = 'source';
+  else if (el.targetDrop.contains(document.activeElement)) role = 'target';
+  telemetry.action(role, 'drop', { value: 'paste' });
+  uploadFiles(role, files);
+}
+
 // ---- start ---------------------------------------------------------------------------------------
 
 state.viewer = new Viewer({
   onCompare: (percent) => telemetry.action('compare', 'change', { number: percent }),
+  onZoom: (on) => telemetry.action('compare', 'toggle', { value: on ? 'on' : 'off' }),
 });
 state.runner = new JobRunner({
   onUpdate: () => updateActions(),
@@ -431,6 +660,8 @@ el.jobsRefresh.addEventListener('click', () => {
 // Dropping a file anywhere else must not navigate away from the workbench.
 addEventListener('dragover', (ev) => ev.preventDefault());
 addEventListener('drop', (ev) => ev.preventDefault());
+addEventListener('paste', pasted);
+setInterval(watchServer, 10_000);
 
 telemetry.page('workbench');
 updateActions();

@@ -5,8 +5,9 @@ import { api, apiUrl } from '../shared/api.js';
 import { $ } from '../shared/dom.js';
 
 export class Viewer {
-  constructor({ onCompare }) {
+  constructor({ onCompare, onZoom = () => {} }) {
     this.onCompare = onCompare;
+    this.onZoom = onZoom;
     this.placeholder = $('#stage-placeholder');
     this.single = $('#single-view');
     this.singleImg = $('#single-img');
@@ -20,9 +21,45 @@ export class Viewer {
     this.title = $('#viewer-title');
     this.badge = $('#provenance-badge');
     this.objectUrl = null;
+    this.zoomBtn = $('#zoom-btn');
+    this.zoomed = false;
+    this.face = null; // { box: [x, y, w, h], width, height } of the frame shown
+    this.zoomBtn.addEventListener('click', () => {
+      this.zoomed = !this.zoomed;
+      this.onZoom(this.zoomed);
+      this.applyZoom();
+    });
     this.slider.addEventListener('input', () => this.setSplit(Number(this.slider.value)));
     this.slider.addEventListener('change', () => this.onCompare(Number(this.slider.value)));
     this.setSplit(Number(this.slider.value));
+  }
+
+  // The face to zoom to in the frame shown (a tall or wide frame leaves it small); null: none known.
+  setFace(face, width, height) {
+    this.face = face && Array.isArray(face.box) && width > 0 && height > 0 ? { box: face.box, width, height } : null;
+    const [, , w, h] = this.face ? this.face.box : [0, 0, 0, 0];
+    // Worth it only when the face is small in the frame.
+    this.zoomBtn.hidden = !this.face || (w > width / 3 && h > height / 3);
+    if (this.zoomBtn.hidden) this.zoomed = false;
+    this.applyZoom();
+  }
+
+  applyZoom() {
+    this.zoomBtn.setAttribute('aria-pressed', String(this.zoomed));
+    this.zoomBtn.textContent = this.zoomed ? 'Whole frame' : 'Zoom to the face';
+    for (const inner of document.querySelectorAll('.zoom-inner')) {
+      if (!this.zoomed || !this.face) {
+        inner.style.transform = '';
+        inner.style.removeProperty('--zoom');
+        continue;
+      }
+      const [x, y, w, h] = this.face.box;
+      const { width, height } = this.face;
+      const k = Math.max(1, Math.min(6, width / (2.4 * w), height / (2.4 * h)));
+      inner.style.transformOrigin = `${(100 * (x + w / 2)) / width}% ${(100 * (y + h / 2)) / height}%`;
+      inner.style.transform = `scale(${k})`;
+      inner.style.setProperty('--zoom', String(k));
+    }
   }
 
   setSplit(percent) {
@@ -56,6 +93,7 @@ export class Viewer {
       this.badge.hidden = true;
       this.badgeFor = null;
     }
+    if (which === 'video' || which === 'none') this.zoomBtn.hidden = true;
     this.placeholder.hidden = which !== 'none';
     this.single.hidden = which !== 'single';
     this.compare.hidden = which !== 'compare';
