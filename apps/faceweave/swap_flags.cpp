@@ -5,9 +5,8 @@ namespace faceweave::cli {
 void add_swap_flags(CLI::App* cmd, SwapOptions& o, VideoOptions& v, std::vector<float>& padding) {
   cmd->add_option("--processors", o.processors, "face_swapper face_enhancer frame_enhancer face_debugger")
       ->capture_default_str();
-  cmd->add_option(
-         "--face-swapper-model", o.face_swapper_model,
-         "classic (no download) | inswapper_128 (`faceweave models download NAME`)")
+  cmd->add_option("--face-swapper-model", o.face_swapper_model,
+                  "classic (no download) | inswapper_128 (`faceweave models download NAME`)")
       ->capture_default_str();
   cmd->add_option("--face-swapper-pixel-boost", o.face_swapper_pixel_boost,
                   "ONNX swappers: 128x128 | 256x256 | 384x384 | 512x512 | 768x768 | 1024x1024")
@@ -63,7 +62,8 @@ void add_swap_flags(CLI::App* cmd, SwapOptions& o, VideoOptions& v, std::vector<
   cmd->add_option("--reference-face-distance", o.reference_face_distance,
                   "Cosine distance under which a face counts as the reference person")
       ->capture_default_str();
-  cmd->add_option("--face-enhancer", o.face_enhancer, "none | detail (gfpgan_1.4 cannot run on this build: docs/models.md)")
+  cmd->add_option("--face-enhancer", o.face_enhancer,
+                  "none | detail (gfpgan_1.4 cannot run on this build: docs/models.md)")
       ->capture_default_str();
   cmd->add_option("--face-enhancer-blend", o.face_enhancer_blend, "0..100")->capture_default_str();
   cmd->add_option("--frame-enhancer", o.frame_enhancer, "none | fsrcnn_x2 | fsrcnn_x4 | espcn_x2 | espcn_x4")
