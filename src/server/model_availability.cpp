@@ -45,6 +45,15 @@ json compute(const EngineOptions& raw) {
   const EngineOptions options = resolve_paths(raw);
   auto models = infer::ModelRegistry::create({options.manifest_path, options.models_dir});
   for (const ModelValue& v : model_values()) {
+    // A model this build can never run is not offered at all (/api/config leaves it out), so it is not
+    // listed as merely unavailable either.
+    bool offered = true;
+    for (const char* name : v.models)
+      if (models) {
+        const infer::ModelEntry* m = (*models)->find(name);
+        if (m && !m->unsupported.empty()) offered = false;
+      }
+    if (!offered) continue;
     std::string why;
     if (std::string(v.value) == "inswapper_128_fp16" && !kReadsFloat16)
       why = "this build's OpenCV (" CV_VERSION ") cannot read float16 models; use inswapper_128";
