@@ -15,17 +15,23 @@ image=$1 checker=$(realpath "$2")
 project="fwfleet$$"
 work=$(mktemp -d)
 compose() { (cd "$here" && podman-compose -f compose.fleet.yaml -p "$project" "$@"); }
+stop_timed() {  # CONTAINER SERVICE: stops it; a stop slower than 5 s is reported (docs/container.md)
+  local t0 ms
+  t0=$(date +%s%N)
+  podman stop -t 30 "$1" >/dev/null 2>&1 || true
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  [ "$ms" -lt 5000 ] || echo "note - stopping $2 ($1) took $ms ms" >&2
+}
 cleanup() {
-  # The nodes before the database they use; a stop slower than 5 s is reported (see docs/container.md).
-  for service in faceweave prometheus worker postgres; do
+  # The nodes (at once) before the database they use.
+  for service in faceweave prometheus worker; do
     for c in $(podman ps -q --filter "label=io.podman.compose.project=$project" \
       --filter "label=com.docker.compose.service=$service"); do
-      t0=$(date +%s%N)
-      podman stop -t 30 "$c" >/dev/null 2>&1 || true
-      ms=$((($(date +%s%N) - t0) / 1000000))
-      [ "$ms" -lt 5000 ] || echo "note - stopping $service ($c) took $ms ms" >&2
+      stop_timed "$c" "$service" &
     done
   done
+  wait
+  for c in $(podman ps -q --filter "label=io.podman.compose.project=$project"); do stop_timed "$c" postgres; done
   compose down -v >/dev/null 2>&1 || true
   rm -rf "$work"
 }
