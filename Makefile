@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test fuzz fuzz-ci fuzz-build image image-test screenshots
+.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test fuzz fuzz-ci fuzz-build image image-test stack-test screenshots
 
 setup:
 	scripts/install-deps.sh
@@ -54,6 +54,13 @@ image: deb
 image-test: image $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target image_api_check
 	deploy/image/test.sh localhost/faceweave:$(VERSION) $(BUILD_DIR)/tests/deploy/image_api_check
+
+# deploy/compose.fleet.yaml for real (podman-compose): PostgreSQL 15 from Debian's package, the API node, two
+# workers and Prometheus; a swap through the API node that a worker runs, and /readyz while PostgreSQL is
+# stopped (deploy/fleet-test.sh). About 35 s once the images exist. Needs root.
+stack-test: image $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target image_api_check
+	deploy/fleet-test.sh localhost/faceweave:$(VERSION) $(BUILD_DIR)/tests/deploy/image_api_check
 
 # libFuzzer targets (fuzz/, clang with ASan and UBSan) on seed corpora made from the test data; regression
 # inputs in tests/fuzz/ run first. fuzz-ci: 30 s a target; fuzz: 10 minutes a target (FUZZ_SECONDS=...).

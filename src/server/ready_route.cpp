@@ -17,9 +17,11 @@ HttpResponse Api::ready(const HttpRequest&, const PathParams&) {
     checks["database"] = {{"status", "ok"}};
   } else {
     ready = false;
-    checks["database"] = {{"status", "error"},
-                          {"message", "the job database does not answer (" + counts.status().message() +
-                                          "); check the data dir's disk"}};
+    checks["database"] = {
+        {"status", "error"},
+        {"message", "the job database does not answer (" + counts.status().message() +
+                        "); check the data dir's disk for jobs.db, or that the PostgreSQL of --database-url "
+                        "answers"}};
   }
   if (draining()) {
     ready = false;

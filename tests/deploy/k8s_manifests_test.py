@@ -4,9 +4,14 @@ built into the model classes of the Kubernetes Python client (Debian's python3-k
 types and required fields, and every key must be a field of its type (a typo such as `livenesProbe` fails,
 as kubectl's strict validation would). Then what the deployment needs: probes on /healthz and /readyz,
 non-root and read-only root filesystem, no privilege escalation, requests and limits, the token from the
-Secret, and every resource of kustomization.yaml present.
-Usage: k8s_manifests_test.py DEPLOY_K8S_DIR"""
+Secret, and every resource of kustomization.yaml present. The fleet: the API node and every worker read
+FACEWEAVE_DATABASE_URL from a defined Secret and mount one ReadWriteMany volume at the --media-dir they are
+given; the API node runs no jobs itself (--max-concurrent-jobs 0). With FACEWEAVE (the built binary), every
+flag a container passes is one that `faceweave [SUBCOMMAND] --help` lists.
+Usage: k8s_manifests_test.py DEPLOY_K8S_DIR [FACEWEAVE]"""
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -80,8 +85,62 @@ def load(directory):
     return objects
 
 
+def help_text(binary, subcommand):
+    """What `faceweave --help` and `faceweave SUBCOMMAND --help` say (the flags each accepts)."""
+    env = dict(os.environ, FACEWEAVE_TELEMETRY="off")
+    out = ""
+    for argv in ([binary, "--help"], [binary, subcommand, "--help"]):
+        r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} exited with {r.returncode}: {r.stderr}")
+        out += r.stdout
+    return out
+
+
+def check_flags(binary, args, where, failures):
+    """Every --flag in args is one the binary's help lists for the subcommand args names."""
+    subcommand = next((a for a in args if not a.startswith("-") and a in ("serve", "worker")), None)
+    if subcommand is None:
+        failures.append(f"{where}: runs neither serve nor worker: {args}")
+        return
+    text = help_text(binary, subcommand)
+    for flag in (a for a in args if a.startswith("--")):
+        if not re.search(re.escape(flag) + r"\b", text):
+            failures.append(f"{where}: `faceweave {subcommand}` has no flag {flag}")
+
+
+def flag_value(args, flag):
+    return args[args.index(flag) + 1] if flag in args and args.index(flag) + 1 < len(args) else None
+
+
+def check_fleet(path, name, pod, by_name, failures):
+    """Database URL from a Secret; the shared media volume (ReadWriteMany) at the --media-dir."""
+    c = pod["containers"][0]
+    args = c.get("args", [])
+    env = {e["name"]: e for e in c.get("env", [])}
+    ref = env.get("FACEWEAVE_DATABASE_URL", {}).get("valueFrom", {}).get("secretKeyRef")
+    if not ref:
+        failures.append(f"{path}: {name} must read FACEWEAVE_DATABASE_URL from a Secret")
+    else:
+        secret = by_name.get(("Secret", ref.get("name")), (None, None))[1]
+        keys = set((secret or {}).get("stringData", {})) | set((secret or {}).get("data", {}))
+        if ref.get("key") not in keys:
+            failures.append(f"{path}: {name} reads key {ref.get('key')} of Secret {ref.get('name')}, not defined")
+        if ref.get("optional"):
+            failures.append(f"{path}: {name} cannot run without the database: the Secret must not be optional")
+    media = flag_value(args, "--media-dir")
+    mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    claim = volumes.get(mounts.get(media), {}).get("persistentVolumeClaim", {}).get("claimName")
+    pvc = by_name.get(("PersistentVolumeClaim", claim), (None, None))[1]
+    if media is None or pvc is None or "ReadWriteMany" not in pvc["spec"].get("accessModes", []):
+        failures.append(f"{path}: {name} needs --media-dir on a mounted ReadWriteMany PersistentVolumeClaim")
+    return media, claim
+
+
 def main():
     root = Path(sys.argv[1])
+    binary = sys.argv[2] if len(sys.argv) > 2 else None
     failures = []
     objects = load(root)
     assert objects, f"no manifests in {root}"
@@ -109,6 +168,7 @@ def main():
             failures.append(f"kustomization.yaml: resource {resource} does not exist")
 
     # What the deployment itself needs.
+    media_claims = set()
     secret_names = {n for (k, n) in by_name if k == "Secret"}
     config_names = {n for (k, n) in by_name if k == "ConfigMap"}
     for (kind, name), (path, doc) in by_name.items():
@@ -136,8 +196,15 @@ def main():
                 failures.append(f"{path}: {name} mounts undefined volumes {sorted(mounts - volumes)}")
             if "/tmp" not in {m["mountPath"] for m in c.get("volumeMounts", [])}:
                 failures.append(f"{path}: {name} has a read-only root filesystem but no writable /tmp")
-        if doc["metadata"]["labels"].get("app.kubernetes.io/component") == "api":
+        component = doc["metadata"]["labels"].get("app.kubernetes.io/component", "")
+        if component == "api" or component.startswith("worker"):
+            media_claims.add(check_fleet(path, name, pod, by_name, failures))
+            if binary:
+                check_flags(binary, pod["containers"][0].get("args", []), f"{path}: {name}", failures)
+        if component == "api":
             c = pod["containers"][0]
+            if flag_value(c.get("args", []), "--max-concurrent-jobs") != "0":
+                failures.append(f"{path}: the API node must run no jobs itself (--max-concurrent-jobs 0)")
             if c.get("livenessProbe", {}).get("httpGet", {}).get("path") != "/healthz":
                 failures.append(f"{path}: the API's liveness probe must ask /healthz")
             if c.get("readinessProbe", {}).get("httpGet", {}).get("path") != "/readyz":
@@ -149,6 +216,10 @@ def main():
             limits = pod["containers"][0]["resources"]["limits"]
             if str(limits.get("nvidia.com/gpu")) != "1":
                 failures.append(f"{path}: the GPU variant must ask for nvidia.com/gpu: 1")
+
+    # One media volume at one path for every node: jobs store absolute paths.
+    if len(media_claims) != 1:
+        failures.append(f"the API node and the workers must share one media volume at one path: {sorted(media_claims, key=str)}")
 
     for f in failures:
         print("FAIL - " + f)

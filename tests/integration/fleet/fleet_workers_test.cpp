@@ -1,7 +1,7 @@
 // A fleet of real processes on a real PostgreSQL (pg_cluster.h): an API node and `faceweave worker`s share
 // the queue and a media folder. Every job runs once; a worker killed with SIGKILL mid-video loses its job to
 // another worker; a cancel reaches the worker running the job; a restart of PostgreSQL loses no job; a
-// wrong URL ends with the documented exit code.
+// wrong URL ends with the documented exit code; an API node is not ready while its database refuses it.
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -180,6 +180,55 @@ TEST(Fleet, ARestartOfPostgresLosesNoJob) {
   // Both workers still take jobs after the restart.
   const auto more = fleet.submit(images({"biden.jpg"}), images({"meds-aa-S001-02.jpg"}));
   ASSERT_TRUE(fleet.wait_until([&] { return fleet.finished() == 9; }, 60)) << w1->log() << w2->log();
+}
+
+TEST(Fleet, AnApiNodeIsNotReadyWhileItsDatabaseCannotBeReached) {
+  Fleet fleet("readiness");
+  ChildProcess api({"--data-dir", fleet.dir().file("api"), "serve", "--port", "0", "--database-url",
+                    fleet.url(), "--media-dir", fleet.media(), "--max-concurrent-jobs", "0"},
+                   fleet.dir().file("api.log"));
+  ASSERT_TRUE(api.wait_for("serving on http://127\\.0\\.0\\.1:[0-9]+/")) << api.log();
+  std::smatch port;
+  const std::string api_log = api.log();
+  ASSERT_TRUE(std::regex_search(api_log, port, std::regex("127\\.0\\.0\\.1:([0-9]+)/")));
+  // The status code on the last line, the body before it.
+  auto readyz = [&] {
+    return run_command("curl -s -w '\\n%{http_code}' http://127.0.0.1:" + std::string(port[1]) + "/readyz")
+        .out;
+  };
+  EXPECT_EQ(readyz().substr(readyz().rfind('\n') + 1), "200") << readyz();
+  // The database takes no connections and drops the node's: it is alive (/healthz) but not ready.
+  const std::string db = fleet.url().substr(fleet.url().rfind('/') + 1);
+  const std::string admin = PgCluster::get().url();
+  PgCluster::get().sql(admin, "ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
+  PgCluster::get().sql(admin,
+                       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db + "'");
+  std::string answer;
+  EXPECT_TRUE(fleet.wait_until(
+      [&] {
+        answer = readyz();
+        return answer.substr(answer.rfind('\n') + 1) == "503";
+      },
+      20))
+      << answer;
+  const json body = json::parse(answer.substr(0, answer.rfind('\n')), nullptr, false);
+  EXPECT_EQ(body.value("status", ""), "not_ready") << answer;
+  EXPECT_EQ(body["checks"]["database"].value("status", ""), "error") << answer;
+  EXPECT_NE(body["checks"]["database"].value("message", "").find("--database-url"), std::string::npos)
+      << answer;
+  EXPECT_EQ(run_command("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:" + std::string(port[1]) +
+                        "/healthz")
+                .out,
+            "200");
+  // Back: ready again, without a restart.
+  PgCluster::get().sql(admin, "ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+  EXPECT_TRUE(fleet.wait_until(
+      [&] {
+        answer = readyz();
+        return answer.substr(answer.rfind('\n') + 1) == "200";
+      },
+      20))
+      << answer;
 }
 
 TEST(Fleet, AWrongDatabaseUrlEndsWithTheDocumentedExitCode) {
