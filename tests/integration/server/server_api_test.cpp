@@ -94,12 +94,14 @@ TEST_F(ServerApi, UploadPreviewRunAndDownloadSwapTheIdentity) {
   EXPECT_EQ(config["options"]["blend"]["default"], "seamless");
   EXPECT_EQ(config["options"]["identity_strength"]["default"], 0.8);  // as written, not as a float stores it
   EXPECT_FALSE(config["auth_required"].get<bool>());
-  // Values the server cannot run are listed with the reason (this OpenCV cannot read float16 graphs).
+  // Values the server cannot run yet are listed with the reason; a model this build can never run (float16
+  // on this OpenCV) is not offered at all, so it is not listed as merely unavailable either.
   ASSERT_TRUE(config["unavailable"].is_object());
 #if CV_VERSION_MAJOR == 4 && CV_VERSION_MINOR < 7
-  EXPECT_NE(config["unavailable"]["face_swapper_model"].value("inswapper_128_fp16", "").find("float16"),
-            std::string::npos)
+  EXPECT_FALSE(config["unavailable"].contains("face_swapper_model") &&
+               config["unavailable"]["face_swapper_model"].contains("inswapper_128_fp16"))
       << config["unavailable"].dump();
+  EXPECT_EQ(config["options"]["face_swapper_model"].dump().find("inswapper_128_fp16"), std::string::npos);
 #endif
 
   const json source = upload(image("obama.jpg"));
