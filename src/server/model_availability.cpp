@@ -5,7 +5,6 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
-#include <opencv2/core/version.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,39 +34,34 @@ const std::vector<ModelValue>& model_values() {
   return kValues;
 }
 
-// OpenCV's DNN reads float16 ONNX weights from 4.7 on.
-constexpr bool kReadsFloat16 = CV_VERSION_MAJOR > 4 || (CV_VERSION_MAJOR == 4 && CV_VERSION_MINOR >= 7);
-
 // Presence only (no checksum: hashing every model file would make the first page load wait); a damaged
 // file still fails its run with model_error.
 json compute(const EngineOptions& raw) {
   json out = json::object();
   const EngineOptions options = resolve_paths(raw);
   auto models = infer::ModelRegistry::create({options.manifest_path, options.models_dir});
+  if (!models) return out;
   for (const ModelValue& v : model_values()) {
-    // A model this build can never run is not offered at all (/api/config leaves it out), so it is not
-    // listed as merely unavailable either.
+    // A model the manifest marks unsupported on this build (float16 weights, StyleGAN2's modulated
+    // convolution) is never offered (/api/config leaves it out), so it is not listed as merely unavailable.
     bool offered = true;
-    for (const char* name : v.models)
-      if (models) {
-        const infer::ModelEntry* m = (*models)->find(name);
-        if (m && !m->unsupported.empty()) offered = false;
-      }
-    if (!offered) continue;
     std::string why;
-    if (std::string(v.value) == "inswapper_128_fp16" && !kReadsFloat16)
-      why = "this build's OpenCV (" CV_VERSION ") cannot read float16 models; use inswapper_128";
     for (const char* name : v.models) {
-      if (!why.empty() || !models) break;
       const infer::ModelEntry* m = (*models)->find(name);
+      if (!m) continue;
+      if (!m->unsupported.empty()) {
+        offered = false;
+        break;
+      }
       std::error_code ec;
-      if (m && !std::filesystem::exists((*models)->expected_path(*m), ec)) {
+      if (why.empty() && !std::filesystem::exists((*models)->expected_path(*m), ec)) {
         why = !m->url.empty()
                   ? "not installed on this server (its administrator can run `faceweave models download " +
                         m->name + "`)"
                   : "not installed on this server";
       }
     }
+    if (!offered) continue;
     if (!why.empty()) out[v.option][v.value] = why;
   }
   return out;
