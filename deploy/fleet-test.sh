@@ -43,11 +43,8 @@ fail() {
   done
   exit 1
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() {  # URL SECONDS
-  for _ in $(seq $(($2 * 5))); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
-  return 1
-}
+# shellcheck source=deploy/test-lib.sh
+. "$here/test-lib.sh"
 command -v podman-compose >/dev/null || { echo "fleet-test: podman-compose is not installed" >&2; exit 1; }
 start=$(date +%s)
 
@@ -112,15 +109,7 @@ while read -r w; do
 done <<<"$ran"
 echo "ok - the job ran on a worker: $(tr '\n' ' ' <<<"$ran")"
 
-up=""
-for _ in $(seq 60); do
-  up=$(curl -fsS "http://127.0.0.1:$pport/api/v1/query?query=up%7Bjob%3D%22faceweave%22%7D" 2>/dev/null |
-    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")' ||
-    true)
-  [ "$up" = 1 ] && break
-  sleep 1
-done
-[ "$up" = 1 ] || fail "Prometheus does not scrape the API node (up='$up')"
+prometheus_scrapes_faceweave "$pport" || fail "Prometheus does not scrape the API node"
 echo "ok - Prometheus scrapes the API node's /metrics with the token"
 
 # PostgreSQL stopped: the API node stays alive but is not ready; back: ready again.

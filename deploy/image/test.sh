@@ -25,11 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL - $*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() {  # URL SECONDS
-  for _ in $(seq $(($2 * 5))); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
-  return 1
-}
+# shellcheck source=deploy/test-lib.sh
+. "$repo/deploy/test-lib.sh"
 token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 
 # 0. The image holds this checkout's version.
@@ -105,13 +102,5 @@ compose_up=1
 (cd "$repo/deploy" && podman-compose -p "fwtest$run_id" up -d >"$work/compose.log" 2>&1) ||
   { cat "$work/compose.log"; fail "podman-compose up"; }
 wait_http "http://127.0.0.1:$fport/readyz" 120 || { cat "$work/compose.log"; fail "compose: faceweave not ready"; }
-up=""
-for _ in $(seq 60); do
-  up=$(curl -fsS "http://127.0.0.1:$pport/api/v1/query?query=up%7Bjob%3D%22faceweave%22%7D" 2>/dev/null |
-    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")' ||
-    true)
-  [ "$up" = 1 ] && break
-  sleep 1
-done
-[ "$up" = 1 ] || fail "compose: Prometheus does not scrape faceweave (up='$up')"
+prometheus_scrapes_faceweave "$pport" || fail "compose: Prometheus does not scrape faceweave"
 echo "ok - compose: faceweave ready, Prometheus scrapes its /metrics with the token"
