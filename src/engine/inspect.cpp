@@ -1,5 +1,6 @@
 // Engine::inspect: the provenance metadata and the watermark of a file (docs/provenance.md).
 #include <algorithm>
+
 #include "faceweave/engine.h"
 #include "media/video_reader.h"
 #include "provenance/metadata.h"

@@ -1,8 +1,9 @@
 #include "face/face_analyser.h"
-#include "face/skinless_check.h"
 
 #include <algorithm>
 #include <cmath>
+
+#include "face/skinless_check.h"
 
 namespace faceweave::face {
 
