@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 packages=(
-  build-essential cmake ninja-build pkg-config clang-format
+  build-essential cmake ninja-build pkg-config clang-format ccache  # ccache: later builds reuse objects
   libopencv-dev libopencv-contrib-dev
   libdlib-dev libdlib-data libblas-dev liblapack-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
@@ -14,7 +14,6 @@ packages=(
   libssl-dev libcurl4-openssl-dev libzstd-dev libconcurrentqueue-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev ffmpeg time
   python3-onnx python3-numpy wrk
-  python3-onnx python3-numpy
   chromium sqlite3  # the browser test (tests/browser): headless chromium; sqlite3 reads the events database
   prometheus python3-yaml  # promtool (only in Debian's prometheus) checks GET /metrics; PyYAML: deploy/grafana
   python3-dev python3-pybind11 python3-pytest python3-opencv  # the Python module (python/) and its tests
