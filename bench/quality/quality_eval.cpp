@@ -2,7 +2,8 @@
 //   OUT/contact_sheet.png  one row per swapped face: source | target | output | target face | output face
 //   OUT/report.json        every metric per face and pair, and the summary
 //   OUT/report.md          the summary table (docs/benchmarks.md "Swap quality")
-// Usage: quality_eval [--out DIR] [--images DIR] [--second-recognizer SCRIPT|none] [--set key=value ...]
+// Usage: quality_eval [--out DIR] [--images DIR] [--second-recognizer SCRIPT|none] [--pairs NAME,...]
+//                     [--set key=value ...]
 // --set takes the swap options by their API names (blend, color_match, identity_strength, face_mask_blur,
 // keep_mouth_interior, target_lighting, skin_mask), so two settings can be compared on the same set.
 #include <cstdio>
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   std::string images = fs::path(FACEWEAVE_TESTDATA_DIR) / "images";
   std::string second = fs::path(FACEWEAVE_SOURCE_DIR) / "bench/quality/node/descriptors.sh";
   SwapOptions options;
+  std::string only;  // comma-separated pair names; empty: every pair
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -90,6 +92,8 @@ int main(int argc, char** argv) {
       images = next();
     else if (a == "--second-recognizer")
       second = next();
+    else if (a == "--pairs")
+      only = "," + next() + ",";
     else if (a == "--set") {
       const std::string kv = next();
       if (!set_option(options, kv)) {
@@ -98,7 +102,7 @@ int main(int argc, char** argv) {
       }
     } else {
       std::cerr << "usage: quality_eval [--out DIR] [--images DIR] [--second-recognizer SCRIPT|none] "
-                   "[--set key=value ...]\n";
+                   "[--pairs NAME,...] [--set key=value ...]\n";
       return 2;
     }
   }
@@ -119,6 +123,7 @@ int main(int argc, char** argv) {
   std::vector<quality::PairResult> results;
   std::vector<std::string> chips;
   for (const auto& pair : quality::hard_set()) {
+    if (!only.empty() && only.find("," + pair.name + ",") == std::string::npos) continue;
     auto r = quality::run_pair(images, pair, options, **analyser, **registry);
     if (!r) {
       std::cerr << r.status().to_string() << "\n";

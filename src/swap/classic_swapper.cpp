@@ -43,14 +43,21 @@ constexpr float kOpennessMismatch = 0.08f;
 constexpr float kWidthMismatch = 0.12f;
 // A target mouth open wider than this keeps its place and width (the interior is the target's own).
 constexpr float kOpenMouth = 0.08f;
-// Lighting transfer (skin.h): the Gaussian scale of the "light" layer in eye distances; how much the lips and
-// the nose keep their own light; the share of the middle band (creases) taken from the target. Chosen on the
-// hard set (docs/quality.md): a larger scale or less of the target's creases keeps more of the source's look
-// by the recognizers but brings its shadows along.
+// Lighting transfer (skin.h): the Gaussian scale of the "light" layer in eye distances; the share of it taken
+// from the target (a tenth of the source's relief stays: both recognizers read identity from it); how much
+// the lips and the nose keep their own light. Above that scale the skin takes the target's light; below it
+// the source's detail stays (the recognizers read much of a person from it), except where expression lines
+// run (fold_zones): there the middle band (creases, folds) is mostly the target's, since a fold belongs to
+// its face's expression - all of it when the two smiles differ by kSmileMismatch (mouth width over eye span)
+// or more, and then the finest lines too, so a smiling source's folds do not land on a neutral face as dark
+// streaks. Chosen on the hard set by eye and by both recognizers (docs/quality.md).
 constexpr double kLightSigma = 0.15;
+constexpr float kTargetLight = 0.9f;
 constexpr float kOwnLips = 0.5f;
 constexpr float kOwnNose = 0.5f;
-constexpr float kTargetCreases = 0.25f;
+constexpr float kTargetFolds = 0.7f;
+constexpr float kSmileMatch = 0.05f;
+constexpr float kSmileMismatch = 0.15f;
 
 std::array<cv::Point2f, 68> to_work(std::span<const cv::Point2f, 68> p, const cv::Rect& region,
                                     double scale) {
@@ -160,12 +167,16 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     core::ScopedStage stage(timings, "lighting");
     cv::Mat inside = warped.coverage.clone();
     // Colour follows the target's skin everywhere but in the eyes (and half on the lips); lightness keeps off
-    // the features (their own shading is their shape), and a quarter of the middle band (creases, folds)
-    // is the target's, so the source's expression lines and shadows fade without losing its look.
+    // the features (their own shading is their shape).
     const cv::Mat colour = (1.0f - own_light_zones(work, gw68, kOwnLips)) * options_.target_lighting;
-    const cv::Mat light = (1.0f - feature_zones(work, gw68, kOwnNose)) * options_.target_lighting;
-    const cv::Mat mid = light * kTargetCreases;
-    face = transfer_lighting(face, target_work, inside, light, colour, mid, kLightSigma * iod);
+    const cv::Mat light =
+        (1.0f - feature_zones(work, gw68, kOwnNose)) * (kTargetLight * options_.target_lighting);
+    const float smile_gap = std::abs(mouth_width_ratio(s68) - mouth_width_ratio(t68));
+    const float folds = kTargetFolds + (1.0f - kTargetFolds) * std::min(1.0f, smile_gap / kSmileMismatch);
+    const cv::Mat mid = fold_zones(work, gw68) * (folds * options_.target_lighting);
+    const float fine = std::clamp((smile_gap - kSmileMatch) / (kSmileMismatch - kSmileMatch), 0.0f, 1.0f);
+    face = transfer_lighting(face, target_work, inside, light, colour, mid, kLightSigma * iod,
+                             fine > 0 ? cv::Mat(mid * fine) : cv::Mat());
     target_work.copyTo(face, warped.coverage == 0);
   }
   core::ScopedStage stage(timings, "blend");

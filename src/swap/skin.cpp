@@ -1,7 +1,9 @@
 #include "swap/skin.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -168,9 +170,32 @@ cv::Mat own_light_zones(cv::Size size, std::span<const cv::Point2f, 68> p, float
   return smooth(z, std::max(1.0, 0.05 * iod));
 }
 
+cv::Mat fold_zones(cv::Size size, std::span<const cv::Point2f, 68> p) {
+  const float iod = eye_distance(p);
+  cv::Mat z = cv::Mat::zeros(size, CV_32F);
+  // The face's own axes: u along the eye line (towards the face's left in the image), v down the face.
+  cv::Point2f u = p[45] - p[36];
+  u *= 1.0f / std::max(1e-3f, float(cv::norm(u)));
+  cv::Point2f v(-u.y, u.x);
+  if (v.dot(p[8] - p[27]) < 0) v = -v;
+  // Each side: from just outside the nose wing (a little above it, where the fold starts) out across the
+  // cheek's inner part and down past the mouth corner (nasolabial fold), then on towards the jaw
+  // (marionette line).
+  for (auto [wing, corner, side] : {std::tuple{31, 48, -1.0f}, {35, 54, 1.0f}}) {
+    const cv::Point2f out = u * (side * iod);
+    const cv::Point2f w = p[size_t(wing)], c = p[size_t(corner)];
+    const std::vector<cv::Point> fold = {
+        w + out * 0.06f - v * (0.12f * iod), w + out * 0.45f - v * (0.08f * iod),
+        c + out * 0.45f + v * (0.12f * iod), c + out * 0.30f + v * (0.45f * iod),
+        c + out * 0.04f + v * (0.40f * iod), c + out * 0.06f};
+    cv::fillPoly(z, std::vector<std::vector<cv::Point>>{fold}, cv::Scalar(1));
+  }
+  return smooth(z, std::max(1.0, 0.08 * iod));
+}
+
 cv::Mat transfer_lighting(const cv::Mat& face, const cv::Mat& target, const cv::Mat& region,
                           const cv::Mat& weight_lightness, const cv::Mat& weight_colour,
-                          const cv::Mat& weight_mid, double sigma) {
+                          const cv::Mat& weight_mid, double sigma, const cv::Mat& weight_fine) {
   const cv::Mat lf = to_lab(face);
   cv::Mat m;
   region.convertTo(m, CV_32F, 1.0 / 255);
@@ -195,7 +220,9 @@ cv::Mat transfer_lighting(const cv::Mat& face, const cv::Mat& target, const cv::
     cv::extractChannel(diff, diff_l, 0);
     cv::extractChannel(low, low_l, 0);
     const double mid_sigma = std::max(0.7, sigma / 4);
-    const cv::Mat band = (lowpass(diff_l, mid_sigma) - low_l).mul(weight_mid);
+    const cv::Mat mid_l = lowpass(diff_l, mid_sigma);
+    cv::Mat band = (mid_l - low_l).mul(weight_mid);
+    if (!weight_fine.empty()) band += (lowpass(diff_l, std::max(0.5, sigma / 16)) - mid_l).mul(weight_fine);
     std::vector<cv::Mat> o_ch;
     cv::split(out, o_ch);
     o_ch[0] += band;

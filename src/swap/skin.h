@@ -37,6 +37,11 @@ cv::Mat feature_zones(cv::Size size, std::span<const cv::Point2f, 68> points, fl
 // whites are not skin to relight) at 1 and the lips at `lips`, tightly feathered; 0 elsewhere.
 cv::Mat own_light_zones(cv::Size size, std::span<const cv::Point2f, 68> points, float lips);
 
+// CV_32F 0..1 over an image of `size`: the bands where expression lines run on a face of these points
+// (nose wings to mouth corners, and on towards the jaw), feathered. A smile's folds are the expression's,
+// not the person's: where the source smiles wider than the target they come from the target.
+cv::Mat fold_zones(cv::Size size, std::span<const cv::Point2f, 68> points);
+
 // Gaussian blur of `sigma` pixels; large ones are computed on a coarser grid and interpolated back.
 cv::Mat smooth(const cv::Mat& m, double sigma);
 
@@ -45,9 +50,10 @@ cv::Mat smooth(const cv::Mat& m, double sigma);
 // Lightness and colour have their own weights: the skin's colour may follow the target everywhere while
 // its light keeps off the features.
 // `weight_mid` takes the target's middle band of lightness too (structures between sigma/4 and sigma:
-// creases and folds that come with the source's expression and light) where it is set.
+// creases and folds that come with the source's expression and light) where it is set, and `weight_fine`
+// the finer structures below that band as well (down to sigma/16: the sharp lines of a fold).
 cv::Mat transfer_lighting(const cv::Mat& face, const cv::Mat& target, const cv::Mat& region,
                           const cv::Mat& weight_lightness, const cv::Mat& weight_colour,
-                          const cv::Mat& weight_mid, double sigma);
+                          const cv::Mat& weight_mid, double sigma, const cv::Mat& weight_fine = cv::Mat());
 
 }  // namespace faceweave::swap

@@ -2,6 +2,8 @@
 // target's, nothing outside the face changes, no seam, and identity strength 0 is a no-op.
 #include <opencv2/imgproc.hpp>
 
+#include "swap/identity_geometry.h"
+#include "swap/skin.h"
 #include "swap_support.h"
 
 namespace faceweave::testing {
@@ -98,6 +100,42 @@ TEST_P(SwapByBlend, IdentityStrengthZeroGivesTheTargetBack) {
   double max_diff;
   cv::minMaxLoc(diff.reshape(1), nullptr, &max_diff);
   EXPECT_LE(max_diff, 2.0) << GetParam();
+}
+
+// Fine lightness structure (folds, creases: 1-6% of the eye distance) on the bands where expression lines
+// run, as an RMS of a difference of Gaussians over those bands.
+double fold_energy(const cv::Mat& bgr, const Face& face) {
+  const auto& p = face.landmarks68;
+  const double iod = cv::norm((p[36] + p[39]) * 0.5f - (p[42] + p[45]) * 0.5f);
+  cv::Mat grey, fine, coarse;
+  cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+  grey.convertTo(grey, CV_32F);
+  cv::GaussianBlur(grey, fine, cv::Size(0, 0), std::max(0.5, 0.01 * iod));
+  cv::GaussianBlur(grey, coarse, cv::Size(0, 0), 0.06 * iod);
+  const cv::Mat band = fine - coarse;
+  const cv::Mat zones = swap::fold_zones(bgr.size(), p) > 0.5f;
+  EXPECT_GT(cv::countNonZero(zones), 100);
+  cv::Scalar mean, dev;
+  cv::meanStdDev(band, mean, dev, zones);
+  return dev[0];
+}
+
+TEST(SwapFolds, ASmilingSourcesFoldsDoNotLandOnANeutralFace) {
+  // Obama smiles broadly (deep folds from nose to mouth); the MEDS portrait is neutral. The swapped face
+  // keeps the target's folds, not the source's: as smooth there as the target was, within a fifth.
+  auto& h = SwapHarness::get();
+  cv::Mat target = h.load("meds-aa-S001-01.jpg");
+  const Face before = h.largest_face(target);
+  const Face& src = h.source("obama.jpg").faces[0];
+  ASSERT_GT(swap::mouth_width_ratio(src.landmarks68) - swap::mouth_width_ratio(before.landmarks68), 0.15f)
+      << "the pair no longer differs in smile";
+  auto ctx = h.swap("obama.jpg", target, SwapOptions{});
+  ASSERT_EQ(ctx.swaps.size(), 1u);
+  const double in_target = fold_energy(target, before), in_output = fold_energy(ctx.frame, before);
+  const double in_source = fold_energy(h.load("obama.jpg"), src);
+  EXPECT_GT(in_source, 1.5 * in_target) << "the source's folds must be deeper than the target's for this test";
+  EXPECT_LT(in_output, 1.2 * in_target) << "fold energy: target " << in_target << ", output " << in_output
+                                        << ", source " << in_source;
 }
 
 INSTANTIATE_TEST_SUITE_P(Blends, SwapByBlend, ::testing::Values("seamless", "affine", "laplacian"));
