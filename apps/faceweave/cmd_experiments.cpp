@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "cli.h"
-#include "faceweave/analytics.h"
 #include "experiments/simulate.h"
+#include "faceweave/analytics.h"
 #include "faceweave/experiments.h"
 
 namespace faceweave::cli {
@@ -120,8 +120,9 @@ int run_stop(const GlobalOptions& global, const ExperimentArgs& a) {
       next.defaults = json::object();
     }
     if (out.empty())
-      return report(invalid_argument(
-          "--adopt writes a new defaults profile: give --profile-out FILE (or --defaults-profile FILE to bump)"));
+      return report(
+          invalid_argument("--adopt writes a new defaults profile: give --profile-out FILE (or "
+                           "--defaults-profile FILE to bump)"));
   }
   if (Status s = (*store)->stop(a.name, a.adopt); !s.is_ok()) return report(s);
   if (a.adopt.empty()) {
@@ -159,11 +160,15 @@ void add_experiments_command(CLI::App& app, GlobalOptions& global, int& exit_cod
   create->add_option("--option", args.e.option, "The swap option, e.g. color_match")->required();
   create->add_option("--arms", args.arms, "Its default per arm, control first: reinhard,none")->required();
   create->add_option("--split", args.split, "Share of users per arm, e.g. 50/50 (default: equal)");
-  create->add_option("--metric", args.e.metric,
-                     "error_rate | explicit_rate | run_time | OPTION=VALUE (share of runs with that value)")
+  create
+      ->add_option("--metric", args.e.metric,
+                   "error_rate | explicit_rate | run_time | OPTION=VALUE (share of runs with that value)")
       ->capture_default_str();
-  create->add_option("--goal", args.e.goal, "increase | decrease (default: decrease, increase for OPTION=VALUE)");
-  create->add_option("--mde", args.e.mde, "Effect the sequential test is tuned for (absolute; run_time: relative)")
+  create->add_option("--goal", args.e.goal,
+                     "increase | decrease (default: decrease, increase for OPTION=VALUE)");
+  create
+      ->add_option("--mde", args.e.mde,
+                   "Effect the sequential test is tuned for (absolute; run_time: relative)")
       ->capture_default_str();
   create->add_option("--alpha", args.e.alpha, "Significance level")->capture_default_str();
   create->add_option("--min-users", args.e.min_users, "Fewest exposed users per arm for a verdict")
@@ -183,7 +188,8 @@ void add_experiments_command(CLI::App& app, GlobalOptions& global, int& exit_cod
   show->add_flag("--csv", args.csv, "Print CSV")->excludes(json_flag);
   show->callback([&global, &exit_code] { exit_code = run_show(global, args); });
 
-  auto* stop = cmd->add_subcommand("stop", "Stop an experiment, optionally adopting an arm as the new default");
+  auto* stop =
+      cmd->add_subcommand("stop", "Stop an experiment, optionally adopting an arm as the new default");
   stop->add_option("name", args.name, "The experiment")->required();
   stop->add_option("--adopt", args.adopt, "The arm to adopt: writes a new defaults profile version");
   stop->add_option("--profile-out", args.profile_out,
@@ -192,11 +198,13 @@ void add_experiments_command(CLI::App& app, GlobalOptions& global, int& exit_cod
 
   static SimArgs sim;
   auto* simulate = cmd->add_subcommand(
-      "simulate", "Create an experiment and write a synthetic history with a known true effect (demos, tests)");
+      "simulate",
+      "Create an experiment and write a synthetic history with a known true effect (demos, tests)");
   simulate->add_option("name", args.name, "The experiment")->required();
   simulate->add_option("--option", sim.o.experiment.option, "The swap option")->required();
   simulate->add_option("--arms", sim.arms, "Its default per arm, control first")->required();
-  simulate->add_option("--metric", sim.o.experiment.metric, "explicit_rate | error_rate")->capture_default_str();
+  simulate->add_option("--metric", sim.o.experiment.metric, "explicit_rate | error_rate")
+      ->capture_default_str();
   simulate->add_option("--users", sim.o.users, "Users")->capture_default_str();
   simulate->add_option("--days", sim.o.days, "Days, ending on --end")->capture_default_str();
   simulate->add_option("--end", sim.o.end, "Last day, YYYY-MM-DD (default: today, UTC)");

@@ -71,8 +71,8 @@ Status apply_run_defaults(CLI::App* cmd, const GlobalOptions& global) {
       opt->clear();
     } catch (const CLI::Error& e) {
       opt->clear();
-      return invalid_argument("the default " + option + " = " + default_value_text(value) + " is refused: " +
-                              e.what());
+      return invalid_argument("the default " + option + " = " + default_value_text(value) +
+                              " is refused: " + e.what());
     }
   }
   if (t && measured) {
@@ -100,7 +100,8 @@ int run_recommend(const std::string& data_dir, int k, bool as_json) {
   InsightsTable t;
   t.view = "recommend";
   t.title = "Recommended default changes: defaults most users switch away, and experiments with a verdict";
-  t.columns = {"kind", "option", "current", "proposed", "share", "ci_low", "ci_high", "users", "evidence", "next"};
+  t.columns = {"kind",   "option",  "current", "proposed", "share",
+               "ci_low", "ci_high", "users",   "evidence", "next"};
   const double n = d->summary["cohort_users"].is_number() ? d->summary["cohort_users"].get<double>() : 0;
   const double z = normal_quantile(0.975);
   for (const auto& r : d->rows) {
@@ -111,16 +112,17 @@ int run_recommend(const std::string& data_dir, int k, bool as_json) {
     // Wilson score interval of the share of cohort users.
     const double den = 1 + z * z / n, mid = (p + z * z / (2 * n)) / den,
                  half = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den;
-    const std::string opt = r[0].get<std::string>(), cur = r[1].get<std::string>(), to = r[2].get<std::string>();
+    const std::string opt = r[0].get<std::string>(), cur = r[1].get<std::string>(),
+                      to = r[2].get<std::string>();
     char evidence[200];
     std::snprintf(evidence, sizeof evidence, "%.0f%% of %.0f users switch %s to %s (95%% CI %.0f%%-%.0f%%)",
                   100 * p, n, opt.c_str(), to.c_str(), 100 * (mid - half), 100 * (mid + half));
     std::string name = opt + "-" + to;
     std::replace(name.begin(), name.end(), '.', '_');
     if (name.size() > 24) name.resize(24);
-    t.rows.push_back(json::array({"switched_off", opt, cur, to, p, mid - half, mid + half, users, evidence,
-                                  "faceweave experiments create " + name + " --option " + opt + " --arms " + cur +
-                                      "," + to}));
+    t.rows.push_back(json::array(
+        {"switched_off", opt, cur, to, p, mid - half, mid + half, users, evidence,
+         "faceweave experiments create " + name + " --option " + opt + " --arms " + cur + "," + to}));
   }
   // Experiments that reached a verdict.
   if (auto store = ExperimentStore::open(data_dir, false); store) {
@@ -131,12 +133,12 @@ int run_recommend(const std::string& data_dir, int k, bool as_json) {
       o.k = k;
       auto x = analyse_experiment((*store)->database(), e, o);
       if (!x) return report(x.status());
-      const std::string decision = x->summary["decision"];
+      const std::string decision = x->summary["decision"].get<std::string>();
       if (decision != "adopt" || e.status != "running") continue;
-      const std::string win = x->summary["winner"];
-      t.rows.push_back(json::array({"experiment", e.option, e.arms[0], win, nullptr, nullptr, nullptr, nullptr,
-                                    x->summary["verdict"],
-                                    "faceweave experiments stop " + e.name + " --adopt " + win}));
+      const std::string win = x->summary["winner"].get<std::string>();
+      t.rows.push_back(
+          json::array({"experiment", e.option, e.arms[0], win, nullptr, nullptr, nullptr, nullptr,
+                       x->summary["verdict"], "faceweave experiments stop " + e.name + " --adopt " + win}));
     }
   }
   t.summary["k"] = k;

@@ -45,10 +45,10 @@ class Database;
 // ---- defaults profile
 
 struct DefaultsProfile {
-  std::string id;             // [a-z0-9_-], 1..16 bytes
-  int64_t version = 1;        // 1..999999
-  nlohmann::json defaults;    // {option: value}: options as in the API (color_match), values string/number/bool
-  std::string tag() const;    // "<id>-v<version>", what command.run records
+  std::string id;           // [a-z0-9_-], 1..16 bytes
+  int64_t version = 1;      // 1..999999
+  nlohmann::json defaults;  // {option: value}: options as in the API (color_match), values string/number/bool
+  std::string tag() const;  // "<id>-v<version>", what command.run records
 };
 // Reads and checks a profile file; a clear invalid_argument naming the file for anything wrong (unknown
 // option, a value that is not a string, number or boolean, a bad id or version).
@@ -68,15 +68,15 @@ std::string default_value_text(const nlohmann::json& value);
 // ---- experiments
 
 struct Experiment {
-  std::string name;               // [a-z0-9_-], 1..24 bytes
-  std::string option;             // one of experiment_options()
-  std::vector<std::string> arms;  // 2..8 values; arms[0] is the control
-  std::vector<double> split;      // share per arm, sums to 1 (default: equal)
+  std::string name;                   // [a-z0-9_-], 1..24 bytes
+  std::string option;                 // one of experiment_options()
+  std::vector<std::string> arms;      // 2..8 values; arms[0] is the control
+  std::vector<double> split;          // share per arm, sums to 1 (default: equal)
   std::string metric = "error_rate";  // see experiment_metrics(); also "<option>=<value>"
   std::string goal;                   // "increase" | "decrease" (default: by metric)
   double mde = 0.05;                  // the effect the sequential test is tuned for (absolute)
   double alpha = 0.05;
-  double min_users = 100;  // fewer exposed users per arm: no verdict
+  double min_users = 100;          // fewer exposed users per arm: no verdict
   std::string status = "running";  // running | stopped
   int64_t created_ms = 0, stopped_ms = 0;
   std::string adopted;  // the arm adopted when stopped (empty: none)
@@ -100,8 +100,8 @@ class ExperimentStore {
   static Result<std::unique_ptr<ExperimentStore>> open(const std::string& data_dir, bool create);
   static Result<std::unique_ptr<ExperimentStore>> open_database(const std::string& path, bool create);
   ~ExperimentStore();
-  Status create(Experiment e);                     // invalid_argument when it exists or is invalid
-  Result<std::vector<Experiment>> list();          // by creation time
+  Status create(Experiment e);                      // invalid_argument when it exists or is invalid
+  Result<std::vector<Experiment>> list();           // by creation time
   Result<Experiment> get(const std::string& name);  // NotFound names the experiments there are
   Status stop(const std::string& name, const std::string& adopted_arm);
   telemetry::Database& database() { return *db_; }

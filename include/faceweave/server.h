@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "faceweave/engine.h"
+#include "faceweave/experiments.h"
 #include "faceweave/options.h"
 #include "faceweave/status.h"
-#include "faceweave/experiments.h"
 #include "faceweave/telemetry.h"
 
 namespace faceweave {

@@ -71,9 +71,9 @@ struct TelemetryOptions {
   // run: a run's events are kept or dropped together (events outside a run: per user); cohort: a user is
   // always or never sampled; probabilistic: each event alone (biases per-run ratios: diagnostics only).
   std::string sampling = "run";
-  std::string app_version;            // empty: this build's version; [0-9A-Za-z.+-], at most 32 bytes
-  std::string user_id;                // raw id to pseudonymise; empty: FACEWEAVE_TELEMETRY_USER, else the
-                                      // local OS user ("uid:<n>")
+  std::string app_version;  // empty: this build's version; [0-9A-Za-z.+-], at most 32 bytes
+  std::string user_id;      // raw id to pseudonymise; empty: FACEWEAVE_TELEMETRY_USER, else the
+                            // local OS user ("uid:<n>")
   // The defaults profile in effect ("<id>-v<version>", docs/experiments.md), recorded on command.run.
   std::string defaults_profile;
   int retention_days = 90;            // older events leave the database at start-up; 0 keeps them all

@@ -151,7 +151,10 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
   json looks = json::array();
   const int64_t today = o.today >= 0 ? o.today : (ordered.empty() ? 0 : ordered.back()->day);
   auto look = [&](int64_t day) {
-    json l{{"day", iso_day(day)}, {"users", json::array()}, {"always_valid_p", json::array()}, {"z_p", json::array()}};
+    json l{{"day", iso_day(day)},
+           {"users", json::array()},
+           {"always_valid_p", json::array()},
+           {"z_p", json::array()}};
     const auto& c = arms[0];
     for (size_t i = 0; i < k; ++i) {
       l["users"].push_back(arms[i].metric.users);
@@ -163,7 +166,8 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
         if (v > 0) z_p = round_to(2 * normal_cdf(-std::fabs(d) / std::sqrt(v)), 6);
         const double tau = time_metric ? x.mde * std::max(c.metric.ratio(), 1.0) : x.mde;
         primary[i].look(a.metric.ratio() - c.metric.ratio(), a.metric.variance() + c.metric.variance(), tau);
-        guard_err[i].look(a.errors.ratio() - c.errors.ratio(), a.errors.variance() + c.errors.variance(), 0.02);
+        guard_err[i].look(a.errors.ratio() - c.errors.ratio(), a.errors.variance() + c.errors.variance(),
+                          0.02);
         guard_time[i].look(a.time.ratio() - c.time.ratio(), a.time.variance() + c.time.variance(),
                            0.1 * std::max(c.time.ratio(), 1.0));
       }
@@ -187,9 +191,8 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
   t.view = "experiment";
   t.title = "Experiment " + x.name + ": default of " + x.option + " per arm, metric " + x.metric + " (" +
             x.goal + " is better), control " + x.arms[0];
-  t.columns = {"arm",     "value",       "users",    "runs",           "metric",       "difference",
-               "ci_low",  "ci_high",     "z",        "p_value",        "always_valid_p", "error_rate",
-               "run_ms",  "guardrail"};
+  t.columns = {"arm",     "value", "users",   "runs",           "metric",     "difference", "ci_low",
+               "ci_high", "z",     "p_value", "always_valid_p", "error_rate", "run_ms",     "guardrail"};
   const double z_crit = normal_quantile(1 - x.alpha / 2);
   std::vector<double> users;
   bool hidden = false, enough = true;
@@ -230,9 +233,11 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
       }
       if (primary[i].p() < x.alpha && !better && worse.empty()) worse = x.arms[i];
       const double de = a.errors.ratio() - c.errors.ratio(), dt = a.time.ratio() - c.time.ratio();
-      if (guard_err[i].p() < x.alpha && de > 0) guard = "error rate up " + std::to_string(round_to(de, 4)).substr(0, 6);
+      if (guard_err[i].p() < x.alpha && de > 0)
+        guard = "error rate up " + std::to_string(round_to(de, 4)).substr(0, 6);
       if (guard_time[i].p() < x.alpha && dt > 0)
-        guard += (guard.empty() ? "" : "; ") + std::string("run time up ") + std::to_string(int64_t(dt)) + " ms";
+        guard +=
+            (guard.empty() ? "" : "; ") + std::string("run time up ") + std::to_string(int64_t(dt)) + " ms";
       if (!guard.empty() && breached.empty()) breached = x.arms[i] + " (" + guard + ")";
     }
     row.push_back(small || a.errors.sn <= 0 ? json(nullptr) : json(round_to(a.errors.ratio(), 6)));
@@ -247,7 +252,8 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
     verdict = "not enough data: each arm needs at least " + std::to_string(int64_t(x.min_users)) +
               " exposed users (k = " + std::to_string(o.k) + ")";
   } else if (srm_p < 0.001) {
-    verdict = "sample ratio mismatch: the users per arm differ from the planned split; do not trust the comparison";
+    verdict =
+        "sample ratio mismatch: the users per arm differ from the planned split; do not trust the comparison";
     decision = "invalid";
   } else if (!breached.empty()) {
     verdict = "guardrail breached by " + breached + ": keep " + x.arms[0];
@@ -260,8 +266,9 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
     verdict = worse + " is worse than " + x.arms[0] + ": keep " + x.arms[0];
     decision = "keep_control";
   } else {
-    verdict = e.status == "running" ? "no difference yet: keep it running (the always-valid p-value may be looked at daily)"
-                                    : "no significant difference";
+    verdict = e.status == "running"
+                  ? "no difference yet: keep it running (the always-valid p-value may be looked at daily)"
+                  : "no significant difference";
     if (e.status != "running") decision = "keep_control";
   }
   json& s = t.summary;
@@ -292,7 +299,6 @@ Result<InsightsTable> experiments_overview(ExperimentStore& store, int k) {
   t.view = "experiments";
   t.title = "Experiments on defaults: each with its arms, exposed users and verdict";
   t.columns = {"name", "option", "arms", "metric", "status", "users", "decision", "winner", "verdict"};
-  json list = json::array();
   for (const auto& e : all) {
     ExperimentAnalysisOptions o;
     o.k = k;
@@ -308,7 +314,8 @@ Result<InsightsTable> experiments_overview(ExperimentStore& store, int k) {
   size_t running = 0;
   for (const auto& e : all) running += e.status == "running";
   t.summary["running"] = running;
-  if (all.empty()) t.notes.push_back("no experiments yet: faceweave experiments create NAME --option OPTION --arms A,B");
+  if (all.empty())
+    t.notes.push_back("no experiments yet: faceweave experiments create NAME --option OPTION --arms A,B");
   return t;
 }
 

@@ -114,8 +114,9 @@ Result<DefaultsProfile> load_defaults_profile(const std::string& path) {
   text << in.rdbuf();
   json j = json::parse(text.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object())
-    return invalid_argument(where + "not a JSON object like {\"id\": \"team\", \"version\": 1, \"defaults\": "
-                                    "{\"color_match\": \"none\"}}");
+    return invalid_argument(where +
+                            "not a JSON object like {\"id\": \"team\", \"version\": 1, \"defaults\": "
+                            "{\"color_match\": \"none\"}}");
   DefaultsProfile p;
   if (!j.contains("id") || !j["id"].is_string() || !is_id(j["id"].get<std::string>(), 16))
     return invalid_argument(where + "id must be a word of [a-z0-9_-], 1 to 16 characters");

@@ -49,7 +49,8 @@ Status step(telemetry::Database& db, sqlite3_stmt* s) {
 Result<ExperimentSimReport> simulate_experiment(const ExperimentSimOptions& o) {
   if (o.users < 1 || o.users > 1'000'000) return invalid_argument("--users must be from 1 to 1000000");
   if (o.days < 1 || o.days > 365) return invalid_argument("--days must be from 1 to 365");
-  if (!(o.base_rate >= 0 && o.base_rate <= 1) || !(o.base_rate + o.effect >= 0 && o.base_rate + o.effect <= 1))
+  if (!(o.base_rate >= 0 && o.base_rate <= 1) ||
+      !(o.base_rate + o.effect >= 0 && o.base_rate + o.effect <= 1))
     return invalid_argument("--base-rate and --base-rate + --effect must lie in [0, 1]");
   Experiment e = o.experiment;
   FW_RETURN_IF_ERROR(validate_experiment(e));
@@ -111,10 +112,17 @@ Result<ExperimentSimReport> simulate_experiment(const ExperimentSimOptions& o) {
           const bool failed = e.metric == "error_rate" ? hit : rng.chance(o.error_rate);
           const std::string arm_value = arm_word(e.arms[arm]);
           const std::string value = is_explicit ? arm_word(arm == 0 ? arm_other : e.arms[0]) : arm_value;
-          nlohmann::json exposure{{"experiment", e.name}, {"arm", arm_value}, {"value", value},
-                                  {"explicit", is_explicit}, {"run", run}};
-          nlohmann::json command{{"surface", "cli"}, {"command", "swap"}, {"exit_code", failed ? 9 : 0},
-                                 {"changed", is_explicit ? 1 : 0}, {"provider", "cpu"}, {"run", run}};
+          nlohmann::json exposure{{"experiment", e.name},
+                                  {"arm", arm_value},
+                                  {"value", value},
+                                  {"explicit", is_explicit},
+                                  {"run", run}};
+          nlohmann::json command{{"surface", "cli"},
+                                 {"command", "swap"},
+                                 {"exit_code", failed ? 9 : 0},
+                                 {"changed", is_explicit ? 1 : 0},
+                                 {"provider", "cpu"},
+                                 {"run", run}};
           const double ms = o.run_ms * std::exp(0.3 * rng.normal());
           struct Row {
             telemetry::EventKind kind;
@@ -125,8 +133,8 @@ Result<ExperimentSimReport> simulate_experiment(const ExperimentSimOptions& o) {
           };
           const Row rows[] = {
               {telemetry::EventKind::kExperimentExposure, ts, NAN, StatusCode::kOk, exposure.dump()},
-              {telemetry::EventKind::kCommandRun, ts + int64_t(ms), ms, failed ? StatusCode::kNoFace : StatusCode::kOk,
-               command.dump()}};
+              {telemetry::EventKind::kCommandRun, ts + int64_t(ms), ms,
+               failed ? StatusCode::kNoFace : StatusCode::kOk, command.dump()}};
           for (const Row& row : rows) {
             sqlite3_bind_int64(event.get(), 1, ++next_id);
             sqlite3_bind_int64(event.get(), 2, row.ts);

@@ -12,8 +12,8 @@ struct ExperimentSimOptions {
   std::string data_dir;
   Experiment experiment;  // created in the data dir (metric explicit_rate or error_rate)
   int users = 2000;
-  int days = 14;          // the experiment's first day is the first simulated day
-  std::string end;        // last day, YYYY-MM-DD (UTC); empty: today
+  int days = 14;    // the experiment's first day is the first simulated day
+  std::string end;  // last day, YYYY-MM-DD (UTC); empty: today
   uint64_t seed = 1;
   double base_rate = 0.3;     // the metric's rate in the control arm
   double effect = 0;          // its absolute change in every other arm (the true effect)

@@ -76,8 +76,11 @@ Status validate_experiment(Experiment& e) {
   std::replace(e.option.begin(), e.option.end(), '-', '_');
   known = false;
   for (const auto& [name, values] : experiment_options()) known |= name == e.option;
-  if (!known) return invalid_argument("--option '" + e.option.substr(0, 40) + "' cannot be experimented on (options: " + list + ")");
-  if (e.arms.size() < 2 || e.arms.size() > 8) return invalid_argument("--arms needs 2 to 8 values, control first");
+  if (!known)
+    return invalid_argument("--option '" + e.option.substr(0, 40) +
+                            "' cannot be experimented on (options: " + list + ")");
+  if (e.arms.size() < 2 || e.arms.size() > 8)
+    return invalid_argument("--arms needs 2 to 8 values, control first");
   std::set<std::string> words;
   for (const auto& a : e.arms) {
     FW_RETURN_IF_ERROR(experiments::check_option_value(e.option, a, "--arms: "));
@@ -85,7 +88,8 @@ Status validate_experiment(Experiment& e) {
   }
   if (e.split.empty()) e.split.assign(e.arms.size(), 1.0 / double(e.arms.size()));
   if (e.split.size() != e.arms.size())
-    return invalid_argument("--split needs one share per arm (" + std::to_string(e.arms.size()) + "), like 50/50");
+    return invalid_argument("--split needs one share per arm (" + std::to_string(e.arms.size()) +
+                            "), like 50/50");
   double sum = 0;
   for (double s : e.split) {
     if (!(s > 0)) return invalid_argument("--split shares must be positive");
@@ -100,7 +104,8 @@ Status validate_experiment(Experiment& e) {
     bool listed = false;
     for (const auto& [name, values] : experiment_options()) listed |= name == opt;
     if (!listed || value.empty())
-      return invalid_argument("--metric " + e.metric.substr(0, 40) + ": OPTION=VALUE needs a swap option (" + list + ")");
+      return invalid_argument("--metric " + e.metric.substr(0, 40) + ": OPTION=VALUE needs a swap option (" +
+                              list + ")");
     e.metric = opt + "=" + arm_word(value);
   } else if (std::find(metrics.begin(), metrics.end(), e.metric) == metrics.end()) {
     return invalid_argument("unknown --metric '" + e.metric.substr(0, 40) +
@@ -140,8 +145,8 @@ Result<Experiment> experiment_from_json(const json& j) {
 double experiment_position(std::string_view experiment, std::string_view pseudonym) {
   uint8_t mac[32];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), experiment.data(), int(experiment.size()), reinterpret_cast<const uint8_t*>(pseudonym.data()),
-       pseudonym.size(), mac, &len);
+  HMAC(EVP_sha256(), experiment.data(), int(experiment.size()),
+       reinterpret_cast<const uint8_t*>(pseudonym.data()), pseudonym.size(), mac, &len);
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | mac[i];
   return double(v >> 11) / double(uint64_t(1) << 53);
@@ -170,7 +175,8 @@ Result<std::unique_ptr<ExperimentStore>> ExperimentStore::open(const std::string
   return open_database(paths.database, create);
 }
 
-Result<std::unique_ptr<ExperimentStore>> ExperimentStore::open_database(const std::string& path, bool create) {
+Result<std::unique_ptr<ExperimentStore>> ExperimentStore::open_database(const std::string& path,
+                                                                        bool create) {
   std::unique_ptr<ExperimentStore> s(new ExperimentStore());
   telemetry::DatabaseOptions o;
   o.create = create;
@@ -194,15 +200,17 @@ Status ExperimentStore::create(Experiment e) {
   int rc = sqlite3_step(st.get());
   if (rc != SQLITE_DONE) return db_->error(rc, "cannot store the experiment");
   if (sqlite3_changes(db_->handle()) == 0)
-    return invalid_argument("an experiment named " + e.name + " exists already (`faceweave experiments show " +
-                            e.name + "`); pick another name");
+    return invalid_argument("an experiment named " + e.name +
+                            " exists already (`faceweave experiments show " + e.name +
+                            "`); pick another name");
   return Status::ok();
 }
 
 Result<std::vector<Experiment>> ExperimentStore::list() {
-  FW_ASSIGN_OR_RETURN(telemetry::Statement st,
-                      db_->prepare("SELECT spec, status, created_ms, coalesce(stopped_ms, 0), coalesce(adopted, "
-                                   "'') FROM experiments ORDER BY created_ms, name"));
+  FW_ASSIGN_OR_RETURN(
+      telemetry::Statement st,
+      db_->prepare("SELECT spec, status, created_ms, coalesce(stopped_ms, 0), coalesce(adopted, "
+                   "'') FROM experiments ORDER BY created_ms, name"));
   std::vector<Experiment> out;
   int rc;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
@@ -225,8 +233,8 @@ Result<Experiment> ExperimentStore::get(const std::string& name) {
     if (e.name == name) return e;
     names += (names.empty() ? "" : ", ") + e.name;
   }
-  return not_found("no experiment named '" + name.substr(0, 40) + "' (experiments: " +
-                   (names.empty() ? "none yet" : names) + ")");
+  return not_found("no experiment named '" + name.substr(0, 40) +
+                   "' (experiments: " + (names.empty() ? "none yet" : names) + ")");
 }
 
 Status ExperimentStore::stop(const std::string& name, const std::string& adopted) {
@@ -235,7 +243,8 @@ Status ExperimentStore::stop(const std::string& name, const std::string& adopted
   if (!adopted.empty() && std::find(e.arms.begin(), e.arms.end(), adopted) == e.arms.end()) {
     std::string list;
     for (const auto& a : e.arms) list += (list.empty() ? "" : ", ") + a;
-    return invalid_argument("--adopt " + adopted.substr(0, 40) + " is not an arm of " + name + " (" + list + ")");
+    return invalid_argument("--adopt " + adopted.substr(0, 40) + " is not an arm of " + name + " (" + list +
+                            ")");
   }
   FW_ASSIGN_OR_RETURN(telemetry::Statement st,
                       db_->prepare("UPDATE experiments SET status = 'stopped', stopped_ms = ?, adopted = "
@@ -261,9 +270,9 @@ Result<std::vector<Experiment>> running_experiments(const std::string& data_dir)
   return out;
 }
 
-ResolvedDefaults resolve_defaults(const DefaultsProfile* profile, const std::vector<Experiment>& running,
-                                  std::string_view pseudonym,
-                                  const std::function<std::optional<std::string>(const std::string&)>& given) {
+ResolvedDefaults resolve_defaults(
+    const DefaultsProfile* profile, const std::vector<Experiment>& running, std::string_view pseudonym,
+    const std::function<std::optional<std::string>(const std::string&)>& given) {
   ResolvedDefaults r;
   std::set<std::string> set_by_experiment;
   if (!pseudonym.empty())
@@ -284,7 +293,8 @@ ResolvedDefaults resolve_defaults(const DefaultsProfile* profile, const std::vec
     }
   if (profile && profile->defaults.is_object())
     for (auto it = profile->defaults.begin(); it != profile->defaults.end(); ++it)
-      if (!set_by_experiment.count(it.key()) && !given(it.key())) r.defaults.emplace_back(it.key(), it.value());
+      if (!set_by_experiment.count(it.key()) && !given(it.key()))
+        r.defaults.emplace_back(it.key(), it.value());
   return r;
 }
 

@@ -118,8 +118,9 @@ std::optional<HttpResponse> read_swap_request(const HttpRequest& req, const Uplo
                                               const std::function<json(const json&)>& defaults) {
   if (auto bad = parse_body(req, body)) return bad;
   if (auto bad = read_inputs(body, uploads, in)) return bad;
-  if (body.contains("client") && (!body["client"].is_string() || body["client"].get<std::string>().size() < 8 ||
-                                  body["client"].get<std::string>().size() > 64))
+  if (body.contains("client") &&
+      (!body["client"].is_string() || body["client"].get<std::string>().size() < 8 ||
+       body["client"].get<std::string>().size() > 64))
     return Api::error(400, "invalid_argument", "client must be the browser's random id (8 to 64 characters)",
                       "client");
   FieldError fe;
@@ -300,7 +301,8 @@ HttpResponse Api::config(const HttpRequest& req, const PathParams&) {
          {"telemetry", telemetry_ ? telemetry_consent_name(telemetry_->consent()) : "off"}};
   // The defaults this browser gets: the profile's, and its arm of each running experiment (?client=ID).
   std::string client;
-  if (auto it = req.query.find("client"); it != req.query.end() && it->second.size() >= 8 && it->second.size() <= 64)
+  if (auto it = req.query.find("client");
+      it != req.query.end() && it->second.size() >= 8 && it->second.size() <= 64)
     client = it->second;
   apply_to_config(j, options_.defaults_profile, defaults_for(json{{"client", client}}));
   return json_response(200, j);

@@ -1,7 +1,7 @@
 // GET /api/insights/experiments and /api/insights/experiments/{name} (docs/api.md, "Insights"): the
 // experiments on defaults with their verdicts, and one experiment's A/B view. Each request opens its own
 // connection to the events database (the experiments module reads raw events, not the shared rollups).
-#include <filesystem>
+#include <cstdlib>
 
 #include "faceweave/experiments.h"
 #include "server/api.h"
@@ -33,8 +33,10 @@ HttpResponse experiments_response(const std::string& data_dir, const HttpRequest
                                 : ExperimentStore::open(data_dir, false);
   Result<InsightsTable> t = invalid_argument("");
   if (!store) {
-    if (store.status().code() != StatusCode::kNotFound) return Api::error(500, "internal", store.status().message());
-    if (!name.empty()) return Api::error(404, "not_found", "no experiment named '" + name.substr(0, 24) + "'");
+    if (store.status().code() != StatusCode::kNotFound)
+      return Api::error(500, "internal", store.status().message());
+    if (!name.empty())
+      return Api::error(404, "not_found", "no experiment named '" + name.substr(0, 24) + "'");
     InsightsTable empty;
     empty.view = "experiments";
     empty.title = "Experiments on defaults";

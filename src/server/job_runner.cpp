@@ -171,16 +171,15 @@ void JobRunner::run(JobRecord job) {
   JobOptions options;
   FieldError field_error;
   // The defaults resolved at submission (profile, experiment arms), then the user's own options.
-  const bool parsed = parse_job_options(merged_options(req.value("defaults", json::object()),
-                                                       req.value("options", json::object())),
-                                        options, field_error,
-                                        [this](const std::string& ref) -> Result<std::string> {
-                                          if (is_upload_id(ref)) {
-                                            FW_ASSIGN_OR_RETURN(auto u, uploads_.get(ref));
-                                            return u.path;
-                                          }
-                                          return ref;  // a path given to `faceweave jobs submit`
-                                        });
+  const bool parsed = parse_job_options(
+      merged_options(req.value("defaults", json::object()), req.value("options", json::object())), options,
+      field_error, [this](const std::string& ref) -> Result<std::string> {
+        if (is_upload_id(ref)) {
+          FW_ASSIGN_OR_RETURN(auto u, uploads_.get(ref));
+          return u.path;
+        }
+        return ref;  // a path given to `faceweave jobs submit`
+      });
   if (!parsed) status = field_error.status;
   request.sources = req.value("sources", std::vector<std::string>{});
   request.target = req.value("target", std::string());

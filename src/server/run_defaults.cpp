@@ -7,8 +7,7 @@ using nlohmann::json;
 RunDefaults run_defaults(const std::optional<DefaultsProfile>& profile, const std::string& data_dir,
                          Telemetry* telemetry, const json& options, const std::string& client) {
   RunDefaults r;
-  const bool measured =
-      telemetry && telemetry->enabled() && telemetry->consent() >= TelemetryConsent::kUsage;
+  const bool measured = telemetry && telemetry->enabled() && telemetry->consent() >= TelemetryConsent::kUsage;
   std::string pseudonym;
   if (measured) {
     pseudonym = client.empty() ? telemetry->user() : telemetry->client_pseudonym(client);

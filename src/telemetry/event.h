@@ -23,18 +23,18 @@ namespace faceweave::telemetry {
 enum class Category : uint8_t { kError, kUsage, kDiagnostic };
 
 enum class EventKind : uint8_t {
-  kCommandRun,        // command.run
-  kCommandOption,     // command.option
-  kStageTiming,       // stage.timing
-  kFaceCount,         // face.count
-  kUiAction,          // ui.action
-  kError,             // error
-  kProviderFallback,  // provider.fallback
-  kTelemetryDropped,  // telemetry.dropped
-  kModelLoad,         // model.load
-  kFrameTiming,       // frame.timing
-  kUiPage,            // ui.page
-  kUiError,           // ui.error
+  kCommandRun,          // command.run
+  kCommandOption,       // command.option
+  kStageTiming,         // stage.timing
+  kFaceCount,           // face.count
+  kUiAction,            // ui.action
+  kError,               // error
+  kProviderFallback,    // provider.fallback
+  kTelemetryDropped,    // telemetry.dropped
+  kModelLoad,           // model.load
+  kFrameTiming,         // frame.timing
+  kUiPage,              // ui.page
+  kUiError,             // ui.error
   kExperimentExposure,  // experiment.exposure
   kCount,
 };

@@ -30,9 +30,10 @@ TEST(ExperimentsApi, ConfigPreviewJobAndRoutes) {
   TempDir data;
   const std::string profile = data.file("profile.json");
   write_file(profile, R"({"id": "srv", "version": 1, "defaults": {"blend": "affine"}})");
-  auto c = run_command(binary() + " --telemetry off --data-dir " + data.path() +
-                       " experiments create cm --option color_match --arms reinhard,none --metric explicit_rate "
-                       "--min-users 1 2>&1");
+  auto c =
+      run_command(binary() + " --telemetry off --data-dir " + data.path() +
+                  " experiments create cm --option color_match --arms reinhard,none --metric explicit_rate "
+                  "--min-users 1 2>&1");
   ASSERT_EQ(c.code, 0) << c.out;
   ::setenv("FACEWEAVE_DEFAULTS", profile.c_str(), 1);
   ServerProcess server(data.path(), {}, data.file("server.log"));
@@ -73,8 +74,9 @@ TEST(ExperimentsApi, ConfigPreviewJobAndRoutes) {
     return r ? json::parse(r->body)["id"].get<std::string>() : std::string();
   };
   const std::string source = upload(image("obama.jpg")), target = upload(image("astronaut.png"));
-  auto preview = http.Post("/api/preview", json{{"sources", {source}}, {"target", target}, {"client", kClient}}.dump(),
-                           "application/json");
+  auto preview =
+      http.Post("/api/preview", json{{"sources", {source}}, {"target", target}, {"client", kClient}}.dump(),
+                "application/json");
   ASSERT_TRUE(preview);
   ASSERT_EQ(preview->status, 200) << preview->body;
   auto job = http.Post("/api/jobs",

@@ -1,8 +1,9 @@
 // Experiments and the defaults profile through the faceweave binary, on real swaps: each user's arm is the
 // keyed hash of their pseudonym (sticky across runs), the arm's value is really the run's default (the output
-// equals an explicit run with that value), an explicit flag wins and is recorded as such, every exposure joins
-// its command.run by run id, the profile is recorded on every run, `experiments show` counts what the test
-// computes by hand from the events, `stop --adopt` writes the next profile version, and bad input is refused.
+// equals an explicit run with that value), an explicit flag wins and is recorded as such, every exposure
+// joins its command.run by run id, the profile is recorded on every run, `experiments show` counts what the
+// test computes by hand from the events, `stop --adopt` writes the next profile version, and bad input is
+// refused.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -30,10 +31,10 @@ struct Cli {
 Cli run(const TempDir& d, const std::string& args, const std::string& user = "u0",
         const std::string& defaults_env = "") {
   const std::string err = d.file("stderr.txt");
-  CommandResult r = run_command("FACEWEAVE_DATA_DIR='" + d.path() + "/data' FACEWEAVE_MODELS_DIR='" + models_dir() +
-                                "' FACEWEAVE_TELEMETRY= DO_NOT_TRACK= FACEWEAVE_DEFAULTS='" + defaults_env +
-                                "' FACEWEAVE_TELEMETRY_USER='" + user + "' " + binary() + " " + args + " 2>'" + err +
-                                "'");
+  CommandResult r =
+      run_command("FACEWEAVE_DATA_DIR='" + d.path() + "/data' FACEWEAVE_MODELS_DIR='" + models_dir() +
+                  "' FACEWEAVE_TELEMETRY= DO_NOT_TRACK= FACEWEAVE_DEFAULTS='" + defaults_env +
+                  "' FACEWEAVE_TELEMETRY_USER='" + user + "' " + binary() + " " + args + " 2>'" + err + "'");
   return {r.code, r.out, read_all(err)};
 }
 
@@ -66,10 +67,12 @@ TEST(ExperimentsCli, ArmsProfileExposuresAndVerdictOnRealRuns) {
   TempDir d;
   const std::string profile = d.file("team.json");
   write_file(profile, R"({"id": "team", "version": 2, "defaults": {"blend": "affine"}})");
-  Cli c = run(d, "experiments create cm --option color_match --arms reinhard,none --split 50/50 --metric "
-                 "explicit_rate --min-users 2");
+  Cli c = run(d,
+              "experiments create cm --option color_match --arms reinhard,none --split 50/50 --metric "
+              "explicit_rate --min-users 2");
   ASSERT_EQ(c.code, 0) << c.err;
-  EXPECT_NE(c.out.find("created experiment cm on color_match: reinhard 50%, none 50%"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("created experiment cm on color_match: reinhard 50%, none 50%"), std::string::npos)
+      << c.out;
 
   // The arm of each user, computed here with the install's secret (the pseudonym) and the keyed hash.
   Experiment e;
@@ -97,7 +100,8 @@ TEST(ExperimentsCli, ArmsProfileExposuresAndVerdictOnRealRuns) {
   // with an explicit --color-match none (the flag wins), and u0 once with the profile from the environment.
   ASSERT_EQ(run(d, "--defaults-profile " + profile + " " + swap_args(d, "u0b.png"), "u0").code, 0);
   ASSERT_EQ(run(d, "--defaults-profile " + profile + " " + swap_args(d, "none.png"), user_none).code, 0);
-  ASSERT_EQ(run(d, "--defaults-profile " + profile + " " + swap_args(d, "reinhard.png"), user_reinhard).code, 0);
+  ASSERT_EQ(run(d, "--defaults-profile " + profile + " " + swap_args(d, "reinhard.png"), user_reinhard).code,
+            0);
   Cli x = run(d, "--defaults-profile " + profile + " " + swap_args(d, "explicit.png") + " --color-match none",
               user_reinhard);
   ASSERT_EQ(x.code, 0) << x.err;
@@ -192,7 +196,7 @@ TEST(ExperimentsCli, ArmsProfileExposuresAndVerdictOnRealRuns) {
   Cli after = run(d, swap_args(d, "after.png"), user_reinhard, profile);
   ASSERT_EQ(after.code, 0) << after.err;
   EXPECT_TRUE(same_pixels(d.file("after.png"), d.file("none.png")));  // the adopted default, for everyone
-  EXPECT_EQ(events(d, "experiment.exposure").size(), 5u);            // stopped: nobody is exposed
+  EXPECT_EQ(events(d, "experiment.exposure").size(), 5u);             // stopped: nobody is exposed
   EXPECT_EQ(props(events(d, "command.run")[0])["profile"], "team-v3");
 
   // Bad input: a clear message and the documented exit code.
@@ -209,6 +213,50 @@ TEST(ExperimentsCli, ArmsProfileExposuresAndVerdictOnRealRuns) {
   EXPECT_EQ(bp.code, 2);
   EXPECT_NE(bp.err.find("bad.json"), std::string::npos) << bp.err;
   EXPECT_NE(bp.err.find("color_match must be one of"), std::string::npos) << bp.err;
+}
+
+TEST(ExperimentsCli, RecommendListsMajoritySwitchesAndWinningExperiments) {
+  TempDir d;
+  ASSERT_EQ(run(d, "--telemetry off telemetry simulate --users 300 --days 14 --seed 4 --end 2026-03-14").code,
+            0);
+  Cli none = run(d, "insights recommend --json");
+  ASSERT_EQ(none.code, 0) << none.err;
+  const json rec = json::parse(none.out);
+  // What the defaults view says, by hand: every value more than half of the cohort switched to.
+  const json view = json::parse(run(d, "insights defaults --json").out);
+  size_t expected = 0;
+  for (const auto& r : view["rows"])
+    if (r["share"].is_number() && r["share"].get<double>() > 0.5) ++expected;
+  ASSERT_GE(expected, 1u) << view.dump(2);  // the simulator's 72% who switch color_match to none
+  size_t switched = 0;
+  for (const auto& r : rec["rows"]) {
+    if (r["kind"] != "switched_off") continue;
+    ++switched;
+    EXPECT_EQ(r["option"], "color_match");
+    EXPECT_EQ(r["proposed"], "none");
+    EXPECT_LT(r["ci_low"].get<double>(), r["share"].get<double>());
+    EXPECT_GT(r["ci_high"].get<double>(), r["share"].get<double>());
+    EXPECT_NE(r["next"].get<std::string>().find("experiments create"), std::string::npos);
+  }
+  EXPECT_EQ(switched, expected) << rec.dump(2);
+  // Never from fewer than k users: with k above the cohort nothing is proposed.
+  Cli k = run(d, "insights recommend --json --k 1000");
+  ASSERT_EQ(k.code, 0) << k.err;
+  EXPECT_EQ(json::parse(k.out)["summary"]["recommendations"], 0);
+  // An experiment with a true effect that reached its verdict is listed with the command that adopts it.
+  Cli sim = run(d,
+                "experiments simulate cm --option color_match --arms reinhard,none --metric explicit_rate "
+                "--users 2000 --days 14 --end 2026-03-14 --effect -0.1 --seed 2");
+  ASSERT_EQ(sim.code, 0) << sim.err;
+  const json after = json::parse(run(d, "insights recommend --json").out);
+  bool listed = false;
+  for (const auto& r : after["rows"])
+    if (r["kind"] == "experiment") {
+      listed = true;
+      EXPECT_EQ(r["proposed"], "none");
+      EXPECT_EQ(r["next"], "faceweave experiments stop cm --adopt none");
+    }
+  EXPECT_TRUE(listed) << after.dump(2);
 }
 
 }  // namespace

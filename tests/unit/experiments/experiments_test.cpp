@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <map>
 #include <random>
 
 #include "experiments/stats.h"
@@ -64,7 +65,7 @@ TEST(Sequential, DeltaMethodIsTheBinomialVarianceWithOneRunPerUser) {
 }
 
 TEST(Sequential, ChiSquareSurvivalMatchesTables) {
-  EXPECT_NEAR(experiments::gamma_q(0.5, 2.0), 0.0455003, 1e-6);  // chi2(1) > 4
+  EXPECT_NEAR(experiments::gamma_q(0.5, 2.0), 0.0455003, 1e-6);   // chi2(1) > 4
   EXPECT_NEAR(experiments::gamma_q(1.0, 5.991 / 2), 0.05, 1e-4);  // chi2(2) 95th percentile
   EXPECT_NEAR(experiments::gamma_q(1.5, 7.815 / 2), 0.05, 1e-4);  // chi2(3)
   auto [chi, p] = experiments::sample_ratio_chi_square({5100, 4900}, {0.5, 0.5});
@@ -139,12 +140,12 @@ TEST(DefaultsProfile, LoadsAndRefusesWithTheFileNamed) {
   next.version = 4;
   ASSERT_TRUE(save_defaults_profile(next, d.file("q.json")).is_ok());
   EXPECT_EQ(load_defaults_profile(d.file("q.json"))->tag(), "team-v4");
-  for (const char* bad : {R"({"id": "Team!", "version": 1, "defaults": {}})",
-                          R"({"id": "team", "version": 0, "defaults": {}})",
-                          R"({"id": "team", "version": 1, "defaults": {"colour": "none"}})",
-                          R"({"id": "team", "version": 1, "defaults": {"color_match": 3}})",
-                          R"({"id": "team", "version": 1, "defaults": {"keep_mouth_interior": "no"}})",
-                          R"({"id": "team", "version": 1, "defaults": {}, "extra": 1})", "not json"}) {
+  for (const char* bad :
+       {R"({"id": "Team!", "version": 1, "defaults": {}})", R"({"id": "team", "version": 0, "defaults": {}})",
+        R"({"id": "team", "version": 1, "defaults": {"colour": "none"}})",
+        R"({"id": "team", "version": 1, "defaults": {"color_match": 3}})",
+        R"({"id": "team", "version": 1, "defaults": {"keep_mouth_interior": "no"}})",
+        R"({"id": "team", "version": 1, "defaults": {}, "extra": 1})", "not json"}) {
     testing::write_file(path, bad);
     auto r = load_defaults_profile(path);
     ASSERT_FALSE(r) << bad;
@@ -177,7 +178,7 @@ TEST(DefaultsResolution, ExplicitWinsThenExperimentThenProfile) {
     return o == "color_match" ? std::optional<std::string>("histogram") : std::nullopt;
   };
   r = resolve_defaults(&p, {e}, user, given);
-  got = {r.defaults.begin(), r.defaults.end()};
+  got = std::map<std::string, nlohmann::json>(r.defaults.begin(), r.defaults.end());
   EXPECT_FALSE(got.count("color_match"));  // the user's flag wins
   ASSERT_EQ(r.exposures.size(), 1u);
   EXPECT_TRUE(r.exposures[0].explicit_value);
@@ -185,7 +186,7 @@ TEST(DefaultsResolution, ExplicitWinsThenExperimentThenProfile) {
   // Without a pseudonym (telemetry off) nobody is assigned: the profile alone.
   r = resolve_defaults(&p, {e}, "", none_given);
   EXPECT_TRUE(r.exposures.empty());
-  got = {r.defaults.begin(), r.defaults.end()};
+  got = std::map<std::string, nlohmann::json>(r.defaults.begin(), r.defaults.end());
   EXPECT_EQ(got["color_match"], "histogram");
 }
 

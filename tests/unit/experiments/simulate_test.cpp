@@ -55,15 +55,16 @@ TEST(ExperimentSimulation, FindsATrueEffect) {
   EXPECT_EQ(better->summary["decision"], "adopt") << better->to_json().dump(2);
   EXPECT_EQ(better->summary["winner"], "none");
   EXPECT_FALSE(better->summary["sample_ratio_mismatch"].get<bool>());
-  // The estimate is within its interval of the truth, and 14 daily looks were taken.
+  // The estimate is near the truth (about -0.1: a user's rate is clipped to [0, 1]), and 14 daily looks.
   const auto& b = better->rows[1];
-  EXPECT_LT(b[6].get<double>(), -0.1 + 1e-9 + 0.05);
-  EXPECT_LT(b[6].get<double>(), -0.1);
-  EXPECT_GT(b[7].get<double>(), -0.1);
+  EXPECT_NEAR(b[5].get<double>(), -0.1, 0.04);
+  EXPECT_LT(b[6].get<double>(), b[5].get<double>());
+  EXPECT_GT(b[7].get<double>(), b[5].get<double>());
   EXPECT_LT(b[10].get<double>(), 0.05);
   EXPECT_EQ(better->summary["looks"], 14);
   std::printf("true effect: %lld users, %lld runs; always-valid p %.3g, verdict: %s\n", (long long)r2->users,
-              (long long)r2->runs, b[10].get<double>(), better->summary["verdict"].get<std::string>().c_str());
+              (long long)r2->runs, b[10].get<double>(),
+              better->summary["verdict"].get<std::string>().c_str());
 }
 
 TEST(ExperimentSimulation, NoEffectStaysWithinTheFalsePositiveRateOver200Seeds) {
@@ -81,13 +82,15 @@ TEST(ExperimentSimulation, NoEffectStaysWithinTheFalsePositiveRateOver200Seeds) 
     // A plain z-test peeked at every day: "significant" as soon as one look says so.
     bool any = false;
     for (const auto& look : t->summary["daily"])
-      if (!look["z_p"].empty() && look["z_p"][0].is_number() && look["z_p"][0].get<double>() < 0.05) any = true;
+      if (!look["z_p"].empty() && look["z_p"][0].is_number() && look["z_p"][0].get<double>() < 0.05)
+        any = true;
     naive_daily += any;
   }
-  std::printf("no effect, %d seeds: always-valid test rejected %d (%.1f%%), fixed z-test at the end %d (%.1f%%), "
-              "z-test looked at daily %d (%.1f%%)\n",
-              seeds, sequential, 100.0 * sequential / seeds, fixed_end, 100.0 * fixed_end / seeds, naive_daily,
-              100.0 * naive_daily / seeds);
+  std::printf(
+      "no effect, %d seeds: always-valid test rejected %d (%.1f%%), fixed z-test at the end %d (%.1f%%), "
+      "z-test looked at daily %d (%.1f%%)\n",
+      seeds, sequential, 100.0 * sequential / seeds, fixed_end, 100.0 * fixed_end / seeds, naive_daily,
+      100.0 * naive_daily / seeds);
   // alpha = 0.05: 10 expected at most; P(Binomial(200, 0.05) >= 18) < 0.005.
   EXPECT_LE(sequential, 17);
   // The fixed-horizon test at the end is calibrated too (a check on the variance): at most 18 as well.
