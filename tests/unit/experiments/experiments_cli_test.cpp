@@ -115,7 +115,6 @@ TEST(ExperimentsCli, ArmsProfileExposuresAndVerdictOnRealRuns) {
   ASSERT_EQ(exposures.size(), 5u) << exposures.dump(2);
   std::map<std::string, json> run_by_id;
   for (const auto& r : runs) run_by_id[props(r)["run"].get<std::string>()] = r;
-  std::map<std::string, std::set<std::string>> users_per_arm;
   int explicit_runs = 0;
   for (const auto& x : exposures) {
     const json p = props(x);
