@@ -38,7 +38,7 @@ void add_defaults_profile_flag(CLI::App& app, GlobalOptions& global) {
       ->envname("FACEWEAVE_DEFAULTS")
       ->each([&global](const std::string& path) {
         auto p = load_defaults_profile(path);
-        if (!p) throw CLI::ValidationError("--defaults-profile", p.status().message());
+        if (!p) throw CLI::ValidationError(p.status().message());  // CLI11 prefixes the flag
         global.telemetry_options.defaults_profile = p->tag();
         global.defaults_profile = std::move(*p);
       });
