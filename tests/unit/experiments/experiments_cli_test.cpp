@@ -248,14 +248,14 @@ TEST(ExperimentsCli, RecommendListsMajoritySwitchesAndWinningExperiments) {
                 "--users 2000 --days 14 --end 2026-03-14 --effect -0.1 --seed 2");
   ASSERT_EQ(sim.code, 0) << sim.err;
   const json after = json::parse(run(d, "insights recommend --json").out);
-  bool listed = false;
+  bool adopted = false;
   for (const auto& r : after["rows"])
     if (r["kind"] == "experiment") {
-      listed = true;
+      adopted = true;
       EXPECT_EQ(r["proposed"], "none");
       EXPECT_EQ(r["next"], "faceweave experiments stop cm --adopt none");
     }
-  EXPECT_TRUE(listed) << after.dump(2);
+  EXPECT_TRUE(adopted) << after.dump(2);
 }
 
 }  // namespace
