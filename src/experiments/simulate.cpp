@@ -97,7 +97,10 @@ Result<ExperimentSimReport> simulate_experiment(const ExperimentSimOptions& o) {
         const int64_t session_ms = day * kMsPerDay + int64_t(rng.uniform() * (kMsPerDay - 3'600'000));
         sqlite3_bind_text(session.get(), 1, rng.hex(32).c_str(), -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(session.get(), 2, user.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(session.get(), 3, o.app_version.c_str(), -1, SQLITE_TRANSIENT);
+        // Users alternate between the two versions `telemetry simulate` writes, so adding an experiment to
+        // its history leaves the version split (its A/B view's sample-ratio check) as it was.
+        const std::string version = o.app_version.empty() ? (u % 2 ? "0.2.0" : "0.1.0") : o.app_version;
+        sqlite3_bind_text(session.get(), 3, version.c_str(), -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(session.get(), 4, session_ms);
         FW_RETURN_IF_ERROR(step(db, session.get()));
         const int64_t session_id = sqlite3_last_insert_rowid(db.handle());

@@ -21,7 +21,7 @@ struct ExperimentSimOptions {
   double return_rate = 0.3;   // chance a user comes back on a later day
   double error_rate = 0.05;   // failed runs when the metric is not error_rate
   double run_ms = 900;
-  std::string app_version = "0.2.0";
+  std::string app_version;  // empty: users alternate between 0.1.0 and 0.2.0, as `telemetry simulate`
 };
 struct ExperimentSimReport {
   int64_t users = 0, sessions = 0, runs = 0, events = 0;
