@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "faceweave/engine.h"
+#include "faceweave/experiments.h"
 #include "faceweave/options.h"
 #include "faceweave/status.h"
 #include "faceweave/telemetry.h"
@@ -30,6 +31,9 @@ struct GlobalOptions {
   mutable std::string provider_used;
   mutable std::string provider_requested;
   mutable bool provider_fallback = false;
+  // --defaults-profile / FACEWEAVE_DEFAULTS (docs/experiments.md): loaded while the flags are parsed.
+  std::string defaults_profile_path;
+  std::optional<DefaultsProfile> defaults_profile;
 };
 
 // Notes the engine's execution provider (requested, used, fallback) for the command's telemetry.
@@ -53,6 +57,14 @@ void add_simulate_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_completions_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_inspect_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_telemetry_flags(CLI::App& app, GlobalOptions& global);
+// Experiments on defaults and the defaults profile (cmd_experiments.cpp, run_defaults.cpp).
+void add_experiments_command(CLI::App& app, GlobalOptions& global, int& exit_code);
+void add_defaults_profile_flag(CLI::App& app, GlobalOptions& global);
+// Gives the swap flags of `cmd` that the user left out the profile's and the running experiments' defaults,
+// and records the experiments' exposures in the command's run.
+Status apply_run_defaults(CLI::App* cmd, const GlobalOptions& global);
+// `faceweave insights recommend [--json]`.
+int run_recommend(const std::string& data_dir, int k, bool as_json);
 // A fleet (docs/fleet.md): `faceweave worker`, and --database-url on serve, jobs and insights.
 void add_worker_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void add_database_url_option(CLI::App* cmd, std::string& url);

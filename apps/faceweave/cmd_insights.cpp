@@ -94,6 +94,7 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       std::cout << "rebuilt the rollups from " << *n << " events\n";
       return;
     }
+    if (args->view == "recommend") return void(exit_code = run_recommend(dir, args->filter.k, args->json));
     if (args->view == "platforms") {
       auto a = Analytics::open(dir);
       auto p = a ? (*a)->platforms() : Result<std::vector<std::string>>(a.status());
@@ -131,7 +132,7 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       std::string list;
       for (const auto& v : views) list += (list.empty() ? "" : ", ") + v;
       exit_code = report(invalid_argument("unknown view '" + args->view + "'; choose one of: " + list +
-                                          ", events, rebuild, platforms"));
+                                          ", events, recommend, rebuild, platforms"));
       return;
     }
     auto a = Analytics::open(dir);

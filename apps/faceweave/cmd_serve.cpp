@@ -49,6 +49,7 @@ int run(GlobalOptions& global, ServeArgs& args) {
   ServeOptions o = args.options;
   o.engine = global.engine;
   o.data_dir = global.telemetry_options.data_dir;
+  o.defaults_profile = global.defaults_profile;
   // --token, --token-file, FACEWEAVE_TOKEN, FACEWEAVE_TOKEN_FILE: the first one given wins.
   std::string token_file = args.token_file;
   if (o.token.empty() && token_file.empty()) {

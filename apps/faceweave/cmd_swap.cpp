@@ -148,6 +148,8 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
                      "faceweave: warning: %s applies to %s only; the target is %s, so it is ignored\n",
                      flag.c_str(), info->kind == "image" ? "videos" : "images",
                      info->kind == "image" ? "an image" : "a video");
+    // The defaults profile and the running experiments give the flags left out their defaults.
+    if (Status s = apply_run_defaults(cmd, global); !s.is_ok()) return void(exit_code = report(s));
     args.classic_only.clear();
     for (const char* flag : {"--skin-mask", "--target-lighting"})
       if (cmd->count(flag) > 0) args.classic_only.push_back(flag);

@@ -411,7 +411,8 @@ void CommandTelemetry::start() {
   auto subs = app_.get_subcommands();
   // `faceweave telemetry ...` and `faceweave insights ...` read, analyse and erase what is stored: they are
   // not usage, and recording them would change what they show (and create a database to analyse).
-  if (subs.empty() || subs.front()->get_name() == "telemetry" || subs.front()->get_name() == "insights")
+  if (subs.empty() || subs.front()->get_name() == "telemetry" || subs.front()->get_name() == "insights" ||
+      subs.front()->get_name() == "experiments")
     return;
   TelemetryOptions options = global_.telemetry_options;
   if (global_.telemetry_debug) {

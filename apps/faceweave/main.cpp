@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cpu", "cuda", "openvino", "opencl"}));
   app.add_flag("-v,--verbose", global.verbose, "Print informational messages");
   cli::add_telemetry_flags(app, global);
+  cli::add_defaults_profile_flag(app, global);
 
   int exit_code = 0;
   cli::set_message_app(&app);
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
   cli::add_telemetry_command(app, global, exit_code);
   cli::add_simulate_command(app, global, exit_code);
   cli::add_insights_command(app, global, exit_code);
+  cli::add_experiments_command(app, global, exit_code);
   cli::add_serve_command(app, global, exit_code);
   cli::add_jobs_command(app, global, exit_code);
   cli::add_worker_command(app, global, exit_code);

@@ -6,10 +6,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "faceweave/engine.h"
+#include "faceweave/experiments.h"
 #include "faceweave/options.h"
 #include "faceweave/status.h"
 #include "faceweave/telemetry.h"
@@ -21,6 +23,8 @@ struct ServeOptions {
   int port = 7860;       // 0: any free port (on_listening tells which)
   std::string data_dir;  // empty: resolve_data_dir("")
   std::string token;     // required when host is not a loopback address
+  // Replaces the built-in swap defaults of previews, jobs and GET /api/config (docs/experiments.md).
+  std::optional<DefaultsProfile> defaults_profile;
   // Host names (besides the bound address, localhost, 127.0.0.1 and [::1]) the server answers to; requests
   // naming any other host are refused (DNS rebinding, docs/security.md).
   std::vector<std::string> allowed_hosts;

@@ -71,8 +71,11 @@ struct TelemetryOptions {
   // run: a run's events are kept or dropped together (events outside a run: per user); cohort: a user is
   // always or never sampled; probabilistic: each event alone (biases per-run ratios: diagnostics only).
   std::string sampling = "run";
-  std::string app_version;            // empty: this build's version; [0-9A-Za-z.+-], at most 32 bytes
-  std::string user_id;                // raw id to pseudonymise; empty: the local OS user ("uid:<n>")
+  std::string app_version;  // empty: this build's version; [0-9A-Za-z.+-], at most 32 bytes
+  std::string user_id;      // raw id to pseudonymise; empty: FACEWEAVE_TELEMETRY_USER, else the
+                            // local OS user ("uid:<n>")
+  // The defaults profile in effect ("<id>-v<version>", docs/experiments.md), recorded on command.run.
+  std::string defaults_profile;
   int retention_days = 90;            // older events leave the database at start-up; 0 keeps them all
   std::string retention = "archive";  // archive (zstd-compressed NDJSON in the data dir) | delete
   // --telemetry-debug: receives each event exactly as stored, one JSON line, from the writer thread, right
@@ -80,7 +83,7 @@ struct TelemetryOptions {
   std::function<void(std::string_view)> debug_sink;
 
   // Engine tuning; the defaults suit the CLI and the server.
-  size_t queue_capacity = 16384;  // events waiting for the writer (160 bytes each, allocated up front)
+  size_t queue_capacity = 16384;  // events waiting for the writer (320 bytes each, allocated up front)
   size_t batch_size = 8192;       // most events per transaction
   int flush_interval_ms = 250;    // longest an event waits in memory before its batch commits
   int busy_timeout_ms = 2000;     // how long a write waits for another process's lock before giving up
@@ -151,7 +154,7 @@ class Telemetry {
   // "api"). `changed` counts its options set to something other than their default; `provider` is the
   // execution provider that served it (cpu, cuda, openvino, opencl), empty when it ran no model.
   // `requested` is the provider asked for and `fallback` whether it was unavailable, so `provider` ran
-  // instead.
+  // instead. The options' defaults_profile, when set, is recorded as `profile`.
   void record_command(std::string_view command, StatusCode outcome, double duration_ms, int exit_code = 0,
                       int changed = 0, std::string_view surface = "cli", std::string_view provider = {},
                       std::string_view requested = {}, bool fallback = false);
@@ -197,6 +200,9 @@ class Telemetry {
   // own random id; it is stored only as a pseudonym under this install's secret (like the local user), with
   // sessions of its own. Checked against the allow-list like record().
   Status record_client(std::string_view client, std::string_view event, std::span<const TelemetryProp> props);
+  // The pseudonym record_client stores for `client` (empty with consent off or an id of the wrong length):
+  // what assigns a browser user to an experiment's arm (docs/experiments.md).
+  std::string client_pseudonym(std::string_view client) const;
 
   // Waits until every event recorded before the call is committed (or failed). Returns health().
   Status flush();
@@ -212,6 +218,7 @@ class Telemetry {
   std::string database_path_;
   std::string notice_;
   std::string user_;
+  std::string defaults_profile_;
   Status setup_status_;
   std::shared_ptr<const telemetry::Pseudonymiser> client_pseudonyms_;
   std::unique_ptr<telemetry::Engine> engine_;

@@ -16,6 +16,7 @@
 #include "server/model_availability.h"
 #include "server/options_json.h"
 #include "server/public_message.h"
+#include "server/run_defaults.h"
 #include "server/ui_events.h"
 
 namespace faceweave::server {
@@ -111,12 +112,20 @@ ReferenceResolver upload_resolver(const UploadStore& uploads) {
 }
 
 // The body of a preview or a job: JSON with sources, target and options, each checked.
+// `defaults(body)` gives the defaults of the options the body leaves out (run_defaults.h).
 std::optional<HttpResponse> read_swap_request(const HttpRequest& req, const UploadStore& uploads, json& body,
-                                              Inputs& in, JobOptions& options) {
+                                              Inputs& in, JobOptions& options,
+                                              const std::function<json(const json&)>& defaults) {
   if (auto bad = parse_body(req, body)) return bad;
   if (auto bad = read_inputs(body, uploads, in)) return bad;
+  if (body.contains("client") &&
+      (!body["client"].is_string() || body["client"].get<std::string>().size() < 8 ||
+       body["client"].get<std::string>().size() > 64))
+    return Api::error(400, "invalid_argument", "client must be the browser's random id (8 to 64 characters)",
+                      "client");
   FieldError fe;
-  if (!parse_job_options(body.value("options", json()), options, fe, upload_resolver(uploads)))
+  if (!parse_job_options(merged_options(defaults(body), body.value("options", json())), options, fe,
+                         upload_resolver(uploads)))
     return from_status(fe.status, fe.field.empty() ? "options" : fe.field);
   return std::nullopt;
 }
@@ -280,7 +289,7 @@ HttpResponse Api::health(const HttpRequest&, const PathParams&) {
   return json_response(200, j);
 }
 
-HttpResponse Api::config(const HttpRequest&, const PathParams&) {
+HttpResponse Api::config(const HttpRequest& req, const PathParams&) {
   json j{{"version", options_.version},
          {"auth_required", !options_.token.empty()},
          {"limits",
@@ -290,6 +299,12 @@ HttpResponse Api::config(const HttpRequest&, const PathParams&) {
          {"options", option_catalog()},
          {"unavailable", unavailable_option_values(engine_.options())},
          {"telemetry", telemetry_ ? telemetry_consent_name(telemetry_->consent()) : "off"}};
+  // The defaults this browser gets: the profile's, and its arm of each running experiment (?client=ID).
+  std::string client;
+  if (auto it = req.query.find("client");
+      it != req.query.end() && it->second.size() >= 8 && it->second.size() <= 64)
+    client = it->second;
+  apply_to_config(j, options_.defaults_profile, defaults_for(json{{"client", client}}));
   return json_response(200, j);
 }
 
@@ -367,11 +382,27 @@ HttpResponse Api::upload_frame(const HttpRequest& req, const PathParams& p) {
   return r;
 }
 
+RunDefaults Api::defaults_for(const json& body) const {
+  return run_defaults(options_.defaults_profile, options_.data_dir, telemetry_, body.value("options", json()),
+                      body.value("client", std::string()));
+}
+
 HttpResponse Api::preview(const HttpRequest& req, const PathParams&) {
   json body;
   Inputs in;
   JobOptions options;
-  if (auto bad = read_swap_request(req, uploads_, body, in, options)) return *bad;
+  RunDefaults defaults;
+  auto resolve = [&](const json& b) {
+    defaults = defaults_for(b);
+    return defaults.defaults;
+  };
+  if (auto bad = read_swap_request(req, uploads_, body, in, options, resolve)) return *bad;
+  // One run joins the preview's exposures, command and stage timings, and samples them together.
+  std::optional<TelemetryRun> run;
+  if (telemetry_) {
+    run.emplace();
+    record_exposures(*telemetry_, defaults.exposures, defaults.client);
+  }
   int64_t frame = 0;
   if (body.contains("frame")) {
     if (!body["frame"].is_number_integer() || body["frame"].get<int64_t>() < 0)
@@ -395,7 +426,6 @@ HttpResponse Api::preview(const HttpRequest& req, const PathParams&) {
   Metrics::global().record_run("preview", "image", result ? StatusCode::kOk : result.status().code(),
                                ms / 1000, result ? &result->report.stage_ms : nullptr);
   if (telemetry_) {
-    TelemetryRun run;  // joins the preview's events, and samples them together
     telemetry_->record_command("preview", result ? StatusCode::kOk : result.status().code(), ms, 0,
                                int(body.value("options", json::object()).size()), "api",
                                engine_.provider().used);
@@ -424,7 +454,12 @@ HttpResponse Api::create_job(const HttpRequest& req, const PathParams&) {
   json body;
   Inputs in;
   JobOptions options;
-  if (auto bad = read_swap_request(req, uploads_, body, in, options)) return *bad;
+  RunDefaults defaults;
+  auto resolve = [&](const json& b) {
+    defaults = defaults_for(b);
+    return defaults.defaults;
+  };
+  if (auto bad = read_swap_request(req, uploads_, body, in, options, resolve)) return *bad;
   const json raw_options = body.value("options", json::object());
   const std::string kind = in.target_upload.kind();
   std::string format =
@@ -444,6 +479,14 @@ HttpResponse Api::create_job(const HttpRequest& req, const PathParams&) {
                {"options", raw_options},
                {"output", (fs::path(options_.results_dir) / (id + "." + format)).string()},
                {"origin", "api"}};
+  // The defaults it runs with (the profile's and the experiments' arms) apart from the user's own options,
+  // and the run id its exposures are recorded under, which the runner takes up for the job's events.
+  if (!defaults.defaults.empty()) request["defaults"] = defaults.defaults;
+  if (telemetry_ && !defaults.exposures.empty()) {
+    TelemetryRun run;
+    request["run"] = run.id();
+    record_exposures(*telemetry_, defaults.exposures, defaults.client);
+  }
   auto job = jobs_.submit(request, kind, id);
   if (!job) return from_status(job.status());
   runner_.wake();

@@ -19,6 +19,7 @@
 #include "server/job_store.h"
 #include "server/rate_limiter.h"
 #include "server/request_guard.h"
+#include "server/run_defaults.h"
 #include "server/uploads.h"
 
 namespace faceweave::server {
@@ -52,6 +53,7 @@ struct ApiOptions {
   double events_burst = 40;
   size_t events_per_batch = 50;
   std::string data_dir;  // the analytics routes read <data_dir>/telemetry/events.db
+  std::optional<DefaultsProfile> defaults_profile;  // replaces built-in defaults (docs/experiments.md)
 };
 
 // The parts of a request path that fill a route's {placeholders}, in order.
@@ -113,6 +115,8 @@ class Api {
   HttpResponse upload_face_crop(const HttpRequest& request, const PathParams& params);
   HttpResponse upload_frame(const HttpRequest& request, const PathParams& params);
   HttpResponse preview(const HttpRequest& request, const PathParams& params);
+  // The defaults of a preview or job with this body (the profile's, the experiments' arms).
+  RunDefaults defaults_for(const nlohmann::json& body) const;
   HttpResponse create_job(const HttpRequest& request, const PathParams& params);
   HttpResponse list_jobs(const HttpRequest& request, const PathParams& params);
   HttpResponse get_job(const HttpRequest& request, const PathParams& params);

@@ -240,6 +240,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   api_options.events_rate = options.events_per_second;
   api_options.events_burst = options.events_per_second * 2;
   api_options.data_dir = data_dir;
+  api_options.defaults_profile = options.defaults_profile;
   server::Api api(api_options, *engine, *jobs, runner, uploads, telemetry);
   runner.on_change = [&api](const std::string& id) { api.insights().job_changed(id); };
 

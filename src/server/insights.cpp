@@ -202,6 +202,9 @@ HttpResponse Insights::handle(const HttpRequest& req) {
   const std::string name = rest.substr(1);
   if (name == "stream") return stream();
   if (name == "events") return events(req);
+  // Experiments on defaults (insights_experiments.cpp): their own connection, not the shared Analytics.
+  if (name == "experiments" || name.rfind("experiments/", 0) == 0)
+    return experiments_response(data_dir_, req);
   return view(name, req);
 }
 

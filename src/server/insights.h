@@ -28,6 +28,9 @@ namespace faceweave::server {
 struct HttpRequest;
 struct HttpResponse;
 
+// GET /api/insights/experiments[/{name}] (insights_experiments.cpp).
+HttpResponse experiments_response(const std::string& data_dir, const HttpRequest& request);
+
 class Insights {
  public:
   explicit Insights(std::string data_dir);  // empty: no database (every view is an empty state)

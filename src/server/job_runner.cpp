@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "server/metrics.h"
 #include "server/options_json.h"
+#include "server/run_defaults.h"
 
 namespace faceweave::server {
 namespace {
@@ -169,14 +170,16 @@ void JobRunner::run(JobRecord job) {
   Status status;
   JobOptions options;
   FieldError field_error;
-  const bool parsed = parse_job_options(req.value("options", json::object()), options, field_error,
-                                        [this](const std::string& ref) -> Result<std::string> {
-                                          if (is_upload_id(ref)) {
-                                            FW_ASSIGN_OR_RETURN(auto u, uploads_.get(ref));
-                                            return u.path;
-                                          }
-                                          return ref;  // a path given to `faceweave jobs submit`
-                                        });
+  // The defaults resolved at submission (profile, experiment arms), then the user's own options.
+  const bool parsed = parse_job_options(
+      merged_options(req.value("defaults", json::object()), req.value("options", json::object())), options,
+      field_error, [this](const std::string& ref) -> Result<std::string> {
+        if (is_upload_id(ref)) {
+          FW_ASSIGN_OR_RETURN(auto u, uploads_.get(ref));
+          return u.path;
+        }
+        return ref;  // a path given to `faceweave jobs submit`
+      });
   if (!parsed) status = field_error.status;
   request.sources = req.value("sources", std::vector<std::string>{});
   request.target = req.value("target", std::string());
@@ -240,7 +243,9 @@ void JobRunner::run(JobRecord job) {
     Metrics::global().record_run("job", job.kind, report ? StatusCode::kOk : report.status().code(),
                                  ms / 1000, report ? &report->stage_ms : nullptr);
     if (Telemetry* t = telemetry_) {
-      TelemetryRun run;  // joins this job's events, and samples them together
+      // Joins this job's events, and samples them together; the run its exposures were recorded under at
+      // submission when it has one.
+      TelemetryRun run(req.value("run", std::string()));
       const StatusCode outcome = report ? StatusCode::kOk : report.status().code();
       const ProviderInfo& p = engine_.provider();
       const bool fallback = !p.fallback_reason.empty() && p.requested != p.used;

@@ -38,6 +38,8 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/api/insights", &Api::insights},
       {"GET", "/api/insights/stream", &Api::insights},
       {"GET", "/api/insights/events", &Api::insights},
+      {"GET", "/api/insights/experiments", &Api::insights},
+      {"GET", "/api/insights/experiments/{name}", &Api::insights},
       {"GET", "/api/insights/{view}", &Api::insights},
   };
   return kRoutes;

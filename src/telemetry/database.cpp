@@ -55,6 +55,16 @@ CREATE VIEW events_view AS
   FROM events e JOIN event_names n ON n.id = e.event JOIN sessions s ON s.id = e.session
        JOIN outcomes o ON o.id = e.outcome;
 )sql",
+      // 3: experiments on defaults (src/experiments, docs/experiments.md): their definition, never a user.
+      R"sql(
+CREATE TABLE experiments(
+  name TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  stopped_ms INTEGER,
+  adopted TEXT);
+)sql",
   };
   return kMigrations;
 }

@@ -45,7 +45,7 @@ const std::array<EventSpec, kEventKindCount>& specs() {
   static const std::array<EventSpec, kEventKindCount> kSpecs = {
       spec("command.run", Category::kUsage,
            {kSurface, word("command"), integer("exit_code"), integer("changed"), kProvider("provider"),
-            kProvider("requested"), boolean("fallback"), word("run")}),
+            kProvider("requested"), boolean("fallback"), word("run"), word("profile")}),
       spec("command.option", Category::kUsage,
            {word("command"), word("option"), word("value"), real("number"), word("run")}),
       spec("stage.timing", Category::kUsage,
@@ -71,6 +71,9 @@ const std::array<EventSpec, kEventKindCount>& specs() {
            {word("stage"), kResolution, integer("frame"), word("run")}),
       spec("ui.page", Category::kUsage, {enumeration("page", {"workbench", "insights"})}),
       spec("ui.error", Category::kError, {word("code"), word("where")}),
+      // A run used an experiment's arm as a default (explicit: the user set the option, so it did not).
+      spec("experiment.exposure", Category::kUsage,
+           {word("experiment"), word("arm"), word("value"), boolean("explicit"), word("run")}),
   };
   return kSpecs;
 }

@@ -23,27 +23,28 @@ namespace faceweave::telemetry {
 enum class Category : uint8_t { kError, kUsage, kDiagnostic };
 
 enum class EventKind : uint8_t {
-  kCommandRun,        // command.run
-  kCommandOption,     // command.option
-  kStageTiming,       // stage.timing
-  kFaceCount,         // face.count
-  kUiAction,          // ui.action
-  kError,             // error
-  kProviderFallback,  // provider.fallback
-  kTelemetryDropped,  // telemetry.dropped
-  kModelLoad,         // model.load
-  kFrameTiming,       // frame.timing
-  kUiPage,            // ui.page
-  kUiError,           // ui.error
+  kCommandRun,          // command.run
+  kCommandOption,       // command.option
+  kStageTiming,         // stage.timing
+  kFaceCount,           // face.count
+  kUiAction,            // ui.action
+  kError,               // error
+  kProviderFallback,    // provider.fallback
+  kTelemetryDropped,    // telemetry.dropped
+  kModelLoad,           // model.load
+  kFrameTiming,         // frame.timing
+  kUiPage,              // ui.page
+  kUiError,             // ui.error
+  kExperimentExposure,  // experiment.exposure
   kCount,
 };
 inline constexpr size_t kEventKindCount = size_t(EventKind::kCount);
 
 enum class PropType : uint8_t { kNone, kInt, kReal, kBool, kEnum, kWord };
 
-inline constexpr size_t kMaxProps = 8;        // properties one event may carry
+inline constexpr size_t kMaxProps = 9;        // properties one event may carry
 inline constexpr size_t kMaxWordLength = 24;  // longer words are truncated
-inline constexpr size_t kMaxSpecProps = 8;    // properties one event's allow-list may name
+inline constexpr size_t kMaxSpecProps = 9;    // properties one event's allow-list may name
 inline constexpr size_t kMaxEnumValues = 16;  // values one enum property may take
 
 // One allowed property of one event.
@@ -85,7 +86,7 @@ struct Prop {
   Prop() : i(0) {}
 };
 
-// One event as it travels from record() to the writer: 288 bytes, no pointers.
+// One event as it travels from record() to the writer: 320 bytes, no pointers.
 struct Event {
   int64_t ts_ms = 0;                                              // unix time in milliseconds
   double duration_ms = std::numeric_limits<double>::quiet_NaN();  // NaN: none
@@ -97,7 +98,7 @@ struct Event {
   std::array<Prop, kMaxProps> props{};
 };
 static_assert(std::is_trivially_copyable_v<Event>);
-static_assert(sizeof(Event) == 288);
+static_assert(sizeof(Event) == 320);
 static_assert(sizeof(Prop) == 32);
 
 // Builds an Event and validates every property against the allow-list. The first problem is kept in

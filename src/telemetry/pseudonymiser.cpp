@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -90,6 +91,9 @@ std::string Pseudonymiser::pseudonym(std::string_view user_id) const {
 }
 
 std::string local_user_id() {
+  // A shared account (a CI runner, a kiosk) can name its person; the id is pseudonymised like a uid.
+  if (const char* env = std::getenv("FACEWEAVE_TELEMETRY_USER"); env && *env)
+    return std::string("user:") + env;
   return "uid:" + std::to_string(::getuid());
 }
 

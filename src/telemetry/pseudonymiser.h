@@ -32,7 +32,8 @@ class Pseudonymiser {
   std::array<uint8_t, kSecretBytes> secret_{};
 };
 
-// The local OS user as the raw id to pseudonymise: "uid:<n>".
+// The local user as the raw id to pseudonymise: "user:<FACEWEAVE_TELEMETRY_USER>" when that is set, else
+// the OS user, "uid:<n>".
 std::string local_user_id();
 // `bytes` bytes from OpenSSL's CSPRNG as lower-case hex.
 std::string random_hex(size_t bytes);

@@ -158,6 +158,9 @@ Status check_options(const TelemetryOptions& o) {
               c == '+' || c == '-';
     if (!ok) return invalid_argument("the app version may only hold [0-9A-Za-z.+-]");
   }
+  if (!o.defaults_profile.empty() &&
+      (o.defaults_profile.size() > kMaxWordLength || !is_word(o.defaults_profile)))
+    return invalid_argument("the defaults profile tag must be a word of [a-z0-9_-], at most 24 bytes");
   if (o.queue_capacity < 256 || o.queue_capacity > (1u << 24))
     return invalid_argument("the telemetry queue capacity must be between 256 and 16777216 events");
   if (o.batch_size < 1 || o.batch_size > (1u << 20))
@@ -205,6 +208,7 @@ Result<std::unique_ptr<Telemetry>> Telemetry::create(const TelemetryOptions& opt
   auto pseudonymiser = telemetry::Pseudonymiser::load_or_create(paths.secret);
   if (!pseudonymiser) return disable(pseudonymiser.status());
   t->client_pseudonyms_ = std::make_shared<const telemetry::Pseudonymiser>(*pseudonymiser);
+  t->defaults_profile_ = options.defaults_profile;
   t->user_ = pseudonymiser->pseudonym(options.user_id.empty() ? telemetry::local_user_id() : options.user_id);
   // One session file per user: another user of the same data dir must not continue this user's session.
   paths.session += "-" + t->user_.substr(0, 16);
@@ -285,6 +289,7 @@ void Telemetry::record_command(std::string_view command, StatusCode outcome, dou
         .outcome(outcome);
     if (!provider.empty()) b.set_text("provider", provider);
     if (!requested.empty()) b.set_text("requested", requested).set_bool("fallback", fallback);
+    if (!defaults_profile_.empty()) b.set_text("profile", defaults_profile_);
   });
 }
 
@@ -448,6 +453,15 @@ Status Telemetry::record_client(std::string_view client, std::string_view event,
   if (engine_ && client_pseudonyms_)
     engine_->submit_for(b->event(), client_pseudonyms_->pseudonym("client:" + std::string(client)));
   return Status::ok();
+}
+
+}  // namespace faceweave
+
+namespace faceweave {
+
+std::string Telemetry::client_pseudonym(std::string_view client) const {
+  if (!client_pseudonyms_ || client.size() < 8 || client.size() > 64) return {};
+  return client_pseudonyms_->pseudonym("client:" + std::string(client));
 }
 
 }  // namespace faceweave

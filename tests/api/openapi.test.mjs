@@ -268,6 +268,17 @@ try {
   await call(base, 'GET', '/api/insights/events?limit=0', {}, 400);
   await call(base, 'GET', '/api/insights/events?prop=nocolon', {}, 400);
   await call(gbase, 'GET', '/api/insights/events', {}, 401);
+  // Experiments on defaults (docs/experiments.md): none yet, then one created from the command line.
+  await call(base, 'GET', '/api/insights/experiments', {}, 200);
+  await call(base, 'GET', '/api/insights/experiments/cm', {}, 404);
+  execFileSync(faceweave, ['--telemetry', 'off', '--data-dir', path.join(work, 'open'), 'experiments', 'create', 'cm',
+    '--option', 'color_match', '--arms', 'reinhard,none'], { encoding: 'utf8' });
+  await call(base, 'GET', '/api/insights/experiments?k=3', {}, 200);
+  await call(base, 'GET', '/api/insights/experiments/cm', {}, 200);
+  await call(base, 'GET', '/api/insights/experiments/cm?format=csv', {}, 200);
+  await call(base, 'GET', '/api/insights/experiments/cm?metric=happiness', {}, 400);
+  await call(base, 'GET', '/api/insights/experiments?k=0', {}, 400);
+  await call(gbase, 'GET', '/api/insights/experiments', {}, 401);
   await call(base, 'GET', '/api/insights/nope', {}, 404);
   await call(base, 'POST', '/api/insights/usage', jsonBody({}), 405);
   await call(gbase, 'GET', '/api/insights', {}, 401);

@@ -38,6 +38,10 @@ async function main() {
   const today = new Date().toISOString().slice(0, 10);
   execFileSync(faceweave, ['--telemetry', 'off', '--data-dir', dataDir, 'telemetry', 'simulate', '--users', '150',
     '--days', '21', '--seed', '11', '--end', today], { encoding: 'utf8' });
+  // An experiment on a default with a true effect, so the dashboard's experiments panel has a verdict.
+  execFileSync(faceweave, ['--telemetry', 'off', '--data-dir', dataDir, 'experiments', 'simulate', 'color-match-none',
+    '--option', 'color_match', '--arms', 'reinhard,none', '--metric', 'explicit_rate', '--users', '1500', '--days', '14',
+    '--seed', '3', '--effect', '-0.1', '--end', today], { encoding: 'utf8' });
   const server = new Server(faceweave, dataDir, path.join(out, 'server.log'));
   const browser = await chromium.launch(launchOptions(chromiumPath));
   const wide = [];

@@ -297,7 +297,7 @@ TEST(TelemetryStore, InfoCountsEventsUsersAndNames) {
   EXPECT_EQ(info->users, 1);
   EXPECT_EQ(info->events_by_name["frame.timing"], 7);
   EXPECT_EQ(info->events_by_name["command.run"], 1);
-  EXPECT_EQ(info->schema_version, 2);
+  EXPECT_EQ(info->schema_version, 3);
   EXPECT_TRUE(info->oldest_ms && info->newest_ms && *info->oldest_ms <= *info->newest_ms);
   auto last = (*store)->last(3);
   ASSERT_TRUE(last.is_ok());

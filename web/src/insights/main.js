@@ -8,6 +8,7 @@ import { api, apiUrl, request, ApiError, getToken, setToken, onUnauthorized } fr
 import { telemetry } from '../shared/telemetry.js';
 import { h, clear, $, addMessage } from '../shared/dom.js';
 import { Chart, chartConfig, figures, formatNumber } from './charts.js';
+import { EXPERIMENTS_VIEW, renderExperiments } from './experiments.js';
 
 const REFRESH_DEBOUNCE_MS = 800;
 // Live refreshes start at most this often: a running video job stores events every second, and reloading
@@ -26,6 +27,7 @@ const TITLES = {
   funnel: 'Funnel',
   retention: 'Retention',
   ab: 'A/B test',
+  experiments: 'Experiments on defaults',
 };
 
 const el = {
@@ -243,7 +245,8 @@ function renderCard(card, table) {
   for (const n of notes) card.notes.append(h('p', {}, sentence(n)));
   card.notes.hidden = !notes.length;
   renderTable(card, table);
-  const cfg = chartConfig(table);
+  if (table.view === 'experiments') renderExperiments(card, table);
+  const cfg = table.view === 'experiments' ? null : chartConfig(table);
   if (card.chart) {
     card.chart.destroy();
     card.chart = null;
@@ -543,7 +546,7 @@ async function start() {
   for (const n of state.index.notes || []) el.empty.append(h('span', { class: 'note-line' }, sentence(n)));
   clear(el.charts);
   state.cards.clear();
-  for (const view of state.index.views || []) {
+  for (const view of [...(state.index.views || []), EXPERIMENTS_VIEW]) {
     const card = makeCard(view);
     state.cards.set(view.name, card);
     el.charts.append(card.el);

@@ -110,7 +110,8 @@ export async function request(method, path, { json, body, accept = 'json', signa
 }
 
 export const api = {
-  config: () => request('GET', '/api/config'),
+  // client: the browser's id, so the defaults include its arm of each running experiment (docs/experiments.md).
+  config: (client) => request('GET', client ? `/api/config?client=${encodeURIComponent(client)}` : '/api/config'),
   upload(file) {
     const form = new FormData();
     form.append('file', file, file.name);

@@ -104,7 +104,7 @@ async function start() {
   el.serverState.textContent = 'Connecting…';
   let config;
   try {
-    config = await api.config();
+    config = await api.config(telemetry.client);
   } catch (err) {
     el.serverState.textContent = err.code === 'unauthorized' ? 'Token needed' : 'Not connected';
     reportError(err, 'config');
@@ -354,6 +354,7 @@ function payload() {
     sources: state.sources.map((s) => s.id),
     target: state.target.id,
     options: state.options ? state.options.requestOptions() : {},
+    client: telemetry.client, // its arm of any experiment on a default (docs/experiments.md)
   };
 }
 
