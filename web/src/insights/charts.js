@@ -311,6 +311,13 @@ const builders = {
       { percentAxis: true },
     );
   },
+  users(t) {
+    // A day of fewer than k users is "< k": no point (null), not a zero.
+    return lines(
+      t.rows.map((r) => r.day),
+      t.rows.length ? [{ label: 'active users', data: t.rows.map((r) => (typeof r.active_users === 'number' ? r.active_users : null)) }] : [],
+    );
+  },
   ab(t) {
     if (!t.rows.length) return null;
     return {

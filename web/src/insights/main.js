@@ -8,6 +8,7 @@ import { api, apiUrl, request, ApiError, getToken, setToken, onUnauthorized } fr
 import { telemetry } from '../shared/telemetry.js';
 import { h, clear, $, addMessage } from '../shared/dom.js';
 import { Chart, chartConfig, figures, formatNumber } from './charts.js';
+import { makeExplorer } from './explorer.js';
 
 const REFRESH_DEBOUNCE_MS = 800;
 // Live refreshes start at most this often: a running video job stores events every second, and reloading
@@ -26,6 +27,7 @@ const TITLES = {
   funnel: 'Funnel',
   retention: 'Retention',
   ab: 'A/B test',
+  users: 'Active users',
 };
 
 const el = {
@@ -283,7 +285,7 @@ function sentence(text) {
 // The headline numbers of the range, read from the views' summaries, each with its change against the
 // period of the same length just before (when the range has both ends).
 const HEADLINES = [
-  { view: 'defaults', key: 'active_users', label: 'Active users' },
+  { view: 'users', key: 'active_users', label: 'Active users' },
   { view: 'usage', key: 'runs', label: 'Swap runs' },
   { view: 'errors', key: 'errors_per_run', label: 'Errors per run', percent: true, lowerIsBetter: true },
 ];
@@ -406,6 +408,7 @@ async function refresh() {
     const first = errors.find((e) => e);
     const field = first && first instanceof ApiError && FILTERS.includes(first.field) ? first.field : null;
     state.badFilter = Boolean(field);
+    if (state.explorer && !field) state.explorer.refresh();
     if (first) {
       if (field) {
         $(`#err-${field}`).textContent = first.message;
@@ -548,6 +551,8 @@ async function start() {
     state.cards.set(view.name, card);
     el.charts.append(card.el);
   }
+  state.explorer = state.index.database ? makeExplorer(filters) : null;
+  if (state.explorer) el.charts.append(state.explorer.el);
   await refresh();
   connect();
 }
