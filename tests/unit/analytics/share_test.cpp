@@ -41,15 +41,18 @@ void swap(Db& d, int64_t s, int64_t ts, bool color_none, const char* provider = 
 void fill_a(const std::string& dir) {
   Db d(dir);
   for (int i = 1; i <= 5; ++i) {
-    int64_t s = d.session("sa" + std::to_string(i), user('a', i), "0.2.0", at("2025-05-05", 10), "linux-x86_64");
+    int64_t s =
+        d.session("sa" + std::to_string(i), user('a', i), "0.2.0", at("2025-05-05", 10), "linux-x86_64");
     swap(d, s, at("2025-05-05", 10), true);
   }
   for (int i = 1; i <= 3; ++i) {
-    int64_t s = d.session("sb" + std::to_string(i), user('a', i), "0.2.0", at("2025-05-06", 9), "linux-x86_64");
+    int64_t s =
+        d.session("sb" + std::to_string(i), user('a', i), "0.2.0", at("2025-05-06", 9), "linux-x86_64");
     swap(d, s, at("2025-05-06", 9), false);
   }
   int64_t s = d.session("sl", user('l', 0), "0.2.0", at("2025-05-06", 15), "linux-x86_64");
-  d.event(s, at("2025-05-06", 15), EventKind::kCommandOption, R"({"command":"swap","option":"blend","value":"affine"})");
+  d.event(s, at("2025-05-06", 15), EventKind::kCommandOption,
+          R"({"command":"swap","option":"blend","value":"affine"})");
   swap(d, s, at("2025-05-06", 15), false, "cuda", StatusCode::kNoFace);
 }
 
@@ -132,8 +135,7 @@ TEST(Share, HoldsOnlyCountsThatPassKAndSketchesOfDaysWithKUsers) {
   EXPECT_GE(j["suppressed_cells"].get<int>(), 4);
   // No pseudonym or session leaves the install.
   const std::string text = j.dump();
-  for (char who : {'a', 'l'})
-    EXPECT_EQ(text.find(std::string(40, who)), std::string::npos);
+  for (char who : {'a', 'l'}) EXPECT_EQ(text.find(std::string(40, who)), std::string::npos);
   EXPECT_EQ(text.find("sa1"), std::string::npos);
   // k = 1 keeps every cell.
   ShareOptions all;

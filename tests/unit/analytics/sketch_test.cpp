@@ -38,7 +38,8 @@ TEST(Hll, ErrorOnKnownPopulationsStaysWithinItsStatedStandardError) {
         if (i % 3 == 0) h.add(p);  // seen again: no effect
       }
       double rel = (h.estimate() - population) / population;
-      EXPECT_LT(std::abs(rel), 4 * Hll::kStandardError) << population << " seed " << seed << ": " << h.estimate();
+      EXPECT_LT(std::abs(rel), 4 * Hll::kStandardError)
+          << population << " seed " << seed << ": " << h.estimate();
       sq += rel * rel;
       ++n_pops;
     }
@@ -93,8 +94,8 @@ TEST(Hll, SerialisesSparseAndDenseAndRefusesGarbage) {
     EXPECT_EQ(back->estimate(), h->estimate());
   }
   EXPECT_FALSE(Hll::parse("X123"));
-  EXPECT_FALSE(Hll::parse("S12"));            // not whole triples
-  EXPECT_FALSE(Hll::parse("D" + std::string(10, '\0')));  // wrong size
+  EXPECT_FALSE(Hll::parse("S12"));                            // not whole triples
+  EXPECT_FALSE(Hll::parse("D" + std::string(10, '\0')));      // wrong size
   EXPECT_FALSE(Hll::parse(std::string("S\xff\xff\x01", 4)));  // register index out of range
 }
 
