@@ -49,8 +49,10 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   cmd->add_option("--platform", args->filter.platform, "Only sessions of this platform: " + platforms);
   cmd->add_option("--media", args->filter.media, "latency: only stage times of image or video runs")
       ->check(CLI::IsMember({"image", "video"}));
+  cmd->add_option("--with", args->filter.with,
+                  "latency: compare runs that set OPTION=VALUE (color_match=none) with the other runs");
   cmd->add_option("--k", args->filter.k,
-                  "defaults, funnel, retention: show cells of fewer than k users as \"< k\" (k-anonymity)")
+                  "every view: show cells of fewer than k users as \"< k\" (k-anonymity)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   cmd->add_option("--weeks", args->weeks, "retention: weeks after the first session (1..52)")

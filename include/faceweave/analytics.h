@@ -48,6 +48,9 @@ struct InsightsFilter {
   int k = kDefaultK;
   static constexpr int kDefaultK = 5;
   std::string media;  // latency: only stage times of "image" or "video" runs; empty: both
+  // latency: "option=value" compares the stage times of runs that set that option value with the others
+  // (runs that carry a run id); empty: the plain latency view
+  std::string with;
 };
 
 struct InsightsTable {
@@ -162,6 +165,7 @@ class Analytics {
   Analytics() = default;
   struct Range;
   Result<Range> range(const InsightsFilter& f);
+  Result<InsightsTable> latency_with(const InsightsFilter& f, const Range& r);  // views_latency_with.cpp
   Result<InsightsTable> dispatch(std::string_view name, const InsightsFilter& f, const AbOptions& ab,
                                  int weeks);
   Status install();

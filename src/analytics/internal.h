@@ -15,7 +15,7 @@
 namespace faceweave::analytics {
 
 // 3: command.run k3 records fallbacks; 4: the dashboard's own events are left out; 5: user sketches
-// (ax_daily/ax_hourly.users, ax_day_users)
+// (ax_daily/ax_hourly.users, ax_day_users), stage times by run option (ax_run_opt, ax_stage_with)
 inline constexpr int kRollupSchemaVersion = 5;
 inline constexpr int64_t kMsPerHour = 3'600'000;
 inline constexpr int64_t kMsPerDay = 86'400'000;

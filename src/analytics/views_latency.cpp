@@ -20,6 +20,7 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
   t.columns = {"resolution", "stage", "total_ms", "share", "runs", "p50_ms", "p95_ms"};
   if (!f.media.empty() && f.media != "image" && f.media != "video")
     return invalid_argument("--media must be image or video, not '" + f.media.substr(0, 20) + "'");
+  if (!f.with.empty()) return latency_with(f, r);
   struct Stage {
     double ms = 0, runs = 0;
     std::map<int, double> hist;

@@ -323,6 +323,11 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
       return Api::error(400, "invalid_argument", "media must be image or video", "media");
     filter.media = *v;
   }
+  if (const std::string* v = param(req, "with")) {
+    if (v->size() > 80 || (!v->empty() && v->find('=') == std::string::npos))
+      return Api::error(400, "invalid_argument", "with must be OPTION=VALUE (e.g. color_match=none)", "with");
+    filter.with = *v;
+  }
   double k = InsightsFilter::kDefaultK;
   if (auto bad = read_number(req, "k", k, 1, 1000, false, false, "of whole users from 1 to 1000"))
     return *bad;
