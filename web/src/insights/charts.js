@@ -251,6 +251,22 @@ const builders = {
   },
   // Each stage's share of the processing time, stacked per output resolution.
   latency(t) {
+    // With a comparison (latency --with): the share of each resolution's time per stage, with against without.
+    if (t.columns.includes('with_share')) {
+      const labels = t.rows.map((r) => `${r.resolution} ${r.stage}`);
+      if (!labels.length) return null;
+      return {
+        type: 'bar',
+        data: {
+          labels,
+          datasets: [
+            { label: `with ${t.summary.with}`, data: t.rows.map((r) => num(r.with_share)), backgroundColor: color(0) },
+            { label: 'without', data: t.rows.map((r) => num(r.without_share)), backgroundColor: color(1) },
+          ],
+        },
+        options: base({ percentAxis: true, horizontal: true }),
+      };
+    }
     const resolutions = uniq(t.rows.map((r) => String(r.resolution)));
     const stages = uniq(t.rows.map((r) => String(r.stage)));
     if (!resolutions.length) return null;

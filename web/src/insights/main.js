@@ -134,6 +134,7 @@ function viewParams(name) {
     delete p.version;
     for (const k of AB_KEYS) if (state.ab[k]) p[k] = state.ab[k];
   }
+  if (name === 'latency' && state.latencyWith) p.with = state.latencyWith;
   return p;
 }
 
@@ -170,6 +171,7 @@ function makeCard(view) {
     h('span', { class: 'downloads' }, card.csv, card.json),
   );
   if (view.name === 'ab') card.extra = abControls();
+  if (view.name === 'latency') card.extra = latencyControls();
   card.el = h(
     'section',
     { class: 'card view', id, 'data-view': view.name, 'data-state': 'loading', 'aria-labelledby': `${id}-title` },
@@ -214,6 +216,23 @@ function abControls() {
       ...make('b', 'Arm b', versions, 'automatic'),
     ),
     h('p', { class: 'muted' }, 'Automatic arms: the two versions with the most swap runs. The version filter does not apply.'),
+  );
+}
+
+// The latency card's comparison: the stage times of runs that set OPTION=VALUE against the other runs
+// (empty: the plain view). Not recorded: looking at the data is not usage.
+function latencyControls() {
+  const input = h('input', { id: 'latency-with', type: 'text', placeholder: 'color_match=none', autocomplete: 'off', spellcheck: 'false', value: state.latencyWith || '' });
+  const apply = () => {
+    state.latencyWith = input.value.trim();
+    loadView(state.cards.get('latency'));
+  };
+  input.addEventListener('change', apply);
+  return h(
+    'div',
+    { class: 'ab-controls small' },
+    h('div', { class: 'row' }, h('label', { for: 'latency-with' }, 'Compare runs with option'), input),
+    h('p', { class: 'muted' }, 'OPTION=VALUE: each stage in runs that set it and in the others.'),
   );
 }
 
