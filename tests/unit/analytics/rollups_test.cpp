@@ -11,13 +11,21 @@
 namespace faceweave {
 namespace {
 
+// One or two users per history here: k = 1 (k-anonymity is tested in kanon_test.cpp).
+InsightsFilter k1() {
+  InsightsFilter f;
+  f.k = 1;
+  return f;
+}
+
 using analytics_test::TempDir;
 
 // Every rollup row as text, with sums rounded so summation order does not matter.
 std::map<std::string, std::string> snapshot(Analytics& a) {
   std::map<std::string, std::string> out;
-  for (const char* table : {"ax_hourly", "ax_daily", "ax_stage_hist", "ax_dims", "ax_user", "ax_user_week",
-                            "ax_user_switch", "ax_cohort", "ax_cohort_week", "ax_cohort_switch"}) {
+  for (const char* table :
+       {"ax_hourly", "ax_daily", "ax_stage_hist", "ax_dims", "ax_user", "ax_user_week", "ax_user_switch",
+        "ax_cohort", "ax_cohort_week", "ax_cohort_switch", "ax_day_users", "ax_run_opt", "ax_stage_with"}) {
     sqlite3_stmt* s = nullptr;
     std::string sql = std::string("SELECT * FROM ") + table;
     EXPECT_EQ(sqlite3_prepare_v2(a.database().handle(), sql.c_str(), -1, &s, nullptr), SQLITE_OK);
@@ -26,7 +34,14 @@ std::map<std::string, std::string> snapshot(Analytics& a) {
       int n = sqlite3_column_count(s);
       for (int i = 0; i < n; ++i) {
         std::string cell;
-        if (sqlite3_column_type(s, i) == SQLITE_FLOAT) {
+        if (sqlite3_column_type(s, i) == SQLITE_BLOB) {  // the user sketches, byte for byte
+          const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(s, i));
+          static const char* kHex = "0123456789abcdef";
+          for (int b = 0; b < sqlite3_column_bytes(s, i); ++b) {
+            cell.push_back(kHex[p[b] >> 4]);
+            cell.push_back(kHex[p[b] & 15]);
+          }
+        } else if (sqlite3_column_type(s, i) == SQLITE_FLOAT) {
           char buf[64];
           std::snprintf(buf, sizeof buf, "%.6f", sqlite3_column_double(s, i));
           cell = buf;
@@ -246,13 +261,13 @@ TEST(AnalyticsRollups, EveryViewFoldsFirstAndTwoFoldersAgree) {
   auto b = Analytics::open_database(d.path);
   ASSERT_TRUE(a && b);
   insert_part(d, 0);
-  auto t = (*a)->view("usage", {});
+  auto t = (*a)->view("usage", k1());
   ASSERT_TRUE(t);
   EXPECT_EQ(t->summary["runs"], 1.0);  // folded by the view itself
   insert_part(d, 3);
   // The second process folds the new part; the first sees it without folding anything twice.
   ASSERT_TRUE((*b)->refresh().is_ok());
-  t = (*a)->view("usage", {});
+  t = (*a)->view("usage", k1());
   ASSERT_TRUE(t);
   EXPECT_EQ(t->summary["runs"], 2.0);
   auto folded = snapshot(**a);
@@ -268,13 +283,13 @@ TEST(AnalyticsRollups, AViewWhileAnotherProcessHoldsTheWriteLockSaysItIsBehind) 
   insert_part(d, 0);
   insert_part(d, 3);
   d.exec("BEGIN IMMEDIATE");  // another writer holds the lock past the busy timeout (2 s)
-  auto t = (*a)->view("usage", {});
+  auto t = (*a)->view("usage", k1());
   ASSERT_TRUE(t) << t.status().to_string();
   EXPECT_EQ(t->summary["runs"], 0.0);
   ASSERT_FALSE(t->notes.empty());
   EXPECT_NE(t->to_text().find("not included yet"), std::string::npos) << t->to_text();
   d.exec("COMMIT");
-  t = (*a)->view("usage", {});
+  t = (*a)->view("usage", k1());
   ASSERT_TRUE(t);
   EXPECT_EQ(t->summary["runs"], 2.0);
   EXPECT_EQ(t->to_text().find("not included yet"), std::string::npos);
@@ -302,8 +317,8 @@ TEST(AnalyticsRollups, RetentionDeletingRawEventsKeepsTheRollups) {
   auto a = Analytics::open_database(d.path);
   ASSERT_TRUE(a);
   for (int part = 0; part < 8; ++part) insert_part(d, part);
-  auto before = (*a)->view("errors", {});
-  auto funnel_before = (*a)->view("funnel", {});
+  auto before = (*a)->view("errors", k1());
+  auto funnel_before = (*a)->view("funnel", k1());
   ASSERT_TRUE(before && funnel_before);
   EXPECT_EQ(before->summary["runs"], 17.0);  // weights 1, 2, 4, 1, 2, 4, 1, 2
   EXPECT_EQ(funnel_before->rows[0][1], 7.0);
@@ -312,13 +327,13 @@ TEST(AnalyticsRollups, RetentionDeletingRawEventsKeepsTheRollups) {
   d.exec("DELETE FROM events WHERE ts < " + std::to_string(analytics_test::at("2025-05-12", 0)));
   d.exec("DELETE FROM sessions WHERE id NOT IN (SELECT DISTINCT session FROM events)");
   insert_part(d, 9);  // the first user again (weight 1)
-  auto after = (*a)->view("errors", {});
-  auto funnel_after = (*a)->view("funnel", {});
+  auto after = (*a)->view("errors", k1());
+  auto funnel_after = (*a)->view("funnel", k1());
   ASSERT_TRUE(after && funnel_after);
   EXPECT_EQ(after->summary["runs"], 18.0);
   EXPECT_EQ(funnel_after->rows[0][1], 7.0);  // the pruned user still counts in their cohort
   ASSERT_TRUE((*a)->rebuild());              // a rebuild sees only the stored events
-  auto rebuilt = (*a)->view("errors", {});
+  auto rebuilt = (*a)->view("errors", k1());
   ASSERT_TRUE(rebuilt);
   EXPECT_EQ(rebuilt->summary["runs"], 4.0);  // parts 6, 7 and 9
 }
@@ -351,7 +366,7 @@ TEST(AnalyticsRollups, AnOlderRollupSchemaIsRebuiltWithoutItsTriggers) {
   EXPECT_EQ(sqlite3_column_int(s, 0), 0);
   EXPECT_EQ(sqlite3_column_int(s, 1), 4);  // the current rollup schema
   sqlite3_finalize(s);
-  auto t = (*a)->view("usage", {});
+  auto t = (*a)->view("usage", k1());
   ASSERT_TRUE(t);
   EXPECT_EQ(t->summary["runs"], 3.0);  // part 0 (weight 1) and part 1 (weight 2), rebuilt from the events
 }
