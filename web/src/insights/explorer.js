@@ -28,7 +28,7 @@ export function makeExplorer(pageFilters) {
   );
   const el = h(
     'section',
-    { class: 'card view explorer', id: 'view-events', 'data-view': 'events', 'data-state': 'loading', 'aria-labelledby': 'view-events-title' },
+    { class: 'card explorer', id: 'view-events', 'data-view': 'events', 'data-state': 'loading', 'aria-labelledby': 'view-events-title' },
     h('header', { class: 'card-head' }, h('h2', { id: 'view-events-title' }, 'Event explorer')),
     h('p', { class: 'explain' }, 'The stored events, newest first, in the date range above: no pseudonym or session is shown.'),
     form,
