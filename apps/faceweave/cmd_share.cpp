@@ -34,6 +34,12 @@ Status write_file(const std::string& path, const std::string& text) {
   return Status::ok();
 }
 
+std::string epsilon_text(double e) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", e);
+  return buf;
+}
+
 }  // namespace
 
 void add_share_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
@@ -65,7 +71,7 @@ void add_share_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
         "than k = %d users left out%s\n",
         out->c_str(), (*share)["options"].size(), (*share)["errors"].size(), (*share)["active_users"].size(),
         (*share)["suppressed_cells"].get<int>(), o->k,
-        o->epsilon > 0 ? (", Laplace noise with epsilon " + std::to_string(o->epsilon)).c_str() : "");
+        o->epsilon > 0 ? (", Laplace noise with epsilon " + epsilon_text(o->epsilon)).c_str() : "");
   });
 }
 
