@@ -207,7 +207,7 @@ struct Sim {
     bool video = rng.chance(0.3);
     int frames = video ? rng.range(60, 900) : 1;
     // Failure: 0.1.0 fails more often than 0.2.0; a run that fell back from cuda to cpu fails far more often
-    // (models tuned for the GPU run out of memory or time on the CPU).
+    // (with the usual mix of codes).
     bool fails = rng.chance((version == "0.1.0" ? 0.07 : 0.045) + (provider == "cuda" ? 0.01 : 0) +
                             (fallback ? 0.25 : 0));
     std::vector<std::pair<const char*, double>> stages;
@@ -237,10 +237,7 @@ struct Sim {
     }
     StatusCode code = StatusCode::kOk;
     int exit_code = 0;
-    if (fails && fallback && rng.chance(0.8)) {
-      code = StatusCode::kModelError;
-      exit_code = 6;
-    } else if (fails) {
+    if (fails) {
       double c = rng.uniform();
       code = c < 0.55   ? StatusCode::kNoFace
              : c < 0.75 ? StatusCode::kInvalidInput
