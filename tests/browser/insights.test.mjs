@@ -224,7 +224,7 @@ async function main() {
     await page.waitForFunction(() => document.querySelector('section[data-view="events"]')?.dataset.state === 'ready');
     const explorer = page.locator('section[data-view="events"]');
     assert.match(await explorer.locator('#ex-status').innerText(), /^1–20 of [\d,]+ events$/);
-    await explorer.getByLabel('Event').fill('command.run');
+    await explorer.getByLabel('Event', { exact: true }).fill('command.run');
     await explorer.getByRole('button', { name: 'Show' }).click();
     await page.waitForFunction(() => {
       const cells = [...document.querySelectorAll('section[data-view="events"] tbody tr td:nth-child(2)')];
@@ -235,10 +235,10 @@ async function main() {
     assert.equal(statusText, `1–20 of ${runsApi.summary.matching.toLocaleString('en-US')} events`);
     await explorer.getByRole('button', { name: 'Older' }).click();
     await page.waitForFunction(() => /^21–40 of/.test(document.querySelector('#ex-status')?.textContent || ''));
-    await explorer.getByLabel('Event').fill('no.such.event');
+    await explorer.getByLabel('Event', { exact: true }).fill('no.such.event');
     await explorer.getByRole('button', { name: 'Show' }).click();
     await page.waitForFunction(() => (document.querySelector('#ex-error')?.textContent || '').length > 0);
-    await explorer.getByLabel('Event').fill('');
+    await explorer.getByLabel('Event', { exact: true }).fill('');
     await explorer.getByRole('button', { name: 'Show' }).click();
     await page.waitForFunction(() => document.querySelector('section[data-view="events"]')?.dataset.state === 'ready');
     step(`the event explorer pages through ${runsApi.summary.matching} command.run events, as the API`);
