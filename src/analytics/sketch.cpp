@@ -137,12 +137,22 @@ void UserSet::add_hash(uint64_t h) {
 }
 
 void UserSet::merge(const UserSet& other) {
-  std::vector<uint64_t> out;
-  out.reserve(kCapacity);
-  std::set_union(hashes_.begin(), hashes_.end(), other.hashes_.begin(), other.hashes_.end(),
-                 std::back_inserter(out));
-  if (out.size() > kCapacity) out.resize(kCapacity);
-  hashes_ = std::move(out);
+  if (&other == this) return;
+  if (hashes_.capacity() < kCapacity + 1) hashes_.reserve(kCapacity + 1);
+  for (uint64_t h : other.hashes_) {  // ascending: once one cannot enter, none after it can
+    if (hashes_.size() >= kCapacity && h >= hashes_.back()) break;
+    add_hash(h);
+  }
+}
+
+void UserSet::merge_bytes(std::string_view bytes) {
+  if (hashes_.capacity() < kCapacity + 1) hashes_.reserve(kCapacity + 1);
+  for (size_t p = 0; p + 8 <= bytes.size(); p += 8) {
+    uint64_t h = 0;
+    for (int b = 0; b < 8; ++b) h |= uint64_t(uint8_t(bytes[p + size_t(b)])) << (8 * b);
+    if (hashes_.size() >= kCapacity && h >= hashes_.back()) break;
+    add_hash(h);
+  }
 }
 
 double UserSet::count() const {
@@ -162,11 +172,7 @@ std::string UserSet::serialize() const {
 
 UserSet UserSet::parse(std::string_view bytes) {
   UserSet s;
-  for (size_t p = 0; p + 8 <= bytes.size(); p += 8) {
-    uint64_t h = 0;
-    for (int b = 0; b < 8; ++b) h |= uint64_t(uint8_t(bytes[p + size_t(b)])) << (8 * b);
-    s.add_hash(h);
-  }
+  s.merge_bytes(bytes);
   return s;
 }
 

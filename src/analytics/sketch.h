@@ -61,6 +61,9 @@ class UserSet {
   void add_hash(uint64_t h);
   void add(std::string_view pseudonym) { add_hash(hash_user(pseudonym)); }
   void merge(const UserSet& other);
+  // Merges a serialised set without building it: stops at the first hash that cannot enter (the bytes are
+  // ascending), so unions of many full sets cost little.
+  void merge_bytes(std::string_view bytes);
   // Exact below kCapacity distinct users; above, (K - 1) / (K-th smallest hash / 2^64).
   double count() const;
   bool exact() const { return hashes_.size() < kCapacity; }

@@ -64,7 +64,7 @@ void uset_step(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (UserSet* s = state<UserSet>(ctx, true)) s->add(text_arg(argv[0]));
 }
 void uset_union_step(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  if (UserSet* s = state<UserSet>(ctx, true)) s->merge(UserSet::parse(blob_arg(argv[0])));
+  if (UserSet* s = state<UserSet>(ctx, true)) s->merge_bytes(blob_arg(argv[0]));
 }
 void uset_final(sqlite3_context* ctx) {
   auto s = take<UserSet>(ctx);
@@ -72,7 +72,7 @@ void uset_final(sqlite3_context* ctx) {
 }
 void uset_merge(sqlite3_context* ctx, int, sqlite3_value** argv) {
   UserSet a = UserSet::parse(blob_arg(argv[0]));
-  a.merge(UserSet::parse(blob_arg(argv[1])));
+  a.merge_bytes(blob_arg(argv[1]));
   result_blob(ctx, a.serialize());
 }
 void uset_count(sqlite3_context* ctx, int, sqlite3_value** argv) {

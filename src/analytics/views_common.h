@@ -82,7 +82,9 @@ inline void k_notes(InsightsTable& t, int k, int suppressed) {
 // The distinct-user set of a rollup cell (a users column, or ax_uset_union of it) at column i.
 inline UserSet users_at(sqlite3_stmt* s, int i) {
   const void* p = sqlite3_column_blob(s, i);
-  return UserSet::parse({static_cast<const char*>(p), p ? size_t(sqlite3_column_bytes(s, i)) : 0});
+  UserSet u;
+  u.merge_bytes({static_cast<const char*>(p), p ? size_t(sqlite3_column_bytes(s, i)) : 0});
+  return u;
 }
 // k-anonymity of the event views: a cell whose events come from fewer than k distinct users (stored users,
 // not re-weighted; exact below UserSet::kCapacity) is hidden.
