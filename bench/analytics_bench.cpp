@@ -111,6 +111,15 @@ std::vector<RawQuery> raw_queries() {
        "SELECT s.app_version, sum(CASE WHEN e.outcome != @OK@ THEN 1.0 / e.sample_rate ELSE 0 END), sum(1.0 "
        "/ e.sample_rate) FROM events e JOIN sessions s ON s.id = e.session WHERE e.event = @RUN@ AND" +
            in_range + "AND json_extract(e.props, '$.command') = 'swap' GROUP BY s.app_version"},
+      // Distinct active users per day and over the range (the users view's HyperLogLog answers).
+      {"users",
+       "SELECT e.ts / 86400000, count(DISTINCT s.user) FROM events e JOIN sessions s ON s.id = e.session "
+       "WHERE "
+       "e.event IN (@RUN@, @UI@, @PAGE@, @OPT@) AND" +
+           in_range +
+           "GROUP BY 1 UNION ALL SELECT -1, count(DISTINCT s.user) FROM events e JOIN sessions s ON "
+           "s.id = e.session WHERE e.event IN (@RUN@, @UI@, @PAGE@, @OPT@) AND" +
+           in_range},
   };
 }
 
