@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "cmd_share.h"
 #include "faceweave/analytics.h"
 #include "faceweave/fleet.h"
 
@@ -18,6 +19,7 @@ struct InsightsArgs {
   EventQuery events;               // view "events"
   std::vector<std::string> props;  // --prop KEY=VALUE
   std::string database_url;        // the fleet's events instead of this node's
+  std::vector<std::string> files;  // merge: share files
 };
 
 void print_table(const InsightsTable& t, const InsightsArgs& args) {
@@ -38,6 +40,7 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   CLI::App* cmd = app.add_subcommand(
       "insights", "Usage analytics from the local telemetry database (views: " + list + ")");
   cmd->add_option("view", args->view, "Which view: " + list + " (default usage)");
+  cmd->add_option("files", args->files, "merge: the share files of `faceweave telemetry share`");
   cmd->add_option("--from", args->filter.from, "First day, YYYY-MM-DD (UTC)");
   cmd->add_option("--to", args->filter.to, "Last day, YYYY-MM-DD (UTC)");
   cmd->add_option("--version", args->filter.version, "Only events of this app version");
@@ -46,8 +49,10 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   cmd->add_option("--platform", args->filter.platform, "Only sessions of this platform: " + platforms);
   cmd->add_option("--media", args->filter.media, "latency: only stage times of image or video runs")
       ->check(CLI::IsMember({"image", "video"}));
+  cmd->add_option("--with", args->filter.with,
+                  "latency: compare runs that set OPTION=VALUE (color_match=none) with the other runs");
   cmd->add_option("--k", args->filter.k,
-                  "defaults, funnel, retention: show cells of fewer than k users as \"< k\" (k-anonymity)")
+                  "every view: show cells of fewer than k users as \"< k\" (k-anonymity)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   cmd->add_option("--weeks", args->weeks, "retention: weeks after the first session (1..52)")
@@ -80,6 +85,11 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       if (!fleet) return void(exit_code = report(fleet.status()));
       dir = *fleet;
     }
+    if (args->view == "merge")
+      return void(exit_code = run_insights_merge(args->files, args->json, args->csv));
+    if (!args->files.empty())
+      return void(exit_code = report(invalid_argument("unexpected argument '" + args->files[0].substr(0, 40) +
+                                                      "': only `insights merge` takes files")));
     if (args->view == "rebuild") {
       auto a = Analytics::open(dir);
       if (!a) {
@@ -132,7 +142,7 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       std::string list;
       for (const auto& v : views) list += (list.empty() ? "" : ", ") + v;
       exit_code = report(invalid_argument("unknown view '" + args->view + "'; choose one of: " + list +
-                                          ", events, recommend, rebuild, platforms"));
+                                          ", events, recommend, merge, rebuild, platforms"));
       return;
     }
     auto a = Analytics::open(dir);

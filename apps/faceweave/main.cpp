@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "cli_messages.h"
+#include "cmd_share.h"
 #include "core/allocator.h"
 #include "faceweave/log.h"
 
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
   cli::add_inspect_command(app, global, exit_code);
   cli::add_telemetry_command(app, global, exit_code);
   cli::add_simulate_command(app, global, exit_code);
+  cli::add_share_command(app, global, exit_code);
   cli::add_insights_command(app, global, exit_code);
   cli::add_experiments_command(app, global, exit_code);
   cli::add_serve_command(app, global, exit_code);

@@ -5,7 +5,12 @@
 //
 //   ax_daily         per event, day, version, platform, three key properties, outcome: weighted count (sum
 //                    of 1/sample_rate), stored rows, weighted sum and count of duration_ms
+//                    and `users`, the cell's distinct-user set (sketch.h: exact below 32, for k-anonymity)
 //   ax_hourly        the same per hour, for command.run only (the heat map)
+//   ax_day_users     per day, version, platform: a HyperLogLog sketch of the active users (sketch.h)
+//   ax_run_opt       the options of recent runs by run id (two days), to join their stage times
+//   ax_stage_with    per day, version, platform, stage, resolution, media, option, value: stage time of
+//                    runs that set that option value (latency --with)
 //   ax_stage_hist    per day, version, platform, stage, resolution: weighted count of per-frame stage times
 //                    in log-spaced buckets (ten per decade), so p50/p95 come from rollups
 //   ax_dims          the versions and platforms with sessions
@@ -29,6 +34,7 @@
 #include <set>
 
 #include "analytics/internal.h"
+#include "analytics/sketch.h"
 #include "faceweave/options.h"
 #include "telemetry/event.h"
 
@@ -101,13 +107,24 @@ const char* kTables = R"sql(
 CREATE TABLE IF NOT EXISTS ax_hourly(
   event INTEGER NOT NULL, hour INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL,
   k1 TEXT NOT NULL, k2 TEXT NOT NULL, k3 TEXT NOT NULL, outcome INTEGER NOT NULL,
-  n REAL NOT NULL, rows INTEGER NOT NULL,
+  n REAL NOT NULL, rows INTEGER NOT NULL, users BLOB,
   PRIMARY KEY(event, hour, version, platform, k1, k2, k3, outcome)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_daily(
   event INTEGER NOT NULL, day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL,
   k1 TEXT NOT NULL, k2 TEXT NOT NULL, k3 TEXT NOT NULL, outcome INTEGER NOT NULL,
-  n REAL NOT NULL, rows INTEGER NOT NULL, dur_sum REAL NOT NULL, dur_n REAL NOT NULL,
+  n REAL NOT NULL, rows INTEGER NOT NULL, dur_sum REAL NOT NULL, dur_n REAL NOT NULL, users BLOB,
   PRIMARY KEY(event, day, version, platform, k1, k2, k3, outcome)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_run_opt(
+  run TEXT NOT NULL, option TEXT NOT NULL, value TEXT NOT NULL, day INTEGER NOT NULL,
+  PRIMARY KEY(run, option, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_stage_with(
+  day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, stage TEXT NOT NULL,
+  resolution TEXT NOT NULL, media TEXT NOT NULL, option TEXT NOT NULL, value TEXT NOT NULL,
+  dur_sum REAL NOT NULL, dur_n REAL NOT NULL, users BLOB,
+  PRIMARY KEY(day, version, platform, stage, resolution, media, option, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_day_users(
+  day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, sketch BLOB NOT NULL,
+  PRIMARY KEY(day, version, platform)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_stage_hist(
   day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, stage TEXT NOT NULL,
   resolution TEXT NOT NULL, bucket INTEGER NOT NULL, n REAL NOT NULL,
@@ -150,13 +167,13 @@ DROP TABLE IF EXISTS ax_hourly; DROP TABLE IF EXISTS ax_daily; DROP TABLE IF EXI
 DROP TABLE IF EXISTS ax_user_first; DROP TABLE IF EXISTS ax_user_day; DROP TABLE IF EXISTS ax_user_option;
 DROP TABLE IF EXISTS ax_dims; DROP TABLE IF EXISTS ax_user; DROP TABLE IF EXISTS ax_user_week;
 DROP TABLE IF EXISTS ax_user_switch; DROP TABLE IF EXISTS ax_cohort; DROP TABLE IF EXISTS ax_cohort_week;
-DROP TABLE IF EXISTS ax_cohort_switch; DROP TABLE IF EXISTS ax_defaults;
+DROP TABLE IF EXISTS ax_cohort_switch; DROP TABLE IF EXISTS ax_defaults; DROP TABLE IF EXISTS ax_day_users; DROP TABLE IF EXISTS ax_run_opt; DROP TABLE IF EXISTS ax_stage_with;
 )sql";
 
 const char* kClear = R"sql(
 DELETE FROM ax_hourly; DELETE FROM ax_daily; DELETE FROM ax_stage_hist; DELETE FROM ax_dims;
 DELETE FROM ax_user; DELETE FROM ax_user_week; DELETE FROM ax_user_switch; DELETE FROM ax_cohort;
-DELETE FROM ax_cohort_week; DELETE FROM ax_cohort_switch;
+DELETE FROM ax_cohort_week; DELETE FROM ax_cohort_switch; DELETE FROM ax_day_users; DELETE FROM ax_run_opt; DELETE FROM ax_stage_with;
 UPDATE meta SET value = 0 WHERE key IN ('analytics_event_id', 'analytics_session_id');
 )sql";
 
@@ -265,21 +282,47 @@ std::vector<FoldStep> fold_steps() {
   v.push_back({"DELETE FROM ax_cohort_switch WHERE abs(users) < 1e-9"});
   // 4. event rollups: command runs per hour (heat map), every event per day, stage-time histogram per day
   v.push_back(
-      {"INSERT INTO ax_hourly(event, hour, version, platform, k1, k2, k3, outcome, n, rows) SELECT "
+      {"INSERT INTO ax_hourly(event, hour, version, platform, k1, k2, k3, outcome, n, rows, users) SELECT "
        "e.event, e.ts / " +
        std::to_string(kMsPerHour) + ", s.app_version, s.platform, " + k1("e") + ", " + k2("e") + ", " +
-       k3("e") + ", e.outcome, sum(1.0 / e.sample_rate), count(*)" + range_events("") +
+       k3("e") + ", e.outcome, sum(1.0 / e.sample_rate), count(*), ax_uset(s.user)" + range_events("") +
        " AND e.event = @RUN@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ON CONFLICT DO UPDATE SET n = n + "
-       "excluded.n, rows = rows + excluded.rows"});
+       "excluded.n, rows = rows + excluded.rows, users = ax_uset_merge(users, excluded.users)"});
   v.push_back(
-      {"INSERT INTO ax_daily(event, day, version, platform, k1, k2, k3, outcome, n, rows, dur_sum, dur_n) "
+      {"INSERT INTO ax_daily(event, day, version, platform, k1, k2, k3, outcome, n, rows, dur_sum, dur_n, "
+       "users) "
        "SELECT e.event, e.ts / " +
        day + ", s.app_version, s.platform, " + k1("e") + ", " + k2("e") + ", " + k3("e") +
        ", e.outcome, sum(1.0 / e.sample_rate), count(*), sum(coalesce(e.duration_ms, 0) / e.sample_rate), "
-       "sum(CASE WHEN e.duration_ms IS NULL THEN 0 ELSE 1.0 / e.sample_rate END)" +
+       "sum(CASE WHEN e.duration_ms IS NULL THEN 0 ELSE 1.0 / e.sample_rate END), ax_uset(s.user)" +
        range_events("") + not_analyst("e") +
        " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ON CONFLICT DO UPDATE SET n = n + excluded.n, rows = rows + "
-       "excluded.rows, dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n"});
+       "excluded.rows, dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n, users = "
+       "ax_uset_merge(users, excluded.users)"});
+  // Stage times with the options of their run (latency --with OPTION=VALUE): the options of the new runs
+  // (by run id, kept two days), then the new stage times joined with them.
+  v.push_back({"INSERT OR IGNORE INTO ax_run_opt(run, option, value, day) SELECT " + j("e", "run") +
+               ", replace(" + j("e", "option") + ", '-', '_'), coalesce(" + value_or_number("e") +
+               ", ''), e.ts / " + day +
+               " FROM events e WHERE e.id > :lo AND e.id <= :hi AND e.event = @OPT@ AND " + j("e", "run") +
+               " IS NOT NULL"});
+  v.push_back(
+      {"INSERT INTO ax_stage_with(day, version, platform, stage, resolution, media, option, value, dur_sum, "
+       "dur_n, users) SELECT e.ts / " +
+       day + ", s.app_version, s.platform, coalesce(" + j("e", "stage") + ", ''), coalesce(" +
+       j("e", "resolution") + ", ''), coalesce(" + j("e", "media") +
+       ", ''), o.option, o.value, sum(e.duration_ms / e.sample_rate), sum(1.0 / e.sample_rate), "
+       "ax_uset(s.user)" +
+       range_events("JOIN ax_run_opt o ON o.run = " + j("e", "run")) +
+       " AND e.event = @STAGE@ AND e.duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ON CONFLICT "
+       "DO UPDATE SET dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n, users = "
+       "ax_uset_merge(users, excluded.users)"});
+  v.push_back({"DELETE FROM ax_run_opt WHERE day < (SELECT max(day) FROM ax_run_opt) - 2"});
+  // Distinct active users per day, version and platform: a HyperLogLog sketch (sketch.h), merged.
+  v.push_back({"INSERT INTO ax_day_users(day, version, platform, sketch) SELECT e.ts / " + day +
+               ", s.app_version, s.platform, ax_hll(s.user)" + range_events("") + user_day_events +
+               not_analyst("e") +
+               " GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET sketch = ax_hll_merge(sketch, excluded.sketch)"});
   v.push_back(
       {"INSERT INTO ax_stage_hist(day, version, platform, stage, resolution, bucket, n) SELECT e.ts / " +
        day + ", s.app_version, s.platform, coalesce(" + j("e", "stage") + ", ''), coalesce(" +
@@ -486,6 +529,7 @@ Result<int64_t> rebuild_rollups(telemetry::Database& db) {
 }
 
 Status install_rollups(telemetry::Database& db) {
+  FW_RETURN_IF_ERROR(register_sketch_functions(db));
   FW_ASSIGN_OR_RETURN(int version, stored_version(db));
   if (version == kRollupSchemaVersion) return Status::ok();
   if (version > kRollupSchemaVersion)

@@ -6,8 +6,9 @@
 // less often); about a third use the web UI (upload -> preview -> run -> download, with drop-off at each
 // step), the rest the CLI. Users come back with a probability that decays over days since their first visit,
 // fewer at weekends, mostly in working hours. Most first-time users switch skin-tone matching off
-// (color_match none); stage times scale with resolution, and the face enhancer grows fastest, so it dominates
-// 4K runs.
+// (color_match none); stage times scale with resolution, and the frame enhancer grows fastest, so it
+// dominates 4K runs; a quarter of the users asking for cuda have none, fall back to cpu and fail far more
+// often.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -143,7 +144,7 @@ struct Sim {
   Rng rng;
   Writer& w;
   telemetry::Database& db;
-  int64_t ev_run, ev_opt, ev_stage, ev_ui, ev_err, ev_page, ok;
+  int64_t ev_run, ev_opt, ev_stage, ev_ui, ev_err, ev_page, ok, ev_fallback;
 
   Status option(int64_t ts, int64_t session, const std::string& opt, const std::string& value,
                 bool number = false) {
@@ -162,8 +163,12 @@ struct Sim {
 
   // One swap run: its options, stage timings, the command.run (and an error when it fails). Returns the
   // run's duration in ms (negative: it failed).
+  // `requested`: the execution provider asked for; it differs from `provider` (the one used) when the
+  // machine lacks it (cuda asked for, cpu used: a fallback).
   Result<double> run(int64_t ts, int64_t session, const std::string& surface, const std::string& version,
-                     const std::string& provider, bool first_session, bool& color_off_done) {
+                     const std::string& provider, bool first_session, bool& color_off_done,
+                     const std::string& requested) {
+    const bool fallback = requested != provider;
     std::vector<std::pair<std::string, std::string>> opts;
     std::string color = "reinhard";
     if (color_off_done || rng.chance(first_session ? 0.72 : 0.3)) {
@@ -184,8 +189,9 @@ struct Sim {
     double r = rng.uniform();
     const char* res = r < 0.2 ? "sd" : r < 0.45 ? "720p" : r < 0.78 ? "1080p" : r < 0.85 ? "1440p" : "4k";
     double scale = r < 0.2 ? 0.3 : r < 0.45 ? 0.5 : r < 0.78 ? 1.0 : r < 0.85 ? 1.7 : 4.0;
-    // People who swap 4K footage reach for the face enhancer more often.
-    bool face_enh = rng.chance(scale >= 4 ? 0.7 : 0.3), frame_enh = rng.chance(0.05);
+    // People who swap 4K footage reach for the enhancers more often: the face enhancer, and the frame
+    // enhancer, whose cost grows fastest with resolution (it dominates 4K stage time).
+    bool face_enh = rng.chance(scale >= 4 ? 0.5 : 0.3), frame_enh = rng.chance(scale >= 4 ? 0.45 : 0.05);
     if (face_enh || frame_enh) {
       opts.push_back({"processors", "face_swapper"});
       if (face_enh) opts.push_back({"processors", "face_enhancer"});
@@ -200,8 +206,10 @@ struct Sim {
     }
     bool video = rng.chance(0.3);
     int frames = video ? rng.range(60, 900) : 1;
-    // Failure: 0.1.0 fails more often than 0.2.0.
-    bool fails = rng.chance((version == "0.1.0" ? 0.07 : 0.045) + (provider == "cuda" ? 0.01 : 0));
+    // Failure: 0.1.0 fails more often than 0.2.0; a run that fell back from cuda to cpu fails far more often
+    // (with the usual mix of codes).
+    bool fails = rng.chance((version == "0.1.0" ? 0.07 : 0.045) + (provider == "cuda" ? 0.01 : 0) +
+                            (fallback ? 0.25 : 0));
     std::vector<std::pair<const char*, double>> stages;
     auto add = [&](const char* name, double per_frame, double exponent = 1.0) {
       stages.push_back({name, per_frame * std::pow(scale, exponent)});
@@ -215,7 +223,7 @@ struct Sim {
       if (color != "none") add("colour_match", 2.5);
       add("blend", blend == "seamless" ? 8 : blend == "laplacian" ? 6 : 1);
       if (face_enh) add("enhance", 35, 1.6);
-      if (frame_enh) add("frame_enhance", 60);
+      if (frame_enh) add("frame_enhance", 60, 1.8);
       if (video) add("encode", 6);
     }
     double total = 40;
@@ -243,14 +251,20 @@ struct Sim {
                                                       : 1;
     }
     int64_t outcome = db.outcome_id(code);
+    const std::string providers = ",\"provider\":\"" + provider + "\",\"requested\":\"" + requested +
+                                  "\",\"fallback\":" + (fallback ? "true" : "false");
     std::string props = "{\"surface\":\"" + surface +
                         "\",\"command\":\"swap\",\"exit_code\":" + std::to_string(exit_code) +
-                        ",\"changed\":" + std::to_string(changed) + ",\"provider\":\"" + provider + "\"}";
+                        ",\"changed\":" + std::to_string(changed) + providers + "}";
+    if (fallback)
+      FW_RETURN_IF_ERROR(w.add({ts, ev_fallback, session, kNaN, ok,
+                                "{\"requested\":\"" + requested + "\",\"used\":\"" + provider +
+                                    "\",\"model\":\"inswapper_128\"}"}));
     FW_RETURN_IF_ERROR(w.add(
         {ts + int64_t(total), ev_run, session, std::round(total * 1000) / 1000, outcome, std::move(props)}));
     if (fails) {
       FW_RETURN_IF_ERROR(w.add({ts + int64_t(total), ev_err, session, kNaN, outcome,
-                                "{\"where\":\"swap\",\"surface\":\"" + surface + "\"}"}));
+                                "{\"where\":\"swap\",\"surface\":\"" + surface + "\"" + providers + "}"}));
       return -total;
     }
     return total;
@@ -290,7 +304,8 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
             db->event_id(EventKind::kUiAction),
             db->event_id(EventKind::kError),
             db->event_id(EventKind::kUiPage),
-            db->outcome_id(StatusCode::kOk)};
+            db->outcome_id(StatusCode::kOk),
+            db->event_id(EventKind::kProviderFallback)};
     Rng& rng = sim.rng;
     for (int u = 0; u < o.users; ++u) {
       std::string user = rng.hex(64);
@@ -304,6 +319,9 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
                              : pr < 0.9 ? "macos-arm64"
                                         : "windows-x86_64";
       std::string provider = rng.chance(0.4) && platform != "macos-arm64" ? "cuda" : "cpu";
+      // A quarter of those asking for cuda have no usable CUDA: every run falls back to cpu.
+      std::string requested = provider;
+      if (provider == "cuda" && rng.chance(0.25)) provider = "cpu";
       int64_t first_day = start_day + int64_t(rng.uniform() * o.days);
       double loyalty = 0.2 + 0.6 * rng.uniform();
       bool first_session = true, color_off = false;
@@ -342,8 +360,8 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
               bool run = rng.chance(version == "0.2.0" ? 0.8 : 0.7);
               if (run) {
                 FW_RETURN_IF_ERROR(sim.ui(ts, session, "run", "run"));
-                FW_ASSIGN_OR_RETURN(double ms,
-                                    sim.run(ts, session, "api", version, provider, first_session, color_off));
+                FW_ASSIGN_OR_RETURN(double ms, sim.run(ts, session, "api", version, provider, first_session,
+                                                       color_off, requested));
                 ts += int64_t(std::fabs(ms)) + rng.range(5, 60) * 1000;
                 if (ms > 0 && rng.chance(0.7)) FW_RETURN_IF_ERROR(sim.ui(ts, session, "result", "download"));
               }
@@ -352,8 +370,8 @@ Result<SimulateReport> simulate_telemetry(const SimulateOptions& o) {
             int runs = 1;
             while (runs < 6 && rng.chance(0.45)) ++runs;
             for (int r = 0; r < runs; ++r) {
-              FW_ASSIGN_OR_RETURN(double ms,
-                                  sim.run(ts, session, "cli", version, provider, first_session, color_off));
+              FW_ASSIGN_OR_RETURN(double ms, sim.run(ts, session, "cli", version, provider, first_session,
+                                                     color_off, requested));
               ts += int64_t(std::fabs(ms)) + rng.range(20, 300) * 1000;
             }
           }

@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "analytics/internal.h"
+#include "analytics/views_common.h"
 #include "telemetry/paths.h"
 #include "telemetry/session.h"
 
@@ -14,28 +14,9 @@ namespace faceweave {
 using analytics::column_text;
 using analytics::Query;
 using nlohmann::json;
+using namespace analytics;  // view helpers (views_common.h)
 
 namespace {
-
-const int64_t kOpenLow = -1'000'000'000;
-const int64_t kOpenHigh = 1'000'000'000;
-
-double round_to(double v, int digits) {
-  double f = std::pow(10.0, digits);
-  return std::round(v * f) / f;
-}
-
-double share(double part, double whole) {
-  return whole > 0 ? round_to(part / whole, 4) : 0.0;
-}
-
-const char* kWeekdays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-
-int resolution_rank(const std::string& r) {
-  static const std::vector<std::string> kOrder = {"sd", "720p", "1080p", "1440p", "4k", "8k", "unknown"};
-  auto it = std::find(kOrder.begin(), kOrder.end(), r);
-  return int(it - kOrder.begin());
-}
 
 // Days from civil date (Howard Hinnant's algorithm).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -80,28 +61,6 @@ std::string iso_day(int64_t z) {
   return buf;
 }
 
-struct Analytics::Range {
-  int64_t d0 = kOpenLow, d1 = kOpenHigh;  // days, inclusive
-  std::string version;
-  bool version_missing = false;
-  std::string platform;  // as stored ('' for "unknown")
-  bool any_platform = true, platform_missing = false;
-  std::string platform_name;
-  std::vector<std::string> versions;
-  int64_t h0() const { return d0 <= kOpenLow ? int64_t(kOpenLow) * 24 : d0 * 24; }
-  int64_t h1() const { return d1 >= kOpenHigh ? int64_t(kOpenHigh) * 24 : d1 * 24 + 23; }
-  template <typename Q>
-  Q& bind(Q& q) const {
-    return q.bind(":d0", d0)
-        .bind(":d1", d1)
-        .bind(":h0", h0())
-        .bind(":h1", h1())
-        .bind(":v", version)
-        .bind(":p", platform)
-        .bind(":pany", int64_t(any_platform ? 1 : 0));
-  }
-};
-
 Analytics::~Analytics() = default;
 
 Result<std::unique_ptr<Analytics>> Analytics::open(const std::string& data_dir) {
@@ -145,7 +104,7 @@ Status Analytics::refresh() {
 
 const std::vector<std::string>& Analytics::views() {
   static const std::vector<std::string> kViews = {"usage",    "heatmap", "actions",   "errors", "latency",
-                                                  "defaults", "funnel",  "retention", "ab"};
+                                                  "defaults", "funnel",  "retention", "ab",     "users"};
   return kViews;
 }
 
@@ -228,366 +187,6 @@ Result<Analytics::Range> Analytics::range(const InsightsFilter& f) {
     r.platform_name = f.platform;
   }
   return r;
-}
-
-namespace {
-
-// The empty state shared by every view.
-void empty_notes(InsightsTable& t, const std::vector<std::string>& versions, const std::string& version,
-                 bool version_missing, bool platform_missing = false, const std::string& platform = "") {
-  if (!t.rows.empty()) return;
-  if (version_missing) {
-    std::string list;
-    for (const auto& v : versions) list += (list.empty() ? "" : ", ") + v;
-    t.notes.push_back("no events of version " + version +
-                      " (versions with data: " + (list.empty() ? "none" : list) + ")");
-  } else if (platform_missing) {
-    t.notes.push_back("no sessions of platform " + platform + " (see the platforms with data)");
-  } else {
-    t.notes.push_back("no matching events in this date range");
-  }
-}
-
-// Version and platform of a rollup row (columns `version`, `platform`).
-const char* kCond = "(:v = '' OR version = :v) AND (:pany = 1 OR platform = :p)";
-
-std::string cond(const char* alias) {
-  std::string a(alias);
-  return "(:v = '' OR " + a + ".version = :v) AND (:pany = 1 OR " + a + ".platform = :p)";
-}
-
-}  // namespace
-
-namespace {
-
-// k-anonymity: the value of a cell that counts `users`, or "< k" when it counts fewer than k (but some).
-json k_cell(double users, int k, int* suppressed) {
-  if (users > 1e-9 && users < k - 1e-9) {
-    ++*suppressed;
-    return "< " + std::to_string(k);
-  }
-  return round_to(users, 3);
-}
-bool k_hidden(double users, int k) {
-  return users > 1e-9 && users < k - 1e-9;
-}
-void k_notes(InsightsTable& t, int k, int suppressed) {
-  t.summary["k"] = k;
-  t.summary["suppressed_cells"] = suppressed;
-  if (suppressed > 0)
-    t.notes.push_back(std::to_string(suppressed) + " cell(s) counting fewer than k = " + std::to_string(k) +
-                      " users are shown as \"< " + std::to_string(k) + "\" (k-anonymity; --k to change)");
-}
-Status check_k(const InsightsFilter& f) {
-  if (f.k < 1 || f.k > 1000) return invalid_argument("--k must be a whole number from 1 to 1000");
-  return Status::ok();
-}
-
-}  // namespace
-
-#define FW_EMPTY_NOTES(t, r) \
-  empty_notes(t, r.versions, r.version, r.version_missing, r.platform_missing, r.platform_name)
-
-Result<InsightsTable> Analytics::feature_usage(const InsightsFilter& f) {
-  FW_ASSIGN_OR_RETURN(Range r, range(f));
-  InsightsTable t;
-  t.view = "usage";
-  t.title =
-      "Feature usage: share of swap runs that set each option value, per day (weighted by 1/sample_rate)";
-  t.columns = {"day", "option", "value", "runs_with", "runs", "share"};
-  std::map<int64_t, double> runs;
-  FW_ASSIGN_OR_RETURN(Query qr,
-                      Query::make(*db_, std::string("SELECT day, sum(n) FROM ax_daily WHERE event = "
-                                                    "@RUN@ AND day BETWEEN :d0 AND :d1 AND k1 = "
-                                                    "'swap' AND ") +
-                                            kCond + " GROUP BY 1"));
-  r.bind(qr);
-  FW_RETURN_IF_ERROR(
-      qr.each([&](sqlite3_stmt* s) { runs[sqlite3_column_int64(s, 0)] = sqlite3_column_double(s, 1); }));
-  FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, std::string("SELECT day, k1, k2, sum(n) FROM ax_daily WHERE "
-                                                             "event = @OPT@ AND day BETWEEN :d0 AND :d1 AND "
-                                                             "k3 = 'swap' AND ") +
-                                                     kCond + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"));
-  r.bind(q);
-  std::map<std::pair<std::string, std::string>, double> overall;
-  double total_runs = 0;
-  for (auto& [d, n] : runs) total_runs += n;
-  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-    int64_t day = sqlite3_column_int64(s, 0);
-    std::string option = column_text(s, 1), value = column_text(s, 2);
-    if (value == "#") value = "(number)";
-    // An option recorded by name only (its value is never stored: it may be a path).
-    if (value.empty()) value = "(set)";
-    // Stored values are words ([a-z0-9_-]): the one listed value with a dot is shown as the user typed it.
-    if (value == "gfpgan_1_4") value = "gfpgan_1.4";
-    double n = sqlite3_column_double(s, 3);
-    double all = runs.count(day) ? runs[day] : 0;
-    overall[{option, value}] += n;
-    t.rows.push_back(
-        json::array({iso_day(day), option, value, round_to(n, 3), round_to(all, 3), share(n, all)}));
-  }));
-  t.summary["runs"] = round_to(total_runs, 3);
-  json o = json::object();
-  for (auto& [k, n] : overall) o[k.first + "=" + k.second] = share(n, total_runs);
-  t.summary["share_over_range"] = o;
-  if (total_runs == 0) t.rows.clear();
-  FW_EMPTY_NOTES(t, r);
-  return t;
-}
-
-Result<InsightsTable> Analytics::heatmap(const InsightsFilter& f) {
-  FW_ASSIGN_OR_RETURN(Range r, range(f));
-  InsightsTable t;
-  t.view = "heatmap";
-  t.title = "Swap runs by weekday and hour of day (UTC), weighted by 1/sample_rate";
-  t.columns = {"weekday"};
-  for (int h = 0; h < 24; ++h) t.columns.push_back((h < 10 ? "h0" : "h") + std::to_string(h));
-  double cells[7][24] = {};
-  double total = 0;
-  FW_ASSIGN_OR_RETURN(Query q,
-                      Query::make(*db_, std::string("SELECT (hour / 24 + 3) % 7, hour % 24, sum(n) FROM "
-                                                    "ax_hourly WHERE event = @RUN@ AND hour BETWEEN :h0 AND "
-                                                    ":h1 AND k1 = 'swap' AND ") +
-                                            kCond + " GROUP BY 1, 2"));
-  r.bind(q);
-  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-    int wd = sqlite3_column_int(s, 0), h = sqlite3_column_int(s, 1);
-    if (wd < 0 || wd > 6 || h < 0 || h > 23) return;
-    cells[wd][h] += sqlite3_column_double(s, 2);
-    total += sqlite3_column_double(s, 2);
-  }));
-  if (total > 0)
-    for (int wd = 0; wd < 7; ++wd) {
-      json row = json::array({kWeekdays[wd]});
-      for (int h = 0; h < 24; ++h) row.push_back(round_to(cells[wd][h], 3));
-      t.rows.push_back(std::move(row));
-    }
-  t.summary["runs"] = round_to(total, 3);
-  FW_EMPTY_NOTES(t, r);
-  return t;
-}
-
-Result<InsightsTable> Analytics::actions(const InsightsFilter& f) {
-  FW_ASSIGN_OR_RETURN(Range r, range(f));
-  InsightsTable t;
-  t.view = "actions";
-  t.title = "Actions x options: UI actions per control, and options set on the command line or API ('set')";
-  t.columns = {"action", "option", "count"};
-  FW_ASSIGN_OR_RETURN(
-      Query q, Query::make(*db_, std::string("SELECT CASE event WHEN @UI@ THEN k2 ELSE 'set' END AS a, k1, "
-                                             "sum(n) FROM ax_daily WHERE event IN (@UI@, @OPT@) AND day "
-                                             "BETWEEN :d0 AND :d1 AND ") +
-                                     kCond + " GROUP BY a, k1 ORDER BY a, 3 DESC, k1"));
-  r.bind(q);
-  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-    t.rows.push_back(
-        json::array({column_text(s, 0), column_text(s, 1), round_to(sqlite3_column_double(s, 2), 3)}));
-  }));
-  FW_EMPTY_NOTES(t, r);
-  return t;
-}
-
-Result<InsightsTable> Analytics::errors(const InsightsFilter& f) {
-  FW_ASSIGN_OR_RETURN(Range r, range(f));
-  InsightsTable t;
-  t.view = "errors";
-  t.title =
-      "Error rate: failed swap runs per run, per day, version, execution provider used, provider requested, "
-      "fallback and error code ('all' sums the codes)";
-  t.columns = {"day",  "version",        "provider",  "code",    "errors",
-               "runs", "errors_per_run", "requested", "fallback"};
-  FW_ASSIGN_OR_RETURN(
-      Query q,
-      Query::make(*db_,
-                  "SELECT h.day, h.version, h.k3, o.name, h.outcome = @OK@, sum(h.n) FROM ax_daily h "
-                  "JOIN outcomes o ON o.id = h.outcome WHERE h.event = @RUN@ AND h.day BETWEEN :d0 AND "
-                  ":d1 AND h.k1 = 'swap' AND " +
-                      cond("h") + " GROUP BY 1, 2, 3, h.outcome"));
-  r.bind(q);
-  struct Day {
-    double runs = 0, errors = 0;
-    std::map<std::string, double> codes;
-  };
-  struct Split {
-    double runs = 0, errors = 0;
-    std::map<std::string, double> codes;
-    void add(double n, bool failed, const std::string& code) {
-      runs += n;
-      if (!failed) return;
-      errors += n;
-      codes[code] += n;
-    }
-    json to_json() const {
-      json c = json::object();
-      for (auto& [code, n] : codes) c[code] = round_to(n, 3);
-      return {{"errors", round_to(errors, 3)},
-              {"runs", round_to(runs, 3)},
-              {"errors_per_run", share(errors, runs)},
-              {"codes", c}};
-    }
-  };
-  // Key: day, version, provider used, provider requested, fallback.
-  std::map<std::tuple<int64_t, std::string, std::string, std::string, bool>, Day> days;
-  std::map<std::string, Split> by_provider, by_requested, by_fallback;
-  std::map<std::string, std::map<std::string, Split>> by_requested_fallback;
-  double runs = 0, errs = 0;
-  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-    // k3: the provider used, or "requested>used" after a fallback; empty when the run recorded none.
-    std::string k3 = column_text(s, 2), requested, provider;
-    bool fallback = false;
-    if (auto gt = k3.find('>'); gt != std::string::npos) {
-      requested = k3.substr(0, gt);
-      provider = k3.substr(gt + 1);
-      fallback = true;
-    } else {
-      requested = provider = k3;
-    }
-    if (provider.empty()) provider = "unknown";
-    if (requested.empty()) requested = "unknown";
-    Day& d = days[{sqlite3_column_int64(s, 0), column_text(s, 1), provider, requested, fallback}];
-    double n = sqlite3_column_double(s, 5);
-    std::string code = column_text(s, 3);
-    // A run the user cancelled counts as a run, never as an error.
-    bool failed = !sqlite3_column_int(s, 4) && code != "cancelled";
-    d.runs += n;
-    runs += n;
-    by_provider[provider].add(n, failed, code);
-    by_requested[requested].add(n, failed, code);
-    by_fallback[fallback ? "true" : "false"].add(n, failed, code);
-    by_requested_fallback[requested][fallback ? "true" : "false"].add(n, failed, code);
-    if (failed) {
-      d.errors += n;
-      errs += n;
-      d.codes[code] += n;
-    }
-  }));
-  for (auto& [key, d] : days) {
-    auto& [day, version, provider, requested, fallback] = key;
-    t.rows.push_back(json::array({iso_day(day), version, provider, "all", round_to(d.errors, 3),
-                                  round_to(d.runs, 3), share(d.errors, d.runs), requested, fallback}));
-    for (auto& [code, n] : d.codes)
-      t.rows.push_back(json::array({iso_day(day), version, provider, code, round_to(n, 3),
-                                    round_to(d.runs, 3), share(n, d.runs), requested, fallback}));
-  }
-  t.summary["runs"] = round_to(runs, 3);
-  t.summary["errors"] = round_to(errs, 3);
-  t.summary["errors_per_run"] = share(errs, runs);
-  auto splits = [](const std::map<std::string, Split>& m) {
-    json o = json::object();
-    for (auto& [k, sp] : m) o[k] = sp.to_json();
-    return o;
-  };
-  t.summary["by_provider"] = splits(by_provider);
-  t.summary["by_requested"] = splits(by_requested);
-  t.summary["by_fallback"] = splits(by_fallback);
-  json rf = json::object();
-  for (auto& [req, m] : by_requested_fallback) rf[req] = splits(m);
-  t.summary["by_requested_fallback"] = rf;
-  if (by_provider.count("unknown"))
-    t.notes.push_back("provider 'unknown': runs recorded without the command.run provider property");
-  FW_EMPTY_NOTES(t, r);
-  return t;
-}
-
-Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
-  FW_ASSIGN_OR_RETURN(Range r, range(f));
-  InsightsTable t;
-  t.view = "latency";
-  t.title =
-      "Stage latency by resolution: share of total stage time, p50/p95 of per-frame ms (from histograms)";
-  t.columns = {"resolution", "stage", "total_ms", "share", "runs", "p50_ms", "p95_ms"};
-  if (!f.media.empty() && f.media != "image" && f.media != "video")
-    return invalid_argument("--media must be image or video, not '" + f.media.substr(0, 20) + "'");
-  struct Stage {
-    double ms = 0, runs = 0;
-    std::map<int, double> hist;
-  };
-  std::map<std::pair<std::string, std::string>, Stage> stages;
-  std::map<std::string, double> per_res;
-  FW_ASSIGN_OR_RETURN(Query q,
-                      Query::make(*db_, std::string("SELECT k2, k1, sum(dur_sum), sum(dur_n) FROM ax_daily "
-                                                    "WHERE event = @STAGE@ AND day BETWEEN :d0 AND :d1 AND "
-                                                    "(:media = '' OR k3 = :media) AND ") +
-                                            kCond + " GROUP BY 1, 2"));
-  r.bind(q).bind(":media", f.media);
-  FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-    Stage& st = stages[{column_text(s, 0), column_text(s, 1)}];
-    st.ms += sqlite3_column_double(s, 2);
-    st.runs += sqlite3_column_double(s, 3);
-    per_res[column_text(s, 0)] += sqlite3_column_double(s, 2);
-  }));
-  // Rows come in key order (day, version, platform, stage, resolution, bucket): summed here rather than by
-  // a GROUP BY (no sort), looking the stage up only when it changes.
-  FW_ASSIGN_OR_RETURN(Query qh, Query::make(*db_, std::string("SELECT stage, resolution, bucket, n FROM "
-                                                              "ax_stage_hist WHERE day BETWEEN :d0 AND :d1 "
-                                                              "AND ") +
-                                                      kCond));
-  r.bind(qh);
-  // The histograms are not split by media: with a media filter the percentiles would mix both.
-  if (!f.media.empty()) {
-    FW_ASSIGN_OR_RETURN(qh, Query::make(*db_, "SELECT '', '', 0, 0 WHERE 0"));
-  }
-  std::string last_stage, last_res;
-  Stage* current = nullptr;
-  FW_RETURN_IF_ERROR(qh.each([&](sqlite3_stmt* s) {
-    const char* st = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-    const char* res = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
-    st = st ? st : "";
-    res = res ? res : "";
-    if (last_stage != st || last_res != res || (!current && last_stage.empty())) {
-      last_stage = st;
-      last_res = res;
-      auto it = stages.find({last_res, last_stage});
-      current = it == stages.end() ? nullptr : &it->second;
-    }
-    if (current) current->hist[sqlite3_column_int(s, 2)] += sqlite3_column_double(s, 3);
-  }));
-  auto quantile = [](const std::map<int, double>& h, double q) -> json {
-    double total = 0;
-    for (auto& [b, n] : h) total += n;
-    if (total <= 0) return nullptr;
-    double cum = 0;
-    for (auto& [b, n] : h) {
-      cum += n;
-      if (cum >= q * total - 1e-9) return round_to(analytics::bucket_middle_ms(b), 3);
-    }
-    return round_to(analytics::bucket_middle_ms(h.rbegin()->first), 3);
-  };
-  std::vector<std::pair<std::pair<std::string, std::string>, Stage*>> order;
-  for (auto& [k, st] : stages) order.push_back({k, &st});
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    int ra = resolution_rank(a.first.first), rb = resolution_rank(b.first.first);
-    if (ra != rb) return ra < rb;
-    if (a.first.first != b.first.first) return a.first.first < b.first.first;
-    if (a.second->ms != b.second->ms) return a.second->ms > b.second->ms;
-    return a.first.second < b.first.second;
-  });
-  for (auto& [k, st] : order)
-    t.rows.push_back(json::array({k.first, k.second, round_to(st->ms, 3), share(st->ms, per_res[k.first]),
-                                  round_to(st->runs, 3), quantile(st->hist, 0.5), quantile(st->hist, 0.95)}));
-  t.notes.push_back(
-      "p50/p95 are per-frame times read from log-spaced histogram buckets (ten per decade): the value is the "
-      "bucket's geometric middle, within about 12% of the exact quantile");
-  if (!f.media.empty())
-    t.notes.push_back("media " + f.media +
-                      ": totals, shares and runs of that media only; p50/p95 are not split by media (null)");
-  // Stage time per media (image, video) over the whole selection.
-  FW_ASSIGN_OR_RETURN(
-      Query qm,
-      Query::make(*db_, std::string("SELECT k3, sum(dur_sum), sum(dur_n) FROM ax_daily WHERE event = "
-                                    "@STAGE@ AND day BETWEEN :d0 AND :d1 AND ") +
-                            kCond + " GROUP BY 1"));
-  r.bind(qm);
-  json by_media = json::object();
-  FW_RETURN_IF_ERROR(qm.each([&](sqlite3_stmt* s) {
-    std::string m = column_text(s, 0);
-    by_media[m.empty() ? "unknown" : m] = {{"total_ms", round_to(sqlite3_column_double(s, 1), 3)},
-                                           {"stages", round_to(sqlite3_column_double(s, 2), 3)}};
-  }));
-  t.summary["by_media"] = by_media;
-  if (!f.media.empty()) t.summary["media"] = f.media;
-  FW_EMPTY_NOTES(t, r);
-  return t;
 }
 
 namespace {
@@ -909,6 +508,7 @@ Result<InsightsTable> Analytics::dispatch(std::string_view name, const InsightsF
   if (name == "funnel") return funnel(f);
   if (name == "retention") return retention(f, weeks);
   if (name == "ab") return ab(f, ab_options);
+  if (name == "users") return active_users(f);
   std::string list;
   for (const auto& v : views()) list += (list.empty() ? "" : ", ") + v;
   return invalid_argument("unknown view '" + std::string(name) + "'; choose one of: " + list);

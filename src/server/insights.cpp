@@ -28,6 +28,7 @@ const std::map<std::string, std::string>& explanations() {
       {"funnel", "Users who uploaded, and of those who also previewed, ran a job and downloaded."},
       {"retention", "Of the users first seen in the range, the share active again in each later week."},
       {"ab", "Two versions compared on a rate metric: difference, confidence interval, verdict."},
+      {"users", "Distinct active users per day and over the whole range (HyperLogLog, error 0.81%)."},
   };
   return kLines;
 }
@@ -324,6 +325,11 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
     if (*v != "image" && *v != "video" && !v->empty())
       return Api::error(400, "invalid_argument", "media must be image or video", "media");
     filter.media = *v;
+  }
+  if (const std::string* v = param(req, "with")) {
+    if (v->size() > 80 || (!v->empty() && v->find('=') == std::string::npos))
+      return Api::error(400, "invalid_argument", "with must be OPTION=VALUE (e.g. color_match=none)", "with");
+    filter.with = *v;
   }
   double k = InsightsFilter::kDefaultK;
   if (auto bad = read_number(req, "k", k, 1, 1000, false, false, "of whole users from 1 to 1000"))

@@ -27,7 +27,7 @@ import {
   uiEvents,
 } from './support.mjs';
 
-const VIEWS = ['usage', 'heatmap', 'actions', 'errors', 'latency', 'defaults', 'funnel', 'retention', 'ab'];
+const VIEWS = ['usage', 'heatmap', 'actions', 'errors', 'latency', 'defaults', 'funnel', 'retention', 'ab', 'users'];
 
 // Upper bounds that only stop a hung run; never the thing tested.
 const UI_WAIT_MS = 30_000;
@@ -219,6 +219,29 @@ async function main() {
       assert.match(r.headers.get('content-disposition') || '', /^attachment; filename="faceweave-insights-/);
     }
     step('every chart is drawn');
+
+    // The event explorer: the newest stored events, filtered by event name, a page at a time, as the API.
+    await page.waitForFunction(() => document.querySelector('section[data-view="events"]')?.dataset.state === 'ready');
+    const explorer = page.locator('section[data-view="events"]');
+    assert.match(await explorer.locator('#ex-status').innerText(), /^1–20 of [\d,]+ events$/);
+    await explorer.getByLabel('Event', { exact: true }).fill('command.run');
+    await explorer.getByRole('button', { name: 'Show' }).click();
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('section[data-view="events"] tbody tr td:nth-child(2)')];
+      return cells.length === 20 && cells.every((td) => td.textContent === 'command.run');
+    });
+    const runsApi = await (await fetch(`${base}/api/insights/events?event=command.run&limit=20`)).json();
+    const statusText = await explorer.locator('#ex-status').innerText();
+    assert.equal(statusText, `1–20 of ${runsApi.summary.matching.toLocaleString('en-US')} events`);
+    await explorer.getByRole('button', { name: 'Older' }).click();
+    await page.waitForFunction(() => /^21–40 of/.test(document.querySelector('#ex-status')?.textContent || ''));
+    await explorer.getByLabel('Event', { exact: true }).fill('no.such.event');
+    await explorer.getByRole('button', { name: 'Show' }).click();
+    await page.waitForFunction(() => (document.querySelector('#ex-error')?.textContent || '').length > 0);
+    await explorer.getByLabel('Event', { exact: true }).fill('');
+    await explorer.getByRole('button', { name: 'Show' }).click();
+    await page.waitForFunction(() => document.querySelector('section[data-view="events"]')?.dataset.state === 'ready');
+    step(`the event explorer pages through ${runsApi.summary.matching} command.run events, as the API`);
 
     // The page fits 1280 px: no horizontal scrolling.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

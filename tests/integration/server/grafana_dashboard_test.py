@@ -31,10 +31,11 @@ def check(name, ok, detail=""):
         print(f"FAIL {name}: {detail}")
 
 
-def expand(sql, start_ms, end_ms):
-    """What reaches SQLite: Grafana interpolates $__from and $__to (ms), then the plugin expands its only
-    macro, $__unixEpochGroupSeconds(column, seconds), with the pattern it uses; anything left is an error."""
-    sql = sql.replace("$__from", str(start_ms)).replace("$__to", str(end_ms))
+def expand(sql, start_ms, end_ms, k=5):
+    """What reaches SQLite: Grafana interpolates $__from and $__to (ms) and the dashboard's constant $k (the
+    k of k-anonymity, 5), then the plugin expands its only macro, $__unixEpochGroupSeconds(column, seconds),
+    with the pattern it uses; anything left is an error."""
+    sql = sql.replace("$__from", str(start_ms)).replace("$__to", str(end_ms)).replace("$k", str(k))
 
     def group(m):
         if m.group(1) != "unixEpochGroupSeconds":
@@ -126,6 +127,35 @@ with tempfile.TemporaryDirectory(prefix="faceweave-grafana-") as data:
     cli_pairs = {(r["option"], r["switched_to"], r["default"]) for r in json.loads(cli.stdout)["rows"]}
     check("defaults panel: the switches faceweave knows", panel_pairs == cli_pairs,
           f"panel {sorted(panel_pairs)} vs insights {sorted(cli_pairs)}")
+    db.close()
+
+# k-anonymity: on a history of one user every panel hides that user's cells (no row, NULL, or 0 for an empty
+# cell); with k = 1 the same panels show numbers, so the check is not vacuous.
+KEYS = {"time", "hour", "step", "week"}
+check("the dashboard declares k = 5", any(v.get("name") == "k" and v.get("query") == "5"
+                                          for v in dashboard.get("templating", {}).get("list", [])), dashboard.get("templating"))
+with tempfile.TemporaryDirectory(prefix="faceweave-grafana-one-") as data:
+    end_day = time.strftime("%Y-%m-%d", time.gmtime())
+    sim = subprocess.run([binary, "--data-dir", data, "--telemetry", "all", "telemetry", "simulate", "--users",
+                          "1", "--days", "14", "--seed", "3", "--end", end_day],
+                         capture_output=True, text=True, timeout=600)
+    check("telemetry simulate (one user)", sim.returncode == 0, sim.stdout + sim.stderr)
+    db = sqlite3.connect(f"file:{os.path.join(data, 'telemetry', 'events.db')}?mode=ro", uri=True)
+    check("one user has events", db.execute("SELECT count(*) FROM events").fetchone()[0] > 0)
+    end_ms = int(time.time() * 1000) + 86400000
+    start_ms = end_ms - 35 * 86400000
+    shown_at_k1 = 0
+    for p in dashboard["panels"]:
+        for t in p["targets"]:
+            cur = db.execute(expand(t["queryText"], start_ms, end_ms))
+            cols = [c[0] for c in cur.description]
+            leaked = [r for r in cur.fetchall()
+                      if any(isinstance(v, (int, float)) and v != 0 and c not in KEYS for c, v in zip(cols, r))]
+            check(f"{p['title']}: a cell of one user is hidden", not leaked, leaked[:3])
+            rows = db.execute(expand(t["queryText"], start_ms, end_ms, k=1)).fetchall()
+            shown_at_k1 += any(isinstance(v, (int, float)) and v != 0 and c not in KEYS
+                               for r in rows for c, v in zip(cols, r))
+    check("k = 1 shows the one user's numbers", shown_at_k1 >= 3, shown_at_k1)
     db.close()
 
 print(f"{passed} passed, {failed} failed")

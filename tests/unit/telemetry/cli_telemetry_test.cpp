@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -190,6 +191,63 @@ TEST(TelemetryCli, InsightsIsNotRecordedAndCreatesNoDatabase) {
   auto events = show_json(d);
   ASSERT_EQ(events.size(), 1u) << events.dump(2);
   EXPECT_EQ(events[0]["props"]["command"], "models_list");
+}
+
+// Sharing without raw events from the command line (docs/analytics.md "Shares"): `telemetry share` writes
+// aggregates and sketches, never a pseudonym; `insights merge` combines shares; `insights users` counts
+// distinct users; bad input exits non-zero with a message.
+TEST(TelemetryCli, ShareMergeAndUsers) {
+  TempDir d;
+  ASSERT_EQ(run(d, "telemetry simulate --users 80 --days 5 --seed 2 --end 2025-05-10").code, 0);
+  const std::string a = d.file("a.json"), b = d.file("b.json");
+  CliRun share = run(d, "telemetry share --out '" + a + "'");
+  ASSERT_EQ(share.code, 0) << share.err;
+  EXPECT_NE(share.out.find("left out"), std::string::npos) << share.out;
+  auto ja = nlohmann::json::parse(read_all(a));
+  EXPECT_EQ(ja["format"], "faceweave-share");
+  EXPECT_TRUE(ja["epsilon"].is_null());
+  EXPECT_FALSE(ja["active_users"].empty());
+  // No pseudonym leaves: none of the stored users appears anywhere in the file.
+  int users_checked = 0;
+  for (const auto& e : show_json(d, 400))
+    if (e.contains("user") && e["user"].is_string()) {
+      ++users_checked;
+      EXPECT_EQ(read_all(a).find(e["user"].get<std::string>()), std::string::npos);
+    }
+  EXPECT_GT(users_checked, 0);
+  ASSERT_EQ(run(d, "telemetry share --out '" + b + "' --epsilon 0.5 --k 3").code, 0);
+  EXPECT_EQ(nlohmann::json::parse(read_all(b))["epsilon"], 0.5);
+
+  CliRun one = run(d, "insights merge '" + a + "' --json");
+  ASSERT_EQ(one.code, 0) << one.err;
+  CliRun two = run(d, "insights merge '" + a + "' '" + b + "' --json");
+  ASSERT_EQ(two.code, 0) << two.err;
+  auto j1 = nlohmann::json::parse(one.out), j2 = nlohmann::json::parse(two.out);
+  EXPECT_EQ(j2["summary"]["installs"], 2);
+  // The same install twice: the sketches count its users once, adding the installs' counts twice.
+  EXPECT_GE(j2["summary"]["active_users"].get<double>(), j1["summary"]["active_users"].get<double>());
+  EXPECT_EQ(
+      j2["summary"]["active_users_summed_per_install"].get<double>(),
+      j1["summary"]["active_users"].get<double>() +
+          nlohmann::json::parse(run(d, "insights merge '" + b + "' --json").out)["summary"]["active_users"]
+              .get<double>());
+  CliRun users = run(d, "insights users --json --k 1");
+  ASSERT_EQ(users.code, 0) << users.err;
+  auto ju = nlohmann::json::parse(users.out);
+  EXPECT_EQ(ju["view"], "users");
+  EXPECT_GT(ju["summary"]["active_users"].get<double>(), 20);
+  EXPECT_LE(ju["summary"]["active_users"].get<double>(), 80);
+
+  std::ofstream(d.file("not.json")) << "hello";
+  EXPECT_EQ(run(d, "insights merge").code, 2);
+  EXPECT_EQ(run(d, "insights merge '" + d.file("missing.json") + "'").code, 3);
+  CliRun bad = run(d, "insights merge '" + d.file("not.json") + "'");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("not JSON"), std::string::npos) << bad.err;
+  EXPECT_NE(run(d, "telemetry share").code, 0);  // --out is required
+  EXPECT_NE(run(d, "telemetry share --out '" + d.file("c.json") + "' --epsilon -1").code, 0);
+  EXPECT_EQ(run(d, "telemetry share --out '" + d.path() + "'").code, 2);  // a directory
+  EXPECT_EQ(run(d, "insights usage '" + a + "'").code, 2);                // only merge takes files
 }
 
 TEST(TelemetryCli, OffByFlagOrEnvironmentCreatesNoDatabase) {

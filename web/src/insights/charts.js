@@ -251,6 +251,22 @@ const builders = {
   },
   // Each stage's share of the processing time, stacked per output resolution.
   latency(t) {
+    // With a comparison (latency --with): the share of each resolution's time per stage, with against without.
+    if (t.columns.includes('with_share')) {
+      const labels = t.rows.map((r) => `${r.resolution} ${r.stage}`);
+      if (!labels.length) return null;
+      return {
+        type: 'bar',
+        data: {
+          labels,
+          datasets: [
+            { label: `with ${t.summary.with}`, data: t.rows.map((r) => num(r.with_share)), backgroundColor: color(0) },
+            { label: 'without', data: t.rows.map((r) => num(r.without_share)), backgroundColor: color(1) },
+          ],
+        },
+        options: base({ percentAxis: true, horizontal: true }),
+      };
+    }
     const resolutions = uniq(t.rows.map((r) => String(r.resolution)));
     const stages = uniq(t.rows.map((r) => String(r.stage)));
     if (!resolutions.length) return null;
@@ -309,6 +325,13 @@ const builders = {
       t.rows.map((r) => `week ${r.week}`),
       t.rows.length ? [{ label: 'retention', data: t.rows.map((r) => (r.retention === null ? null : num(r.retention))) }] : [],
       { percentAxis: true },
+    );
+  },
+  users(t) {
+    // A day of fewer than k users is "< k": no point (null), not a zero.
+    return lines(
+      t.rows.map((r) => r.day),
+      t.rows.length ? [{ label: 'active users', data: t.rows.map((r) => (typeof r.active_users === 'number' ? r.active_users : null)) }] : [],
     );
   },
   ab(t) {

@@ -9,6 +9,7 @@ import { telemetry } from '../shared/telemetry.js';
 import { h, clear, $, addMessage } from '../shared/dom.js';
 import { Chart, chartConfig, figures, formatNumber } from './charts.js';
 import { EXPERIMENTS_VIEW, renderExperiments } from './experiments.js';
+import { makeExplorer } from './explorer.js';
 
 const REFRESH_DEBOUNCE_MS = 800;
 // Live refreshes start at most this often: a running video job stores events every second, and reloading
@@ -28,6 +29,7 @@ const TITLES = {
   retention: 'Retention',
   ab: 'A/B test',
   experiments: 'Experiments on defaults',
+  users: 'Active users',
 };
 
 const el = {
@@ -134,6 +136,7 @@ function viewParams(name) {
     delete p.version;
     for (const k of AB_KEYS) if (state.ab[k]) p[k] = state.ab[k];
   }
+  if (name === 'latency' && state.latencyWith) p.with = state.latencyWith;
   return p;
 }
 
@@ -170,6 +173,7 @@ function makeCard(view) {
     h('span', { class: 'downloads' }, card.csv, card.json),
   );
   if (view.name === 'ab') card.extra = abControls();
+  if (view.name === 'latency') card.extra = latencyControls();
   card.el = h(
     'section',
     { class: 'card view', id, 'data-view': view.name, 'data-state': 'loading', 'aria-labelledby': `${id}-title` },
@@ -214,6 +218,23 @@ function abControls() {
       ...make('b', 'Arm b', versions, 'automatic'),
     ),
     h('p', { class: 'muted' }, 'Automatic arms: the two versions with the most swap runs. The version filter does not apply.'),
+  );
+}
+
+// The latency card's comparison: the stage times of runs that set OPTION=VALUE against the other runs
+// (empty: the plain view). Not recorded: looking at the data is not usage.
+function latencyControls() {
+  const input = h('input', { id: 'latency-with', type: 'text', placeholder: 'color_match=none', autocomplete: 'off', spellcheck: 'false', value: state.latencyWith || '' });
+  const apply = () => {
+    state.latencyWith = input.value.trim();
+    loadView(state.cards.get('latency'));
+  };
+  input.addEventListener('change', apply);
+  return h(
+    'div',
+    { class: 'ab-controls small' },
+    h('div', { class: 'row' }, h('label', { for: 'latency-with' }, 'Compare runs with option'), input),
+    h('p', { class: 'muted' }, 'OPTION=VALUE: each stage in runs that set it and in the others.'),
   );
 }
 
@@ -286,7 +307,7 @@ function sentence(text) {
 // The headline numbers of the range, read from the views' summaries, each with its change against the
 // period of the same length just before (when the range has both ends).
 const HEADLINES = [
-  { view: 'defaults', key: 'active_users', label: 'Active users' },
+  { view: 'users', key: 'active_users', label: 'Active users' },
   { view: 'usage', key: 'runs', label: 'Swap runs' },
   { view: 'errors', key: 'errors_per_run', label: 'Errors per run', percent: true, lowerIsBetter: true },
 ];
@@ -409,6 +430,7 @@ async function refresh() {
     const first = errors.find((e) => e);
     const field = first && first instanceof ApiError && FILTERS.includes(first.field) ? first.field : null;
     state.badFilter = Boolean(field);
+    if (state.explorer && !field) state.explorer.refresh();
     if (first) {
       if (field) {
         $(`#err-${field}`).textContent = first.message;
@@ -551,6 +573,8 @@ async function start() {
     state.cards.set(view.name, card);
     el.charts.append(card.el);
   }
+  state.explorer = state.index.database ? makeExplorer(filters) : null;
+  if (state.explorer) el.charts.append(state.explorer.el);
   await refresh();
   connect();
 }
