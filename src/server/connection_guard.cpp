@@ -161,10 +161,10 @@ bool next_request_arrives(const DeadlineStream& strm, int sock, std::chrono::sec
 // Best effort and never blocking: a client that does not read its answer just loses it.
 void answer_and_close(int sock, const std::string& status_line, const std::string& body,
                       const std::string& extra_headers = "") {
-  const std::string response = "HTTP/1.1 " + status_line +
-                               "\r\nContent-Type: application/json\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\n" + extra_headers +
-                               "Connection: close\r\n\r\n" + body;
+  const std::string response =
+      "HTTP/1.1 " + status_line +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+      extra_headers + "Connection: close\r\n\r\n" + body;
   (void)::send(sock, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 

@@ -201,7 +201,8 @@ void JobRunner::run(JobRecord job) {
   };
   if (test_hook) test_hook(job.id, "starting");
   // A cancel that reached the job before the engine started wins (an image swap does not look at the flag).
-  if (status.is_ok() && cancel->load()) status = Status(StatusCode::kCancelled, "cancelled before it started");
+  if (status.is_ok() && cancel->load())
+    status = Status(StatusCode::kCancelled, "cancelled before it started");
   Result<SwapReport> report = status.is_ok() ? engine_.swap(request) : Result<SwapReport>(status);
   if (test_hook) test_hook(job.id, "finishing");
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();

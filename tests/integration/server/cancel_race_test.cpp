@@ -47,9 +47,8 @@ class Gate {
   // Waits until `point` was reached (at most a minute: the swap itself runs first).
   bool wait_for(const std::string& point) {
     std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, std::chrono::minutes(1), [&] {
-      return std::find(reached_.begin(), reached_.end(), point) != reached_.end();
-    });
+    return cv_.wait_for(lock, std::chrono::minutes(1),
+                        [&] { return std::find(reached_.begin(), reached_.end(), point) != reached_.end(); });
   }
   void release() {
     std::lock_guard lock(mutex_);
@@ -99,7 +98,8 @@ class CancelRace : public ::testing::Test {
     runner_->test_hook = [this](const std::string&, const char* point) { gate_->at(point); };
     output_ = dir_.file("out.png");
     auto job = store_->submit(
-        json{{"sources", {image("obama.jpg")}}, {"target", image("biden.jpg")}, {"output", output_}}, "image");
+        json{{"sources", {image("obama.jpg")}}, {"target", image("biden.jpg")}, {"output", output_}},
+        "image");
     EXPECT_TRUE(job) << job.status().message();
     runner_->start();
     return job ? job->id : "";

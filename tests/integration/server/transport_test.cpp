@@ -24,8 +24,8 @@ using nlohmann::json;
 class ServerTransport : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(data_.path(), std::vector<std::string>{}, data_.file("server.log"),
-                                              "off");
+    server_ = std::make_unique<ServerProcess>(data_.path(), std::vector<std::string>{},
+                                              data_.file("server.log"), "off");
     ASSERT_TRUE(server_->started()) << server_->log();
   }
   std::string host() const { return "Host: 127.0.0.1:" + std::to_string(server_->port()) + "\r\n"; }
@@ -87,7 +87,8 @@ TEST_F(ServerTransport, AFloodOfHeadersIs431AndClosed) {
   std::string start = "GET /healthz HTTP/1.1\r\n" + host();
   ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
   std::string lines;
-  for (int i = 0; i < 100; ++i) lines += "X-Filler-" + std::to_string(i) + ": " + std::string(100, 'a') + "\r\n";
+  for (int i = 0; i < 100; ++i)
+    lines += "X-Filler-" + std::to_string(i) + ": " + std::string(100, 'a') + "\r\n";
   size_t sent = 0;
   // 1 MB at most: the server stops reading long before (a send then fails or blocks briefly).
   while (sent < (1u << 20)) {
@@ -126,8 +127,8 @@ TEST_F(ServerTransport, OverlappingRangesDoNotMultiplyTheAnswer) {
   std::string ranges = "bytes=0-";
   for (int i = 0; i < 1000; ++i) ranges += ",0-";
   for (const char* path : {"/api/openapi.json", "/index.html"}) {
-    const std::string got = request("GET " + std::string(path) + " HTTP/1.1\r\n" + host() + "Range: " + ranges +
-                                    "\r\nConnection: close\r\n\r\n");
+    const std::string got = request("GET " + std::string(path) + " HTTP/1.1\r\n" + host() +
+                                    "Range: " + ranges + "\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << path << ": " << got.substr(0, 200);
     EXPECT_LT(got.size(), whole->body.size() + 4096) << path;
   }
