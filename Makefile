@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test unit-test asan-test demo bench quality format format-check clean python deb deb-test fuzz fuzz-ci fuzz-build image image-test stack-test screenshots
+.PHONY: setup build test unit-test asan-test tsan-test demo bench quality format format-check clean python deb deb-test fuzz fuzz-ci fuzz-build image image-test stack-test screenshots
 
 setup:
 	scripts/install-deps.sh
@@ -28,6 +28,16 @@ asan-test: setup
 	cmake --build build/asan -j $(JOBS) --target tests/all faceweave
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -R '^BadInput\.|^Cli\.BadInputs|^SwapCli\.BadInputs'
+
+# ThreadSanitizer build (the tsan preset: gcc -fsanitize=thread, -O1) of the telemetry recorder and store,
+# the job store and runner (cancel races), the video pipeline and the REST API against a TSan-built server;
+# fails on a failed test or any race report (scripts/run-tsan-tests.sh; suppressions in tests/tsan.supp).
+TSAN_TARGETS = faceweave unit_telemetry_tests unit_server_tests server_cancel_race_tests tsan_video_tests \
+  server_api_tests
+tsan-test: setup
+	cmake --preset tsan
+	cmake --build build/tsan -j $(JOBS) --target $(TSAN_TARGETS)
+	scripts/run-tsan-tests.sh build/tsan
 
 # The Python module into $(BUILD_DIR)/python (PYTHONPATH=$(BUILD_DIR)/python; docs/python.md) and its tests.
 python: setup $(BUILD_DIR)/build.ninja

@@ -15,4 +15,13 @@ bool tune_allocator() {
 #endif
 }
 
+bool cap_allocator_arenas(int arenas) {
+#if defined(__GLIBC__)
+  return arenas > 0 && mallopt(M_ARENA_MAX, arenas) == 1;
+#else
+  (void)arenas;
+  return false;
+#endif
+}
+
 }  // namespace faceweave::core

@@ -25,10 +25,16 @@ using nlohmann::json;
 
 namespace {
 
+// Messages may quote what the client sent (a path, a Host, an Origin), cut to a length that can split a
+// character: bytes that are not UTF-8 become U+FFFD instead of a 500 from the JSON writer.
+std::string dump_json(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 HttpResponse json_response(int status, const json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  r.body = dump_json(body);
   return r;
 }
 
@@ -207,7 +213,7 @@ HttpResponse Api::handle(const HttpRequest& req) {
     if (!body.is_discarded()) {
       scrub_error_messages(body, {options_.data_dir, options_.results_dir, engine_.options().models_dir,
                                   engine_.options().manifest_path});
-      r.body = body.dump();
+      r.body = dump_json(body);
     }
   }
   return r;

@@ -49,7 +49,13 @@ class DeadlineStream : public httplib::Stream {
   DeadlineStream(int sock, std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
       : sock_(sock), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
 
-  void set_deadline(std::optional<Clock::time_point> deadline) { deadline_ = deadline; }
+  // The deadline and byte budget of a request's line and headers; nullopt once they are read.
+  void set_deadline(std::optional<Clock::time_point> deadline, size_t budget = 0) {
+    deadline_ = deadline;
+    budget_ = budget;
+    over_budget_ = false;
+  }
+  bool over_budget() const { return over_budget_; }
   bool has_buffered() const { return pos_ < len_; }
 
   bool is_readable() const override { return has_buffered() || wait_for(sock_, POLLIN, read_wait_ms()) > 0; }
@@ -64,6 +70,39 @@ class DeadlineStream : public httplib::Stream {
   }
 
   ssize_t read(char* ptr, size_t size) override {
+    if (deadline_) {  // the request line and headers: cut off past the budget
+      if (budget_ == 0) {
+        over_budget_ = true;
+        return -1;
+      }
+      size = std::min(size, budget_);
+    }
+    const ssize_t n = read_some(ptr, size);
+    if (deadline_ && n > 0) budget_ -= size_t(n);
+    return n;
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (over_budget_) return ssize_t(size);  // cpp-httplib's own 400: the guard answers 431 instead
+    if (!is_writable()) return -1;
+    ssize_t n;
+    do {
+      n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = peer_address(sock_, &port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      ip = numeric_host(addr, len, &port);
+  }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  ssize_t read_some(char* ptr, size_t size) {
     if (!has_buffered()) {
       if (wait_for(sock_, POLLIN, read_wait_ms()) <= 0) return -1;
       ssize_t n;
@@ -86,25 +125,6 @@ class DeadlineStream : public httplib::Stream {
     return ssize_t(n);
   }
 
-  ssize_t write(const char* ptr, size_t size) override {
-    if (!is_writable()) return -1;
-    ssize_t n;
-    do {
-      n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
-  }
-
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = peer_address(sock_, &port); }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-      ip = numeric_host(addr, len, &port);
-  }
-  socket_t socket() const override { return sock_; }
-
- private:
   int read_wait_ms() const {
     auto wait = read_timeout_;
     if (deadline_) {
@@ -117,6 +137,8 @@ class DeadlineStream : public httplib::Stream {
   int sock_;
   std::chrono::milliseconds read_timeout_, write_timeout_;
   std::optional<Clock::time_point> deadline_;
+  size_t budget_ = 0;
+  bool over_budget_ = false;
   char buffer_[4096];
   size_t pos_ = 0, len_ = 0;
 };
@@ -135,16 +157,22 @@ bool next_request_arrives(const DeadlineStream& strm, int sock, std::chrono::sec
   return false;
 }
 
-void refuse(int sock) {
-  static const std::string kBody =
-      R"({"error":{"code":"rate_limited","message":"too many connections from this address at once; )"
-      R"(close some, or retry shortly"}})";
+// An answer written straight to the socket before cpp-httplib has a request to answer, then closed.
+// Best effort and never blocking: a client that does not read its answer just loses it.
+void answer_and_close(int sock, const std::string& status_line, const std::string& body,
+                      const std::string& extra_headers = "") {
   const std::string response =
-      "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
-      "Content-Length: " +
-      std::to_string(kBody.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + kBody;
-  // Best effort and never blocking: a client that does not read its answer just loses it.
+      "HTTP/1.1 " + status_line +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+      extra_headers + "Connection: close\r\n\r\n" + body;
   (void)::send(sock, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void refuse(int sock) {
+  answer_and_close(sock, "429 Too Many Requests",
+                   R"({"error":{"code":"rate_limited","message":"too many connections from this address at )"
+                   R"(once; close some, or retry shortly"}})",
+                   "Retry-After: 1\r\n");
 }
 
 }  // namespace
@@ -181,16 +209,28 @@ bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
                         milliseconds(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000));
     // Each request: its line and headers within the header timeout of its first byte; the body and the
     // answer then take as long as they take (per-read timeouts still apply).
-    const auto clear = [&strm](httplib::Request&) { strm.set_deadline(std::nullopt); };
+    const auto clear = [&strm](httplib::Request& req) {
+      strm.set_deadline(std::nullopt);
+      // More than one range, or a range on a request that changes something: answered whole (a client
+      // may always get the full content instead).
+      if (req.ranges.size() > 1 || (!req.ranges.empty() && req.method != "GET" && req.method != "HEAD")) {
+        req.ranges.clear();
+        req.headers.erase("Range");
+      }
+    };
     for (size_t left = keep_alive_max_count_; left > 0; --left) {
       if (!next_request_arrives(strm, sock, seconds(keep_alive_timeout_sec_), svr_sock_)) break;
-      strm.set_deadline(Clock::now() + limits_.header_timeout);
+      strm.set_deadline(Clock::now() + limits_.header_timeout, limits_.max_header_bytes);
       bool closed = false;
       bool headers_read = false;
       ret = process_request(strm, left == 1, closed, [&](httplib::Request& req) {
         headers_read = true;
         clear(req);
       });
+      if (!headers_read && strm.over_budget())
+        answer_and_close(sock, "431 Request Header Fields Too Large",
+                         R"({"error":{"code":"too_large","message":"the request's headers are over )" +
+                             std::to_string(limits_.max_header_bytes / 1024) + R"( KB; send fewer"}})");
       // A request whose headers never came whole (too slow, malformed, too long) ends the connection:
       // whatever follows on it cannot be trusted to start a request.
       if (!ret || closed || !headers_read) break;

@@ -6,6 +6,11 @@
 //    takes longer is disconnected.
 //  - At most `max_per_address` connections from one client address are served at once; more are answered
 //    429 at once and closed, so one address can never take the whole pool.
+//  - A request's line and headers may hold at most `max_header_bytes`; more is answered 431 and the
+//    connection closed (cpp-httplib caps each line, not their number: 40 MB of headers in 10 s was kept).
+//  - A Range of more than one range, or on anything but GET/HEAD, is ignored (the whole content is sent):
+//    cpp-httplib answers each range in full, so 1,500 overlapping `0-` ranges made a 9 MB answer of a 6 KB
+//    page.
 // Keep-alive, timeouts and request handling are otherwise cpp-httplib's own (process_request).
 #pragma once
 
@@ -21,6 +26,7 @@ namespace faceweave::server {
 struct ConnectionLimits {
   std::chrono::milliseconds header_timeout{10'000};
   int max_per_address = 24;  // of the server's 32 workers
+  size_t max_header_bytes = 64 * 1024;
 };
 
 class GuardedHttpServer : public httplib::Server {

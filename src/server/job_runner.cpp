@@ -81,10 +81,13 @@ void JobRunner::wake() {
 }
 
 bool JobRunner::cancel(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  auto it = running_.find(id);
-  if (it == running_.end()) return false;
-  it->second->cancel->store(true);
+  {
+    std::lock_guard lock(mutex_);
+    auto it = running_.find(id);
+    if (it == running_.end()) return false;
+    it->second->cancel->store(true);
+  }
+  if (test_hook) test_hook(id, "cancelled");
   return true;
 }
 
@@ -199,7 +202,12 @@ void JobRunner::run(JobRecord job) {
     (void)store_.update_progress(job, jp);
     if (on_change) on_change(job.id);
   };
+  if (test_hook) test_hook(job.id, "starting");
+  // A cancel that reached the job before the engine started wins (an image swap does not look at the flag).
+  if (status.is_ok() && cancel->load())
+    status = Status(StatusCode::kCancelled, "cancelled before it started");
   Result<SwapReport> report = status.is_ok() ? engine_.swap(request) : Result<SwapReport>(status);
+  if (test_hook) test_hook(job.id, "finishing");
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   bool shutting_down;
   {

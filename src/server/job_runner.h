@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,11 @@ class JobRunner {
   void wait_stopped(const std::string& id, int timeout_ms);
   // Called when a job changes state or progresses (for live views); may be null.
   std::function<void(const std::string& id)> on_change;
+  // Test-only seam (null in the product): called on the job's thread at "starting" (the job is running
+  // here, the engine not started yet) and "finishing" (the engine returned, its outcome not yet written),
+  // and on the caller's thread at "cancelled" (cancel() set the job's flag). A test blocks in it to force
+  // one interleaving of a cancel and a job's end. Set it before start().
+  std::function<void(const std::string& id, const char* point)> test_hook;
 
  private:
   struct Running {

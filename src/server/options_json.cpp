@@ -270,10 +270,13 @@ std::string type_problem(const Field& f, const json& v) {
       const char* expected =
           "must be a number or a list of 1 to 4 numbers (all sides; vertical horizontal; top horizontal "
           "bottom; top right bottom left)";
-      if (v.is_number()) return "";
+      // Each number in range before it becomes a float (1e300 does not fit one: undefined behaviour).
+      if (v.is_number()) return in_range(f, v.get<double>());
       if (!v.is_array() || v.empty() || v.size() > 4) return expected;
       for (const auto& e : v)
         if (!e.is_number()) return expected;
+      for (const auto& e : v)
+        if (auto problem = in_range(f, e.get<double>()); !problem.empty()) return problem;
       return "";
     }
   }

@@ -82,6 +82,13 @@ TEST(OptionsJson, ErrorsNameTheField) {
   EXPECT_EQ(parse_error({{"face_mask_padding", json::array()}}).field, "face_mask_padding");
   EXPECT_EQ(parse_error({{"face_mask_padding", {1, "2"}}}).field, "face_mask_padding");
   EXPECT_EQ(parse_error({{"face_mask_padding", {1, 2, 3, 400}}}).field, "face_mask_padding");
+  // Refused by the range check before it becomes a float: 1e300 does not fit one (undefined behaviour that
+  // happened to give inf, which the engine's own check then refused as "(got inf)").
+  for (const json& huge : {json(1e300), json{1, -1e300}}) {
+    const FieldError e = parse_error({{"face_mask_padding", huge}});
+    EXPECT_EQ(e.field, "face_mask_padding");
+    EXPECT_EQ(e.status.message(), "face_mask_padding must be between 0 and 100");
+  }
   EXPECT_EQ(parse_error({{"output_video_quality", 1.5}}).field, "output_video_quality");
   EXPECT_EQ(parse_error({{"output_video_preset", "warp"}}).field, "output_video_preset");
   EXPECT_EQ(parse_error({{"processors", json::array()}}).field, "processors");
