@@ -50,7 +50,8 @@ class VideoMarks {
   // Marks ctx.frame at `boxes` (one per selected face, in `analysed` pixels; scaled to the frame like
   // watermark_frame), the largest first, skipping a box whose square overlaps one already marked. Returns
   // how many faces were marked; 0 when options.watermark is off.
-  int mark(FrameContext& ctx, cv::Size analysed, const SwapOptions& options, const std::vector<cv::Rect2f>& boxes);
+  int mark(FrameContext& ctx, cv::Size analysed, const SwapOptions& options,
+           const std::vector<cv::Rect2f>& boxes);
   const provenance::Payload& payload() const { return payload_; }
 
  private:

@@ -145,7 +145,8 @@ namespace {
 
 // Where a face's mark goes and at what working size; false when the face is too small or its square lies
 // mostly outside the image.
-bool mark_geometry(cv::Size image, const cv::Rect2f& face_box, cv::Rect& region, double& side, cv::Size& work) {
+bool mark_geometry(cv::Size image, const cv::Rect2f& face_box, cv::Rect& region, double& side,
+                   cv::Size& work) {
   const double face_side = std::max(face_box.width, face_box.height);
   if (face_side < kMinFaceSide) return false;
   side = std::max(kRegionScale * face_side, double(kWorkingSide));
@@ -239,7 +240,8 @@ std::optional<WatermarkStamp> make_watermark_stamp(cv::Size image, const cv::Rec
   cv::Size work;
   if (!mark_geometry(image, face_box, stamp.region, side, work)) return std::nullopt;
   stamp.image = image;
-  stamp.delta = image_delta(working_delta(work, payload, options.strength, nullptr), stamp.region.size(), side);
+  stamp.delta =
+      image_delta(working_delta(work, payload, options.strength, nullptr), stamp.region.size(), side);
   return stamp;
 }
 
@@ -251,8 +253,8 @@ bool apply_watermark_stamp(cv::Mat& bgr, const WatermarkStamp& stamp) {
 }
 
 cv::Rect watermark_square(const cv::Rect2f& face_box) {
-  return square_around(face_box,
-                       std::max(kRegionScale * std::max(face_box.width, face_box.height), double(kWorkingSide)));
+  return square_around(
+      face_box, std::max(kRegionScale * std::max(face_box.width, face_box.height), double(kWorkingSide)));
 }
 
 int embed_watermark_faces(cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxes, const Payload& payload,

@@ -60,7 +60,8 @@ struct WatermarkStamp {
   cv::Mat delta;  // CV_16S, region-sized: the change to each colour channel
 };
 std::optional<WatermarkStamp> make_watermark_stamp(cv::Size image, const cv::Rect2f& face_box,
-                                                   const Payload& payload, const WatermarkOptions& options = {});
+                                                   const Payload& payload,
+                                                   const WatermarkOptions& options = {});
 // Adds the stamp to a frame of its size (false, and nothing changed, for another size).
 bool apply_watermark_stamp(cv::Mat& bgr, const WatermarkStamp& stamp);
 // The square a face's mark covers (before clipping to the image): marks whose squares overlap fight.
