@@ -106,7 +106,8 @@ TEST(Provenance, UnmarkedTestDataIsReportedAsNeither) {
 // `inspect` examines every stretch of frames alone and averaged, and finds no mark in any.
 TEST(Provenance, UnmarkedVideosReencodedAtCrf28AreNotFound) {
   const TempDir d;
-  for (const char* video : {"video_01.mp4", "h264_aac.mp4", "astronaut_synthetic_motion.mp4"}) {
+  // h264_aac.mp4 is the same footage as video_01.mp4.
+  for (const char* video : {"video_01.mp4", "astronaut_synthetic_motion.mp4"}) {
     const std::string out = d.file(std::string("crf28_") + video);
     auto ff = run_command("ffmpeg -v error -i '" + testdata(std::string("video/") + video) +
                           "' -an -c:v libx264 -crf 28 -pix_fmt yuv420p '" + out + "' 2>&1");
