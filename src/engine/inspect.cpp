@@ -1,5 +1,8 @@
 // Engine::inspect: the provenance metadata and the watermark of a file (docs/provenance.md).
 #include <algorithm>
+#include <set>
+
+#include <opencv2/imgproc.hpp>
 
 #include "faceweave/engine.h"
 #include "media/video_reader.h"
@@ -9,8 +12,13 @@
 namespace faceweave {
 namespace {
 
-constexpr int kVideoFramesChecked = 8;
-constexpr int kVideoFrameStep = 10;  // at most; a short clip is checked more densely, on up to 8 frames
+// A video is examined in up to kVideoWindows stretches spread over the clip, each kWindowFrames consecutive
+// frames: the first frame alone, then the average of the stretch's luma. A video's mark stays put while a
+// face holds still (pipeline::steady_mark_box), so it adds up in the average while moving content and coding
+// noise do not.
+constexpr int kVideoWindows = 4;
+constexpr int kWindowFrames = 8;
+constexpr int64_t kUnknownLengthStep = 30;  // stretches this far apart when the length is unknown
 
 }  // namespace
 
@@ -25,13 +33,7 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
   out.software_agent = meta.software_agent;
   out.processors = meta.processors;
 
-  auto check = [&](const cv::Mat& frame) -> Status {
-    FW_ASSIGN_OR_RETURN(auto faces, analyse(frame));
-    std::vector<cv::Rect2f> boxes;
-    for (const auto& f : faces) boxes.push_back(f.box);
-    ++out.frames_checked;
-    out.faces_checked += int(boxes.size());
-    const auto d = provenance::detect_watermark(frame, boxes);
+  auto take = [&](const provenance::WatermarkDetection& d) {
     if (d.confidence > out.watermark_confidence || (d.found && !out.watermark_found)) {
       out.watermark_confidence = d.confidence;
       out.watermark_found = d.found;
@@ -41,25 +43,60 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
         out.watermark_run_id = d.payload->run_id;
       }
     }
-    return Status::ok();
+  };
+  // The face boxes of `frame` (counted as checked), and the mark around them.
+  auto check = [&](const cv::Mat& frame) -> Result<std::vector<cv::Rect2f>> {
+    FW_ASSIGN_OR_RETURN(auto faces, analyse(frame));
+    std::vector<cv::Rect2f> boxes;
+    for (const auto& f : faces) boxes.push_back(f.box);
+    ++out.frames_checked;
+    out.faces_checked += int(boxes.size());
+    take(provenance::detect_watermark(frame, boxes));
+    return boxes;
   };
   if (media.kind == "image") {
     FW_ASSIGN_OR_RETURN(cv::Mat image, load_image(path));
-    FW_RETURN_IF_ERROR(check(image));
+    FW_RETURN_IF_ERROR(check(image).status());
     return out;
   }
   FW_ASSIGN_OR_RETURN(auto reader, media::VideoReader::open(path));
-  media::VideoFrame frame;
-  // Each frame is an independent chance to find the mark (it is decided per frame): spread the checks over
-  // the clip, every frame of a clip of 8 frames or fewer.
   const int64_t known = reader->info().frame_count;
-  const int64_t step =
-      known > 0 ? std::clamp<int64_t>(known / kVideoFramesChecked, 1, kVideoFrameStep) : kVideoFrameStep;
-  for (int64_t i = 0; out.frames_checked < kVideoFramesChecked && !out.watermark_found; ++i) {
+  std::set<int64_t> starts;  // the stretches do not overlap, and a short clip is examined whole
+  for (int64_t w = 0, next = 0; w < kVideoWindows; ++w) {
+    const int64_t spread = known > 0 ? w * std::max<int64_t>(0, known - kWindowFrames) / (kVideoWindows - 1)
+                                     : w * kUnknownLengthStep;
+    const int64_t start = std::max(spread, next);
+    if (known > 0 && start >= known) break;
+    starts.insert(start);
+    next = start + kWindowFrames;
+  }
+  media::VideoFrame frame;
+  std::vector<cv::Rect2f> boxes;
+  cv::Mat sum, y;
+  int averaged = 0;
+  auto detect_average = [&] {
+    if (averaged > 1 && !boxes.empty()) take(provenance::detect_watermark_luma(sum / averaged, boxes));
+    averaged = 0;
+  };
+  int64_t window_end = -1;
+  for (int64_t i = 0; !out.watermark_found && (i < window_end || !starts.empty()); ++i) {
     FW_ASSIGN_OR_RETURN(bool got, reader->read(frame));
     if (!got) break;
-    if (i % step == 0) FW_RETURN_IF_ERROR(check(frame.bgr));
+    if (starts.count(i)) {
+      detect_average();
+      starts.erase(i);
+      window_end = i + kWindowFrames;
+      FW_ASSIGN_OR_RETURN(boxes, check(frame.bgr));
+      sum = cv::Mat::zeros(frame.bgr.size(), CV_32F);
+    }
+    if (i < window_end && !boxes.empty() && frame.bgr.size() == sum.size()) {
+      cv::cvtColor(frame.bgr, y, cv::COLOR_BGR2GRAY);
+      cv::accumulate(y, sum);
+      ++averaged;
+      if (i + 1 == window_end) detect_average();
+    }
   }
+  if (!out.watermark_found) detect_average();
   return out;
 }
 

@@ -1,9 +1,9 @@
 #include "pipeline/provenance_marks.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/image_io.h"
-#include "provenance/watermark.h"
 
 #ifndef FACEWEAVE_VERSION
 #define FACEWEAVE_VERSION "0.1.0"
@@ -41,6 +41,47 @@ cv::Rect2f steady_mark_box(const cv::Rect2f& previous, const cv::Rect2f& face_bo
   const bool steady =
       std::hypot(shift.x, shift.y) <= kSteadyShift * side && std::abs(scale - 1.0f) <= kSteadyScale;
   return steady ? previous : face_box;
+}
+
+std::shared_ptr<const provenance::WatermarkStamp> VideoMarks::stamp(cv::Size frame, const cv::Rect2f& box) {
+  const Key key{frame.width, frame.height, box.x, box.y, box.width, box.height};
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = stamps_.find(key); it != stamps_.end()) return it->second;
+  }
+  // Made outside the lock: two frames that need the same new stamp at once make the same one twice.
+  auto made = provenance::make_watermark_stamp(frame, box, payload_);
+  auto stamp = made ? std::make_shared<const provenance::WatermarkStamp>(std::move(*made)) : nullptr;
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = stamps_.emplace(key, stamp);
+  if (inserted) {
+    order_.push_back(key);
+    if (order_.size() > kKept) {
+      stamps_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  return it->second;
+}
+
+int VideoMarks::mark(FrameContext& ctx, cv::Size analysed, const SwapOptions& options,
+                     const std::vector<cv::Rect2f>& given) {
+  if (!options.watermark || given.empty() || analysed.width <= 0) return 0;
+  core::ScopedStage stage(ctx.timings, "watermark");
+  const float sx = float(ctx.frame.cols) / float(analysed.width);
+  const float sy = float(ctx.frame.rows) / float(analysed.height);
+  std::vector<cv::Rect2f> boxes;
+  for (const auto& b : given) boxes.emplace_back(b.x * sx, b.y * sy, b.width * sx, b.height * sy);
+  std::sort(boxes.begin(), boxes.end(), [](const auto& a, const auto& b) { return a.area() > b.area(); });
+  std::vector<cv::Rect> marked;
+  for (const auto& box : boxes) {
+    const cv::Rect square = provenance::watermark_square(box);
+    if (std::any_of(marked.begin(), marked.end(), [&](const cv::Rect& m) { return (m & square).area() > 0; }))
+      continue;
+    const auto s = stamp(ctx.frame.size(), box);
+    if (s && provenance::apply_watermark_stamp(ctx.frame, *s)) marked.push_back(square);
+  }
+  return int(marked.size());
 }
 
 Status save_image_output(const std::string& path, const cv::Mat& image, const SwapOptions& options,

@@ -2,13 +2,19 @@
 // and the metadata of the written file. One payload (a fresh random run id) per run.
 #pragma once
 
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "faceweave/options.h"
 #include "pipeline/processor.h"
 #include "provenance/metadata.h"
 #include "provenance/payload.h"
+#include "provenance/watermark.h"
 
 namespace faceweave::pipeline {
 
@@ -32,6 +38,32 @@ int watermark_frame(FrameContext& ctx, cv::Size analysed, const SwapOptions& opt
 inline constexpr float kSteadyShift = 0.04f;
 inline constexpr float kSteadyScale = 0.04f;
 cv::Rect2f steady_mark_box(const cv::Rect2f& previous, const cv::Rect2f& face_box);
+
+// A video's watermark: every frame of a face track gets the same stamp while the track's mark box
+// (steady_mark_box) holds, made once by the first frame that needs it (provenance::make_watermark_stamp: not
+// informed by the frame's content, so the pattern does not change from frame to frame) and added as it is
+// to the frames after it. The encoder then predicts it from the previous frame instead of coding new
+// texture, and a frame pays one addition instead of a transform. Thread-safe: frames are marked in parallel.
+class VideoMarks {
+ public:
+  explicit VideoMarks(const provenance::Payload& payload) : payload_(payload) {}
+  // Marks ctx.frame at `boxes` (one per selected face, in `analysed` pixels; scaled to the frame like
+  // watermark_frame), the largest first, skipping a box whose square overlaps one already marked. Returns
+  // how many faces were marked; 0 when options.watermark is off.
+  int mark(FrameContext& ctx, cv::Size analysed, const SwapOptions& options,
+           const std::vector<cv::Rect2f>& boxes);
+  const provenance::Payload& payload() const { return payload_; }
+
+ private:
+  using Key = std::tuple<int, int, float, float, float, float>;
+  std::shared_ptr<const provenance::WatermarkStamp> stamp(cv::Size frame, const cv::Rect2f& box);
+
+  provenance::Payload payload_;
+  std::mutex mutex_;
+  std::map<Key, std::shared_ptr<const provenance::WatermarkStamp>> stamps_;  // the newest kKept boxes
+  std::deque<Key> order_;
+  static constexpr size_t kKept = 32;
+};
 
 // Writes an output image (atomically, as core::save_image) with the metadata added in memory when
 // options.provenance is on. A BMP, which has no metadata block, is written without.

@@ -172,7 +172,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
     FW_ASSIGN_OR_RETURN(auto p, registry.create(n, deps));
     chain.push_back(std::move(p));
   }
-  const provenance::Payload payload = new_run_payload();
+  VideoMarks video_marks(new_run_payload());
   int out_scale = 1;
   if (std::find(names.begin(), names.end(), "frame_enhancer") != names.end()) {
     const std::string& m = req.options.frame_enhancer;
@@ -404,8 +404,8 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       cv::Mat img = item.frame.bgr;
       const std::vector<std::unique_ptr<Processor>>* chain_ptr = &chain;
       const SwapOptions* options = &req.options;
-      const provenance::Payload* run_payload = &payload;
-      item.processing = pool.submit([img, faces = std::move(faces), selected, chain_ptr, options, run_payload,
+      VideoMarks* marker = &video_marks;
+      item.processing = pool.submit([img, faces = std::move(faces), selected, chain_ptr, options, marker,
                                      marks = std::move(marks)]() mutable -> Result<Processed> {
         Processed p;
         FrameContext ctx;
@@ -415,7 +415,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
         ctx.timings = &p.timings;
         const cv::Size analysed = img.size();
         for (const auto& proc : *chain_ptr) FW_RETURN_IF_ERROR(proc->process(ctx));
-        watermark_frame(ctx, analysed, *options, *run_payload, &marks);
+        marker->mark(ctx, analysed, *options, marks);
         p.frame = std::move(ctx.frame);
         p.swapped = int(ctx.swaps.size());
         return p;

@@ -21,6 +21,11 @@ constexpr int kCodedBits = 2 * (kProtectedBits + kConvConstraint - 1);  // 118
 constexpr int kPilots = kSymbols - kCodedBits;                          // 10
 constexpr int kMinPilotsRight = 8;                                      // of kPilots
 constexpr int kCandidatesPerBox = 6;  // (scale, grid offset) pairs decoded at every tile phase
+// The ratio between the square sides tried. At 2.5% a mark in a large square (obama.jpg's, 440 px) was
+// missed for some run ids when the examined face box was off by a few percent (half a step of scale error
+// moves the blocks at the square's edge by a third of a block); at 1.5% one of 64 still was; at 1% none
+// (docs/provenance.md).
+constexpr double kScaleStep = 1.01;
 static_assert(kPilots > 0);
 
 // Everything the fixed key defines: the spatial pattern of a block (the inverse DCT of the key's signs on 12
@@ -93,61 +98,163 @@ struct Candidate {
   cv::Rect region;
 };
 
+// The soft values of one (scale, grid offset) candidate: each block's correlation with the pattern, clipped
+// at three times the median magnitude (edges, highlights) and divided by the RMS of the correlations around
+// it (5x5 blocks), so busy texture, where the content's own projection is large, counts less than smooth
+// skin, where the mark dominates; then summed per tile position into `groups`. Returns the agreement of
+// the blocks that share a tile position (they carry the same symbol): it does not depend on the (still
+// unknown) tile phase, so it ranks scales and offsets before any decoding.
+double block_soft_values(const cv::Mat& corr, int dx, int dy, int nbx, int nby,
+                         std::array<float, kSymbols>& groups) {
+  cv::Mat values(nby, nbx, CV_32F);
+  for (int by = 0; by < nby; ++by) {
+    float* row = values.ptr<float>(by);
+    for (int bx = 0; bx < nbx; ++bx) row[bx] = corr.at<float>(dy + by * kBlock, dx + bx * kBlock);
+  }
+  std::vector<float> mags(values.begin<float>(), values.end<float>());
+  for (float& m : mags) m = std::abs(m);
+  std::nth_element(mags.begin(), mags.begin() + long(mags.size() / 2), mags.end());
+  const float limit = std::max(1e-3f, 3.0f * mags[mags.size() / 2]);
+  cv::Mat clipped = cv::min(cv::max(values, -limit), limit);
+  cv::Mat local;
+  cv::blur(clipped.mul(clipped), local, cv::Size(5, 5), cv::Point(-1, -1), cv::BORDER_REFLECT);
+  const float floor = 1e-4f * limit * limit;
+  std::array<float, kSymbols> energy{};
+  groups.fill(0);
+  for (int by = 0; by < nby; ++by) {
+    const float* v = clipped.ptr<float>(by);
+    const float* l = local.ptr<float>(by);
+    for (int bx = 0; bx < nbx; ++bx) {
+      const float w = v[bx] / std::sqrt(l[bx] + floor);
+      const int g = (bx % kTileW) + kTileW * (by % kTileH);
+      groups[g] += w;
+      energy[g] += w * w;
+    }
+  }
+  double agree = 0, total = 0;
+  for (int g = 0; g < kSymbols; ++g) {
+    agree += double(groups[g]) * groups[g] - energy[g];
+    total += energy[g];
+  }
+  return total > 0 ? agree / total : 0;
+}
+
 }  // namespace
 
-bool embed_watermark(cv::Mat& bgr, const cv::Rect2f& face_box, const Payload& payload,
-                     const WatermarkOptions& options) {
-  if (bgr.empty() || bgr.type() != CV_8UC3) return false;
+namespace {
+
+// Where a face's mark goes and at what working size; false when the face is too small or its square lies
+// mostly outside the image.
+bool mark_geometry(cv::Size image, const cv::Rect2f& face_box, cv::Rect& region, double& side,
+                   cv::Size& work) {
   const double face_side = std::max(face_box.width, face_box.height);
   if (face_side < kMinFaceSide) return false;
-  const double side = std::max(kRegionScale * face_side, double(kWorkingSide));
-  const cv::Rect region = square_around(face_box, side) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+  side = std::max(kRegionScale * face_side, double(kWorkingSide));
+  region = square_around(face_box, side) & cv::Rect(0, 0, image.width, image.height);
   const double scale = kWorkingSide / side;
-  const cv::Size work(int(std::lround(region.width * scale)), int(std::lround(region.height * scale)));
-  if (work.width < kTileW * kBlock / 2 || work.height < kTileH * kBlock / 2) return false;
+  work = cv::Size(int(std::lround(region.width * scale)), int(std::lround(region.height * scale)));
+  return work.width >= kTileW * kBlock / 2 && work.height >= kTileH * kBlock / 2;
+}
 
+// The change at the working scale: every block carries its symbol's sign times the pattern. With `host`
+// (the square's luma at the working scale) the embedding is informed: what the content already says against
+// the symbol is paid back, within limits; without it every block gets the base strength.
+cv::Mat working_delta(cv::Size work, const Payload& payload, float alpha, const cv::Mat* host) {
   const Key& k = key();
   const auto symbols = channel_symbols(payload);
-  cv::Mat roi = bgr(region);
-  const cv::Mat y = resample(luma(roi), work);
   cv::Mat delta = cv::Mat::zeros(work, CV_32F);
-  const float alpha = options.strength;
   const float* pattern = k.pattern.ptr<float>(0);  // 8x8, continuous
   for (int by = 0; (by + 1) * kBlock <= work.height; ++by)
     for (int bx = 0; (bx + 1) * kBlock <= work.width; ++bx) {
       const int pos = (bx % kTileW) + kTileW * (by % kTileH);
       const float sym = k.scramble[pos] * symbols[k.symbol_at[pos]];
-      float host = 0;
-      for (int r = 0; r < kBlock; ++r) {
-        const float* row = y.ptr<float>(by * kBlock + r) + bx * kBlock;
-        for (int c = 0; c < kBlock; ++c) host += row[c] * pattern[r * kBlock + c];
+      float a = alpha * sym;
+      if (host) {
+        float h = 0;
+        for (int r = 0; r < kBlock; ++r) {
+          const float* row = host->ptr<float>(by * kBlock + r) + bx * kBlock;
+          for (int c = 0; c < kBlock; ++c) h += row[c] * pattern[r * kBlock + c];
+        }
+        a = std::clamp(alpha - sym * h, 0.5f * alpha, 2.0f * alpha) * sym;
       }
-      // Informed embedding: what the content already says against the symbol is paid back, within limits.
-      const float a = std::clamp(alpha - sym * host, 0.5f * alpha, 2.0f * alpha) * sym;
       for (int r = 0; r < kBlock; ++r) {
         float* row = delta.ptr<float>(by * kBlock + r) + bx * kBlock;
         for (int c = 0; c < kBlock; ++c) row[c] += a * pattern[r * kBlock + c];
       }
     }
-  const cv::Mat up = resample(delta, region.size());
-  // One pass: feather the square's edge (no visible border) and add the change to the three channels
-  // equally (luma only), saturating. The feather is the smaller of a row and a column ramp.
+  return delta;
+}
+
+// The working-scale change resampled to the region, feathered at the square's edge (no visible border),
+// rounded to whole levels.
+cv::Mat image_delta(const cv::Mat& delta, cv::Size size, double side) {
+  const cv::Mat up = resample(delta, size);
   const float feather = float(std::max(2.0, 0.06 * side));
   std::vector<float> ramp_x(size_t(up.cols));
   for (int c = 0; c < up.cols; ++c)
     ramp_x[size_t(c)] = std::min(1.0f, std::min(c + 0.5f, up.cols - c - 0.5f) / feather);
+  cv::Mat out(size, CV_16S);
   for (int r = 0; r < up.rows; ++r) {
     const float* d = up.ptr<float>(r);
-    uchar* px = roi.ptr<uchar>(r);
+    int16_t* o = out.ptr<int16_t>(r);
     const float ramp_y = std::min(1.0f, std::min(r + 0.5f, up.rows - r - 0.5f) / feather);
-    for (int c = 0; c < up.cols; ++c, px += 3) {
-      const int v = cvRound(d[c] * std::min(ramp_y, ramp_x[size_t(c)]));
+    for (int c = 0; c < up.cols; ++c) o[c] = int16_t(cvRound(d[c] * std::min(ramp_y, ramp_x[size_t(c)])));
+  }
+  return out;
+}
+
+// Adds a one-channel change to the three colour channels equally (luma only), saturating.
+void add_to_channels(cv::Mat& roi, const cv::Mat& delta) {
+  for (int r = 0; r < roi.rows; ++r) {
+    const int16_t* d = delta.ptr<int16_t>(r);
+    uchar* px = roi.ptr<uchar>(r);
+    for (int c = 0; c < roi.cols; ++c, px += 3) {
+      const int v = d[c];
+      if (v == 0) continue;
       px[0] = cv::saturate_cast<uchar>(px[0] + v);
       px[1] = cv::saturate_cast<uchar>(px[1] + v);
       px[2] = cv::saturate_cast<uchar>(px[2] + v);
     }
   }
+}
+
+}  // namespace
+
+bool embed_watermark(cv::Mat& bgr, const cv::Rect2f& face_box, const Payload& payload,
+                     const WatermarkOptions& options) {
+  if (bgr.empty() || bgr.type() != CV_8UC3) return false;
+  cv::Rect region;
+  double side = 0;
+  cv::Size work;
+  if (!mark_geometry(bgr.size(), face_box, region, side, work)) return false;
+  cv::Mat roi = bgr(region);
+  const cv::Mat y = resample(luma(roi), work);
+  add_to_channels(roi, image_delta(working_delta(work, payload, options.strength, &y), region.size(), side));
   return true;
+}
+
+std::optional<WatermarkStamp> make_watermark_stamp(cv::Size image, const cv::Rect2f& face_box,
+                                                   const Payload& payload, const WatermarkOptions& options) {
+  WatermarkStamp stamp;
+  double side = 0;
+  cv::Size work;
+  if (!mark_geometry(image, face_box, stamp.region, side, work)) return std::nullopt;
+  stamp.image = image;
+  stamp.delta =
+      image_delta(working_delta(work, payload, options.strength, nullptr), stamp.region.size(), side);
+  return stamp;
+}
+
+bool apply_watermark_stamp(cv::Mat& bgr, const WatermarkStamp& stamp) {
+  if (bgr.empty() || bgr.type() != CV_8UC3 || bgr.size() != stamp.image) return false;
+  cv::Mat roi = bgr(stamp.region);
+  add_to_channels(roi, stamp.delta);
+  return true;
+}
+
+cv::Rect watermark_square(const cv::Rect2f& face_box) {
+  return square_around(
+      face_box, std::max(kRegionScale * std::max(face_box.width, face_box.height), double(kWorkingSide)));
 }
 
 int embed_watermark_faces(cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxes, const Payload& payload,
@@ -156,8 +263,7 @@ int embed_watermark_faces(cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxe
   std::sort(boxes.begin(), boxes.end(), [](const auto& a, const auto& b) { return a.area() > b.area(); });
   std::vector<cv::Rect> marked;
   for (const auto& box : boxes) {
-    const double side = std::max(kRegionScale * std::max(box.width, box.height), double(kWorkingSide));
-    const cv::Rect square = square_around(box, side);
+    const cv::Rect square = watermark_square(box);
     if (std::any_of(marked.begin(), marked.end(), [&](const cv::Rect& m) { return (m & square).area() > 0; }))
       continue;
     if (embed_watermark(bgr, box, payload, options)) marked.push_back(square);
@@ -166,18 +272,22 @@ int embed_watermark_faces(cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxe
 }
 
 WatermarkDetection detect_watermark(const cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxes) {
+  if (bgr.empty() || bgr.type() != CV_8UC3) return {};
+  return detect_watermark_luma(luma(bgr), face_boxes);
+}
+
+WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vector<cv::Rect2f>& face_boxes) {
   WatermarkDetection best;
-  if (bgr.empty() || bgr.type() != CV_8UC3) return best;
+  if (y_full.empty() || y_full.channels() != 1) return best;
   const Key& k = key();
-  const cv::Mat y_full = luma(bgr);
-  const cv::Rect image(0, 0, bgr.cols, bgr.rows);
+  const cv::Rect image(0, 0, y_full.cols, y_full.rows);
   std::vector<float> soft(kCodedBits);
   for (const auto& box : face_boxes) {
     std::vector<Candidate> candidates;
-    // Square sides from 0.8 to kMaxRegionRatio times the face side, 2.5% apart: the face boxes of the
+    // Square sides from 0.8 to kMaxRegionRatio times the face side, kScaleStep apart: the face boxes of the
     // marked and the examined image differ a little, and small faces were marked in larger squares.
     const double face_side = std::max(box.width, box.height);
-    for (double f = 0.8 / kRegionScale; f <= kMaxRegionRatio / kRegionScale; f *= 1.025) {
+    for (double f = 0.8 / kRegionScale; f <= kMaxRegionRatio / kRegionScale; f *= kScaleStep) {
       const double side = kRegionScale * face_side * f;
       if (side < kMinFaceSide) continue;
       // Shifts need no search: the tile phase search below covers them.
@@ -188,37 +298,12 @@ WatermarkDetection detect_watermark(const cv::Mat& bgr, const std::vector<cv::Re
       const cv::Mat y = resample(y_full(region), work);
       cv::Mat corr;  // corr(r, c): the block with its top-left corner at (c, r) against the pattern
       cv::filter2D(y, corr, CV_32F, k.pattern, cv::Point(0, 0), 0, cv::BORDER_CONSTANT);
-      std::vector<float> values;
       for (int dy = 0; dy < kBlock; ++dy)
         for (int dx = 0; dx < kBlock; ++dx) {
           const int nbx = (work.width - dx) / kBlock, nby = (work.height - dy) / kBlock;
           if (nbx < 2 || nby < 2) continue;
-          values.clear();
-          for (int by = 0; by < nby; ++by)
-            for (int bx = 0; bx < nbx; ++bx)
-              values.push_back(corr.at<float>(dy + by * kBlock, dx + bx * kBlock));
-          // Clip outliers (edges, highlights) at three times the median magnitude.
-          std::vector<float> mags(values.size());
-          std::transform(values.begin(), values.end(), mags.begin(), [](float v) { return std::abs(v); });
-          std::nth_element(mags.begin(), mags.begin() + long(mags.size() / 2), mags.end());
-          const float limit = std::max(1e-3f, 3.0f * mags[mags.size() / 2]);
           Candidate c;
-          std::array<float, kSymbols> energy{};
-          for (int by = 0; by < nby; ++by)
-            for (int bx = 0; bx < nbx; ++bx) {
-              const float v = std::clamp(values[size_t(by * nbx + bx)], -limit, limit);
-              const int g = (bx % kTileW) + kTileW * (by % kTileH);
-              c.groups[g] += v;
-              energy[g] += v * v;
-            }
-          // Blocks that share a tile position carry the same symbol: their agreement does not depend on
-          // the (still unknown) tile phase, so it ranks scales and offsets before any decoding.
-          double agree = 0, total = 0;
-          for (int g = 0; g < kSymbols; ++g) {
-            agree += double(c.groups[g]) * c.groups[g] - energy[g];
-            total += energy[g];
-          }
-          c.agreement = total > 0 ? agree / total : 0;
+          c.agreement = block_soft_values(corr, dx, dy, nbx, nby, c.groups);
           c.region = region;
           candidates.push_back(c);
         }

@@ -51,6 +51,22 @@ bool embed_watermark(cv::Mat& bgr, const cv::Rect2f& face_box, const Payload& pa
 int embed_watermark_faces(cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxes, const Payload& payload,
                           const WatermarkOptions& options = {});
 
+// A video's mark for one face box, made once and added unchanged to every frame while the box holds: not
+// informed by any frame's content, so it is the same pattern in every frame (the video encoder predicts it
+// from the previous frame instead of coding it again), and adding it is one pass over the square.
+struct WatermarkStamp {
+  cv::Size image;  // the frame size it was made for
+  cv::Rect region;
+  cv::Mat delta;  // CV_16S, region-sized: the change to each colour channel
+};
+std::optional<WatermarkStamp> make_watermark_stamp(cv::Size image, const cv::Rect2f& face_box,
+                                                   const Payload& payload,
+                                                   const WatermarkOptions& options = {});
+// Adds the stamp to a frame of its size (false, and nothing changed, for another size).
+bool apply_watermark_stamp(cv::Mat& bgr, const WatermarkStamp& stamp);
+// The square a face's mark covers (before clipping to the image): marks whose squares overlap fight.
+cv::Rect watermark_square(const cv::Rect2f& face_box);
+
 struct WatermarkDetection {
   bool found = false;
   double confidence = 0;  // normalized correlation of the best decodable candidate (0 when none decoded)
@@ -60,5 +76,8 @@ struct WatermarkDetection {
 
 // Looks for the mark around each candidate face box (e.g. from the face detector).
 WatermarkDetection detect_watermark(const cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxes);
+// The same on a luma image (CV_8U or CV_32F), e.g. the average of several video frames: a mark that stays
+// put adds up while moving content and coding noise average out.
+WatermarkDetection detect_watermark_luma(const cv::Mat& luma, const std::vector<cv::Rect2f>& face_boxes);
 
 }  // namespace faceweave::provenance

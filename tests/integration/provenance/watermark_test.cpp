@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "../analysis_support.h"
+#include "pipeline/provenance_marks.h"
 #include "provenance/watermark.h"
 
 namespace faceweave::testing {
@@ -137,45 +138,175 @@ TEST(Watermark, OverlappingFacesAreMarkedOnceAndStillFound) {
   expect_found(detect(jpeg(m.image, 70)), p, "jpeg 70");
 }
 
-// Frames of a real video, marked, encoded with H.264 at CRF 28 by the ffmpeg command line, decoded again.
-// Known gap (docs/provenance.md): at 480x360 the mark does not yet survive CRF 28; disabled until the video
-// mark is strengthened (e.g. soft values accumulated over frames), so that it documents the target.
-TEST(Watermark, DISABLED_SurvivesH264Crf28) {
-  const TempDir dir;
-  const std::string video = testdata("video/astronaut_synthetic_motion.mp4");
-  const auto extract =
-      run_command("ffmpeg -v error -i '" + video + "' -frames:v 12 '" + dir.file("in%02d.png") + "' 2>&1");
-  ASSERT_EQ(extract.code, 0) << extract.out;
-  const Payload p{provenance::kPayloadVersion, true, 0xFACEFEEDu};
-  for (int i = 1; i <= 12; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "in%02d.png", i);
-    Marked m = mark(std::move(load_image(dir.file(name))).value(), p);
-    ASSERT_GT(m.marked, 0) << name;
-    std::snprintf(name, sizeof name, "wm%02d.png", i);
-    ASSERT_TRUE(save_image(dir.file(name), m.image).is_ok());
-  }
-  const auto encode = run_command("ffmpeg -v error -framerate 25 -i '" + dir.file("wm%02d.png") +
-                                  "' -c:v libx264 -crf 28 -preset medium -pix_fmt yuv420p '" +
-                                  dir.file("crf28.mp4") + "' && ffmpeg -v error -i '" +
-                                  dir.file("crf28.mp4") + "' '" + dir.file("out%02d.png") + "' 2>&1");
-  ASSERT_EQ(encode.code, 0) << encode.out;
-  int found = 0;
-  for (int i = 1; i <= 12; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "out%02d.png", i);
-    auto d = detect(std::move(load_image(dir.file(name))).value());
-    if (d.found) {
-      ++found;
-      EXPECT_EQ(*d.payload, p) << name;
+// The mark's detection depends on the payload (the run id decides which blocks carry which sign): 50 random
+// run ids, spread over the photos, must every one be found after each of JPEG 70, 50% downscaling and a 10%
+// crop, and after all three at once.
+TEST(Watermark, EveryOneOf50RandomRunIdsSurvivesJpegDownscaleAndCrop) {
+  std::vector<cv::Mat> photos;
+  for (const char* f : kImages) photos.push_back(std::move(load_image(image(f))).value());
+  std::mt19937 rng(std::random_device{}());
+  double lowest = 1;
+  for (int i = 0; i < 50; ++i) {
+    const Payload p{provenance::kPayloadVersion, true, uint32_t(rng())};
+    const std::string file = kImages[size_t(i) % std::size(kImages)];
+    const cv::Mat img = mark(photos[size_t(i) % photos.size()], p).image;
+    cv::Mat half;
+    cv::resize(img, half, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+    const int w = img.cols, h = img.rows;
+    cv::Mat all;
+    cv::resize(jpeg(img, 70), all, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+    all = all(cv::Rect(all.cols / 10, all.rows / 10, all.cols - all.cols / 10, all.rows - all.rows / 10))
+              .clone();
+    const std::pair<const char*, cv::Mat> attacked[] = {
+        {"jpeg 70", jpeg(img, 70)},
+        {"50%", half},
+        {"10% crop", img(cv::Rect(w / 10, h / 10, w - w / 10, h - h / 10)).clone()},
+        {"jpeg 70 + 50% + 10% crop", all}};
+    for (const auto& [what, variant] : attacked) {
+      const auto d = detect(variant);
+      std::ostringstream label;
+      label << file << ", run id " << std::hex << p.run_id << ", " << what;
+      expect_found(d, p, label.str());
+      lowest = std::min(lowest, d.confidence);
     }
   }
-  // Every frame carries the whole payload; a reader needs one. Most frames must keep it.
-  EXPECT_GE(found, 10) << "of 12 frames";
+  std::cout << "lowest confidence over 50 run ids and four attacks: " << lowest << "\n";
 }
 
-// 1000 synthetic unmarked images of many kinds (noise, smooth noise, gradients, stripes and checkerboards of
-// random periods, shapes), each examined around a random "face" box: no detection at all.
+// Frames of a real video marked as faceweave marks a video (one stamp per steady mark box, the same pattern
+// in every frame), encoded with H.264 by the ffmpeg command line, decoded again, and examined one frame at a
+// time and as averages of 8 frames (what `inspect` does).
+struct VideoSurvival {
+  int frames_found = 0, windows_found = 0, frames = 0, windows = 0;
+};
+VideoSurvival video_survival(int crf, const Payload& p) {
+  const TempDir dir;
+  constexpr int kFrames = 24;
+  const std::string video = testdata("video/astronaut_synthetic_motion.mp4");
+  const auto extract = run_command("ffmpeg -v error -i '" + video + "' -frames:v " + std::to_string(kFrames) +
+                                   " '" + dir.file("in%02d.png") + "' 2>&1");
+  EXPECT_EQ(extract.code, 0) << extract.out;
+  pipeline::VideoMarks marks(p);
+  cv::Rect2f mark_box;
+  SwapOptions options;
+  for (int i = 1; i <= kFrames; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "in%02d.png", i);
+    pipeline::FrameContext ctx;
+    ctx.frame = std::move(load_image(dir.file(name))).value();
+    const auto boxes = face_boxes(ctx.frame);
+    EXPECT_FALSE(boxes.empty()) << name;
+    if (boxes.empty()) return {};
+    mark_box = pipeline::steady_mark_box(mark_box, boxes[0]);
+    EXPECT_EQ(marks.mark(ctx, ctx.frame.size(), options, {mark_box}), 1) << name;
+    std::snprintf(name, sizeof name, "wm%02d.png", i);
+    EXPECT_TRUE(save_image(dir.file(name), ctx.frame).is_ok());
+  }
+  const auto encode = run_command(
+      "ffmpeg -v error -framerate 25 -i '" + dir.file("wm%02d.png") + "' -c:v libx264 -crf " +
+      std::to_string(crf) + " -preset medium -pix_fmt yuv420p '" + dir.file("out.mp4") +
+      "' && ffmpeg -v error -i '" + dir.file("out.mp4") + "' '" + dir.file("out%02d.png") + "' 2>&1");
+  EXPECT_EQ(encode.code, 0) << encode.out;
+  VideoSurvival r;
+  cv::Mat sum, y;
+  std::vector<cv::Rect2f> window_boxes;
+  for (int i = 1; i <= kFrames; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "out%02d.png", i);
+    const cv::Mat frame = std::move(load_image(dir.file(name))).value();
+    const auto boxes = face_boxes(frame);
+    const auto d = provenance::detect_watermark(frame, boxes);
+    ++r.frames;
+    if (d.found) {
+      ++r.frames_found;
+      EXPECT_EQ(*d.payload, p) << name;
+    }
+    if ((i - 1) % 8 == 0) {
+      sum = cv::Mat::zeros(frame.size(), CV_32F);
+      window_boxes = boxes;
+    }
+    cv::cvtColor(frame, y, cv::COLOR_BGR2GRAY);
+    cv::accumulate(y, sum);
+    if (i % 8 == 0) {
+      const auto w = provenance::detect_watermark_luma(sum / 8, window_boxes);
+      ++r.windows;
+      if (w.found) {
+        ++r.windows_found;
+        EXPECT_EQ(*w.payload, p) << "frames " << i - 7 << "-" << i;
+      }
+    }
+  }
+  std::cout << "CRF " << crf << ": found in " << r.frames_found << " of " << r.frames << " frames, "
+            << r.windows_found << " of " << r.windows << " 8-frame averages\n";
+  return r;
+}
+
+// What the video mark survives today: H.264 at CRF 18 (faceweave's default quality) on this clip, which zooms
+// and pans in every frame (the worst case: the content moves under a stamp that stays put). `inspect` needs
+// one frame; measured: 5 of 24 single frames, none of the 8-frame averages (the steady box moves every few
+// frames here, so the averages mix stamps).
+TEST(Watermark, VideoMarkSurvivesH264Crf18) {
+  const auto r = video_survival(18, {provenance::kPayloadVersion, true, 0xFACEFEEDu});
+  EXPECT_GE(r.frames_found + r.windows_found, 1);
+}
+
+// Known gap (docs/provenance.md "Limits"): at 480x360 the mark does not survive a re-encode at CRF 28 -- the
+// encoder keeps about 1 KB a frame, predicts most blocks from the previous frame and drops the mark's
+// residual, so the P-frames carry almost none of it. Disabled so that it documents the target.
+TEST(Watermark, DISABLED_SurvivesH264Crf28) {
+  const auto r = video_survival(28, {provenance::kPayloadVersion, true, 0xFACEFEEDu});
+  EXPECT_GE(r.windows_found, 1);
+}
+
+// Synthetic unmarked content of many kinds: noise, smooth noise, gradients, stripes and checkerboards of
+// random periods and angles, shapes.
+cv::Mat synthetic_image(int i, int w, int h, std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  cv::Mat img(h, w, CV_8UC3);
+  switch (i % 5) {
+    case 0:
+      cv::randn(img, cv::Scalar::all(128), cv::Scalar::all(5 + 60 * u(rng)));
+      break;
+    case 1: {
+      cv::randn(img, cv::Scalar::all(128), cv::Scalar::all(80));
+      const double sigma = 1 + 8 * u(rng);
+      cv::GaussianBlur(img, img, cv::Size(), sigma);
+      break;
+    }
+    case 2:
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          img.at<cv::Vec3b>(y, x) =
+              cv::Vec3b(uchar(x * 255 / w), uchar(y * 255 / h), uchar((x + y) * 127 / (w + h)));
+      break;
+    case 3: {
+      const float period = 3 + 30 * u(rng), angle = 3.14159f * u(rng);
+      const bool checker = u(rng) < 0.5f;
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          const float a = (x * std::cos(angle) + y * std::sin(angle)) / period;
+          const float b = (-x * std::sin(angle) + y * std::cos(angle)) / period;
+          const int v = checker ? ((int(std::floor(a)) + int(std::floor(b))) & 1) * 200 + 28
+                                : int(128 + 100 * std::sin(6.2832f * a));
+          img.at<cv::Vec3b>(y, x) = cv::Vec3b::all(uchar(v));
+        }
+      break;
+    }
+    default:
+      img.setTo(cv::Scalar(u(rng) * 255, u(rng) * 255, u(rng) * 255));
+      for (int s = 0; s < 30; ++s) {
+        const cv::Scalar colour(u(rng) * 255, u(rng) * 255, u(rng) * 255);
+        const cv::Point c(int(u(rng) * w), int(u(rng) * h));
+        if (s % 2)
+          cv::circle(img, c, 5 + int(u(rng) * 60), colour, -1);
+        else
+          cv::rectangle(img, c, c + cv::Point(int(u(rng) * 80), int(u(rng) * 80)), colour, -1);
+      }
+  }
+  return img;
+}
+
+// 1000 synthetic unmarked images, each examined around a random "face" box: no detection at all.
 TEST(Watermark, NoFalsePositivesOn1000SyntheticImages) {
   std::mt19937 rng(20260806);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
@@ -183,47 +314,7 @@ TEST(Watermark, NoFalsePositivesOn1000SyntheticImages) {
   double worst = 0;
   for (int i = 0; i < 1000; ++i) {
     const int w = 128 + int(u(rng) * 160), h = 128 + int(u(rng) * 160);
-    cv::Mat img(h, w, CV_8UC3);
-    switch (i % 5) {
-      case 0:
-        cv::randn(img, cv::Scalar::all(128), cv::Scalar::all(5 + 60 * u(rng)));
-        break;
-      case 1: {
-        cv::randn(img, cv::Scalar::all(128), cv::Scalar::all(80));
-        const double sigma = 1 + 8 * u(rng);
-        cv::GaussianBlur(img, img, cv::Size(), sigma);
-        break;
-      }
-      case 2:
-        for (int y = 0; y < h; ++y)
-          for (int x = 0; x < w; ++x)
-            img.at<cv::Vec3b>(y, x) =
-                cv::Vec3b(uchar(x * 255 / w), uchar(y * 255 / h), uchar((x + y) * 127 / (w + h)));
-        break;
-      case 3: {
-        const float period = 3 + 30 * u(rng), angle = 3.14159f * u(rng);
-        const bool checker = u(rng) < 0.5f;
-        for (int y = 0; y < h; ++y)
-          for (int x = 0; x < w; ++x) {
-            const float a = (x * std::cos(angle) + y * std::sin(angle)) / period;
-            const float b = (-x * std::sin(angle) + y * std::cos(angle)) / period;
-            const int v = checker ? ((int(std::floor(a)) + int(std::floor(b))) & 1) * 200 + 28
-                                  : int(128 + 100 * std::sin(6.2832f * a));
-            img.at<cv::Vec3b>(y, x) = cv::Vec3b::all(uchar(v));
-          }
-        break;
-      }
-      default:
-        img.setTo(cv::Scalar(u(rng) * 255, u(rng) * 255, u(rng) * 255));
-        for (int s = 0; s < 30; ++s) {
-          const cv::Scalar colour(u(rng) * 255, u(rng) * 255, u(rng) * 255);
-          const cv::Point c(int(u(rng) * w), int(u(rng) * h));
-          if (s % 2)
-            cv::circle(img, c, 5 + int(u(rng) * 60), colour, -1);
-          else
-            cv::rectangle(img, c, c + cv::Point(int(u(rng) * 80), int(u(rng) * 80)), colour, -1);
-        }
-    }
+    const cv::Mat img = synthetic_image(i, w, h, rng);
     const float side = 40 + u(rng) * float(std::min(w, h) - 60);
     const cv::Rect2f box(u(rng) * (w - side), u(rng) * (h - side), side, side * (0.9f + 0.4f * u(rng)));
     auto d = provenance::detect_watermark(img, {box});
@@ -233,6 +324,35 @@ TEST(Watermark, NoFalsePositivesOn1000SyntheticImages) {
   EXPECT_EQ(detections, 0);
   EXPECT_LT(worst, provenance::kDetectThreshold);
   std::cout << "highest confidence on unmarked synthetic images: " << worst << "\n";
+}
+
+// 200 synthetic unmarked clips of 8 frames (the content panning a few pixels a frame, with fresh noise in
+// every frame), examined as `inspect` examines a video: the average of the 8 frames around a random box.
+TEST(Watermark, NoFalsePositivesOn200SyntheticClipAverages) {
+  std::mt19937 rng(20261207);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  int detections = 0;
+  double worst = 0;
+  for (int i = 0; i < 200; ++i) {
+    const int w = 160 + int(u(rng) * 160), h = 160 + int(u(rng) * 160);
+    const cv::Mat scene = synthetic_image(i, w + 40, h + 40, rng);
+    const float vx = 5 * u(rng), vy = 5 * u(rng);
+    cv::Mat sum = cv::Mat::zeros(h, w, CV_32F), y, noise(h, w, CV_32F);
+    for (int f = 0; f < 8; ++f) {
+      cv::cvtColor(scene(cv::Rect(int(f * vx), int(f * vy), w, h)), y, cv::COLOR_BGR2GRAY);
+      cv::randn(noise, 0, 3);
+      cv::accumulate(y, sum);
+      sum += noise;
+    }
+    const float side = 60 + u(rng) * float(std::min(w, h) - 80);
+    const cv::Rect2f box(u(rng) * (w - side), u(rng) * (h - side), side, side * (0.9f + 0.4f * u(rng)));
+    auto d = provenance::detect_watermark_luma(sum / 8, {box});
+    detections += d.found ? 1 : 0;
+    worst = std::max(worst, d.confidence);
+  }
+  EXPECT_EQ(detections, 0);
+  EXPECT_LT(worst, provenance::kDetectThreshold);
+  std::cout << "highest confidence on unmarked synthetic clip averages: " << worst << "\n";
 }
 
 }  // namespace
