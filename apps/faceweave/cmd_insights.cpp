@@ -75,7 +75,17 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   add_database_url_option(cmd, args->database_url);
   cmd->callback([args, &global, &exit_code]() {
     std::string dir = resolve_data_dir(global.telemetry_options.data_dir);
-    if (const std::string url = database_url_or_env(args->database_url); !url.empty()) {
+    const std::string url = database_url_or_env(args->database_url);
+    if (args->view == "users") {  // PostgreSQL answers from its HyperLogLog sketches (docs/fleet.md)
+      if (url.empty())
+        return void(exit_code = report(invalid_argument(
+                        "the view users counts the distinct users of a fleet: give --database-url "
+                        "postgres://... (or FACEWEAVE_DATABASE_URL); one node's users are in the usage view")));
+      auto t = fleet_users(url, args->filter.from, args->filter.to);
+      if (!t) return void(exit_code = report(t.status()));
+      return print_table(*t, *args);
+    }
+    if (!url.empty()) {
       auto fleet = fleet_insights_dir(dir, url);  // every node's events (docs/fleet.md)
       if (!fleet) return void(exit_code = report(fleet.status()));
       dir = *fleet;
@@ -131,7 +141,7 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       std::string list;
       for (const auto& v : views) list += (list.empty() ? "" : ", ") + v;
       exit_code = report(invalid_argument("unknown view '" + args->view + "'; choose one of: " + list +
-                                          ", events, rebuild, platforms"));
+                                          ", events, rebuild, platforms, users (a fleet)"));
       return;
     }
     auto a = Analytics::open(dir);

@@ -52,6 +52,8 @@ struct ApiOptions {
   double events_burst = 40;
   size_t events_per_batch = 50;
   std::string data_dir;  // the analytics routes read <data_dir>/telemetry/events.db
+  // A fleet node (docs/fleet.md): /api/insights and /metrics show every node's telemetry from PostgreSQL.
+  std::string database_url;
 };
 
 // The parts of a request path that fill a route's {placeholders}, in order.
