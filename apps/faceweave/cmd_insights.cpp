@@ -78,9 +78,10 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
     const std::string url = database_url_or_env(args->database_url);
     if (args->view == "users") {  // PostgreSQL answers from its HyperLogLog sketches (docs/fleet.md)
       if (url.empty())
-        return void(exit_code = report(invalid_argument(
-                        "the view users counts the distinct users of a fleet: give --database-url "
-                        "postgres://... (or FACEWEAVE_DATABASE_URL); one node's users are in the usage view")));
+        return void(
+            exit_code = report(invalid_argument(
+                "the view users counts the distinct users of a fleet: give --database-url "
+                "postgres://... (or FACEWEAVE_DATABASE_URL); one node's users are in the usage view")));
       auto t = fleet_users(url, args->filter.from, args->filter.to);
       if (!t) return void(exit_code = report(t.status()));
       return print_table(*t, *args);

@@ -12,8 +12,8 @@ namespace faceweave {
 
 struct TelemetryShipReport {
   std::string node_id;
-  int64_t shipped = 0;      // events copied by this call
-  int64_t shipped_seq = 0;  // the node's highest event id now in PostgreSQL
+  int64_t shipped = 0;         // events copied by this call
+  int64_t shipped_seq = 0;     // the node's highest event id now in PostgreSQL
   int partitions_dropped = 0;  // day partitions past the retention, dropped after shipping
 };
 
@@ -34,6 +34,7 @@ void interrupt_fleet_connections();
 // View "users" of the fleet: distinct users per day and over [from, to] (ISO days, inclusive, empty: open)
 // from PostgreSQL's per-day HyperLogLog sketches; an exact count when the hll extension is missing (the
 // table's summary.method says which).
-Result<InsightsTable> fleet_users(const std::string& database_url, const std::string& from, const std::string& to);
+Result<InsightsTable> fleet_users(const std::string& database_url, const std::string& from,
+                                  const std::string& to);
 
 }  // namespace faceweave

@@ -34,7 +34,8 @@ void interrupt_fleet_connections() {
   pg::interrupt_connections();
 }
 
-Result<InsightsTable> fleet_users(const std::string& database_url, const std::string& from, const std::string& to) {
+Result<InsightsTable> fleet_users(const std::string& database_url, const std::string& from,
+                                  const std::string& to) {
   FW_ASSIGN_OR_RETURN(auto conn, pg::Connection::connect(database_url, "faceweave insights"));
   return fleet::distinct_users(*conn, from, to);
 }

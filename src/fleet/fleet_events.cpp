@@ -96,7 +96,8 @@ Result<FleetCopy> copy_fleet_events(const std::string& database_url, const std::
     {
       FW_ASSIGN_OR_RETURN(auto st, db->prepare("SELECT node_id, seq FROM fleet_marks"));
       while (sqlite3_step(st.get()) == SQLITE_ROW)
-        have[reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0))] = sqlite3_column_int64(st.get(), 1);
+        have[reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0))] =
+            sqlite3_column_int64(st.get(), 1);
     }
     for (int i = 0; i < shipped.size(); ++i) {
       auto it = have.find(shipped.text(i, 0));
@@ -114,7 +115,8 @@ Result<FleetCopy> copy_fleet_events(const std::string& database_url, const std::
     {
       FW_ASSIGN_OR_RETURN(auto st, db->prepare("INSERT INTO fleet_source(url) VALUES (?)"));
       Inserter::text(st.get(), 1, source);
-      if (const int rc = sqlite3_step(st.get()); rc != SQLITE_DONE) return db->error(rc, "marking the replica");
+      if (const int rc = sqlite3_step(st.get()); rc != SQLITE_DONE)
+        return db->error(rc, "marking the replica");
     }
     FW_ASSIGN_OR_RETURN(auto add_name, db->prepare("INSERT OR IGNORE INTO event_names(name) VALUES (?)"));
     FW_ASSIGN_OR_RETURN(auto add_outcome, db->prepare("INSERT OR IGNORE INTO outcomes(name) VALUES (?)"));
@@ -129,7 +131,8 @@ Result<FleetCopy> copy_fleet_events(const std::string& database_url, const std::
     FW_ASSIGN_OR_RETURN(auto mark, db->prepare("INSERT INTO fleet_marks(node_id, seq) VALUES (?, ?) ON "
                                                "CONFLICT(node_id) DO UPDATE SET seq = excluded.seq"));
     FW_ASSIGN_OR_RETURN(auto get_mark, db->prepare("SELECT seq FROM fleet_marks WHERE node_id = ?"));
-    Inserter in{*db, std::move(add_name), std::move(add_outcome), std::move(add_session), std::move(add_event)};
+    Inserter in{*db, std::move(add_name), std::move(add_outcome), std::move(add_session),
+                std::move(add_event)};
     FW_ASSIGN_OR_RETURN(in.next_id, scalar(*db, "SELECT coalesce(max(id), 0) FROM events"));
     FW_ASSIGN_OR_RETURN(const int64_t last_id, db->last_event_id());
     in.next_id = std::max(in.next_id, last_id);
@@ -137,7 +140,8 @@ Result<FleetCopy> copy_fleet_events(const std::string& database_url, const std::
     for (int n = 0; n < shipped.size(); ++n) {
       const std::string node = shipped.text(n, 0);
       Inserter::text(get_mark.get(), 1, node);
-      int64_t after = sqlite3_step(get_mark.get()) == SQLITE_ROW ? sqlite3_column_int64(get_mark.get(), 0) : 0;
+      int64_t after =
+          sqlite3_step(get_mark.get()) == SQLITE_ROW ? sqlite3_column_int64(get_mark.get(), 0) : 0;
       sqlite3_reset(get_mark.get());
       // The node's events after what the replica holds, in seq order (the key's index), batch by batch.
       while (after < shipped.int64(n, 1)) {
@@ -157,8 +161,8 @@ Result<FleetCopy> copy_fleet_events(const std::string& database_url, const std::
       sqlite3_bind_int64(mark.get(), 2, after);
       FW_RETURN_IF_ERROR(in.step(mark.get(), "marking the replica"));
     }
-    FW_RETURN_IF_ERROR(db->exec("UPDATE meta SET value = " + std::to_string(in.next_id) +
-                                " WHERE key = 'last_event_id'"));
+    FW_RETURN_IF_ERROR(
+        db->exec("UPDATE meta SET value = " + std::to_string(in.next_id) + " WHERE key = 'last_event_id'"));
     FW_ASSIGN_OR_RETURN(copy.events, scalar(*db, "SELECT count(*) FROM events"));
     return copy;
   };

@@ -11,7 +11,8 @@ namespace {
 Status check_day(const std::string& day, const char* flag) {
   static const std::regex kDay(R"(\d{4}-\d{2}-\d{2})");
   if (day.empty() || std::regex_match(day, kDay)) return Status::ok();
-  return invalid_argument(std::string(flag) + " must be a day as YYYY-MM-DD (got '" + day.substr(0, 40) + "')");
+  return invalid_argument(std::string(flag) + " must be a day as YYYY-MM-DD (got '" + day.substr(0, 40) +
+                          "')");
 }
 
 const char* kExactNote =
@@ -38,18 +39,20 @@ Result<InsightsTable> distinct_users(pg::Connection& conn, const std::string& fr
                  "WHERE user_hash <> '' AND ($1::date IS NULL OR faceweave_day(ts) >= $1::date) AND "
                  "($2::date IS NULL OR faceweave_day(ts) <= $2::date) GROUP BY 1 ORDER BY 1";
   const std::string total =
-      sketches ? "SELECT coalesce(round(hll_cardinality(hll_union_agg(users))), 0) FROM faceweave_daily_users "
-                 "WHERE ($1::date IS NULL OR day >= $1::date) AND ($2::date IS NULL OR day <= $2::date)"
-               : "SELECT count(DISTINCT user_hash) FROM faceweave_events WHERE user_hash <> '' AND "
-                 "($1::date IS NULL OR faceweave_day(ts) >= $1::date) AND "
-                 "($2::date IS NULL OR faceweave_day(ts) <= $2::date)";
+      sketches
+          ? "SELECT coalesce(round(hll_cardinality(hll_union_agg(users))), 0) FROM faceweave_daily_users "
+            "WHERE ($1::date IS NULL OR day >= $1::date) AND ($2::date IS NULL OR day <= $2::date)"
+          : "SELECT count(DISTINCT user_hash) FROM faceweave_events WHERE user_hash <> '' AND "
+            "($1::date IS NULL OR faceweave_day(ts) >= $1::date) AND "
+            "($2::date IS NULL OR faceweave_day(ts) <= $2::date)";
   FW_ASSIGN_OR_RETURN(auto days, conn.exec(per_day, range));
   FW_ASSIGN_OR_RETURN(auto sum, conn.exec(total, range));
   InsightsTable t;
   t.view = "users";
   t.title = "Distinct users of the fleet per day (UTC) and over the range";
   t.columns = {"day", "users"};
-  for (int i = 0; i < days.size(); ++i) t.rows.push_back(nlohmann::json::array({days.text(i, 0), days.int64(i, 1)}));
+  for (int i = 0; i < days.size(); ++i)
+    t.rows.push_back(nlohmann::json::array({days.text(i, 0), days.int64(i, 1)}));
   t.summary["users"] = sum.size() ? sum.int64(0, 0) : 0;
   t.summary["days"] = days.size();
   t.summary["method"] = sketches ? "hll" : "exact";
@@ -65,8 +68,8 @@ Result<FleetMetrics> fleet_metrics(pg::Connection& conn) {
   FleetMetrics m;
   FW_ASSIGN_OR_RETURN(auto nodes, conn.exec("SELECT count(*) FROM faceweave_nodes"));
   m.nodes = nodes.int64(0, 0);
-  FW_ASSIGN_OR_RETURN(auto events,
-                      conn.exec("SELECT event, sum(events) FROM faceweave_daily_events GROUP BY 1 ORDER BY 1"));
+  FW_ASSIGN_OR_RETURN(
+      auto events, conn.exec("SELECT event, sum(events) FROM faceweave_daily_events GROUP BY 1 ORDER BY 1"));
   for (int i = 0; i < events.size(); ++i) m.events[events.text(i, 0)] = events.int64(i, 1);
   FW_ASSIGN_OR_RETURN(const bool sketches, has_user_sketches(conn));
   m.exact_users = !sketches;

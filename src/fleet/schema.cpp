@@ -132,7 +132,8 @@ Status add_to_rollups(pg::Connection& conn, const std::string& node, int64_t aft
   const pg::Params params{node, std::to_string(after), std::to_string(last)};
   FW_RETURN_IF_ERROR(
       conn.exec("INSERT INTO faceweave_daily_events (day, node_id, event, outcome, events, weighted) "
-                "SELECT faceweave_day(ts), node_id, event, outcome, count(*), coalesce(sum(1 / nullif(sample_rate, 0)), 0) "
+                "SELECT faceweave_day(ts), node_id, event, outcome, count(*), coalesce(sum(1 / "
+                "nullif(sample_rate, 0)), 0) "
                 "FROM faceweave_events WHERE node_id = $1 AND seq > $2 AND seq <= $3 GROUP BY 1, 2, 3, 4 "
                 "ON CONFLICT (day, node_id, event, outcome) DO UPDATE SET "
                 "events = faceweave_daily_events.events + excluded.events, "
@@ -141,18 +142,20 @@ Status add_to_rollups(pg::Connection& conn, const std::string& node, int64_t aft
           .status());
   if (!sketches) return Status::ok();
   return conn
-      .exec("INSERT INTO faceweave_daily_users (day, node_id, users) "
-            "SELECT faceweave_day(ts), node_id, hll_add_agg(hll_hash_text(user_hash)) FROM faceweave_events "
-            "WHERE node_id = $1 AND seq > $2 AND seq <= $3 AND user_hash <> '' GROUP BY 1, 2 "
-            "ON CONFLICT (day, node_id) DO UPDATE SET users = hll_union(faceweave_daily_users.users, "
-            "excluded.users)",
-            params)
+      .exec(
+          "INSERT INTO faceweave_daily_users (day, node_id, users) "
+          "SELECT faceweave_day(ts), node_id, hll_add_agg(hll_hash_text(user_hash)) FROM faceweave_events "
+          "WHERE node_id = $1 AND seq > $2 AND seq <= $3 AND user_hash <> '' GROUP BY 1, 2 "
+          "ON CONFLICT (day, node_id) DO UPDATE SET users = hll_union(faceweave_daily_users.users, "
+          "excluded.users)",
+          params)
       .status();
 }
 
 Result<int> maintain_partitions(pg::Connection& conn, const Maintenance& m) {
   if (m.ahead_days < 0 || m.ahead_days > 366 || m.retention_days < 0)
-    return invalid_argument("partition maintenance needs 0..366 days ahead and a retention of 0 or more days");
+    return invalid_argument(
+        "partition maintenance needs 0..366 days ahead and a retention of 0 or more days");
   FW_ASSIGN_OR_RETURN(auto rows, conn.exec("SELECT faceweave_events_maintain($1, $2)",
                                            {std::to_string(m.ahead_days), std::to_string(m.retention_days)}));
   return int(rows.int64(0, 0));

@@ -38,7 +38,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kGraceAfterInterrupt{1000};
 
 // The deadline of a wait, shortened once an interrupt has been seen (`interrupted_at` notes when).
-Clock::time_point effective_deadline(Clock::time_point deadline, std::optional<Clock::time_point>& interrupted_at) {
+Clock::time_point effective_deadline(Clock::time_point deadline,
+                                     std::optional<Clock::time_point>& interrupted_at) {
   if (!g_interrupted.load()) return deadline;
   if (!interrupted_at) interrupted_at = Clock::now();
   return std::min(deadline, *interrupted_at + kGraceAfterInterrupt);
@@ -65,7 +66,8 @@ bool is_address(const std::string& host) {
 
 // getaddrinfo cannot be given a deadline: it runs on a thread of its own, and the caller stops waiting at
 // the deadline or on an interrupt (the thread then ends on its own and its answer is dropped).
-Result<std::string> resolve(const std::string& host, Clock::time_point deadline, const std::string& redacted) {
+Result<std::string> resolve(const std::string& host, Clock::time_point deadline,
+                            const std::string& redacted) {
   struct Lookup {
     std::mutex mutex;
     std::condition_variable done_cv;
@@ -83,9 +85,10 @@ Result<std::string> resolve(const std::string& host, Clock::time_point deadline,
     std::string address;
     if (rc == 0 && found) {
       char text[INET6_ADDRSTRLEN] = {};
-      const void* at = found->ai_family == AF_INET6
-                           ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr)
-                           : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
+      const void* at =
+          found->ai_family == AF_INET6
+              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr)
+              : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
       if (inet_ntop(found->ai_family, at, text, sizeof(text))) address = text;
     }
     if (found) freeaddrinfo(found);
@@ -107,8 +110,8 @@ Result<std::string> resolve(const std::string& host, Clock::time_point deadline,
     lookup->done_cv.wait_for(lock, std::chrono::milliseconds(50));
   }
   if (lookup->rc != 0 || lookup->address.empty())
-    return io_error("cannot reach PostgreSQL at " + redacted + " (the host " + host + " is unknown: " +
-                    gai_strerror(lookup->rc) + "); check the host in --database-url");
+    return io_error("cannot reach PostgreSQL at " + redacted + " (the host " + host +
+                    " is unknown: " + gai_strerror(lookup->rc) + "); check the host in --database-url");
   return lookup->address;
 }
 

@@ -53,8 +53,9 @@ using Params = std::vector<std::optional<std::string>>;
 class Connection {
  public:
   // Connects within connect_timeout of the URL (default 5 s), the host name lookup included; gives up early
-  // after interrupt_connections() (kCancelled). The errors say which part of the URL (or the server) to fix: kInvalidArgument for a bad URL,
-  // kPermissionDenied for a refused login, kIoError for a server that cannot be reached.
+  // after interrupt_connections() (kCancelled). The errors say which part of the URL (or the server) to fix:
+  // kInvalidArgument for a bad URL, kPermissionDenied for a refused login, kIoError for a server that cannot
+  // be reached.
   static Result<std::unique_ptr<Connection>> connect(const std::string& url,
                                                      const std::string& application_name);
   ~Connection();

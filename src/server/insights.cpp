@@ -138,7 +138,8 @@ Status Insights::sync_fleet() {
     return sync_status_;
   synced_at_ = now;
   auto dir = fleet_insights_dir(node_data_dir_, fleet_url_);
-  if (!dir && sync_status_.is_ok()) core::log_warning("the fleet's insights are not up to date: " + dir.status().message());
+  if (!dir && sync_status_.is_ok())
+    core::log_warning("the fleet's insights are not up to date: " + dir.status().message());
   sync_status_ = dir.status();
   return sync_status_;
 }

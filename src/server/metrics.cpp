@@ -239,8 +239,9 @@ std::string Metrics::render(const Snapshot& snap) const {
       w.sample("faceweave_telemetry_events_total", {{"result", result}}, double(n));
   }
   if (snap.fleet_node) {
-    w.family("faceweave_fleet_up", "gauge",
-             "1 when the fleet's PostgreSQL answered this scrape (the faceweave_fleet_* families come from it).");
+    w.family(
+        "faceweave_fleet_up", "gauge",
+        "1 when the fleet's PostgreSQL answered this scrape (the faceweave_fleet_* families come from it).");
     w.sample("faceweave_fleet_up", {}, snap.fleet_up ? 1 : 0);
   }
   if (snap.fleet_up) {
@@ -250,7 +251,8 @@ std::string Metrics::render(const Snapshot& snap) const {
     w.family("faceweave_fleet_events_total", "counter",
              "Telemetry events of every node stored in the fleet's database, by event (whatever retention "
              "dropped included).");
-    for (const auto& [event, n] : f.events) w.sample("faceweave_fleet_events_total", {{"event", event}}, double(n));
+    for (const auto& [event, n] : f.events)
+      w.sample("faceweave_fleet_events_total", {{"event", event}}, double(n));
     w.family("faceweave_fleet_users", "gauge",
              "Distinct users of the fleet over the last 1, 7 and 30 days (UTC, today included): HyperLogLog "
              "sketches (method hll) or, without the extension, an exact count (method exact).");

@@ -23,7 +23,8 @@ Status run_worker(const WorkerOptions& options, Telemetry* telemetry, const std:
         "FACEWEAVE_DATABASE_URL); `faceweave serve` runs the jobs of a single machine itself");
   if (options.concurrency < 1 || options.concurrency > 64)
     return invalid_argument("--concurrency must be between 1 and 64");
-  if (options.threads < 0 || options.threads > 256) return invalid_argument("--threads must be between 0 and 256");
+  if (options.threads < 0 || options.threads > 256)
+    return invalid_argument("--threads must be between 0 and 256");
   if (options.threads > 0) {
     cv::setNumThreads(options.threads);
     core::default_thread_limit().store(unsigned(options.threads));

@@ -58,8 +58,8 @@ TEST(FleetRollups, DistinctUsersFromSketchesMatchTheExactCount) {
   }
   const json t = table(faceweave(dir.file("viewer"), "insights --database-url " + url + " users --json"));
   EXPECT_EQ(t["summary"]["method"], "hll") << t.dump();
-  const double exact = double(
-      number(PgCluster::get().sql(url, "SELECT count(DISTINCT user_hash) FROM faceweave_events WHERE user_hash <> ''")));
+  const double exact = double(number(PgCluster::get().sql(
+      url, "SELECT count(DISTINCT user_hash) FROM faceweave_events WHERE user_hash <> ''")));
   ASSERT_GT(exact, 1000);
   const double estimate = t["summary"]["users"].get<double>();
   EXPECT_NEAR(estimate, exact, kHllBound * exact);
@@ -70,20 +70,23 @@ TEST(FleetRollups, DistinctUsersFromSketchesMatchTheExactCount) {
   for (const auto& row : t["rows"]) {
     const std::string d = row["day"].get<std::string>();
     const double day_exact = double(number(PgCluster::get().sql(
-        url, "SELECT count(DISTINCT user_hash) FROM faceweave_events WHERE user_hash <> '' AND "
-             "faceweave_day(ts) = '" + d + "'")));
+        url,
+        "SELECT count(DISTINCT user_hash) FROM faceweave_events WHERE user_hash <> '' AND "
+        "faceweave_day(ts) = '" +
+            d + "'")));
     EXPECT_NEAR(row["users"].get<double>(), day_exact, kHllBound * day_exact + 2) << d;
     sum_of_days += row["users"].get<double>();
   }
   EXPECT_LT(estimate, sum_of_days);
   // A range of one day is that day's row.
-  const json one = table(faceweave(
-      dir.file("viewer"), "insights --database-url " + url + " users --from 2026-11-28 --to 2026-11-28 --json"));
+  const json one =
+      table(faceweave(dir.file("viewer"),
+                      "insights --database-url " + url + " users --from 2026-11-28 --to 2026-11-28 --json"));
   ASSERT_EQ(one["rows"].size(), 1u) << one.dump();
   EXPECT_EQ(one["summary"]["users"], one["rows"][0]["users"]);
   // Without a fleet database the view is refused with a clear message.
-  const CommandResult local =
-      run_command("FACEWEAVE_TELEMETRY=off " + binary() + " --data-dir " + dir.file("a") + " insights users 2>&1");
+  const CommandResult local = run_command("FACEWEAVE_TELEMETRY=off " + binary() + " --data-dir " +
+                                          dir.file("a") + " insights users 2>&1");
   EXPECT_EQ(local.code, 2) << local.out;
   EXPECT_NE(local.out.find("--database-url"), std::string::npos) << local.out;
 }
@@ -98,7 +101,8 @@ TEST(FleetRollups, WithoutTheHllExtensionUsersAreCountedExactlyAndSaySo) {
   const std::string port = admin.substr(admin.rfind(':') + 1, admin.rfind('/') - admin.rfind(':') - 1);
   const std::string url = "postgres://plain_owner@127.0.0.1:" + port + "/no_hll";
   TempDir dir;
-  faceweave(dir.file("a"), "--telemetry all telemetry simulate --users 300 --days 3 --end 2026-11-30 --seed 5");
+  faceweave(dir.file("a"),
+            "--telemetry all telemetry simulate --users 300 --days 3 --end 2026-11-30 --seed 5");
   faceweave(dir.file("a"), "telemetry ship --database-url " + url);
   EXPECT_EQ(PgCluster::get().sql(url, "SELECT to_regtype('hll') IS NULL"), "t\n");
   const json t = table(faceweave(dir.file("viewer"), "insights --database-url " + url + " users --json"));
@@ -113,26 +117,31 @@ TEST(FleetRollups, RetentionDropsOldDayPartitionsAndMakesTheNextDaysAhead) {
   const std::string url = PgCluster::get().fresh_database("retention");
   TempDir dir;
   // Ten days of history ending yesterday.
-  faceweave(dir.file("a"), "--telemetry all telemetry simulate --users 40 --days 10 --end " + day(-1) + " --seed 8");
+  faceweave(dir.file("a"),
+            "--telemetry all telemetry simulate --users 40 --days 10 --end " + day(-1) + " --seed 8");
   const std::string shipped =
       faceweave(dir.file("a"), "telemetry ship --retention-days 4 --database-url " + url);
   EXPECT_NE(shipped.find("dropped 6 day partition(s) older than 4 days"), std::string::npos) << shipped;
   auto partitions = [&] {
-    return PgCluster::get().sql(url,
-                                "SELECT string_agg(substr(c.relname, 18), ',' ORDER BY c.relname) FROM pg_inherits "
-                                "i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = "
-                                "'faceweave_events'::regclass");
+    return PgCluster::get().sql(
+        url,
+        "SELECT string_agg(substr(c.relname, 18), ',' ORDER BY c.relname) FROM pg_inherits "
+        "i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = "
+        "'faceweave_events'::regclass");
   };
   // Kept: today and the 4 days before it (yesterday..today-4 hold events); made ahead: the next 3 days.
   std::string expected;
   for (int d = -4; d <= 3; ++d) expected += (expected.empty() ? "" : ",") + day(d, "%Y%m%d");
   EXPECT_EQ(partitions(), expected + "\n");
-  EXPECT_EQ(PgCluster::get().sql(url, "SELECT min(faceweave_day(ts))::text FROM faceweave_events"), day(-4) + "\n");
+  EXPECT_EQ(PgCluster::get().sql(url, "SELECT min(faceweave_day(ts))::text FROM faceweave_events"),
+            day(-4) + "\n");
   // The rollups keep every shipped event, dropped days included.
-  const std::string local = run_command("sqlite3 " + dir.file("a") + "/telemetry/events.db 'SELECT count(*) FROM events'").out;
+  const std::string local =
+      run_command("sqlite3 " + dir.file("a") + "/telemetry/events.db 'SELECT count(*) FROM events'").out;
   EXPECT_EQ(PgCluster::get().sql(url, "SELECT sum(events) FROM faceweave_daily_events"), local);
   // Idempotent: nothing more to drop, nothing lost.
-  const std::string again = faceweave(dir.file("a"), "telemetry ship --retention-days 4 --database-url " + url);
+  const std::string again =
+      faceweave(dir.file("a"), "telemetry ship --retention-days 4 --database-url " + url);
   EXPECT_EQ(again.find("dropped"), std::string::npos) << again;
   EXPECT_EQ(partitions(), expected + "\n");
 }
@@ -152,12 +161,14 @@ std::string http_get(const std::string& url) {
 TEST(FleetRollups, AnApiNodeShowsTheSumOfTwoNodesInInsightsAndMetrics) {
   const std::string url = PgCluster::get().fresh_database("api_fleet_view");
   TempDir dir;
-  faceweave(dir.file("a"), "--telemetry all telemetry simulate --users 20 --days 5 --end 2026-12-01 --seed 31");
-  faceweave(dir.file("b"), "--telemetry all telemetry simulate --users 30 --days 5 --end 2026-12-01 --seed 32");
+  faceweave(dir.file("a"),
+            "--telemetry all telemetry simulate --users 20 --days 5 --end 2026-12-01 --seed 31");
+  faceweave(dir.file("b"),
+            "--telemetry all telemetry simulate --users 30 --days 5 --end 2026-12-01 --seed 32");
   faceweave(dir.file("a"), "telemetry ship --database-url " + url);
   faceweave(dir.file("b"), "telemetry ship --database-url " + url);
-  ChildProcess api({"--data-dir", dir.file("api"), "serve", "--port", "0", "--database-url", url, "--media-dir",
-                    dir.file("api"), "--max-concurrent-jobs", "0"},
+  ChildProcess api({"--data-dir", dir.file("api"), "serve", "--port", "0", "--database-url", url,
+                    "--media-dir", dir.file("api"), "--max-concurrent-jobs", "0"},
                    dir.file("api.log"));
   ASSERT_TRUE(api.wait_for("serving on http://127\\.0\\.0\\.1:[0-9]+/")) << api.log();
   std::smatch port;
@@ -173,7 +184,8 @@ TEST(FleetRollups, AnApiNodeShowsTheSumOfTwoNodesInInsightsAndMetrics) {
   EXPECT_EQ(fleet, expected);
 
   // A third node ships later: the API node's view catches up (its replica appends what is new).
-  faceweave(dir.file("c"), "--telemetry all telemetry simulate --users 10 --days 5 --end 2026-12-01 --seed 33");
+  faceweave(dir.file("c"),
+            "--telemetry all telemetry simulate --users 10 --days 5 --end 2026-12-01 --seed 33");
   faceweave(dir.file("c"), "telemetry ship --database-url " + url);
   for (const auto& [key, count] : actions(table(faceweave(dir.file("c"), "insights actions --json"))))
     expected[key] += count;
@@ -194,7 +206,8 @@ TEST(FleetRollups, AnApiNodeShowsTheSumOfTwoNodesInInsightsAndMetrics) {
     events += std::stod((*it)[1]);
   int64_t local = 0;
   for (const char* node : {"a", "b", "c"})
-    local += number(run_command("sqlite3 " + dir.file(node) + "/telemetry/events.db 'SELECT count(*) FROM events'").out);
+    local += number(
+        run_command("sqlite3 " + dir.file(node) + "/telemetry/events.db 'SELECT count(*) FROM events'").out);
   EXPECT_EQ(int64_t(events), local);
   EXPECT_NE(metrics.find("faceweave_fleet_users{window=\"30d\",method=\"hll\"}"), std::string::npos);
   // The fleet's distinct users through the API: PostgreSQL's sketches.
