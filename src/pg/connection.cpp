@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -82,14 +83,17 @@ Result<std::string> resolve(const std::string& host, Clock::time_point deadline,
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
     const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
-    std::string address;
-    if (rc == 0 && found) {
+    std::string address;  // every address found, in order, comma-separated (libpq tries each)
+    for (const addrinfo* a = rc == 0 ? found : nullptr; a; a = a->ai_next) {
       char text[INET6_ADDRSTRLEN] = {};
-      const void* at =
-          found->ai_family == AF_INET6
-              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr)
-              : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
-      if (inet_ntop(found->ai_family, at, text, sizeof(text))) address = text;
+      const void* at = a->ai_family == AF_INET6
+                           ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
+                           : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
+      if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
+          !inet_ntop(a->ai_family, at, text, sizeof(text)))
+        continue;
+      if (("," + address + ",").find("," + std::string(text) + ",") != std::string::npos) continue;
+      address += (address.empty() ? "" : ",") + std::string(text);
     }
     if (found) freeaddrinfo(found);
     std::lock_guard lock(lookup->mutex);
@@ -212,14 +216,19 @@ Status Connection::reconnect() {
   const auto deadline = start + std::chrono::seconds(timeout_s);
   std::string hostaddr = conninfo_value(url_, "hostaddr");
   const std::string host = conninfo_value(url_, "host");
+  std::string hosts;  // the name once per address: libpq pairs host and hostaddr lists one to one
   if (hostaddr.empty() && !host.empty() && host[0] != '/' && host[0] != '@' &&
       host.find(',') == std::string::npos && !is_address(host)) {
     FW_ASSIGN_OR_RETURN(hostaddr, resolve(host, deadline, redacted_));
+    for (size_t i = 0, n = size_t(std::count(hostaddr.begin(), hostaddr.end(), ',')) + 1; i < n; ++i)
+      hosts += (i ? "," : "") + host;
   }
   // Later keywords override what the URL (dbname, expanded) says.
   std::vector<const char*> keys = {"dbname", "application_name"};
   std::vector<const char*> values = {url_.c_str(), application_name_.c_str()};
-  if (!hostaddr.empty()) {
+  if (!hosts.empty()) {
+    keys.push_back("host");
+    values.push_back(hosts.c_str());
     keys.push_back("hostaddr");
     values.push_back(hostaddr.c_str());
   }
