@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "integration/fleet/pg_cluster.h"
 #include "test_support.h"
 
 namespace faceweave::testing {
@@ -75,6 +76,22 @@ TEST(FleetShutdown, AWorkerWhoseDatabaseNeverAnswersStopsOnSigtermWithinSeconds)
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 130) << read_all(log);
   EXPECT_NE(read_all(log).find("stopped while connecting to PostgreSQL"), std::string::npos) << read_all(log);
+}
+
+// A host name is resolved by faceweave (bounded), and every address it has is tried: `localhost` may give
+// ::1 first while the test cluster listens on 127.0.0.1 only.
+TEST(FleetShutdown, AHostNameIsResolvedAndEachOfItsAddressesTried) {
+  const std::string url = PgCluster::get().url();
+  const std::string port = url.substr(url.rfind(':') + 1, url.rfind('/') - url.rfind(':') - 1);
+  const CommandResult ok =
+      run_command("FACEWEAVE_TELEMETRY=off " + binary() +
+                  " jobs list --database-url postgres://postgres@localhost:" + port + "/postgres 2>&1");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  const CommandResult unknown = run_command(
+      "FACEWEAVE_TELEMETRY=off " + binary() +
+      " jobs list --database-url 'postgres://postgres@no-such-host.invalid:5432/x?connect_timeout=10' 2>&1");
+  EXPECT_EQ(unknown.code, 8) << unknown.out;
+  EXPECT_NE(unknown.out.find("no-such-host.invalid"), std::string::npos) << unknown.out;
 }
 
 }  // namespace
