@@ -76,12 +76,8 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   cmd->callback([args, &global, &exit_code]() {
     std::string dir = resolve_data_dir(global.telemetry_options.data_dir);
     const std::string url = database_url_or_env(args->database_url);
-    if (args->view == "users") {  // PostgreSQL answers from its HyperLogLog sketches (docs/fleet.md)
-      if (url.empty())
-        return void(
-            exit_code = report(invalid_argument(
-                "the view users counts the distinct users of a fleet: give --database-url "
-                "postgres://... (or FACEWEAVE_DATABASE_URL); one node's users are in the usage view")));
+    // The fleet's distinct users: PostgreSQL answers from its HyperLogLog sketches (docs/fleet.md).
+    if (args->view == "users" && !url.empty()) {
       auto t = fleet_users(url, args->filter.from, args->filter.to);
       if (!t) return void(exit_code = report(t.status()));
       return print_table(*t, *args);
@@ -141,8 +137,9 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
     if (std::find(views.begin(), views.end(), args->view) == views.end()) {
       std::string list;
       for (const auto& v : views) list += (list.empty() ? "" : ", ") + v;
-      exit_code = report(invalid_argument("unknown view '" + args->view + "'; choose one of: " + list +
-                                          ", events, rebuild, platforms, users (a fleet)"));
+      exit_code =
+          report(invalid_argument("unknown view '" + args->view + "'; choose one of: " + list +
+                                  ", events, rebuild, platforms, users (a fleet: with --database-url)"));
       return;
     }
     auto a = Analytics::open(dir);

@@ -1,7 +1,8 @@
 // `faceweave worker`: a job runner with no HTTP server, on a PostgreSQL queue shared with API nodes.
 #include <filesystem>
-#include <opencv2/core/utility.hpp>
 #include <thread>
+
+#include <opencv2/core/utility.hpp>
 
 #include "core/log.h"
 #include "core/private_files.h"
