@@ -10,7 +10,7 @@ include(CMakePackageConfigHelpers)
 # the objects already define every symbol, so nothing is taken from them twice.
 set(faceweave_modules faceweave_core faceweave_infer faceweave_face faceweave_swap faceweave_enhance
     faceweave_media faceweave_provenance faceweave_pipeline faceweave_engine faceweave_telemetry faceweave_analytics
-    faceweave_pg faceweave_fleet faceweave_server)
+    faceweave_experiments faceweave_pg faceweave_fleet faceweave_server)
 set(faceweave_objects)
 foreach(m IN LISTS faceweave_modules)
   set_target_properties(${m} PROPERTIES POSITION_INDEPENDENT_CODE ON)

@@ -91,6 +91,12 @@ podman exec -e PGPASSWORD="$password" "$pg" psql -h 127.0.0.1 -U faceweave -d fa
   >/dev/null || fail "PostgreSQL refused the right password"
 echo "ok - PostgreSQL takes the faceweave role's password and refuses a wrong one"
 
+# The image has the hll extension and its first start created it in the faceweave database, so the fleet's
+# distinct users come from HyperLogLog sketches (docs/fleet.md).
+[ "$(psql_pg "SELECT extname FROM pg_extension WHERE extname = 'hll'")" = hll ] ||
+  fail "the hll extension is not installed in the faceweave database"
+echo "ok - the hll extension is installed in the faceweave database"
+
 FACEWEAVE_IMAGE_URL="http://127.0.0.1:$fport" FACEWEAVE_IMAGE_TOKEN="$token" FACEWEAVE_TELEMETRY=off \
   "$checker" --gtest_brief=1 || fail "image_api_check"
 echo "ok - upload, job, download through the API node: the identity moved to the source"

@@ -24,6 +24,7 @@ packages=(
   clang libclang-rt-14-dev  # make fuzz / fuzz-ci: clang with libFuzzer and the sanitizer runtimes
   libexiv2-dev libimage-exiftool-perl  # provenance metadata (exiv2) and the tests that read it back (exiftool)
   postgresql-15 libpq-dev  # a fleet's job queue and events (docs/fleet.md); tests start a throwaway cluster
+  postgresql-15-hll  # HyperLogLog sketches of a fleet's distinct users per day (docs/fleet.md)
   ca-certificates
 )
 

@@ -80,7 +80,14 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   add_database_url_option(cmd, args->database_url);
   cmd->callback([args, &global, &exit_code]() {
     std::string dir = resolve_data_dir(global.telemetry_options.data_dir);
-    if (const std::string url = database_url_or_env(args->database_url); !url.empty()) {
+    const std::string url = database_url_or_env(args->database_url);
+    // The fleet's distinct users: PostgreSQL answers from its HyperLogLog sketches (docs/fleet.md).
+    if (args->view == "users" && !url.empty()) {
+      auto t = fleet_users(url, args->filter.from, args->filter.to);
+      if (!t) return void(exit_code = report(t.status()));
+      return print_table(*t, *args);
+    }
+    if (!url.empty()) {
       auto fleet = fleet_insights_dir(dir, url);  // every node's events (docs/fleet.md)
       if (!fleet) return void(exit_code = report(fleet.status()));
       dir = *fleet;

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "cli.h"
+#include "faceweave/fleet.h"
 #include "faceweave/server.h"
 
 namespace faceweave::cli {
@@ -16,6 +17,7 @@ namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) {
   g_stop.store(true);
+  interrupt_fleet_connections();  // a connection attempt to the fleet's database gives up
 }
 
 struct ServeArgs {
@@ -145,6 +147,11 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option(
       "--media-dir", o.media_dir,
       "Uploads and results go here, a folder every node of a fleet mounts (default: the data dir)");
+  cmd->add_option("--fleet-retention-days", o.fleet_retention_days,
+                  "With --database-url: drop the fleet's telemetry events older than this many days (whole "
+                  "days; 0 keeps them all; the daily rollups stay)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   cmd->callback([&global, &exit_code] { exit_code = run(global, args); });
 }
 

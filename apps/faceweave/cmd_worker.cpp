@@ -14,6 +14,7 @@ namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_worker_stop_signal(int) {
   g_stop.store(true);
+  interrupt_fleet_connections();  // a connection attempt to the fleet's database gives up
 }
 
 }  // namespace
@@ -41,6 +42,10 @@ void add_worker_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--concurrency", o.concurrency, "Jobs run at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--threads", o.threads,
+                  "Cores one job may use (0: all); with several workers on one machine, cores / workers")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
   cmd->add_option("--name", o.name, "This worker's name in job listings (default: host:pid)");
   cmd->add_option("--lease-seconds", o.lease_seconds,
                   "A job whose worker stops renewing its lease for this long goes to another worker")
@@ -53,14 +58,23 @@ void add_worker_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   // every few seconds).
   if (CLI::App* telemetry = app.get_subcommand("telemetry")) {
     static std::string ship_url;
+    static int retention_days = 0;
     auto* ship =
         telemetry->add_subcommand("ship", "Copy this node's events to the fleet's PostgreSQL (exactly once)");
     add_database_url_option(ship, ship_url);
+    ship->add_option("--retention-days", retention_days,
+                     "Then drop the fleet's day partitions older than this many days (0 keeps them all)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000));
     ship->callback([&global, &exit_code] {
-      auto shipped = ship_telemetry(global.telemetry_options.data_dir, database_url_or_env(ship_url));
+      auto shipped =
+          ship_telemetry(global.telemetry_options.data_dir, database_url_or_env(ship_url), retention_days);
       if (!shipped) return void(exit_code = report(shipped.status()));
       std::printf("shipped %lld event(s) of node %s (up to event %lld)\n", (long long)shipped->shipped,
                   shipped->node_id.c_str(), (long long)shipped->shipped_seq);
+      if (shipped->partitions_dropped > 0)
+        std::printf("dropped %d day partition(s) older than %d days\n", shipped->partitions_dropped,
+                    retention_days);
     });
   }
   cmd->callback([&global, &exit_code] {

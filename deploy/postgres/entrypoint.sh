@@ -2,7 +2,8 @@
 # Starts PostgreSQL 15 in the container. On the first start (an empty PGDATA) it makes the cluster: the
 # superuser `postgres` logs in only over the local socket (peer), and POSTGRES_USER (default faceweave, not a
 # superuser) owns the database POSTGRES_DB (default faceweave) and logs in over the network with the
-# password in the file POSTGRES_PASSWORD_FILE (scram-sha-256). Then the server runs in the foreground;
+# password in the file POSTGRES_PASSWORD_FILE (scram-sha-256). The superuser installs the hll extension in
+# that database (the owner may not: hll is not a trusted extension). Then the server runs in the foreground;
 # SIGINT (the image's stop signal) is PostgreSQL's fast shutdown.
 set -eu
 : "${PGDATA:=/var/lib/postgresql/data}"
@@ -25,6 +26,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 SET password_encryption = 'scram-sha-256';
 CREATE ROLE :"user" LOGIN PASSWORD :'pw';
 CREATE DATABASE :"db" OWNER :"user";
+\connect :"db"
+CREATE EXTENSION IF NOT EXISTS hll;
 SQL
   rm -f /tmp/.pw
   pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null

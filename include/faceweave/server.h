@@ -51,6 +51,9 @@ struct ServeOptions {
   std::string media_dir;
   int lease_seconds = 30;  // see WorkerOptions
   int max_attempts = 3;
+  // The fleet's events: day partitions older than this are dropped (once an hour, by this node; workers
+  // only make partitions ahead). 0 keeps them all; the per-day rollups are kept either way.
+  int fleet_retention_days = 90;
   // A line per request worth showing (server/request_log.h: pages, uploads, previews, jobs, downloads,
   // errors); called from the server's threads.
   std::function<void(const std::string& line)> on_request;
@@ -68,6 +71,9 @@ struct WorkerOptions {
   std::string data_dir;      // empty: resolve_data_dir("")
   std::string name;          // in lease tokens and listings; empty: <host>:<pid>
   int concurrency = 1;       // jobs run at once
+  // Cores one job may use (OpenCV's threads for an image, the frame pool of a video); 0: all of them.
+  // Several workers on one machine each take a share instead of all contending for every core.
+  int threads = 0;
   // A job whose worker did not renew its lease for this long is given to another worker, up to
   // max_attempts runs in all.
   int lease_seconds = 30;

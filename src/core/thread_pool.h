@@ -2,6 +2,8 @@
 // Destruction waits for queued tasks to finish.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -11,6 +13,18 @@
 #include <vector>
 
 namespace faceweave::core {
+
+// Threads a run uses when its options name none: every core, or fewer when several processes share a
+// machine (`faceweave worker --threads`). Set once at start.
+inline std::atomic<unsigned>& default_thread_limit() {
+  static std::atomic<unsigned> limit{0};  // 0: no limit
+  return limit;
+}
+inline unsigned default_thread_count() {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned limit = default_thread_limit().load();
+  return limit > 0 ? std::min(limit, cores) : cores;
+}
 
 class ThreadPool {
  public:

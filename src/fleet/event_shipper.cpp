@@ -9,57 +9,12 @@
 
 #include "core/log.h"
 #include "core/private_files.h"
+#include "fleet/schema.h"
 #include "pg/connection.h"
 
 namespace faceweave::fleet {
 namespace {
 namespace fs = std::filesystem;
-
-// The events table is partitioned by day of ts (UTC): old days are dropped or detached whole, and a
-// day's queries read one partition. The key includes ts, as a partitioned table's keys must; an event's ts
-// never changes, so (node_id, seq) stays unique.
-const char* kEventsSchema = R"(
-BEGIN;
-SELECT pg_advisory_xact_lock(7240118);
-CREATE TABLE IF NOT EXISTS faceweave_events (
-  node_id text NOT NULL,
-  seq bigint NOT NULL,
-  ts bigint NOT NULL,
-  event text NOT NULL,
-  user_hash text NOT NULL,
-  session text NOT NULL,
-  app_version text NOT NULL,
-  platform text NOT NULL DEFAULT '',
-  props text NOT NULL,
-  duration_ms double precision,
-  outcome text NOT NULL,
-  sample_rate double precision NOT NULL,
-  PRIMARY KEY (node_id, seq, ts)) PARTITION BY RANGE (ts);
-CREATE INDEX IF NOT EXISTS faceweave_events_ts ON faceweave_events (ts);
-CREATE TABLE IF NOT EXISTS faceweave_nodes (
-  node_id text PRIMARY KEY,
-  shipped_seq bigint NOT NULL,
-  shipped_at timestamptz NOT NULL);
--- The day partitions (faceweave_events_YYYYMMDD) of the events from from_ms to to_ms, made when missing;
--- the lock is only taken then, so shippers of days that exist never wait for each other.
-CREATE OR REPLACE FUNCTION faceweave_events_partitions(from_ms bigint, to_ms bigint) RETURNS void
-LANGUAGE plpgsql AS $fn$
-DECLARE
-  name text;
-BEGIN
-  -- d: days since 1970 (an integer loop variable); times in ms need bigint.
-  FOR d IN floor(from_ms / 86400000.0)::integer .. floor(to_ms / 86400000.0)::integer LOOP
-    name := 'faceweave_events_' || to_char(to_timestamp(d::bigint * 86400) AT TIME ZONE 'UTC', 'YYYYMMDD');
-    IF to_regclass(name) IS NULL THEN
-      PERFORM pg_advisory_xact_lock(7240119);
-      EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF faceweave_events FOR VALUES FROM (%s) TO (%s)',
-                     name, d::bigint * 86400000, (d::bigint + 1) * 86400000);
-    END IF;
-  END LOOP;
-END
-$fn$;
-COMMIT;
-)";
 
 const char* kColumns =
     "node_id, seq, ts, event, user_hash, session, app_version, platform, props, duration_ms, outcome, "
@@ -121,7 +76,7 @@ Result<std::string> node_id(const std::string& telemetry_dir) {
 
 Status ensure_events_schema(const std::string& database_url) {
   FW_ASSIGN_OR_RETURN(auto conn, pg::Connection::connect(database_url, "faceweave schema"));
-  return conn->exec_script(kEventsSchema);
+  return ensure_schema(*conn);
 }
 
 Result<ShipReport> ship_events(const ShipOptions& options) {
@@ -138,7 +93,8 @@ Result<ShipReport> ship_events(const ShipOptions& options) {
   if (!fs::exists(events_db, ec)) return report;
   FW_ASSIGN_OR_RETURN(auto conn,
                       pg::Connection::connect(options.database_url, "faceweave ship " + report.node_id));
-  FW_RETURN_IF_ERROR(conn->exec_script(kEventsSchema));
+  FW_RETURN_IF_ERROR(ensure_schema(*conn));
+  FW_ASSIGN_OR_RETURN(const bool sketches, has_user_sketches(*conn));
   LocalDb local;
   if (sqlite3_open_v2(options.events_db.c_str(), &local.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
     return io_error("cannot read the events database " + options.events_db + " (" + sqlite3_errmsg(local.db) +
@@ -202,6 +158,7 @@ Result<ShipReport> ship_events(const ShipOptions& options) {
     // that are not.
     if (s.is_ok())
       s = conn->copy_in(std::string("COPY faceweave_events (") + kColumns + ") FROM STDIN", data);
+    if (s.is_ok()) s = add_to_rollups(*conn, report.node_id, after, last, sketches);
     if (s.is_ok())
       s = conn->exec(
                   "INSERT INTO faceweave_nodes (node_id, shipped_seq, shipped_at) VALUES ($1, $2, now()) "
@@ -219,6 +176,11 @@ Result<ShipReport> ship_events(const ShipOptions& options) {
     ++report.batches;
     if (rows < options.batch) break;
   }
+  // After the rows, so days shipped late past the retention are dropped too (their rollups stay).
+  if (options.maintain) {
+    FW_ASSIGN_OR_RETURN(report.partitions_dropped,
+                        maintain_partitions(*conn, {options.ahead_days, options.retention_days}));
+  }
   return report;
 }
 
@@ -232,14 +194,32 @@ BackgroundShipper::~BackgroundShipper() {
   if (thread_.joinable()) thread_.join();
 }
 
+Result<int> maintain_events(const std::string& database_url, int ahead_days, int retention_days) {
+  FW_ASSIGN_OR_RETURN(auto conn, pg::Connection::connect(database_url, "faceweave maintenance"));
+  FW_RETURN_IF_ERROR(ensure_schema(*conn));
+  return maintain_partitions(*conn, {ahead_days, retention_days});
+}
+
 void BackgroundShipper::loop() {
   int wait_ms = 0;
   int failures = 0;
+  auto next_maintenance = std::chrono::steady_clock::now();
+  ShipOptions ship = options_;
+  ship.maintain = false;  // below, once an hour, even before this node has recorded anything
   while (true) {
     for (int waited = 0; waited < wait_ms && !stopping_.load(); waited += 100)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const bool last = stopping_.load();
-    auto shipped = ship_events(options_);
+    if (options_.maintain && !last && std::chrono::steady_clock::now() >= next_maintenance) {
+      auto dropped = maintain_events(options_.database_url, options_.ahead_days, options_.retention_days);
+      if (dropped) {
+        next_maintenance = std::chrono::steady_clock::now() + std::chrono::hours(1);
+        if (*dropped > 0)
+          core::log_info("fleet telemetry retention: dropped " + std::to_string(*dropped) +
+                         " day partition(s) older than " + std::to_string(options_.retention_days) + " days");
+      }
+    }
+    auto shipped = ship_events(ship);
     if (shipped) {
       if (failures > 0) core::log_info("telemetry shipping works again: caught up");
       failures = 0;

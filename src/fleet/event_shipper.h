@@ -22,6 +22,11 @@ struct ShipOptions {
   std::string database_url;  // postgres://...
   std::string node_id;       // empty: node_id() of the data dir
   int batch = 5000;          // rows per COPY and transaction
+  // Partition maintenance (schema.h) before shipping: partitions made ahead, and those past the
+  // retention dropped (0 keeps every day).
+  bool maintain = true;
+  int ahead_days = 3;
+  int retention_days = 0;
 };
 
 struct ShipReport {
@@ -29,6 +34,7 @@ struct ShipReport {
   int64_t shipped = 0;      // rows copied by this call
   int64_t shipped_seq = 0;  // the highest seq of this node now in PostgreSQL
   int64_t batches = 0;
+  int partitions_dropped = 0;  // by the maintenance of this call
 };
 
 // This node's id: <telemetry dir>/node_id, made (16 random hex digits) on first use.
@@ -40,8 +46,12 @@ Status ensure_events_schema(const std::string& database_url);
 // Ships every committed event after the node's watermark, batch by batch.
 Result<ShipReport> ship_events(const ShipOptions& options);
 
+// Partition maintenance alone (schema.h): returns how many day partitions were dropped.
+Result<int> maintain_events(const std::string& database_url, int ahead_days, int retention_days);
+
 // Ships in the background every `interval_ms`, backing off (up to a minute) while the database is
 // unreachable; errors are logged, never fatal.
+// With options.maintain, partition maintenance runs at start and then once an hour.
 class BackgroundShipper {
  public:
   BackgroundShipper(ShipOptions options, int interval_ms);

@@ -1,10 +1,20 @@
 #include "pg/connection.h"
 
+#include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <netdb.h>
 #include <poll.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
 #include <regex>
+#include <thread>
 
 namespace faceweave::pg {
 namespace {
@@ -18,7 +28,102 @@ std::string trimmed(std::string s) {
   return s;
 }
 
+// Set by interrupt_connections() (from a signal handler: a lock-free atomic store only).
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+using Clock = std::chrono::steady_clock;
+
+// After an interrupt, a connection still gets this long: a server that answers at once is reached (a last
+// telemetry shipment on the way out), one that hangs is given up.
+constexpr std::chrono::milliseconds kGraceAfterInterrupt{1000};
+
+// The deadline of a wait, shortened once an interrupt has been seen (`interrupted_at` notes when).
+Clock::time_point effective_deadline(Clock::time_point deadline,
+                                     std::optional<Clock::time_point>& interrupted_at) {
+  if (!g_interrupted.load()) return deadline;
+  if (!interrupted_at) interrupted_at = Clock::now();
+  return std::min(deadline, *interrupted_at + kGraceAfterInterrupt);
+}
+
+Status cancelled(std::string message) {
+  return Status(StatusCode::kCancelled, std::move(message));
+}
+
+// The connection parameters libpq reads from the URL, by keyword ("" when not given).
+std::string conninfo_value(const std::string& url, const char* keyword) {
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), nullptr);
+  std::string value;
+  for (PQconninfoOption* o = opts; o && o->keyword; ++o)
+    if (std::string(o->keyword) == keyword && o->val) value = o->val;
+  PQconninfoFree(opts);
+  return value;
+}
+
+bool is_address(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+// getaddrinfo cannot be given a deadline: it runs on a thread of its own, and the caller stops waiting at
+// the deadline or on an interrupt (the thread then ends on its own and its answer is dropped).
+Result<std::string> resolve(const std::string& host, Clock::time_point deadline,
+                            const std::string& redacted) {
+  struct Lookup {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    int rc = 0;
+    std::string address;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  std::thread([lookup, host] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+    std::string address;  // every address found, in order, comma-separated (libpq tries each)
+    for (const addrinfo* a = rc == 0 ? found : nullptr; a; a = a->ai_next) {
+      char text[INET6_ADDRSTRLEN] = {};
+      const void* at = a->ai_family == AF_INET6
+                           ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
+                           : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
+      if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
+          !inet_ntop(a->ai_family, at, text, sizeof(text)))
+        continue;
+      if (("," + address + ",").find("," + std::string(text) + ",") != std::string::npos) continue;
+      address += (address.empty() ? "" : ",") + std::string(text);
+    }
+    if (found) freeaddrinfo(found);
+    std::lock_guard lock(lookup->mutex);
+    lookup->rc = rc;
+    lookup->address = address;
+    lookup->done = true;
+    lookup->done_cv.notify_all();
+  }).detach();
+  std::optional<Clock::time_point> interrupted_at;
+  std::unique_lock lock(lookup->mutex);
+  while (!lookup->done) {
+    const auto until = effective_deadline(deadline, interrupted_at);
+    if (Clock::now() >= until)
+      return g_interrupted.load()
+                 ? cancelled("stopped while resolving the host of " + redacted)
+                 : io_error("cannot reach PostgreSQL at " + redacted + " (resolving the host " + host +
+                            " took too long); check the host in --database-url and the name service");
+    lookup->done_cv.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  if (lookup->rc != 0 || lookup->address.empty())
+    return io_error("cannot reach PostgreSQL at " + redacted + " (the host " + host +
+                    " is unknown: " + gai_strerror(lookup->rc) + "); check the host in --database-url");
+  return lookup->address;
+}
+
 }  // namespace
+
+void interrupt_connections() {
+  g_interrupted.store(true);
+}
 
 std::string redact(const std::string& url) {
   static const std::regex kUserInfo(R"(^(postgres(?:ql)?://[^:/@]*):[^@/]*@)");
@@ -101,9 +206,56 @@ Connection::~Connection() {
 
 Status Connection::reconnect() {
   PQfinish(conn_);
-  const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
-  const char* values[] = {url_.c_str(), application_name_.c_str(), "5", nullptr};
-  conn_ = PQconnectdbParams(keys, values, 1);
+  conn_ = nullptr;
+  // The whole attempt (name lookup, TCP connect, TLS, login) is bounded by connect_timeout from the URL
+  // (default 5 s) and gives up early on interrupt_connections(): libpq's own connect_timeout covers neither
+  // the name lookup nor a non-blocking connect (PQconnectPoll).
+  const std::string timeout_text = conninfo_value(url_, "connect_timeout");
+  const int timeout_s = timeout_text.empty() ? 5 : std::max(2, std::atoi(timeout_text.c_str()));
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::seconds(timeout_s);
+  std::string hostaddr = conninfo_value(url_, "hostaddr");
+  const std::string host = conninfo_value(url_, "host");
+  std::string hosts;  // the name once per address: libpq pairs host and hostaddr lists one to one
+  if (hostaddr.empty() && !host.empty() && host[0] != '/' && host[0] != '@' &&
+      host.find(',') == std::string::npos && !is_address(host)) {
+    FW_ASSIGN_OR_RETURN(hostaddr, resolve(host, deadline, redacted_));
+    for (size_t i = 0, n = size_t(std::count(hostaddr.begin(), hostaddr.end(), ',')) + 1; i < n; ++i)
+      hosts += (i ? "," : "") + host;
+  }
+  // Later keywords override what the URL (dbname, expanded) says.
+  std::vector<const char*> keys = {"dbname", "application_name"};
+  std::vector<const char*> values = {url_.c_str(), application_name_.c_str()};
+  if (!hosts.empty()) {
+    keys.push_back("host");
+    values.push_back(hosts.c_str());
+    keys.push_back("hostaddr");
+    values.push_back(hostaddr.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  conn_ = PQconnectStartParams(keys.data(), values.data(), 1);
+  if (conn_ && PQstatus(conn_) != CONNECTION_BAD) {
+    PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
+    std::optional<Clock::time_point> interrupted_at;
+    while (poll_status != PGRES_POLLING_OK && poll_status != PGRES_POLLING_FAILED) {
+      const auto until = effective_deadline(deadline, interrupted_at);
+      const auto now = Clock::now();
+      if (now >= until) {
+        PQfinish(conn_);
+        conn_ = nullptr;
+        if (g_interrupted.load()) return cancelled("stopped while connecting to PostgreSQL at " + redacted_);
+        return io_error("cannot reach PostgreSQL at " + redacted_ + " (no answer within " +
+                        std::to_string(timeout_s) +
+                        " s); check the server is running and the host and port in --database-url");
+      }
+      pollfd fd{PQsocket(conn_), short(poll_status == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+      const int slice = int(std::min<int64_t>(
+          100, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1));
+      const int rc = fd.fd < 0 ? 1 : ::poll(&fd, 1, slice);
+      if (rc > 0 || fd.fd < 0) poll_status = PQconnectPoll(conn_);
+    }
+  }
   if (conn_ && PQstatus(conn_) == CONNECTION_OK) {
     // Quiet the NOTICEs of CREATE ... IF NOT EXISTS: the library never prints.
     PQsetNoticeProcessor(

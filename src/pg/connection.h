@@ -16,6 +16,10 @@ struct pg_result;
 
 namespace faceweave::pg {
 
+// Makes every connection attempt in progress or to come give up within about a second (a process that is
+// stopping: SIGTERM). Safe to call from a signal handler.
+void interrupt_connections();
+
 // The URL as it may be shown: postgres://user:***@host:port/db.
 std::string redact(const std::string& url);
 // kInvalidArgument unless `url` is a postgres:// or postgresql:// URL libpq can parse.
@@ -48,8 +52,10 @@ using Params = std::vector<std::optional<std::string>>;
 
 class Connection {
  public:
-  // Connects; the errors say which part of the URL (or the server) to fix: kInvalidArgument for a bad URL,
-  // kPermissionDenied for a refused login, kIoError for a server that cannot be reached.
+  // Connects within connect_timeout of the URL (default 5 s), the host name lookup included; gives up early
+  // after interrupt_connections() (kCancelled). The errors say which part of the URL (or the server) to fix:
+  // kInvalidArgument for a bad URL, kPermissionDenied for a refused login, kIoError for a server that cannot
+  // be reached.
   static Result<std::unique_ptr<Connection>> connect(const std::string& url,
                                                      const std::string& application_name);
   ~Connection();

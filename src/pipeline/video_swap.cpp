@@ -186,8 +186,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   const int out_w = proc_w * out_scale, out_h = proc_h * out_scale;
   const double in_fps = info.frame_rate.value() > 0 ? info.frame_rate.value() : 25.0;
 
-  const unsigned threads =
-      req.video.threads > 0 ? unsigned(req.video.threads) : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = req.video.threads > 0 ? unsigned(req.video.threads) : core::default_thread_count();
   // Frames between detector runs wait for the previous frame's faces: a deeper window keeps every worker
   // busy meanwhile.
   const int detect_interval = req.video.face_detector_interval;

@@ -147,7 +147,7 @@ Api::Api(ApiOptions options, const Engine& engine, JobStore& jobs, JobRunner& ru
       uploads_(uploads),
       telemetry_(telemetry),
       events_limiter_(options_.events_rate, options_.events_burst),
-      insights_(options_.data_dir) {}
+      insights_(options_.data_dir, options_.database_url) {}
 
 HttpResponse Api::error(int status, const std::string& code, const std::string& message,
                         const std::string& field) {
@@ -244,7 +244,7 @@ HttpResponse Api::answer(const HttpRequest& req) {
 }
 
 HttpResponse Api::metrics(const HttpRequest&, const PathParams&) {
-  return metrics_response(jobs_, telemetry_, options_.version);
+  return metrics_response(jobs_, telemetry_, options_.version, options_.database_url);
 }
 
 HttpResponse Api::openapi(const HttpRequest&, const PathParams&) {

@@ -54,6 +54,8 @@ struct ApiOptions {
   size_t events_per_batch = 50;
   std::string data_dir;  // the analytics routes read <data_dir>/telemetry/events.db
   std::optional<DefaultsProfile> defaults_profile;  // replaces built-in defaults (docs/experiments.md)
+  // A fleet node (docs/fleet.md): /api/insights and /metrics show every node's telemetry from PostgreSQL.
+  std::string database_url;
 };
 
 // The parts of a request path that fill a route's {placeholders}, in order.

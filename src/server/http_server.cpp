@@ -235,7 +235,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   if (!options.database_url.empty())
     shipper = std::make_unique<fleet::BackgroundShipper>(
         fleet::ShipOptions{(fs::path(data_dir) / "telemetry" / "events.db").string(), options.database_url,
-                           "", 5000},
+                           "", 5000, true, 3, options.fleet_retention_days},
         5000);
   server::ApiOptions api_options;
   api_options.token = options.token;
@@ -245,6 +245,7 @@ Status serve(const ServeOptions& options, Telemetry* telemetry, const std::atomi
   api_options.events_burst = options.events_per_second * 2;
   api_options.data_dir = data_dir;
   api_options.defaults_profile = options.defaults_profile;
+  api_options.database_url = options.database_url;
   server::Api api(api_options, *engine, *jobs, runner, uploads, telemetry);
   runner.on_change = [&api](const std::string& id) { api.insights().job_changed(id); };
 

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <map>
 
+#include "core/log.h"
+#include "faceweave/fleet.h"
 #include "server/api.h"
 
 namespace faceweave::server {
@@ -123,6 +125,41 @@ Insights::Insights(std::string data_dir)
     : data_dir_(std::move(data_dir)),
       database_path_((fs::path(data_dir_) / "telemetry" / "events.db").string()) {}
 
+Insights::Insights(std::string data_dir, std::string fleet_database_url)
+    : Insights(fleet_database_url.empty() ? data_dir : (fs::path(data_dir) / "fleet-insights").string()) {
+  fleet_url_ = std::move(fleet_database_url);
+  node_data_dir_ = std::move(data_dir);
+}
+
+Status Insights::sync_fleet() {
+  if (fleet_url_.empty()) return Status::ok();
+  std::lock_guard lock(sync_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (synced_at_ != std::chrono::steady_clock::time_point{} && now - synced_at_ < kFleetSync)
+    return sync_status_;
+  synced_at_ = now;
+  auto dir = fleet_insights_dir(node_data_dir_, fleet_url_);
+  if (!dir && sync_status_.is_ok())
+    core::log_warning("the fleet's insights are not up to date: " + dir.status().message());
+  sync_status_ = dir.status();
+  return sync_status_;
+}
+
+HttpResponse Insights::fleet_users(const HttpRequest& req) {
+  std::string from, to;
+  int64_t from_day = 0, to_day = 0;
+  if (auto bad = read_day(req, "from", from, from_day)) return *bad;
+  if (auto bad = read_day(req, "to", to, to_day)) return *bad;
+  auto t = faceweave::fleet_users(fleet_url_, from, to);
+  if (!t) {
+    const Status& s = t.status();
+    return Api::error(s.code() == StatusCode::kInvalidArgument ? 400 : 503,
+                      s.code() == StatusCode::kInvalidArgument ? "invalid_argument" : "unavailable",
+                      s.message());
+  }
+  return json_ok(t->to_json());
+}
+
 Insights::~Insights() {
   stop();
   if (reader_) sqlite3_close(reader_);
@@ -147,7 +184,12 @@ void Insights::job_changed(const std::string& id) {
 
 Analytics* Insights::analytics(std::string& why) {
   // Called with analytics_mutex_ held.
+  const Status synced = sync_fleet();
   if (analytics_) return analytics_.get();
+  if (!synced.is_ok()) {
+    why = "The fleet's telemetry cannot be read: " + synced.message();
+    return nullptr;
+  }
   std::error_code ec;
   if (data_dir_.empty() || !fs::exists(database_path_, ec)) {
     why = kNoDatabase;
@@ -170,6 +212,7 @@ int64_t Insights::events_max_id() {
   if (polled_at_ != std::chrono::steady_clock::time_point{} && now - polled_at_ < kPollInterval / 2)
     return polled_max_id_;
   polled_at_ = now;
+  (void)sync_fleet();
   if (!reader_) {
     std::error_code ec;
     if (data_dir_.empty() || !fs::exists(database_path_, ec)) return polled_max_id_ = 0;
@@ -274,6 +317,7 @@ HttpResponse Insights::index() {
 }
 
 HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
+  if (name == "users" && !fleet_url_.empty()) return fleet_users(req);
   const auto& views = Analytics::views();
   if (name.find('/') != std::string::npos || std::find(views.begin(), views.end(), name) == views.end())
     return Api::error(404, "not_found",

@@ -34,6 +34,10 @@ HttpResponse experiments_response(const std::string& data_dir, const HttpRequest
 class Insights {
  public:
   explicit Insights(std::string data_dir);  // empty: no database (every view is an empty state)
+  // A fleet node: the views show every node's events, read from the replica in <data_dir>/fleet-insights
+  // that is brought up to date from PostgreSQL (fleet.h) at most every kFleetSync; view "users" is answered
+  // by PostgreSQL's HyperLogLog sketches.
+  Insights(std::string data_dir, std::string fleet_database_url);
   ~Insights();
   Insights(const Insights&) = delete;
   Insights& operator=(const Insights&) = delete;
@@ -51,6 +55,7 @@ class Insights {
   // How often a stream looks for new events and how long it stays silent before a keep-alive comment.
   static constexpr std::chrono::milliseconds kPollInterval{1000};
   static constexpr std::chrono::milliseconds kKeepAlive{5000};
+  static constexpr std::chrono::milliseconds kFleetSync{2000};
 
  private:
   struct Stream;
@@ -62,9 +67,17 @@ class Insights {
   int64_t events_max_id();
   // The shared Analytics, opened when the database exists; null (and `why` set) otherwise.
   Analytics* analytics(std::string& why);
+  // A fleet node: appends what the fleet shipped since the last sync (at most every kFleetSync); a failure
+  // keeps the replica as it was and is returned.
+  Status sync_fleet();
+  HttpResponse fleet_users(const HttpRequest& request);
 
   std::string data_dir_;
   std::string database_path_;
+  std::string fleet_url_, node_data_dir_;
+  std::mutex sync_mutex_;
+  std::chrono::steady_clock::time_point synced_at_{};
+  Status sync_status_ = Status::ok();
 
   std::mutex analytics_mutex_;
   std::unique_ptr<Analytics> analytics_;

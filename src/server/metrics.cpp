@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "pg/connection.h"
 #include "server/api.h"
 #include "server/job_store.h"
 
@@ -237,16 +238,60 @@ std::string Metrics::render(const Snapshot& snap) const {
     for (const auto& [result, n] : results)
       w.sample("faceweave_telemetry_events_total", {{"result", result}}, double(n));
   }
+  if (snap.fleet_node) {
+    w.family(
+        "faceweave_fleet_up", "gauge",
+        "1 when the fleet's PostgreSQL answered this scrape (the faceweave_fleet_* families come from it).");
+    w.sample("faceweave_fleet_up", {}, snap.fleet_up ? 1 : 0);
+  }
+  if (snap.fleet_up) {
+    const fleet::FleetMetrics& f = snap.fleet;
+    w.family("faceweave_fleet_nodes", "gauge", "Nodes that have shipped telemetry to the fleet's database.");
+    w.sample("faceweave_fleet_nodes", {}, double(f.nodes));
+    w.family("faceweave_fleet_events_total", "counter",
+             "Telemetry events of every node stored in the fleet's database, by event (whatever retention "
+             "dropped included).");
+    for (const auto& [event, n] : f.events)
+      w.sample("faceweave_fleet_events_total", {{"event", event}}, double(n));
+    w.family("faceweave_fleet_users", "gauge",
+             "Distinct users of the fleet over the last 1, 7 and 30 days (UTC, today included): HyperLogLog "
+             "sketches (method hll) or, without the extension, an exact count (method exact).");
+    for (const auto& [days, n] : f.users)
+      w.sample("faceweave_fleet_users",
+               {{"window", std::to_string(days) + "d"}, {"method", f.exact_users ? "exact" : "hll"}}, n);
+  }
   return w.take();
 }
 
-HttpResponse metrics_response(JobStore& jobs, const Telemetry* telemetry, const std::string& version) {
+namespace {
+// One connection for the scrapes of a fleet node (a scrape every few seconds at most).
+Result<fleet::FleetMetrics> read_fleet_metrics(const std::string& url) {
+  static std::mutex mutex;
+  static std::unique_ptr<pg::Connection> conn;
+  std::lock_guard lock(mutex);
+  if (!conn) {
+    auto c = pg::Connection::connect(url, "faceweave metrics");
+    if (!c) return c.status();
+    conn = std::move(*c);
+  }
+  return fleet::fleet_metrics(*conn);
+}
+}  // namespace
+
+HttpResponse metrics_response(JobStore& jobs, const Telemetry* telemetry, const std::string& version,
+                              const std::string& fleet_database_url) {
   Metrics::Snapshot snap;
   snap.version = version;
   if (auto counts = jobs.counts()) snap.jobs = *counts;
   if (telemetry) {
     snap.telemetry_enabled = telemetry->enabled();
     snap.telemetry = telemetry->stats();
+  }
+  if (!fleet_database_url.empty()) {
+    snap.fleet_node = true;
+    auto f = read_fleet_metrics(fleet_database_url);
+    snap.fleet_up = bool(f);
+    if (f) snap.fleet = std::move(*f);
   }
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -21,6 +21,7 @@
 
 #include "faceweave/status.h"
 #include "faceweave/telemetry.h"
+#include "fleet/fleet_views.h"
 
 namespace faceweave::server {
 
@@ -63,6 +64,10 @@ class Metrics {
     std::optional<std::pair<int64_t, int64_t>> jobs;  // queued, running (none when the store failed)
     bool telemetry_enabled = false;
     std::optional<TelemetryStats> telemetry;  // none without a Telemetry
+    // A fleet node: every node's telemetry from PostgreSQL's rollups (fleet_views.h); fleet_up false when
+    // the database did not answer.
+    bool fleet_node = false, fleet_up = false;
+    fleet::FleetMetrics fleet;
   };
   // The whole exposition: every family with its # HELP and # TYPE lines.
   std::string render(const Snapshot& snapshot) const;
@@ -91,6 +96,8 @@ class Metrics {
 };
 
 // GET /metrics: the global registry with the job store's counts and the telemetry writer's counters.
-HttpResponse metrics_response(JobStore& jobs, const Telemetry* telemetry, const std::string& version);
+// With a fleet database URL, the fleet's families (faceweave_fleet_*) come from PostgreSQL.
+HttpResponse metrics_response(JobStore& jobs, const Telemetry* telemetry, const std::string& version,
+                              const std::string& fleet_database_url = "");
 
 }  // namespace faceweave::server

@@ -2,8 +2,11 @@
 #include <filesystem>
 #include <thread>
 
+#include <opencv2/core/utility.hpp>
+
 #include "core/log.h"
 #include "core/private_files.h"
+#include "core/thread_pool.h"
 #include "faceweave/server.h"
 #include "fleet/event_shipper.h"
 #include "pg/connection.h"
@@ -21,6 +24,12 @@ Status run_worker(const WorkerOptions& options, Telemetry* telemetry, const std:
         "FACEWEAVE_DATABASE_URL); `faceweave serve` runs the jobs of a single machine itself");
   if (options.concurrency < 1 || options.concurrency > 64)
     return invalid_argument("--concurrency must be between 1 and 64");
+  if (options.threads < 0 || options.threads > 256)
+    return invalid_argument("--threads must be between 0 and 256");
+  if (options.threads > 0) {
+    cv::setNumThreads(options.threads);
+    core::default_thread_limit().store(unsigned(options.threads));
+  }
   core::restrict_umask();
   const std::string data_dir = resolve_data_dir(options.data_dir);
   FW_RETURN_IF_ERROR(core::make_private_dir(data_dir));
