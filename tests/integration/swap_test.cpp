@@ -133,9 +133,10 @@ TEST(SwapFolds, ASmilingSourcesFoldsDoNotLandOnANeutralFace) {
   ASSERT_EQ(ctx.swaps.size(), 1u);
   const double in_target = fold_energy(target, before), in_output = fold_energy(ctx.frame, before);
   const double in_source = fold_energy(h.load("obama.jpg"), src);
-  EXPECT_GT(in_source, 1.5 * in_target) << "the source's folds must be deeper than the target's for this test";
-  EXPECT_LT(in_output, 1.2 * in_target) << "fold energy: target " << in_target << ", output " << in_output
-                                        << ", source " << in_source;
+  EXPECT_GT(in_source, 1.5 * in_target)
+      << "the source's folds must be deeper than the target's for this test";
+  EXPECT_LT(in_output, 1.2 * in_target)
+      << "fold energy: target " << in_target << ", output " << in_output << ", source " << in_source;
 }
 
 INSTANTIATE_TEST_SUITE_P(Blends, SwapByBlend, ::testing::Values("seamless", "affine", "laplacian"));
