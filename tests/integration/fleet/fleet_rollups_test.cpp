@@ -171,10 +171,10 @@ TEST(FleetRollups, AnApiNodeShowsTheSumOfTwoNodesInInsightsAndMetrics) {
   ASSERT_TRUE(std::regex_search(log, port, std::regex("127\\.0\\.0\\.1:([0-9]+)/")));
   const std::string base = "http://127.0.0.1:" + std::string(port[1]);
 
-  auto expected = actions(table(faceweave(dir.file("a"), "insights actions --json")));
-  for (const auto& [key, count] : actions(table(faceweave(dir.file("b"), "insights actions --json"))))
+  auto expected = actions(table(faceweave(dir.file("a"), "insights actions --json --k 1")));
+  for (const auto& [key, count] : actions(table(faceweave(dir.file("b"), "insights actions --json --k 1"))))
     expected[key] += count;
-  const auto fleet = actions(table(http_get(base + "/api/insights/actions")));
+  const auto fleet = actions(table(http_get(base + "/api/insights/actions?k=1")));
   ASSERT_FALSE(fleet.empty());
   EXPECT_EQ(fleet, expected);
 
@@ -182,12 +182,12 @@ TEST(FleetRollups, AnApiNodeShowsTheSumOfTwoNodesInInsightsAndMetrics) {
   faceweave(dir.file("c"),
             "--telemetry all telemetry simulate --users 10 --days 5 --end 2026-12-01 --seed 33");
   faceweave(dir.file("c"), "telemetry ship --database-url " + url);
-  for (const auto& [key, count] : actions(table(faceweave(dir.file("c"), "insights actions --json"))))
+  for (const auto& [key, count] : actions(table(faceweave(dir.file("c"), "insights actions --json --k 1"))))
     expected[key] += count;
   std::map<std::string, double> caught_up;
   for (int i = 0; i < 50 && caught_up != expected; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    caught_up = actions(table(http_get(base + "/api/insights/actions")));
+    caught_up = actions(table(http_get(base + "/api/insights/actions?k=1")));
   }
   EXPECT_EQ(caught_up, expected);
 
