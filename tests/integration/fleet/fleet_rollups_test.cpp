@@ -16,13 +16,6 @@ namespace faceweave::testing {
 namespace {
 using nlohmann::json;
 
-std::string faceweave(const std::string& data_dir, const std::string& args) {
-  const CommandResult r =
-      run_command("FACEWEAVE_TELEMETRY=off " + binary() + " --data-dir " + data_dir + " " + args + " 2>&1");
-  EXPECT_EQ(r.code, 0) << args << "\n" << r.out;
-  return r.out;
-}
-
 json table(const std::string& out) {
   const auto brace = out.find('{');
   const json t = json::parse(brace == std::string::npos ? "" : out.substr(brace), nullptr, false);

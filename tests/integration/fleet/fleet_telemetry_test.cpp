@@ -13,13 +13,6 @@ namespace faceweave::testing {
 namespace {
 using nlohmann::json;
 
-std::string faceweave(const std::string& data_dir, const std::string& args) {
-  const CommandResult r =
-      run_command("FACEWEAVE_TELEMETRY=off " + binary() + " --data-dir " + data_dir + " " + args + " 2>&1");
-  EXPECT_EQ(r.code, 0) << args << "\n" << r.out;
-  return r.out;
-}
-
 void simulate(const std::string& data_dir, int users, int seed) {
   faceweave(data_dir, "--telemetry all telemetry simulate --users " + std::to_string(users) +
                           " --days 5 --end 2026-12-01 --seed " + std::to_string(seed));

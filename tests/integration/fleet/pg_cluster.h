@@ -54,4 +54,12 @@ class PgCluster : public ::testing::Environment {
   std::string url_, dir_;
 };
 
+// Runs the faceweave binary on a data dir with telemetry off; expects exit 0 and returns its output.
+inline std::string faceweave(const std::string& data_dir, const std::string& args) {
+  const CommandResult r =
+      run_command("FACEWEAVE_TELEMETRY=off " + binary() + " --data-dir " + data_dir + " " + args + " 2>&1");
+  EXPECT_EQ(r.code, 0) << args << "\n" << r.out;
+  return r.out;
+}
+
 }  // namespace faceweave::testing
