@@ -20,5 +20,9 @@ prometheus_scrapes_faceweave() {
     sleep 1
   done
   echo "Prometheus reports up='$up'" >&2
+  # Why: the target's last scrape error (a name the compose network's DNS does not know, a 401, ...).
+  curl -fsS "http://127.0.0.1:$1/api/v1/targets" 2>/dev/null |
+    python3 -c 'import json,sys; [print("Prometheus target", t["scrapeUrl"], "-", t["lastError"] or t["health"], file=sys.stderr) for t in json.load(sys.stdin)["data"]["activeTargets"]]' ||
+    true
   return 1
 }

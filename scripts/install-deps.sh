@@ -19,6 +19,7 @@ packages=(
   python3-dev python3-pybind11 python3-pytest python3-opencv  # the Python module (python/) and its tests
   dpkg-dev mmdebstrap  # make deb (dpkg-shlibdeps, dpkg-deb) and make deb-test (a clean Debian 12)
   podman buildah podman-compose runc curl  # make image / image-test (deploy/image), deploy/compose.yaml
+  golang-github-containernetworking-plugin-dnsname  # compose services find each other by name (CNI DNS)
   python3-kubernetes  # deploy.k8s: the Kubernetes manifests checked against the API's types, offline
   zsh groff-base  # cli.conventions: the generated zsh completion and man page are exercised
   clang libclang-rt-14-dev  # make fuzz / fuzz-ci: clang with libFuzzer and the sanitizer runtimes
