@@ -38,21 +38,24 @@ Result<std::unique_ptr<ClassicSwapper>> ClassicSwapper::create(const ClassicSwap
 namespace {
 
 // Mouths whose opening or width differ by more than these (shares of mouth and eye width) are different
-// expressions: the target keeps its own mouth, lips included.
+// expressions: the target keeps its own mouth, lips included, when an open mouth is involved (below).
 constexpr float kOpennessMismatch = 0.08f;
 constexpr float kWidthMismatch = 0.12f;
 // A target mouth open wider than this keeps its place and width (the interior is the target's own).
 constexpr float kOpenMouth = 0.08f;
+// A source mouth open wider than this (a broad laugh, teeth over a third of the lips' height) is not laid
+// on a closed target mouth: pressed shut, its teeth and gums smear red across the lips.
+constexpr float kWideOpenSource = 0.18f;
 // Lighting transfer (skin.h): the Gaussian scale of the "light" layer in eye distances; the share of it taken
-// from the target (a tenth of the source's relief stays: both recognizers read identity from it); how much
+// from the target (a fifth of the source's relief stays: both recognizers read identity from it); how much
 // the lips and the nose keep their own light. Above that scale the skin takes the target's light; below it
 // the source's detail stays (the recognizers read much of a person from it), except where expression lines
 // run (fold_zones): there the middle band (creases, folds) is mostly the target's, since a fold belongs to
 // its face's expression - all of it when the two smiles differ by kSmileMismatch (mouth width over eye span)
-// or more, and then the finest lines too, so a smiling source's folds do not land on a neutral face as dark
-// streaks. Chosen on the hard set by eye and by both recognizers (docs/quality.md).
+// or more, and then every finer line down to the pixel too, so a smiling source's folds do not land on a
+// neutral face as dark streaks. Chosen on the hard set by eye and by both recognizers (docs/quality.md).
 constexpr double kLightSigma = 0.15;
-constexpr float kTargetLight = 0.9f;
+constexpr float kTargetLight = 0.8f;
 constexpr float kOwnLips = 0.5f;
 constexpr float kOwnNose = 0.5f;
 constexpr float kTargetFolds = 0.7f;
@@ -97,11 +100,17 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   const float open_t = mouth_openness(t68), open_s = mouth_openness(s68);
   const bool expressions_differ = std::abs(open_t - open_s) > kOpennessMismatch ||
                                   std::abs(mouth_width_ratio(t68) - mouth_width_ratio(s68)) > kWidthMismatch;
-  const bool keep_target_mouth = options_.mask.keep_mouth_interior && expressions_differ;
+  // The target keeps its own mouth, lips included, only where the source's lips cannot be laid on it: its
+  // mouth is open (its teeth and interior are its expression), or the source's is open so wide that its
+  // lips would be pressed into a closed mouth together with its teeth. Two closed mouths of different
+  // shapes, or a mouth a little open onto a closed one, take the source's lips on the target's shape.
+  const bool target_open = open_t > kOpenMouth;
+  const bool keep_target_mouth =
+      options_.mask.keep_mouth_interior && expressions_differ && (target_open || open_s > kWideOpenSource);
   GeometryTransfer amount;
   amount.features *= strength;
   amount.nose *= strength;
-  amount.mouth = (keep_target_mouth || open_t > kOpenMouth) ? 0.0f : amount.mouth * strength;
+  amount.mouth = (keep_target_mouth || target_open || expressions_differ) ? 0.0f : amount.mouth * strength;
   std::array<cv::Point2f, 68> g68;
   {
     core::ScopedStage stage(timings, "geometry");

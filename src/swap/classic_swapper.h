@@ -3,7 +3,8 @@
 //    spacing, nose, brows, mouth width), its expression stays (lid and mouth opening, smile, jaw line);
 // 2. the source face (68 points extended over the forehead) is warped piecewise-affinely onto that shape;
 // 3. mask: the target's face outline, without the target's open mouth (and its whole mouth when the two
-//    expressions differ, so lips are never stretched), and without whatever is not skin in either face
+//    expressions differ and either mouth is open, so lips are never stretched; two closed mouths take the
+//    source's lips on the target's shape), and without whatever is not skin in either face
 //    outside the eyes, brows and lips (bangs, glasses frames, beard: skin.h);
 // 4. colour match, then the target's low-frequency light on the skin under the source's detail (skin.h);
 // 5. blend (seamless, affine or laplacian) with the mask at full opacity: one face, never a double exposure.

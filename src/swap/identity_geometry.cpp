@@ -43,7 +43,8 @@ void place_part(std::array<cv::Point2f, 68>& out, std::span<const cv::Point2f, 6
 
 float mouth_openness(std::span<const cv::Point2f, 68> p) {
   const float width = float(cv::norm(p[54] - p[48]));
-  const float gap = float(cv::norm(p[66] - p[62]) + cv::norm(p[65] - p[61]) + cv::norm(p[67] - p[63])) / 3;
+  // Inner lips: 61-63 upper (left to right), 65-67 lower (right to left), so 61 faces 67 and 63 faces 65.
+  const float gap = float(cv::norm(p[66] - p[62]) + cv::norm(p[67] - p[61]) + cv::norm(p[65] - p[63])) / 3;
   return width > 1e-3f ? gap / width : 0.0f;
 }
 

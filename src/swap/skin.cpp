@@ -222,7 +222,9 @@ cv::Mat transfer_lighting(const cv::Mat& face, const cv::Mat& target, const cv::
     const double mid_sigma = std::max(0.7, sigma / 4);
     const cv::Mat mid_l = lowpass(diff_l, mid_sigma);
     cv::Mat band = (mid_l - low_l).mul(weight_mid);
-    if (!weight_fine.empty()) band += (lowpass(diff_l, std::max(0.5, sigma / 16)) - mid_l).mul(weight_fine);
+    // Everything finer than the middle band, down to the pixel: a fold's sharpest edge is a line or two
+    // of pixels wide, and a smile's fold that the warp pressed together is sharper still.
+    if (!weight_fine.empty()) band += (diff_l - mid_l).mul(weight_fine);
     std::vector<cv::Mat> o_ch;
     cv::split(out, o_ch);
     o_ch[0] += band;

@@ -51,7 +51,7 @@ cv::Mat smooth(const cv::Mat& m, double sigma);
 // its light keeps off the features.
 // `weight_mid` takes the target's middle band of lightness too (structures between sigma/4 and sigma:
 // creases and folds that come with the source's expression and light) where it is set, and `weight_fine`
-// the finer structures below that band as well (down to sigma/16: the sharp lines of a fold).
+// all the finer structures below that band as well (down to the pixel: the sharp lines of a fold).
 cv::Mat transfer_lighting(const cv::Mat& face, const cv::Mat& target, const cv::Mat& region,
                           const cv::Mat& weight_lightness, const cv::Mat& weight_colour,
                           const cv::Mat& weight_mid, double sigma, const cv::Mat& weight_fine = cv::Mat());

@@ -139,6 +139,64 @@ TEST(SwapFolds, ASmilingSourcesFoldsDoNotLandOnANeutralFace) {
       << "fold energy: target " << in_target << ", output " << in_output << ", source " << in_source;
 }
 
+// Mean absolute grey-level change, output against target, on the target's lips (outer lip contour).
+double lip_change(const cv::Mat& target, const cv::Mat& output, const Face& face) {
+  std::vector<cv::Point> lips;
+  for (size_t i = 48; i < 60; ++i)
+    lips.emplace_back(cvRound(face.landmarks68[i].x), cvRound(face.landmarks68[i].y));
+  cv::Mat zone = cv::Mat::zeros(target.size(), CV_8U);
+  cv::fillPoly(zone, std::vector<std::vector<cv::Point>>{lips}, cv::Scalar(255));
+  cv::Mat a, b, d;
+  cv::cvtColor(target, a, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(output, b, cv::COLOR_BGR2GRAY);
+  cv::absdiff(a, b, d);
+  return cv::mean(d, zone)[0];
+}
+
+TEST(MouthOpenness, ClosedMouthsReadClosedAndALaughReadsOpen) {
+  // The inner lips' gap over the mouth's width: Biden's closed mouth is about 0, Obama's laugh shows teeth.
+  auto& h = SwapHarness::get();
+  const float closed = swap::mouth_openness(h.source("biden.jpg").faces[0].landmarks68);
+  const float laugh = swap::mouth_openness(h.source("obama.jpg").faces[0].landmarks68);
+  EXPECT_LT(closed, 0.04f);
+  EXPECT_GT(laugh, 0.15f);
+}
+
+TEST(SwapMouth, TwoClosedMouthsOfDifferentShapesTakeTheSourcesLips) {
+  // Biden's and the MEDS portrait's mouths are both closed but differ in width: the source's lips are laid
+  // on the target's mouth shape (they carry identity; no teeth or interior can be stretched), and the mouth
+  // stays where the target's was.
+  auto& h = SwapHarness::get();
+  cv::Mat target = h.load("meds-aa-S029-01.jpg");
+  const Face before = h.largest_face(target);
+  const Face& src = h.source("biden.jpg").faces[0];
+  ASSERT_LT(swap::mouth_openness(before.landmarks68), 0.04f);
+  ASSERT_LT(swap::mouth_openness(src.landmarks68), 0.04f);
+  ASSERT_GT(std::abs(swap::mouth_width_ratio(src.landmarks68) - swap::mouth_width_ratio(before.landmarks68)),
+            0.12f)
+      << "the pair no longer differs in mouth shape";
+  auto ctx = h.swap("biden.jpg", target, SwapOptions{});
+  ASSERT_EQ(ctx.swaps.size(), 1u);
+  EXPECT_GT(lip_change(target, ctx.frame, before), 6.0) << "the target kept its own lips";
+  const Face after = h.largest_face(ctx.frame);
+  const float iod = float(cv::norm(before.landmarks68[36] - before.landmarks68[45]));
+  double err = 0;
+  for (size_t i = 48; i < 68; ++i) err += cv::norm(after.landmarks68[i] - before.landmarks68[i]);
+  EXPECT_LT(err / 20 / iod, 0.05) << "the mouth moved off the target's";
+}
+
+TEST(SwapMouth, ALaughIsNotPressedIntoAClosedMouth) {
+  // Obama laughs (teeth); the MEDS portrait's mouth is closed: its lips stay its own, not the source's lips
+  // and teeth pressed shut.
+  auto& h = SwapHarness::get();
+  cv::Mat target = h.load("meds-aa-S001-01.jpg");
+  const Face before = h.largest_face(target);
+  ASSERT_GT(swap::mouth_openness(h.source("obama.jpg").faces[0].landmarks68), 0.18f);
+  auto ctx = h.swap("obama.jpg", target, SwapOptions{});
+  ASSERT_EQ(ctx.swaps.size(), 1u);
+  EXPECT_LT(lip_change(target, ctx.frame, before), 3.0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Blends, SwapByBlend, ::testing::Values("seamless", "affine", "laplacian"));
 
 }  // namespace
