@@ -255,7 +255,8 @@ class PyEngine {
   // its own; the exposures are recorded in the caller's run.
   faceweave::server::JobOptions resolve(const py::dict& kwargs) {
     const nlohmann::json given = kwargs_json(kwargs);
-    const auto defaults = faceweave::server::run_defaults(defaults_profile_, data_dir_, telemetry_.get(), given, "");
+    const auto defaults =
+        faceweave::server::run_defaults(defaults_profile_, data_dir_, telemetry_.get(), given, "");
     auto options = parse_options(faceweave::server::merged_options(defaults.defaults, given));
     if (telemetry_) faceweave::record_exposures(*telemetry_, defaults.exposures);
     return options;

@@ -347,7 +347,8 @@ std::vector<FoldStep> fold_steps() {
        "UPDATE SET dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n, users = "
        "ax_uset_merge(users, excluded.users)"});
   v.push_back(
-      {"INSERT INTO ax_stage_hist(day, version, platform, stage, resolution, input, bucket, n) SELECT e.ts / " +
+      {"INSERT INTO ax_stage_hist(day, version, platform, stage, resolution, input, bucket, n) SELECT e.ts "
+       "/ " +
        day + ", s.app_version, s.platform, coalesce(" + j("e", "stage") + ", ''), coalesce(" +
        j("e", "resolution") + ", ''), coalesce(" + j("e", "input") + ", ''), " + bucket("e") +
        ", sum(1.0 / e.sample_rate)" + range_events("") +

@@ -31,8 +31,8 @@ inline double share(double part, double whole) {
 inline const char* const kWeekdays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 
 inline int resolution_rank(const std::string& r) {
-  static const std::vector<std::string> kOrder = {"sd",      "720p", "1080p", "1440p",
-                                                  "4k",      "8k",   "unknown", "not_recorded"};
+  static const std::vector<std::string> kOrder = {"sd", "720p", "1080p",   "1440p",
+                                                  "4k", "8k",   "unknown", "not_recorded"};
   auto it = std::find(kOrder.begin(), kOrder.end(), r);
   return int(it - kOrder.begin());
 }

@@ -24,7 +24,8 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
   const std::string dim = by_input ? "input" : "resolution";
   InsightsTable t;
   t.view = "latency";
-  t.title = std::string("Stage latency by ") + (by_input ? "input (target) resolution" : "output resolution") +
+  t.title = std::string("Stage latency by ") +
+            (by_input ? "input (target) resolution" : "output resolution") +
             ": share of total stage time, p50/p95 of per-frame ms (from histograms)";
   t.columns = {dim, "stage", "total_ms", "share", "runs", "p50_ms", "p95_ms"};
   if (!f.with.empty()) return latency_with(f, r);

@@ -43,8 +43,14 @@ Result<InsightsTable> Analytics::latency_with(const InsightsFilter& f, const Ran
   t.title = "Stage latency with and without " + f.with + ": mean ms per stage record and share of the " +
             (dim == "input" ? "input" : "output") +
             " resolution's stage time, in runs that set it and in the others";
-  t.columns = {dim,            "stage",           "with_mean_ms",  "with_share",
-               "with_records", "without_mean_ms", "without_share", "without_records"};
+  t.columns = {dim,
+               "stage",
+               "with_mean_ms",
+               "with_share",
+               "with_records",
+               "without_mean_ms",
+               "without_share",
+               "without_records"};
   struct Cell {
     double ms = 0, n = 0;
     UserSet users;

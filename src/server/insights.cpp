@@ -372,8 +372,8 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
   }
   if (const std::string* v = param(req, "by")) {
     if (*v != "resolution" && *v != "input" && !v->empty())
-      return Api::error(400, "invalid_argument", "by must be resolution (the output's) or input (the target's)",
-                        "by");
+      return Api::error(400, "invalid_argument",
+                        "by must be resolution (the output's) or input (the target's)", "by");
     filter.by = *v;
   }
   if (const std::string* v = param(req, "with")) {

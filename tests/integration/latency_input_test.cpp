@@ -62,8 +62,8 @@ TEST(LatencyByInput, StageTimesCarryTheTargetsBucketAndTheViewGroupsByIt) {
     ASSERT_TRUE(p.contains("input")) << p.dump();
     EXPECT_TRUE(allowed.count(p["input"].get<std::string>())) << p.dump();
     for (const auto& [key, value] : p.items())
-      EXPECT_TRUE(key == "stage" || key == "resolution" || key == "frames" || key == "media" || key == "run" ||
-                  key == "input")
+      EXPECT_TRUE(key == "stage" || key == "resolution" || key == "frames" || key == "media" ||
+                  key == "run" || key == "input")
           << key;
     input_by_output[p["media"].get<std::string>() + " " + p["input"].get<std::string>()].insert(
         p["resolution"].get<std::string>());

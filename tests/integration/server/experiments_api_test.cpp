@@ -6,8 +6,8 @@
 // (the output equals an explicit run with that value), and record the exposure the same way.
 #include <cstdlib>
 #include <map>
-#include <tuple>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -152,7 +152,6 @@ TEST(ExperimentsApi, ConfigPreviewJobAndRoutes) {
   EXPECT_EQ(get("/api/insights/experiments/cm?metric=happiness", 400)["error"]["field"], "metric");
 }
 
-
 bool same_pixels(const std::string& a, const std::string& b) {
   auto x = load_image(a), y = load_image(b);
   if (!x || !y || x->size() != y->size()) return false;
@@ -170,9 +169,10 @@ std::string arm_of(const std::string& data_dir, const Experiment& e, const std::
 
 TEST(ExperimentsApi, JobsSubmitAndPythonGiveTheArmsDefault) {
   TempDir data, out;
-  auto c = run_command(binary() + " --telemetry off --data-dir " + data.path() +
-                       " experiments create cm --option color_match --arms reinhard,none --metric explicit_rate "
-                       "--min-users 1 2>&1");
+  auto c =
+      run_command(binary() + " --telemetry off --data-dir " + data.path() +
+                  " experiments create cm --option color_match --arms reinhard,none --metric explicit_rate "
+                  "--min-users 1 2>&1");
   ASSERT_EQ(c.code, 0) << c.out;
   ServerProcess server(data.path(), {}, data.file("server.log"));  // makes the install's secret
   ASSERT_TRUE(server.started()) << server.log();
@@ -191,10 +191,10 @@ TEST(ExperimentsApi, JobsSubmitAndPythonGiveTheArmsDefault) {
 
   // jobs submit: the arm's default, an explicit flag (at the arm's value, and at the built-in default).
   auto submit = [&](const std::string& user, const std::string& name, const std::string& flags) {
-    auto r = run_command("FACEWEAVE_TELEMETRY_USER=" + user + " " + binary() + " --telemetry usage --data-dir " +
-                         data.path() + " jobs submit -s " + image("obama.jpg") + " -t " + image("astronaut.png") +
-                         " --output-dir " + out.path() + " --output-format png --no-watermark --no-provenance " +
-                         flags + " --json --wait 2>&1");
+    auto r = run_command(
+        "FACEWEAVE_TELEMETRY_USER=" + user + " " + binary() + " --telemetry usage --data-dir " + data.path() +
+        " jobs submit -s " + image("obama.jpg") + " -t " + image("astronaut.png") + " --output-dir " +
+        out.path() + " --output-format png --no-watermark --no-provenance " + flags + " --json --wait 2>&1");
     EXPECT_EQ(r.code, 0) << r.out;
     const json job = json::parse(r.out.substr(r.out.rfind("\n{") + 1), nullptr, false);
     EXPECT_TRUE(job.is_object()) << r.out;
@@ -219,9 +219,10 @@ TEST(ExperimentsApi, JobsSubmitAndPythonGiveTheArmsDefault) {
              "import sys, cv2, faceweave\n"
              "engine = faceweave.Engine(telemetry='usage')\n"
              "kw = {'color_match': sys.argv[2]} if len(sys.argv) > 2 else {}\n"
-             "out = engine.swap([cv2.imread('" + image("obama.jpg") + "')], cv2.imread('" + image("astronaut.png") +
-             "'), watermark=False, provenance=False, **kw)\n"
-             "cv2.imwrite(sys.argv[1], out)\n");
+             "out = engine.swap([cv2.imread('" +
+                 image("obama.jpg") + "')], cv2.imread('" + image("astronaut.png") +
+                 "'), watermark=False, provenance=False, **kw)\n"
+                 "cv2.imwrite(sys.argv[1], out)\n");
   auto python = [&](const std::string& user, const std::string& name, const std::string& value) {
     auto r = run_command("PYTHONPATH=" FACEWEAVE_PYTHON_DIR " FACEWEAVE_DATA_DIR=" + data.path() +
                          " FACEWEAVE_MODELS_DIR=" + models_dir() + " FACEWEAVE_TELEMETRY_USER=" + user +
@@ -252,9 +253,9 @@ TEST(ExperimentsApi, JobsSubmitAndPythonGiveTheArmsDefault) {
   for (const auto& r : runs) run_by_id[props_of(r).value("run", "")] = props_of(r);
   // Newest first: python explicit none (reinhard user), python reinhard, python none, then the jobs.
   const std::vector<std::tuple<std::string, std::string, bool, std::string>> expected = {
-      {"reinhard", "none", true, "python"},     {"reinhard", "reinhard", false, "python"},
-      {"none", "none", false, "python"},        {"none", "reinhard", true, "api"},
-      {"reinhard", "none", true, "api"},        {"reinhard", "reinhard", false, "api"},
+      {"reinhard", "none", true, "python"}, {"reinhard", "reinhard", false, "python"},
+      {"none", "none", false, "python"},    {"none", "reinhard", true, "api"},
+      {"reinhard", "none", true, "api"},    {"reinhard", "reinhard", false, "api"},
       {"none", "none", false, "api"}};
   for (size_t i = 0; i < expected.size(); ++i) {
     const json x = props_of(exposures[i]);
