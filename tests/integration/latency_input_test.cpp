@@ -17,14 +17,14 @@ namespace {
 
 using nlohmann::json;
 
-CommandResult faceweave(const TempDir& d, const std::string& args) {
+CommandResult fw(const TempDir& d, const std::string& args) {
   return run_command("FACEWEAVE_DATA_DIR='" + d.path() + "/data' FACEWEAVE_MODELS_DIR='" + models_dir() +
                      "' FACEWEAVE_TELEMETRY= DO_NOT_TRACK= " + binary() + " --telemetry usage " + args +
                      " 2>&1");
 }
 
 json table(const TempDir& d, const std::string& args) {
-  CommandResult r = faceweave(d, "insights " + args + " --json --k 1");
+  CommandResult r = fw(d, "insights " + args + " --json --k 1");
   EXPECT_EQ(r.code, 0) << r.out;
   json j = json::parse(r.out, nullptr, false);
   EXPECT_FALSE(j.is_discarded()) << r.out;
@@ -43,16 +43,16 @@ TEST(LatencyByInput, StageTimesCarryTheTargetsBucketAndTheViewGroupsByIt) {
   const std::string swap = "swap -s " + testdata("images/obama.jpg") + " --no-watermark --no-provenance ";
   // Targets: biden.jpg is 970 x 2204 (720p), astronaut.png 512 x 512 (sd); video_01.mp4 is 640 x 480
   // (sd), written at twice its size (1280 x 960: 720p).
-  ASSERT_EQ(faceweave(d, swap + "-t " + testdata("images/biden.jpg") + " -o " + d.file("a.png")).code, 0);
-  ASSERT_EQ(faceweave(d, swap + "-t " + testdata("images/astronaut.png") + " -o " + d.file("b.png")).code, 0);
-  CommandResult v = faceweave(d, swap + "-t " + testdata("video/video_01.mp4") + " -o " + d.file("c.mp4") +
-                                     " --output-video-scale 2 --trim-frame-end 6");
+  ASSERT_EQ(fw(d, swap + "-t " + testdata("images/biden.jpg") + " -o " + d.file("a.png")).code, 0);
+  ASSERT_EQ(fw(d, swap + "-t " + testdata("images/astronaut.png") + " -o " + d.file("b.png")).code, 0);
+  CommandResult v = fw(d, swap + "-t " + testdata("video/video_01.mp4") + " -o " + d.file("c.mp4") +
+                              " --output-video-scale 2 --trim-frame-end 6");
   ASSERT_EQ(v.code, 0) << v.out;
 
   // The stored events: every stage.timing has an input bucket from the allow-list, and nothing else
   // about the size.
   const std::set<std::string> allowed = {"unknown", "sd", "720p", "1080p", "1440p", "4k", "8k"};
-  CommandResult ev = faceweave(d, "insights events --event stage.timing --limit 1000 --json");
+  CommandResult ev = fw(d, "insights events --event stage.timing --limit 1000 --json");
   ASSERT_EQ(ev.code, 0) << ev.out;
   const json rows = json::parse(ev.out)["rows"];
   ASSERT_GT(rows.size(), 6u);
@@ -101,7 +101,7 @@ TEST(LatencyByInput, StageTimesCarryTheTargetsBucketAndTheViewGroupsByIt) {
   EXPECT_EQ(buckets(with), (std::set<std::string>{"sd", "720p"}));
 
   // A bad grouping is refused with the documented exit code and says what to use.
-  CommandResult bad = faceweave(d, "insights latency --by size");
+  CommandResult bad = fw(d, "insights latency --by size");
   EXPECT_EQ(bad.code, 2) << bad.out;
   EXPECT_NE(bad.out.find("--by"), std::string::npos) << bad.out;
 }

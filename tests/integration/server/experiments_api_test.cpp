@@ -191,11 +191,12 @@ TEST(ExperimentsApi, JobsSubmitAndPythonGiveTheArmsDefault) {
 
   // jobs submit: the arm's default, an explicit flag (at the arm's value, and at the built-in default).
   auto submit = [&](const std::string& user, const std::string& name, const std::string& flags) {
-    auto r = run_command(
-        "FACEWEAVE_TELEMETRY_USER=" + user + " " + binary() + " --telemetry usage --data-dir " + data.path() +
-        " jobs submit -s " + image("obama.jpg") + " -t " + image("astronaut.png") + " --output-dir " +
-        out.path() + " --output-format png --no-watermark --no-provenance " + flags + " --json --wait 2>&1");
-    EXPECT_EQ(r.code, 0) << r.out;
+    auto r =
+        run_command("FACEWEAVE_TELEMETRY_USER=" + user + " " + binary() + " --telemetry usage --data-dir " +
+                    data.path() + " jobs submit -s " + image("obama.jpg") + " -t " + image("astronaut.png") +
+                    " --output-dir " + out.path() + " --output-format png --no-watermark --no-provenance " +
+                    flags + " --json --wait 2>>'" + out.file("stderr.txt") + "'");
+    EXPECT_EQ(r.code, 0) << r.out << read_all(out.file("stderr.txt"));
     const json job = json::parse(r.out.substr(r.out.rfind("\n{") + 1), nullptr, false);
     EXPECT_TRUE(job.is_object()) << r.out;
     EXPECT_EQ(job.value("status", ""), "done") << r.out;
