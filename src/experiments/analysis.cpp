@@ -91,11 +91,15 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
         !fold.is_ok() && !telemetry::is_busy(sqlite3_errcode(a->database().handle())))
       return fold;  // busy: another process folds; answer from the rollups as they are
   }
-  std::unordered_map<std::string, Run> runs;
+  // Ended runs in day order (one row per run: the rollup's key); their ids only for a metric on another
+  // option, which joins command.option by run id.
+  const bool other_option = !metric_option.empty() && metric_option != x.option;
+  std::vector<Run> runs;
+  std::unordered_map<std::string, size_t> run_index;
   {
     FW_ASSIGN_OR_RETURN(telemetry::Statement st,
                         db.prepare("SELECT run, user, day, arm, explicit, value, ended, failed, ms FROM "
-                                   "ax_exp_run WHERE experiment = ?"));
+                                   "ax_exp_run WHERE experiment = ? AND ended ORDER BY day"));
     sqlite3_bind_text(st.get(), 1, x.name.c_str(), -1, SQLITE_TRANSIENT);
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
@@ -113,13 +117,14 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
       r.failed = sqlite3_column_int(st.get(), 7) != 0;  // a cancelled run is not an error
       r.ms = sqlite3_column_double(st.get(), 8);
       if (x.metric == "error_rate") r.hit = r.failed;
-      runs.emplace(run, std::move(r));
+      if (other_option) run_index.emplace(run, runs.size());
+      runs.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) return step_error(db, rc);
   }
   int64_t first_ms = x.created_ms > 0 ? x.created_ms - kMsPerDay : 0;
   // 3. Another option's value: the runs that set it.
-  if (!metric_option.empty() && metric_option != x.option) {
+  if (other_option) {
     FW_ASSIGN_OR_RETURN(telemetry::Statement st,
                         db.prepare("SELECT json_extract(props, '$.run') FROM events_view WHERE event = "
                                    "'command.option' AND ts >= ? AND json_extract(props, '$.option') = ? AND "
@@ -129,15 +134,14 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
     sqlite3_bind_text(st.get(), 3, metric_value.c_str(), -1, SQLITE_TRANSIENT);
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW)
-      if (auto it = runs.find(text(st.get(), 0)); it != runs.end()) it->second.hit = true;
+      if (auto it = run_index.find(text(st.get(), 0)); it != run_index.end()) runs[it->second].hit = true;
     if (rc != SQLITE_DONE) return step_error(db, rc);
   }
 
   // 4. Daily looks: the runs in day order, each arm against the control after every day.
   std::vector<const Run*> ordered;
-  for (auto& [id, r] : runs)
+  for (const Run& r : runs)
     if (r.has_run) ordered.push_back(&r);
-  std::sort(ordered.begin(), ordered.end(), [](const Run* a, const Run* b) { return a->day < b->day; });
   const size_t k = x.arms.size();
   std::vector<ArmState> arms(k);
   std::vector<AlwaysValidP> primary(k), guard_err(k), guard_time(k);
