@@ -3,6 +3,11 @@
 // temporary folder, because the engine reads sources and targets from files. Every engine call releases the
 // GIL. Errors are faceweave.Error subclasses carrying the engine's code name and message. Telemetry is off
 // unless the caller opts in with Engine(telemetry="usage"|"all"|"errors") (docs/telemetry.md).
+//
+// Defaults (docs/experiments.md): the defaults profile (Engine(defaults_profile=PATH), else
+// FACEWEAVE_DEFAULTS) replaces the built-in defaults of the options a call leaves out, and with usage
+// telemetry each running experiment of the data dir gives this user its arm's default, recorded as an
+// experiment.exposure joined to the call's command.run by run id, as `faceweave swap` does.
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -17,8 +22,10 @@
 #include <nlohmann/json.hpp>
 
 #include "faceweave/engine.h"
+#include "faceweave/experiments.h"
 #include "faceweave/telemetry.h"
 #include "server/options_json.h"
+#include "server/run_defaults.h"
 
 namespace py = pybind11;
 namespace fs = std::filesystem;
@@ -67,10 +74,14 @@ py::array_t<uint8_t> to_array(const cv::Mat& m) {
   return out;
 }
 
-// Keyword options -> JSON -> the same parsing and checks as the API and the CLI (options_json.h).
-faceweave::server::JobOptions parse_options(const py::dict& kwargs) {
+nlohmann::json kwargs_json(const py::dict& kwargs) {
   py::object dumps = py::module_::import("json").attr("dumps");
-  const nlohmann::json j = nlohmann::json::parse(dumps(kwargs).cast<std::string>());
+  return nlohmann::json::parse(dumps(kwargs).cast<std::string>());
+}
+
+// Options as JSON (the keyword options over the resolved defaults) -> the same parsing and checks as the
+// API and the CLI (options_json.h).
+faceweave::server::JobOptions parse_options(const nlohmann::json& j) {
   faceweave::server::JobOptions options;
   faceweave::server::FieldError fe;
   if (!faceweave::server::parse_job_options(
@@ -125,7 +136,10 @@ py::dict face_dict(const faceweave::Face& f) {
 
 class PyEngine {
  public:
-  PyEngine(const std::string& models_dir, const std::string& provider, const std::string& telemetry) {
+  PyEngine(const std::string& models_dir, const std::string& provider, const std::string& telemetry,
+           const std::string& defaults_profile) {
+    // The profile first: a bad file is refused before the models load.
+    defaults_profile_ = value_or_raise(faceweave::resolve_defaults_profile(defaults_profile));
     faceweave::EngineOptions o;
     o.models_dir = models_dir;
     o.execution_provider = provider;
@@ -143,6 +157,8 @@ class PyEngine {
       faceweave::TelemetryOptions t;
       t.consent = telemetry;
       t.app_version = FACEWEAVE_VERSION;
+      if (defaults_profile_) t.defaults_profile = defaults_profile_->tag();
+      data_dir_ = faceweave::resolve_data_dir(t.data_dir);
       telemetry_ = value_or_raise(faceweave::Telemetry::create(t));
     }
   }
@@ -162,7 +178,9 @@ class PyEngine {
   }
 
   py::array_t<uint8_t> swap(const py::object& sources, const py::array& target, const py::kwargs& kwargs) {
-    const auto options = parse_options(kwargs);
+    // One run joins the call's exposures, command and stage times, and samples them together.
+    faceweave::TelemetryRun run;
+    const auto options = resolve(kwargs);
     ScratchDir dir;
     faceweave::SwapRequest request;
     int i = 0;
@@ -178,14 +196,16 @@ class PyEngine {
       py::gil_scoped_release release;
       result = engine_->preview(request, 0);
     }
-    record("swap", result ? StatusCode::kOk : result.status().code(), start, int(kwargs.size()));
+    record("swap", result ? StatusCode::kOk : result.status().code(), start, int(kwargs.size()),
+           result ? &result->report : nullptr);
     return to_array(value_or_raise(std::move(result)).image);
   }
 
   py::dict swap_video(const std::vector<std::string>& sources, const std::string& target,
                       const std::string& output, const std::function<void(int64_t, int64_t)>& progress,
                       const py::kwargs& kwargs) {
-    const auto options = parse_options(kwargs);
+    faceweave::TelemetryRun run;
+    const auto options = resolve(kwargs);
     faceweave::SwapRequest request;
     request.sources = sources;
     request.target = target;
@@ -213,7 +233,8 @@ class PyEngine {
       py::gil_scoped_release release;
       report = engine_->swap(request);
     }
-    record("swap", report ? StatusCode::kOk : report.status().code(), start, int(kwargs.size()));
+    record("swap", report ? StatusCode::kOk : report.status().code(), start, int(kwargs.size()),
+           report ? &*report : nullptr);
     if (callback_error) throw std::move(*callback_error);
     const auto r = value_or_raise(std::move(report));
     py::dict d;
@@ -230,16 +251,33 @@ class PyEngine {
   std::string provider() const { return engine_->provider().used; }
 
  private:
+  // The call's options: the profile's and the experiments' defaults for the options it leaves out, then
+  // its own; the exposures are recorded in the caller's run.
+  faceweave::server::JobOptions resolve(const py::dict& kwargs) {
+    const nlohmann::json given = kwargs_json(kwargs);
+    const auto defaults =
+        faceweave::server::run_defaults(defaults_profile_, data_dir_, telemetry_.get(), given, "");
+    auto options = parse_options(faceweave::server::merged_options(defaults.defaults, given));
+    if (telemetry_) faceweave::record_exposures(*telemetry_, defaults.exposures);
+    return options;
+  }
+
   void record(const char* command, StatusCode outcome, std::chrono::steady_clock::time_point start,
-              int changed) {
+              int changed, const faceweave::SwapReport* report = nullptr) {
     if (!telemetry_) return;
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     telemetry_->record_command(command, outcome, ms, 0, changed, "python", engine_->provider().used);
+    if (report)
+      telemetry_->record_stages(report->stage_ms, report->output_width, report->output_height,
+                                report->video ? int(report->frames) : 1, report->video ? "video" : "image",
+                                report->input_width, report->input_height);
   }
 
   std::unique_ptr<faceweave::Engine> engine_;
   std::unique_ptr<faceweave::Telemetry> telemetry_;
+  std::optional<faceweave::DefaultsProfile> defaults_profile_;
+  std::string data_dir_;
 };
 
 }  // namespace
@@ -270,8 +308,9 @@ PYBIND11_MODULE(_faceweave, m) {
   error_classes()[StatusCode::kOk] = m.attr("InternalError");
 
   py::class_<PyEngine>(m, "Engine")
-      .def(py::init<const std::string&, const std::string&, const std::string&>(), py::arg("models_dir") = "",
-           py::arg("provider") = "cpu", py::arg("telemetry") = "off")
+      .def(py::init<const std::string&, const std::string&, const std::string&, const std::string&>(),
+           py::arg("models_dir") = "", py::arg("provider") = "cpu", py::arg("telemetry") = "off",
+           py::arg("defaults_profile") = "")
       .def("analyse", &PyEngine::analyse, py::arg("image"))
       .def("swap", &PyEngine::swap, py::arg("sources"), py::arg("target"))
       .def("swap_video", &PyEngine::swap_video, py::arg("source_paths"), py::arg("target_path"),

@@ -1,6 +1,7 @@
 // faceweave jobs submit|list|show|cancel: the job queue that `faceweave serve` runs (docs/api.md).
 #include <glob.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -129,7 +130,18 @@ void add_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
   submit->add_flag("--json", args.json, "Print the queued jobs as JSON");
   submit->add_flag("--wait", args.wait,
                    "Wait until the jobs have ended (a line each; exit 1 when one failed or was cancelled)");
-  submit->callback([&, queue] {
+  submit->callback([&, queue, submit] {
+    // The defaults profile and the running experiments' arms, as `faceweave swap` applies them; the
+    // options the user gave by flag stay theirs, even at the built-in default.
+    args.submit.defaults_profile = global.defaults_profile ? &*global.defaults_profile : nullptr;
+    args.submit.telemetry = global.telemetry.get();
+    args.submit.given.clear();
+    for (const auto& [option, values] : experiment_options()) {
+      std::string flag = "--" + option;
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      const CLI::Option* opt = submit->get_option_no_throw(flag);
+      if (opt && opt->count() > 0) args.submit.given.push_back(option);
+    }
     auto sources = expand(args.source_patterns, "source");
     if (!sources) return void(exit_code = report(sources.status()));
     auto targets = expand(args.target_patterns, "target");

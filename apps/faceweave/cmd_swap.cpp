@@ -78,10 +78,11 @@ int run(const GlobalOptions& global, const SwapArgs& args) {
   if (!result) return report(result.status());
   const SwapReport& r = *result;
   if (Telemetry* t = global.telemetry.get()) {
-    // Stage times per resolution: what analytics uses to show where the time goes.
+    // Stage times per output and input resolution: what analytics uses to show where the time goes.
     t->record_stages(r.stage_ms, r.output_width, r.output_height, r.video ? int(r.frames) : 1,
-                     r.video ? "video" : "image");
-    if (!r.video) t->record_faces("target", r.faces_found, r.faces_selected, r.output_width, r.output_height);
+                     r.video ? "video" : "image", r.input_width, r.input_height);
+    // The faces were found in the target as read.
+    if (!r.video) t->record_faces("target", r.faces_found, r.faces_selected, r.input_width, r.input_height);
   }
   if (!r.warning.empty()) std::cerr << "faceweave: warning: " << r.warning << "\n";
   if (args.json) {

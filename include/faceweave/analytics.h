@@ -51,6 +51,9 @@ struct InsightsFilter {
   // latency: "option=value" compares the stage times of runs that set that option value with the others
   // (runs that carry a run id); empty: the plain latency view
   std::string with;
+  // latency: group the stage times by "resolution" (the output's, the default; empty means it) or by
+  // "input" (the target's resolution as read, before scaling or super-resolution)
+  std::string by;
 };
 
 struct InsightsTable {

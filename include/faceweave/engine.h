@@ -86,6 +86,8 @@ struct SwapReport {
   std::vector<std::pair<std::string, double>> stage_ms;  // per stage, milliseconds
   int output_width = 0;
   int output_height = 0;
+  int input_width = 0;  // the target's frame as read (a video's as displayed), before scaling or enhancing
+  int input_height = 0;
   // videos
   bool video = false;
   int64_t frames = 0;

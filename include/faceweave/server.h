@@ -115,6 +115,14 @@ struct JobSubmitRequest {
   SwapOptions options;
   VideoOptions video;
   std::string options_json;  // when set: the options as the API takes them (replaces options and video)
+  // The defaults `faceweave swap` would run with (docs/experiments.md): this profile's values and, when
+  // `telemetry` records usage, each running experiment's arm for its user, for the options left unset.
+  // Each job records its exposures under a run id of its own, which the job's events carry when it runs.
+  const DefaultsProfile* defaults_profile = nullptr;
+  Telemetry* telemetry = nullptr;
+  // Options (as the API names them: color_match) the user set by a flag, also when the value equals the
+  // built-in default (a profile's or an arm's default must not replace what the user asked for).
+  std::vector<std::string> given;
 };
 Result<std::vector<JobView>> submit_jobs(const JobQueueLocation& queue, const JobSubmitRequest& request);
 Result<std::vector<JobView>> list_jobs(const JobQueueLocation& queue, const std::string& status, int limit);

@@ -164,15 +164,18 @@ class Telemetry {
   void record_option(std::string_view command, std::string_view option, std::string_view value = {});
   void record_option(std::string_view command, std::string_view option, double number);
   // Total wall time of one processing stage (decode, detect, landmarks, embed, swap, blend, colour_match,
-  // enhance, encode, ...) over `frames` frames of width x height; `media` is "image" or "video".
+  // enhance, encode, ...) over `frames` output frames of width x height; `media` is "image" or "video".
+  // input_width x input_height is the target's frame as read (before any scaling or super-resolution),
+  // stored like the output's as a resolution bucket only (`input`); 0 leaves it out.
   void record_stage(std::string_view stage, double total_ms, int width, int height, int frames = 1,
-                    std::string_view media = "image");
+                    std::string_view media = "image", int input_width = 0, int input_height = 0);
   // The same for every entry of a per-stage map (as core::StageTimings::stages() gives).
   void record_stages(const std::map<std::string, double>& ms_by_stage, int width, int height, int frames = 1,
-                     std::string_view media = "image");
+                     std::string_view media = "image", int input_width = 0, int input_height = 0);
   // The same for a list of (stage, ms) pairs, as SwapReport::stage_ms gives.
   void record_stages(const std::vector<std::pair<std::string, double>>& ms_by_stage, int width, int height,
-                     int frames = 1, std::string_view media = "image");
+                     int frames = 1, std::string_view media = "image", int input_width = 0,
+                     int input_height = 0);
   // One frame's time in one stage (consent `all` only: per-frame diagnostics for videos).
   void record_frame_stage(std::string_view stage, double ms, int width, int height, int64_t frame);
   // A failure: `where` is the command or stage ("swap", "decode"), `code` its Status code.

@@ -15,8 +15,10 @@
 namespace faceweave::analytics {
 
 // 3: command.run k3 records fallbacks; 4: the dashboard's own events are left out; 5: user sketches
-// (ax_daily/ax_hourly.users, ax_day_users), stage times by run option (ax_run_opt, ax_stage_with)
-inline constexpr int kRollupSchemaVersion = 5;
+// (ax_daily/ax_hourly.users, ax_day_users), stage times by run option (ax_run_opt, ax_stage_with);
+// 6: stage times by input resolution too (ax_stage; input in ax_stage_with and ax_stage_hist); experiments'
+// exposed runs (ax_run_end, ax_exp_run)
+inline constexpr int kRollupSchemaVersion = 6;
 inline constexpr int64_t kMsPerHour = 3'600'000;
 inline constexpr int64_t kMsPerDay = 86'400'000;
 // Stage-time histogram: bucket b holds per-frame times in [10^(b/10), 10^((b+1)/10)) ms (ten per decade,
@@ -25,8 +27,8 @@ inline constexpr int kMinBucket = -20;  // 0.01 ms
 inline constexpr int kMaxBucket = 70;   // 10^7 ms
 double bucket_middle_ms(int bucket);
 
-// Replaces @RUN@, @OPT@, @STAGE@, @FRAME@, @FACE@, @UI@, @ERR@, @FALLBACK@, @MODEL@, @PAGE@, @UIERR@, @OK@
-// by this database's ids.
+// Replaces @RUN@, @OPT@, @STAGE@, @FRAME@, @FACE@, @UI@, @ERR@, @FALLBACK@, @MODEL@, @PAGE@, @UIERR@,
+// @EXPOSURE@, @OK@, @CANCELLED@ by this database's ids.
 std::string sql_with_ids(telemetry::Database& db, std::string_view sql);
 
 // One option whose default is "on" and a value that switches it away (derived from options.h).

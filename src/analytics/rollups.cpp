@@ -9,10 +9,15 @@
 //   ax_hourly        the same per hour, for command.run only (the heat map)
 //   ax_day_users     per day, version, platform: a HyperLogLog sketch of the active users (sketch.h)
 //   ax_run_opt       the options of recent runs by run id (two days), to join their stage times
-//   ax_stage_with    per day, version, platform, stage, resolution, media, option, value: stage time of
-//                    runs that set that option value (latency --with)
-//   ax_stage_hist    per day, version, platform, stage, resolution: weighted count of per-frame stage times
-//                    in log-spaced buckets (ten per decade), so p50/p95 come from rollups
+//   ax_stage         per day, version, platform, stage, resolution, input, media: weighted sum and count
+//                    of stage times and the users (the latency view, by output or input resolution)
+//   ax_stage_with    per day, version, platform, stage, resolution, input, media, option, value: stage time
+//                    of runs that set that option value (latency --with)
+//   ax_stage_hist    per day, version, platform, stage, resolution, input: weighted count of per-frame stage
+//                    times in log-spaced buckets (ten per decade), so p50/p95 come from rollups
+//   ax_run_end       the outcome and wall time of recent runs' command.run by run id (two days)
+//   ax_exp_run       per experiment and exposed run: user, day, arm, value, explicit, and its command.run's
+//                    outcome and wall time once it ended (the experiment view, src/experiments)
 //   ax_dims          the versions and platforms with sessions
 //   ax_user          per user: first session (start, id, day, version, platform), weight, web UI steps taken
 //   ax_user_week     per user: the weeks after the first day with activity
@@ -85,6 +90,12 @@ std::string bucket(std::string_view e) {
          ", 1)), 1e-9))) AS INTEGER)))";
 }
 
+// stage.timing's stage, output resolution, input resolution and media ('' when not recorded).
+std::string stage_keys(std::string_view e) {
+  return "coalesce(" + j(e, "stage") + ", ''), coalesce(" + j(e, "resolution") + ", ''), coalesce(" +
+         j(e, "input") + ", ''), coalesce(" + j(e, "media") + ", '')";
+}
+
 const char* kUserDayEvents = "(@RUN@, @UI@, @PAGE@, @OPT@)";
 
 // The analyst's own use is not usage: the insights dashboard's page views and its controls (date, version
@@ -117,18 +128,29 @@ CREATE TABLE IF NOT EXISTS ax_daily(
 CREATE TABLE IF NOT EXISTS ax_run_opt(
   run TEXT NOT NULL, option TEXT NOT NULL, value TEXT NOT NULL, day INTEGER NOT NULL,
   PRIMARY KEY(run, option, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_stage(
+  day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, stage TEXT NOT NULL,
+  resolution TEXT NOT NULL, input TEXT NOT NULL, media TEXT NOT NULL,
+  dur_sum REAL NOT NULL, dur_n REAL NOT NULL, users BLOB,
+  PRIMARY KEY(day, version, platform, stage, resolution, input, media)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_stage_with(
   day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, stage TEXT NOT NULL,
-  resolution TEXT NOT NULL, media TEXT NOT NULL, option TEXT NOT NULL, value TEXT NOT NULL,
-  dur_sum REAL NOT NULL, dur_n REAL NOT NULL, users BLOB,
-  PRIMARY KEY(day, version, platform, stage, resolution, media, option, value)) WITHOUT ROWID;
+  resolution TEXT NOT NULL, input TEXT NOT NULL, media TEXT NOT NULL, option TEXT NOT NULL,
+  value TEXT NOT NULL, dur_sum REAL NOT NULL, dur_n REAL NOT NULL, users BLOB,
+  PRIMARY KEY(day, version, platform, stage, resolution, input, media, option, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_run_end(
+  run TEXT PRIMARY KEY, failed INTEGER NOT NULL, ms REAL NOT NULL, day INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_exp_run(
+  run TEXT NOT NULL, experiment TEXT NOT NULL, user TEXT NOT NULL, day INTEGER NOT NULL, arm TEXT NOT NULL,
+  value TEXT NOT NULL, explicit INTEGER NOT NULL, ended INTEGER NOT NULL, failed INTEGER NOT NULL,
+  ms REAL NOT NULL, PRIMARY KEY(run, experiment)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_day_users(
   day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, sketch BLOB NOT NULL,
   PRIMARY KEY(day, version, platform)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_stage_hist(
   day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, stage TEXT NOT NULL,
-  resolution TEXT NOT NULL, bucket INTEGER NOT NULL, n REAL NOT NULL,
-  PRIMARY KEY(day, version, platform, stage, resolution, bucket)) WITHOUT ROWID;
+  resolution TEXT NOT NULL, input TEXT NOT NULL, bucket INTEGER NOT NULL, n REAL NOT NULL,
+  PRIMARY KEY(day, version, platform, stage, resolution, input, bucket)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_dims(
   version TEXT NOT NULL, platform TEXT NOT NULL, PRIMARY KEY(version, platform)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_user(
@@ -168,12 +190,14 @@ DROP TABLE IF EXISTS ax_user_first; DROP TABLE IF EXISTS ax_user_day; DROP TABLE
 DROP TABLE IF EXISTS ax_dims; DROP TABLE IF EXISTS ax_user; DROP TABLE IF EXISTS ax_user_week;
 DROP TABLE IF EXISTS ax_user_switch; DROP TABLE IF EXISTS ax_cohort; DROP TABLE IF EXISTS ax_cohort_week;
 DROP TABLE IF EXISTS ax_cohort_switch; DROP TABLE IF EXISTS ax_defaults; DROP TABLE IF EXISTS ax_day_users; DROP TABLE IF EXISTS ax_run_opt; DROP TABLE IF EXISTS ax_stage_with;
+DROP TABLE IF EXISTS ax_stage; DROP TABLE IF EXISTS ax_run_end; DROP TABLE IF EXISTS ax_exp_run;
 )sql";
 
 const char* kClear = R"sql(
 DELETE FROM ax_hourly; DELETE FROM ax_daily; DELETE FROM ax_stage_hist; DELETE FROM ax_dims;
 DELETE FROM ax_user; DELETE FROM ax_user_week; DELETE FROM ax_user_switch; DELETE FROM ax_cohort;
 DELETE FROM ax_cohort_week; DELETE FROM ax_cohort_switch; DELETE FROM ax_day_users; DELETE FROM ax_run_opt; DELETE FROM ax_stage_with;
+DELETE FROM ax_stage; DELETE FROM ax_run_end; DELETE FROM ax_exp_run;
 UPDATE meta SET value = 0 WHERE key IN ('analytics_event_id', 'analytics_session_id');
 )sql";
 
@@ -185,6 +209,7 @@ WHEN NOT EXISTS (SELECT 1 FROM sessions WHERE user = OLD.user) BEGIN
   DELETE FROM ax_user WHERE user = OLD.user;
   DELETE FROM ax_user_week WHERE user = OLD.user;
   DELETE FROM ax_user_switch WHERE user = OLD.user;
+  DELETE FROM ax_exp_run WHERE user = OLD.user;
 END;
 )sql";
 
@@ -307,27 +332,64 @@ std::vector<FoldStep> fold_steps() {
                " FROM events e WHERE e.id > :lo AND e.id <= :hi AND e.event = @OPT@ AND " + j("e", "run") +
                " IS NOT NULL"});
   v.push_back(
-      {"INSERT INTO ax_stage_with(day, version, platform, stage, resolution, media, option, value, dur_sum, "
-       "dur_n, users) SELECT e.ts / " +
-       day + ", s.app_version, s.platform, coalesce(" + j("e", "stage") + ", ''), coalesce(" +
-       j("e", "resolution") + ", ''), coalesce(" + j("e", "media") +
-       ", ''), o.option, o.value, sum(e.duration_ms / e.sample_rate), sum(1.0 / e.sample_rate), "
+      {"INSERT INTO ax_stage_with(day, version, platform, stage, resolution, input, media, option, value, "
+       "dur_sum, dur_n, users) SELECT e.ts / " +
+       day + ", s.app_version, s.platform, " + stage_keys("e") +
+       ", o.option, o.value, sum(e.duration_ms / e.sample_rate), sum(1.0 / e.sample_rate), "
        "ax_uset(s.user)" +
        range_events("JOIN ax_run_opt o ON o.run = " + j("e", "run")) +
-       " AND e.event = @STAGE@ AND e.duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ON CONFLICT "
-       "DO UPDATE SET dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n, users = "
-       "ax_uset_merge(users, excluded.users)"});
+       " AND e.event = @STAGE@ AND e.duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ON "
+       "CONFLICT DO UPDATE SET dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n, "
+       "users = ax_uset_merge(users, excluded.users)"});
   v.push_back({"DELETE FROM ax_run_opt WHERE day < (SELECT max(day) FROM ax_run_opt) - 2"});
+  // Experiments (the experiment view): each exposed run with its command.run's outcome and time. A run's
+  // command.run may be folded before its exposure (another process's commit) or long after it (a job that
+  // waited in the queue): the ends of the last two days' runs wait in ax_run_end for a later exposure, and a
+  // later command.run updates the exposed run it belongs to. The last command.run of a run wins, the first
+  // exposure of a run to an experiment.
+  const std::string run_of = j("e", "run");
+  v.push_back({"INSERT INTO ax_run_end(run, failed, ms, day) SELECT " + run_of +
+               ", e.outcome NOT IN (@OK@, @CANCELLED@), coalesce(e.duration_ms, 0), e.ts / " + day +
+               " FROM events e WHERE e.id > :lo AND e.id <= :hi AND e.event = @RUN@ AND " + run_of +
+               " IS NOT NULL ORDER BY e.id ON CONFLICT(run) DO UPDATE SET failed = excluded.failed, ms = "
+               "excluded.ms, day = excluded.day"});
+  v.push_back(
+      {"INSERT INTO ax_exp_run(run, experiment, user, day, arm, value, explicit, ended, failed, ms) "
+       "SELECT " +
+       run_of + ", " + j("e", "experiment") + ", s.user, e.ts / " + day + ", coalesce(" + j("e", "arm") +
+       ", ''), coalesce(" + j("e", "value") + ", ''), coalesce(" + j("e", "explicit") +
+       ", 0), r.run IS NOT NULL, coalesce(r.failed, 0), coalesce(r.ms, 0) FROM events e JOIN sessions "
+       "s ON s.id = e.session LEFT JOIN ax_run_end r ON r.run = " +
+       run_of + " WHERE e.id > :lo AND e.id <= :hi AND e.event = @EXPOSURE@ AND " + run_of +
+       " IS NOT NULL AND " + j("e", "experiment") + " IS NOT NULL ORDER BY e.id ON CONFLICT DO NOTHING"});
+  v.push_back(
+      {"UPDATE ax_exp_run SET ended = 1, failed = r.failed, ms = r.ms FROM (SELECT run, failed, ms FROM "
+       "ax_run_end WHERE run IN (SELECT " +
+       run_of +
+       " FROM events e WHERE e.id > :lo AND e.id <= :hi AND e.event = @RUN@)) AS r WHERE "
+       "ax_exp_run.run = r.run"});
+  v.push_back({"DELETE FROM ax_run_end WHERE day < (SELECT max(day) FROM ax_run_end) - 2"});
   // Distinct active users per day, version and platform: a HyperLogLog sketch (sketch.h), merged.
   v.push_back({"INSERT INTO ax_day_users(day, version, platform, sketch) SELECT e.ts / " + day +
                ", s.app_version, s.platform, ax_hll(s.user)" + range_events("") + user_day_events +
                not_analyst("e") +
                " GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET sketch = ax_hll_merge(sketch, excluded.sketch)"});
+  // Stage times by output and input resolution and media (the latency view).
   v.push_back(
-      {"INSERT INTO ax_stage_hist(day, version, platform, stage, resolution, bucket, n) SELECT e.ts / " +
+      {"INSERT INTO ax_stage(day, version, platform, stage, resolution, input, media, dur_sum, dur_n, users) "
+       "SELECT e.ts / " +
+       day + ", s.app_version, s.platform, " + stage_keys("e") +
+       ", sum(e.duration_ms / e.sample_rate), sum(1.0 / e.sample_rate), ax_uset(s.user)" + range_events("") +
+       " AND e.event = @STAGE@ AND e.duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7 ON CONFLICT DO "
+       "UPDATE SET dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n, users = "
+       "ax_uset_merge(users, excluded.users)"});
+  v.push_back(
+      {"INSERT INTO ax_stage_hist(day, version, platform, stage, resolution, input, bucket, n) SELECT e.ts "
+       "/ " +
        day + ", s.app_version, s.platform, coalesce(" + j("e", "stage") + ", ''), coalesce(" +
-       j("e", "resolution") + ", ''), " + bucket("e") + ", sum(1.0 / e.sample_rate)" + range_events("") +
-       " AND e.event = @STAGE@ AND e.duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 ON CONFLICT "
+       j("e", "resolution") + ", ''), coalesce(" + j("e", "input") + ", ''), " + bucket("e") +
+       ", sum(1.0 / e.sample_rate)" + range_events("") +
+       " AND e.event = @STAGE@ AND e.duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7 ON CONFLICT "
        "DO UPDATE SET n = n + excluded.n"});
   return v;
 }
@@ -395,7 +457,9 @@ std::string sql_with_ids(telemetry::Database& db, std::string_view sql) {
   replace_all(s, "@MODEL@", id(EventKind::kModelLoad));
   replace_all(s, "@PAGE@", id(EventKind::kUiPage));
   replace_all(s, "@UIERR@", id(EventKind::kUiError));
+  replace_all(s, "@EXPOSURE@", id(EventKind::kExperimentExposure));
   replace_all(s, "@OK@", std::to_string(db.outcome_id(StatusCode::kOk)));
+  replace_all(s, "@CANCELLED@", std::to_string(db.outcome_id(StatusCode::kCancelled)));
   return s;
 }
 

@@ -228,11 +228,19 @@ struct Sim {
     }
     double total = 40;
     const char* media = video ? "video" : "image";
+    // The target's resolution: the output's, or half its size when the frame enhancer (x2) made it.
+    const std::string_view out_res = res;
+    const char* input = !frame_enh                                ? res
+                        : out_res == "4k"                         ? "1080p"
+                        : out_res == "1440p"                      ? "720p"
+                        : out_res == "1080p" || out_res == "720p" ? "sd"
+                                                                  : res;
     for (auto& [name, per_frame] : stages) {
       double ms = per_frame * frames * std::exp(0.25 * rng.normal());
       total += ms;
       std::string props = std::string("{\"stage\":\"") + name + "\",\"resolution\":\"" + res +
-                          "\",\"frames\":" + std::to_string(frames) + ",\"media\":\"" + media + "\"}";
+                          "\",\"frames\":" + std::to_string(frames) + ",\"media\":\"" + media +
+                          "\",\"input\":\"" + input + "\"}";
       FW_RETURN_IF_ERROR(w.add({ts, ev_stage, session, std::round(ms * 1000) / 1000, ok, std::move(props)}));
     }
     StatusCode code = StatusCode::kOk;

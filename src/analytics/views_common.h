@@ -31,9 +31,16 @@ inline double share(double part, double whole) {
 inline const char* const kWeekdays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 
 inline int resolution_rank(const std::string& r) {
-  static const std::vector<std::string> kOrder = {"sd", "720p", "1080p", "1440p", "4k", "8k", "unknown"};
+  static const std::vector<std::string> kOrder = {"sd", "720p", "1080p",   "1440p",
+                                                  "4k", "8k",   "unknown", "not_recorded"};
   auto it = std::find(kOrder.begin(), kOrder.end(), r);
   return int(it - kOrder.begin());
+}
+
+// A resolution bucket as the latency view shows it: '' (an event stored before the property existed, e.g.
+// stage.timing's `input`) is "not_recorded".
+inline std::string bucket_label(const std::string& bucket) {
+  return bucket.empty() ? "not_recorded" : bucket;
 }
 
 // The empty state shared by every view.

@@ -1,4 +1,5 @@
-// The latency view: stage time share and per-frame p50/p95 by resolution (ax_daily + ax_stage_hist).
+// The latency view: stage time share and per-frame p50/p95 by output or input resolution (ax_stage +
+// ax_stage_hist).
 #include <map>
 #include <set>
 #include <tuple>
@@ -12,14 +13,21 @@ using analytics::Query;
 using namespace analytics;  // view helpers (views_common.h)
 
 Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
-  FW_ASSIGN_OR_RETURN(Range r, range(f));
-  InsightsTable t;
-  t.view = "latency";
-  t.title =
-      "Stage latency by resolution: share of total stage time, p50/p95 of per-frame ms (from histograms)";
-  t.columns = {"resolution", "stage", "total_ms", "share", "runs", "p50_ms", "p95_ms"};
+  if (!f.by.empty() && f.by != "resolution" && f.by != "input")
+    return invalid_argument("--by must be resolution (the output's) or input (the target's), not '" +
+                            f.by.substr(0, 20) + "'");
   if (!f.media.empty() && f.media != "image" && f.media != "video")
     return invalid_argument("--media must be image or video, not '" + f.media.substr(0, 20) + "'");
+  FW_ASSIGN_OR_RETURN(Range r, range(f));
+  const bool by_input = f.by == "input";
+  // The grouping column of ax_stage, ax_stage_with and ax_stage_hist.
+  const std::string dim = by_input ? "input" : "resolution";
+  InsightsTable t;
+  t.view = "latency";
+  t.title = std::string("Stage latency by ") +
+            (by_input ? "input (target) resolution" : "output resolution") +
+            ": share of total stage time, p50/p95 of per-frame ms (from histograms)";
+  t.columns = {dim, "stage", "total_ms", "share", "runs", "p50_ms", "p95_ms"};
   if (!f.with.empty()) return latency_with(f, r);
   struct Stage {
     double ms = 0, runs = 0;
@@ -28,25 +36,26 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
   };
   std::map<std::pair<std::string, std::string>, Stage> stages;
   std::map<std::string, double> per_res;
-  FW_ASSIGN_OR_RETURN(Query q,
-                      Query::make(*db_, std::string("SELECT k2, k1, sum(dur_sum), sum(dur_n), "
-                                                    "ax_uset_union(users) FROM ax_daily "
-                                                    "WHERE event = @STAGE@ AND day BETWEEN :d0 AND :d1 AND "
-                                                    "(:media = '' OR k3 = :media) AND ") +
-                                            kCond + " GROUP BY 1, 2"));
+  FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, "SELECT " + dim +
+                                                     ", stage, sum(dur_sum), sum(dur_n), "
+                                                     "ax_uset_union(users) FROM ax_stage WHERE day "
+                                                     "BETWEEN :d0 AND :d1 AND (:media = '' OR media = "
+                                                     ":media) AND " +
+                                                     kCond + " GROUP BY 1, 2"));
   r.bind(q).bind(":media", f.media);
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) {
-    Stage& st = stages[{column_text(s, 0), column_text(s, 1)}];
+    const std::string key = bucket_label(column_text(s, 0));
+    Stage& st = stages[{key, column_text(s, 1)}];
     st.ms += sqlite3_column_double(s, 2);
     st.runs += sqlite3_column_double(s, 3);
     st.users.merge(users_at(s, 4));
-    per_res[column_text(s, 0)] += sqlite3_column_double(s, 2);
+    per_res[key] += sqlite3_column_double(s, 2);
   }));
-  // Rows come in key order (day, version, platform, stage, resolution, bucket): summed here rather than by
-  // a GROUP BY (no sort), looking the stage up only when it changes.
-  FW_ASSIGN_OR_RETURN(Query qh, Query::make(*db_, std::string("SELECT stage, resolution, bucket, n FROM "
-                                                              "ax_stage_hist WHERE day BETWEEN :d0 AND :d1 "
-                                                              "AND ") +
+  // Rows come in key order (day, version, platform, stage, resolution, input, bucket): summed here rather
+  // than by a GROUP BY (no sort), looking the (stage, bucket) cell up only when it changes.
+  FW_ASSIGN_OR_RETURN(Query qh, Query::make(*db_, "SELECT stage, " + dim +
+                                                      ", bucket, n FROM ax_stage_hist WHERE day BETWEEN "
+                                                      ":d0 AND :d1 AND " +
                                                       kCond));
   r.bind(qh);
   // The histograms are not split by media: with a media filter the percentiles would mix both.
@@ -63,7 +72,7 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
     if (last_stage != st || last_res != res || (!current && last_stage.empty())) {
       last_stage = st;
       last_res = res;
-      auto it = stages.find({last_res, last_stage});
+      auto it = stages.find({bucket_label(last_res), last_stage});
       current = it == stages.end() ? nullptr : &it->second;
     }
     if (current) current->hist[sqlite3_column_int(s, 2)] += sqlite3_column_double(s, 3);
@@ -108,11 +117,9 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
                       ": totals, shares and runs of that media only; p50/p95 are not split by media (null)");
   // Stage time per media (image, video) over the whole selection.
   FW_ASSIGN_OR_RETURN(
-      Query qm,
-      Query::make(*db_, std::string("SELECT k3, sum(dur_sum), sum(dur_n), ax_uset_union(users) FROM "
-                                    "ax_daily WHERE event = "
-                                    "@STAGE@ AND day BETWEEN :d0 AND :d1 AND ") +
-                            kCond + " GROUP BY 1"));
+      Query qm, Query::make(*db_, std::string("SELECT media, sum(dur_sum), sum(dur_n), ax_uset_union(users) "
+                                              "FROM ax_stage WHERE day BETWEEN :d0 AND :d1 AND ") +
+                                      kCond + " GROUP BY 1"));
   r.bind(qm);
   json by_media = json::object();
   FW_RETURN_IF_ERROR(qm.each([&](sqlite3_stmt* s) {
@@ -125,6 +132,11 @@ Result<InsightsTable> Analytics::latency(const InsightsFilter& f) {
   t.summary["by_media"] = by_media;
   k_notes(t, f.k, hidden);
   if (!f.media.empty()) t.summary["media"] = f.media;
+  t.summary["by"] = dim;
+  if (by_input && per_res.count(bucket_label("")))
+    t.notes.push_back(
+        "not_recorded: stage times stored before stage.timing carried the input resolution have no input "
+        "bucket");
   FW_EMPTY_NOTES(t, r);
   return t;
 }

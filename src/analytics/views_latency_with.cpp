@@ -1,5 +1,6 @@
 // latency --with OPTION=VALUE: each stage's time in the runs that set the option value against the other
-// runs, per resolution (ax_stage_with, filled by the fold from stage times joined with their run's options).
+// runs, per output or input resolution (ax_stage and ax_stage_with, filled by the fold from stage times
+// joined with their run's options).
 #include <map>
 
 #include "analytics/views_common.h"
@@ -36,41 +37,47 @@ Result<std::pair<std::string, std::string>> parse_with(const std::string& with) 
 Result<InsightsTable> Analytics::latency_with(const InsightsFilter& f, const Range& r) {
   FW_ASSIGN_OR_RETURN(auto ov, parse_with(f.with));
   const auto& [option, value] = ov;
+  const std::string dim = f.by == "input" ? "input" : "resolution";  // the view checked it
   InsightsTable t;
   t.view = "latency";
-  t.title = "Stage latency with and without " + f.with +
-            ": mean ms per stage record and share of the resolution's stage time, in runs that set it and "
-            "in the others";
-  t.columns = {"resolution",   "stage",           "with_mean_ms",  "with_share",
-               "with_records", "without_mean_ms", "without_share", "without_records"};
+  t.title = "Stage latency with and without " + f.with + ": mean ms per stage record and share of the " +
+            (dim == "input" ? "input" : "output") +
+            " resolution's stage time, in runs that set it and in the others";
+  t.columns = {dim,
+               "stage",
+               "with_mean_ms",
+               "with_share",
+               "with_records",
+               "without_mean_ms",
+               "without_share",
+               "without_records"};
   struct Cell {
     double ms = 0, n = 0;
     UserSet users;
   };
   std::map<std::pair<std::string, std::string>, std::pair<Cell, Cell>> stages;  // (all, with)
-  FW_ASSIGN_OR_RETURN(Query qa,
-                      Query::make(*db_, std::string("SELECT k2, k1, sum(dur_sum), sum(dur_n), "
-                                                    "ax_uset_union(users) FROM ax_daily WHERE event = "
-                                                    "@STAGE@ AND day BETWEEN :d0 AND :d1 AND (:media = "
-                                                    "'' OR k3 = :media) AND ") +
-                                            kCond + " GROUP BY 1, 2"));
+  FW_ASSIGN_OR_RETURN(Query qa, Query::make(*db_, "SELECT " + dim +
+                                                      ", stage, sum(dur_sum), sum(dur_n), "
+                                                      "ax_uset_union(users) FROM ax_stage WHERE day "
+                                                      "BETWEEN :d0 AND :d1 AND (:media = '' OR media = "
+                                                      ":media) AND " +
+                                                      kCond + " GROUP BY 1, 2"));
   r.bind(qa).bind(":media", f.media);
   FW_RETURN_IF_ERROR(qa.each([&](sqlite3_stmt* s) {
-    Cell& c = stages[{column_text(s, 0), column_text(s, 1)}].first;
+    Cell& c = stages[{bucket_label(column_text(s, 0)), column_text(s, 1)}].first;
     c.ms += sqlite3_column_double(s, 2);
     c.n += sqlite3_column_double(s, 3);
     c.users.merge(users_at(s, 4));
   }));
-  FW_ASSIGN_OR_RETURN(Query qw,
-                      Query::make(*db_, std::string("SELECT resolution, stage, sum(dur_sum), "
-                                                    "sum(dur_n), ax_uset_union(users) FROM "
-                                                    "ax_stage_with WHERE day BETWEEN :d0 AND :d1 AND "
-                                                    "option = :o AND value = :val AND (:media = '' OR "
-                                                    "media = :media) AND ") +
-                                            kCond + " GROUP BY 1, 2"));
+  FW_ASSIGN_OR_RETURN(Query qw, Query::make(*db_, "SELECT " + dim +
+                                                      ", stage, sum(dur_sum), sum(dur_n), "
+                                                      "ax_uset_union(users) FROM ax_stage_with WHERE day "
+                                                      "BETWEEN :d0 AND :d1 AND option = :o AND value = "
+                                                      ":val AND (:media = '' OR media = :media) AND " +
+                                                      kCond + " GROUP BY 1, 2"));
   r.bind(qw).bind(":media", f.media).bind(":o", option).bind(":val", value);
   FW_RETURN_IF_ERROR(qw.each([&](sqlite3_stmt* s) {
-    Cell& c = stages[{column_text(s, 0), column_text(s, 1)}].second;
+    Cell& c = stages[{bucket_label(column_text(s, 0)), column_text(s, 1)}].second;
     c.ms += sqlite3_column_double(s, 2);
     c.n += sqlite3_column_double(s, 3);
     c.users.merge(users_at(s, 4));
@@ -124,6 +131,7 @@ Result<InsightsTable> Analytics::latency_with(const InsightsFilter& f, const Ran
     t.rows.push_back(std::move(row));
   }
   t.summary["with"] = f.with;
+  t.summary["by"] = dim;
   t.summary["with_records"] = round_to(with_records, 3);
   t.summary["without_records"] = round_to(without_records, 3);
   if (!f.media.empty()) t.summary["media"] = f.media;

@@ -164,6 +164,8 @@ SwapReport image_report(const pipeline::ImageSwapReport& r) {
   for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
   report.output_width = r.output_size.width;
   report.output_height = r.output_size.height;
+  report.input_width = r.input_size.width;
+  report.input_height = r.input_size.height;
   return report;
 }
 
@@ -228,6 +230,8 @@ Result<SwapReport> Engine::swap(const SwapRequest& request) const {
     report.warning = r.warning;
     report.output_width = r.width;
     report.output_height = r.height;
+    report.input_width = r.input_width;
+    report.input_height = r.input_height;
     for (const auto& [stage, ms] : r.timings.stages()) report.stage_ms.emplace_back(stage, ms);
     return report;
   }

@@ -1,6 +1,7 @@
-// The A/B view of an experiment on a default: its exposures joined by run id to the runs' command.run (and,
-// for an OPTION=VALUE metric on another option, command.option), per arm against the control, looked at once
-// per day with the always-valid test (docs/experiments.md, "Reading an experiment").
+// The A/B view of an experiment on a default: its exposures joined by run id to the runs' command.run (the
+// analytics rollup ax_exp_run; for an OPTION=VALUE metric on another option, command.option from the raw
+// events), per arm against the control, looked at once per day with the always-valid test
+// (docs/experiments.md, "Reading an experiment").
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -81,52 +82,49 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
   std::map<std::string, size_t> arm_index;
   for (size_t i = 0; i < x.arms.size(); ++i) arm_index[arm_word(x.arms[i])] = i;
 
-  // 1. Exposures: one per run.
-  std::unordered_map<std::string, Run> runs;
+  // 1. The exposed runs (one per run) and their command.run's outcome and wall time, from the analytics
+  // rollups (ax_exp_run, folded first like every view): the cost follows the experiment's exposed runs,
+  // not the size of the events table.
+  {
+    FW_ASSIGN_OR_RETURN(auto a, Analytics::open_database(db.path()));
+    if (Status fold = a->refresh();
+        !fold.is_ok() && !telemetry::is_busy(sqlite3_errcode(a->database().handle())))
+      return fold;  // busy: another process folds; answer from the rollups as they are
+  }
+  // Ended runs in day order (one row per run: the rollup's key); their ids only for a metric on another
+  // option, which joins command.option by run id.
+  const bool other_option = !metric_option.empty() && metric_option != x.option;
+  std::vector<Run> runs;
+  std::unordered_map<std::string, size_t> run_index;
   {
     FW_ASSIGN_OR_RETURN(telemetry::Statement st,
-                        db.prepare("SELECT user, ts, json_extract(props, '$.run'), json_extract(props, "
-                                   "'$.arm'), json_extract(props, '$.explicit'), json_extract(props, "
-                                   "'$.value') FROM events_view WHERE event = 'experiment.exposure' AND "
-                                   "json_extract(props, '$.experiment') = ?"));
+                        db.prepare("SELECT run, user, day, arm, explicit, value, ended, failed, ms FROM "
+                                   "ax_exp_run WHERE experiment = ? AND ended ORDER BY day"));
     sqlite3_bind_text(st.get(), 1, x.name.c_str(), -1, SQLITE_TRANSIENT);
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
       auto arm = arm_index.find(text(st.get(), 3));
-      const std::string run = text(st.get(), 2);
+      const std::string run = text(st.get(), 0);
       if (arm == arm_index.end() || run.empty()) continue;
       Run r;
-      r.user = text(st.get(), 0);
-      r.day = sqlite3_column_int64(st.get(), 1) / kMsPerDay;
+      r.user = text(st.get(), 1);
+      r.day = sqlite3_column_int64(st.get(), 2);
       r.arm = arm->second;
       r.explicit_value = sqlite3_column_int(st.get(), 4) != 0;
       if (metric_option == x.option) r.hit = text(st.get(), 5) == metric_value;
       if (x.metric == "explicit_rate") r.hit = r.explicit_value;
-      runs.emplace(run, std::move(r));
+      r.has_run = sqlite3_column_int(st.get(), 6) != 0;
+      r.failed = sqlite3_column_int(st.get(), 7) != 0;  // a cancelled run is not an error
+      r.ms = sqlite3_column_double(st.get(), 8);
+      if (x.metric == "error_rate") r.hit = r.failed;
+      if (other_option) run_index.emplace(run, runs.size());
+      runs.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) return step_error(db, rc);
   }
-  // 2. Their command.run: outcome and wall time (a cancelled run is not an error).
   int64_t first_ms = x.created_ms > 0 ? x.created_ms - kMsPerDay : 0;
-  {
-    FW_ASSIGN_OR_RETURN(telemetry::Statement st,
-                        db.prepare("SELECT json_extract(props, '$.run'), outcome, coalesce(duration_ms, 0) "
-                                   "FROM events_view WHERE event = 'command.run' AND ts >= ?"));
-    sqlite3_bind_int64(st.get(), 1, first_ms);
-    int rc;
-    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-      auto it = runs.find(text(st.get(), 0));
-      if (it == runs.end()) continue;
-      const std::string outcome = text(st.get(), 1);
-      it->second.has_run = true;
-      it->second.failed = outcome != "ok" && outcome != "cancelled";
-      it->second.ms = sqlite3_column_double(st.get(), 2);
-      if (x.metric == "error_rate") it->second.hit = it->second.failed;
-    }
-    if (rc != SQLITE_DONE) return step_error(db, rc);
-  }
   // 3. Another option's value: the runs that set it.
-  if (!metric_option.empty() && metric_option != x.option) {
+  if (other_option) {
     FW_ASSIGN_OR_RETURN(telemetry::Statement st,
                         db.prepare("SELECT json_extract(props, '$.run') FROM events_view WHERE event = "
                                    "'command.option' AND ts >= ? AND json_extract(props, '$.option') = ? AND "
@@ -136,15 +134,14 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
     sqlite3_bind_text(st.get(), 3, metric_value.c_str(), -1, SQLITE_TRANSIENT);
     int rc;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW)
-      if (auto it = runs.find(text(st.get(), 0)); it != runs.end()) it->second.hit = true;
+      if (auto it = run_index.find(text(st.get(), 0)); it != run_index.end()) runs[it->second].hit = true;
     if (rc != SQLITE_DONE) return step_error(db, rc);
   }
 
   // 4. Daily looks: the runs in day order, each arm against the control after every day.
   std::vector<const Run*> ordered;
-  for (auto& [id, r] : runs)
+  for (const Run& r : runs)
     if (r.has_run) ordered.push_back(&r);
-  std::sort(ordered.begin(), ordered.end(), [](const Run* a, const Run* b) { return a->day < b->day; });
   const size_t k = x.arms.size();
   std::vector<ArmState> arms(k);
   std::vector<AlwaysValidP> primary(k), guard_err(k), guard_time(k);

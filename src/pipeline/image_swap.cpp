@@ -164,6 +164,7 @@ Result<ImageSwapReport> swap_image(const cv::Mat& target, const ImageSwapRequest
         "); loosen the selection (e.g. --face-selector-mode many, or a larger --reference-face-distance)");
   report.faces_watermarked = watermark_frame(ctx, target.size(), req.options, new_run_payload());
   report.output_size = ctx.frame.size();
+  report.input_size = target.size();
   ProcessorRegistry registry;
   register_builtin_processors(registry);
   report.processors = chain_names(req.options, registry).value();

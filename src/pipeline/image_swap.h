@@ -28,6 +28,7 @@ struct ImageSwapReport {
   std::vector<std::string> processors;
   core::StageTimings timings;
   cv::Size output_size;
+  cv::Size input_size;        // the target's
   int faces_watermarked = 0;  // docs/provenance.md
 };
 

@@ -500,6 +500,8 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   report.frames = resample ? out_tick : frames_written;
   report.width = sideways ? out_h : out_w;
   report.height = sideways ? out_w : out_h;
+  report.input_width = sideways ? info.height : info.width;
+  report.input_height = sideways ? info.width : info.height;
   report.warning = queue.damage();
   report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return report;

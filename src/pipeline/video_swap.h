@@ -42,6 +42,8 @@ struct VideoSwapReport {
   bool audio = false;
   int width = 0;  // output frame size
   int height = 0;
+  int input_width = 0;  // the target's frame as displayed (rotation applied), before --scale
+  int input_height = 0;
   std::string warning;         // e.g. the input was damaged and ended early
   core::StageTimings timings;  // summed over frames (worker time, not wall time)
 };

@@ -437,7 +437,8 @@ HttpResponse Api::preview(const HttpRequest& req, const PathParams&) {
                                engine_.provider().used);
     if (result)
       telemetry_->record_stages(result->report.stage_ms, result->report.output_width,
-                                result->report.output_height, 1, "image");
+                                result->report.output_height, 1, "image", result->report.input_width,
+                                result->report.input_height);
   }
   if (!result) return from_status(result.status());
   HttpResponse r;

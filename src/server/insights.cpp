@@ -370,6 +370,12 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
       return Api::error(400, "invalid_argument", "media must be image or video", "media");
     filter.media = *v;
   }
+  if (const std::string* v = param(req, "by")) {
+    if (*v != "resolution" && *v != "input" && !v->empty())
+      return Api::error(400, "invalid_argument",
+                        "by must be resolution (the output's) or input (the target's)", "by");
+    filter.by = *v;
+  }
   if (const std::string* v = param(req, "with")) {
     if (v->size() > 80 || (!v->empty() && v->find('=') == std::string::npos))
       return Api::error(400, "invalid_argument", "with must be OPTION=VALUE (e.g. color_match=none)", "with");

@@ -263,7 +263,8 @@ void JobRunner::run(JobRecord job) {
       if (fallback) t->record_provider_fallback(p.requested, p.used);
       if (report) {
         t->record_stages(report->stage_ms, report->output_width, report->output_height,
-                         report->video ? int(report->frames) : 1, report->video ? "video" : "image");
+                         report->video ? int(report->frames) : 1, report->video ? "video" : "image",
+                         report->input_width, report->input_height);
       } else if (outcome != StatusCode::kCancelled) {
         t->record_error("swap", outcome, "api", p.requested, p.used, fallback);
       }

@@ -6,6 +6,7 @@
 #include "server/job_store.h"
 #include "server/json_input.h"
 #include "server/options_json.h"
+#include "server/run_defaults.h"
 
 namespace faceweave {
 namespace fs = std::filesystem;
@@ -67,9 +68,18 @@ Result<std::vector<JobView>> submit_jobs(const JobQueueLocation& queue, const Jo
     options_json = std::move(merged);
     if (!request.output_format.empty()) options_json["output_format"] = request.output_format;
   }
+  // A flag the user gave at its built-in default is still theirs: kept, so no default replaces it.
+  const json catalog = server::option_catalog();
+  for (const auto& key : request.given)
+    if (!options_json.contains(key) && catalog.contains(key)) options_json[key] = catalog[key]["default"];
+  // The profile's and the experiments' defaults, as `faceweave swap` and the API resolve them.
+  std::optional<DefaultsProfile> profile;
+  if (request.defaults_profile) profile = *request.defaults_profile;
+  const server::RunDefaults defaults =
+      server::run_defaults(profile, resolve_data_dir(queue.data_dir), request.telemetry, options_json, "");
   server::JobOptions checked;
   server::FieldError error;
-  if (!server::parse_job_options(options_json, checked, error,
+  if (!server::parse_job_options(server::merged_options(defaults.defaults, options_json), checked, error,
                                  [](const std::string& path) -> Result<std::string> {
                                    auto info = probe_media(path);
                                    if (!info) return info.status();
@@ -134,7 +144,15 @@ Result<std::vector<JobView>> submit_jobs(const JobQueueLocation& queue, const Jo
              {"options", stored_options},
              {"output", unique_output(dir_name, p.stem, p.ext, taken)},
              {"origin", "cli"}};
+    // Like an API job: the defaults apart from the user's options, and the run its exposures belong to.
+    if (!defaults.defaults.empty()) req["defaults"] = defaults.defaults;
+    std::optional<TelemetryRun> run;
+    if (request.telemetry && !defaults.exposures.empty()) {
+      run.emplace();
+      req["run"] = run->id();
+    }
     FW_ASSIGN_OR_RETURN(auto job, store->submit(req, p.kind));
+    if (run) record_exposures(*request.telemetry, defaults.exposures);
     out.push_back(view(job));
   }
   return out;

@@ -35,8 +35,12 @@ EventSpec spec(std::string_view name, Category category, std::initializer_list<P
 
 // The allow-list. docs/telemetry.md documents every entry; keep them in step.
 const std::array<EventSpec, kEventKindCount>& specs() {
-  static const auto kResolution =
-      enumeration("resolution", {"unknown", "sd", "720p", "1080p", "1440p", "4k", "8k"});
+  // Resolution buckets (resolution_bucket): the output frame's, and for stage times the input's (the
+  // target as read), never an exact size.
+  static const auto kBuckets = [](std::string_view key) {
+    return enumeration(key, {"unknown", "sd", "720p", "1080p", "1440p", "4k", "8k"});
+  };
+  static const auto kResolution = kBuckets("resolution");
   static const auto kSurface = enumeration("surface", {"cli", "api", "web", "python"});
   static const auto kProvider = [](std::string_view key) {
     return enumeration(key, {"cpu", "cuda", "openvino", "opencl"});
@@ -50,7 +54,7 @@ const std::array<EventSpec, kEventKindCount>& specs() {
            {word("command"), word("option"), word("value"), real("number"), word("run")}),
       spec("stage.timing", Category::kUsage,
            {word("stage"), kResolution, integer("frames"), enumeration("media", {"image", "video"}),
-            word("run")}),
+            word("run"), kBuckets("input")}),
       spec("face.count", Category::kUsage,
            {enumeration("role", {"source", "target", "reference"}), integer("detected"), integer("selected"),
             kResolution, word("run")}),

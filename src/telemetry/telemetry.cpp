@@ -309,32 +309,38 @@ void Telemetry::record_option(std::string_view command, std::string_view option,
 }
 
 void Telemetry::record_stage(std::string_view stage, double total_ms, int width, int height, int frames,
-                             std::string_view media) {
+                             std::string_view media, int input_width, int input_height) {
   if (!engine_) return;
   // Per-frame and per-stage events are the frequent ones: their keys are looked up once, not per call.
   static const int kStage = telemetry::prop_index(EventKind::kStageTiming, "stage");
   static const int kResolution = telemetry::prop_index(EventKind::kStageTiming, "resolution");
   static const int kFrames = telemetry::prop_index(EventKind::kStageTiming, "frames");
   static const int kMedia = telemetry::prop_index(EventKind::kStageTiming, "media");
+  static const int kInput = telemetry::prop_index(EventKind::kStageTiming, "input");
   engine_->emit(EventKind::kStageTiming, [&](EventBuilder& b) {
     b.set_text_at(kStage, stage)
         .set_text_at(kResolution, telemetry::resolution_bucket(width, height))
         .set_int_at(kFrames, frames)
         .set_text_at(kMedia, media)
         .duration(total_ms);
+    if (input_width > 0 && input_height > 0)
+      b.set_text_at(kInput, telemetry::resolution_bucket(input_width, input_height));
   });
 }
 
 void Telemetry::record_stages(const std::map<std::string, double>& ms_by_stage, int width, int height,
-                              int frames, std::string_view media) {
+                              int frames, std::string_view media, int input_width, int input_height) {
   if (!engine_) return;
-  for (const auto& [stage, ms] : ms_by_stage) record_stage(stage, ms, width, height, frames, media);
+  for (const auto& [stage, ms] : ms_by_stage)
+    record_stage(stage, ms, width, height, frames, media, input_width, input_height);
 }
 
 void Telemetry::record_stages(const std::vector<std::pair<std::string, double>>& ms_by_stage, int width,
-                              int height, int frames, std::string_view media) {
+                              int height, int frames, std::string_view media, int input_width,
+                              int input_height) {
   if (!engine_) return;
-  for (const auto& [stage, ms] : ms_by_stage) record_stage(stage, ms, width, height, frames, media);
+  for (const auto& [stage, ms] : ms_by_stage)
+    record_stage(stage, ms, width, height, frames, media, input_width, input_height);
 }
 
 void Telemetry::record_frame_stage(std::string_view stage, double ms, int width, int height, int64_t frame) {

@@ -262,6 +262,8 @@ try {
   await call(base, 'GET', '/api/insights/usage?format=xml', {}, 400);
   await call(base, 'GET', '/api/insights/defaults?k=3', {}, 200);
   await call(base, 'GET', '/api/insights/latency?media=video', {}, 200);
+  await call(base, 'GET', '/api/insights/latency?by=input&with=color_match%3Dnone', {}, 200);
+  await call(base, 'GET', '/api/insights/latency?by=size', {}, 400);
   await call(base, 'GET', '/api/insights/defaults?k=0', {}, 400);
   await call(base, 'GET', '/api/insights/events', {}, 200);
   await call(base, 'GET', '/api/insights/events?event=command.run&prop=fallback:true&limit=5&offset=0', {}, 200);

@@ -273,6 +273,15 @@ async function main() {
     await expectCardsEqualApi(page, base, {}, ['ab']);
     step('the A/B card takes its arms and metric');
 
+    // The latency card groups by the target's resolution on request: the API's by=input table (the version
+    // filter still applies), then back.
+    await page.getByLabel('Group by').selectOption('input');
+    await expectCardsEqualApi(page, base, { version: '0.1.0', by: 'input' }, ['latency']);
+    assert.equal(await page.locator('section[data-view="latency"] thead th').first().textContent(), 'input');
+    await page.getByLabel('Group by').selectOption('');
+    await expectCardsEqualApi(page, base, { version: '0.1.0' }, ['latency']);
+    step('the latency card groups by input resolution');
+
     // A bad range: a clear error next to the field, the cards say they could not load, nothing crashes.
     gen = await generation(page);
     await page.getByLabel('From', { exact: true }).fill('2026-12-31');

@@ -2,14 +2,20 @@
 // GET /api/config gives a browser its arm and the profile's defaults, a preview and a job of that browser
 // record their exposures (the job's under the run id its later events carry), their command.run records
 // the profile, the experiments routes answer what `faceweave experiments show` prints, and bad parameters
-// are 4xx naming them.
+// are 4xx naming them. `faceweave jobs submit` and the Python module give a user their arm's default too
+// (the output equals an explicit run with that value), and record the exposure the same way.
 #include <cstdlib>
+#include <map>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <opencv2/core.hpp>
+
+#include "faceweave/engine.h"
 #include "faceweave/experiments.h"
 #include "faceweave/telemetry.h"
 #include "server_process.h"
@@ -144,6 +150,125 @@ TEST(ExperimentsApi, ConfigPreviewJobAndRoutes) {
   EXPECT_EQ(get("/api/insights/experiments/nope", 404)["error"]["code"], "not_found");
   EXPECT_EQ(get("/api/insights/experiments?k=0", 400)["error"]["field"], "k");
   EXPECT_EQ(get("/api/insights/experiments/cm?metric=happiness", 400)["error"]["field"], "metric");
+}
+
+bool same_pixels(const std::string& a, const std::string& b) {
+  auto x = load_image(a), y = load_image(b);
+  if (!x || !y || x->size() != y->size()) return false;
+  cv::Mat diff;
+  cv::absdiff(*x, *y, diff);
+  return cv::countNonZero(diff.reshape(1)) == 0;
+}
+
+// The arm a CLI user ("user:<id>", FACEWEAVE_TELEMETRY_USER) has in `e` under this install's secret.
+std::string arm_of(const std::string& data_dir, const Experiment& e, const std::string& user) {
+  auto p = telemetry_pseudonym(data_dir, "user:" + user);
+  EXPECT_TRUE(p) << p.status().to_string();
+  return p ? e.arms[experiment_arm(e, *p)] : std::string();
+}
+
+TEST(ExperimentsApi, JobsSubmitAndPythonGiveTheArmsDefault) {
+  TempDir data, out;
+  auto c =
+      run_command(binary() + " --telemetry off --data-dir " + data.path() +
+                  " experiments create cm --option color_match --arms reinhard,none --metric explicit_rate "
+                  "--min-users 1 2>&1");
+  ASSERT_EQ(c.code, 0) << c.out;
+  ServerProcess server(data.path(), {}, data.file("server.log"));  // makes the install's secret
+  ASSERT_TRUE(server.started()) << server.log();
+  Experiment e;
+  e.name = "cm";
+  e.option = "color_match";
+  e.arms = {"reinhard", "none"};
+  ASSERT_TRUE(validate_experiment(e).is_ok());
+  std::string user_none, user_reinhard;
+  for (int i = 0; i < 40 && (user_none.empty() || user_reinhard.empty()); ++i) {
+    const std::string u = "u" + std::to_string(i);
+    (arm_of(data.path(), e, u) == "none" ? user_none : user_reinhard) = u;
+  }
+  ASSERT_FALSE(user_none.empty());
+  ASSERT_FALSE(user_reinhard.empty());
+
+  // jobs submit: the arm's default, an explicit flag (at the arm's value, and at the built-in default).
+  auto submit = [&](const std::string& user, const std::string& name, const std::string& flags) {
+    auto r =
+        run_command("FACEWEAVE_TELEMETRY_USER=" + user + " " + binary() + " --telemetry usage --data-dir " +
+                    data.path() + " jobs submit -s " + image("obama.jpg") + " -t " + image("astronaut.png") +
+                    " --output-dir " + out.path() + " --output-format png --no-watermark --no-provenance " +
+                    flags + " --json --wait 2>>'" + out.file("stderr.txt") + "'");
+    EXPECT_EQ(r.code, 0) << r.out << read_all(out.file("stderr.txt"));
+    const json job = json::parse(r.out.substr(r.out.rfind("\n{") + 1), nullptr, false);
+    EXPECT_TRUE(job.is_object()) << r.out;
+    EXPECT_EQ(job.value("status", ""), "done") << r.out;
+    const std::string path = job.is_object() ? job.value("output", "") : "";
+    std::error_code ec;
+    std::filesystem::rename(path, out.file(name), ec);
+    EXPECT_FALSE(ec) << path;
+    return job;
+  };
+  submit(user_none, "job-none.png", "");
+  submit(user_reinhard, "job-reinhard.png", "");
+  submit(user_reinhard, "job-explicit-none.png", "--color-match none");
+  submit(user_none, "job-explicit-reinhard.png", "--color-match reinhard");  // the built-in default, given
+  EXPECT_TRUE(same_pixels(out.file("job-none.png"), out.file("job-explicit-none.png")));
+  EXPECT_FALSE(same_pixels(out.file("job-none.png"), out.file("job-reinhard.png")));
+  EXPECT_TRUE(same_pixels(out.file("job-reinhard.png"), out.file("job-explicit-reinhard.png")));
+
+  // The Python module: the same arm for the same user, and its exposure joined to its command.run.
+  const std::string script = out.file("swap.py");
+  write_file(script,
+             "import sys, cv2, faceweave\n"
+             "engine = faceweave.Engine(telemetry='usage')\n"
+             "kw = {'color_match': sys.argv[2]} if len(sys.argv) > 2 else {}\n"
+             "out = engine.swap([cv2.imread('" +
+                 image("obama.jpg") + "')], cv2.imread('" + image("astronaut.png") +
+                 "'), watermark=False, provenance=False, **kw)\n"
+                 "cv2.imwrite(sys.argv[1], out)\n");
+  auto python = [&](const std::string& user, const std::string& name, const std::string& value) {
+    auto r = run_command("PYTHONPATH=" FACEWEAVE_PYTHON_DIR " FACEWEAVE_DATA_DIR=" + data.path() +
+                         " FACEWEAVE_MODELS_DIR=" + models_dir() + " FACEWEAVE_TELEMETRY_USER=" + user +
+                         " /usr/bin/python3 " + script + " " + out.file(name) + " " + value + " 2>&1");
+    EXPECT_EQ(r.code, 0) << r.out;
+  };
+  python(user_none, "py-none.png", "");
+  python(user_reinhard, "py-reinhard.png", "");
+  python(user_reinhard, "py-explicit-none.png", "none");
+  EXPECT_TRUE(same_pixels(out.file("py-none.png"), out.file("py-explicit-none.png")));
+  EXPECT_FALSE(same_pixels(out.file("py-none.png"), out.file("py-reinhard.png")));
+
+  // Every run recorded one exposure with its user's arm, joined by run id to its command.run: the jobs'
+  // (recorded by the server that ran them) and the Python calls'.
+  httplib::Client http("127.0.0.1", server.port());
+  json exposures, runs;
+  for (int i = 0; i < 100; ++i) {
+    auto x = http.Get("/api/insights/events?event=experiment.exposure&limit=100");
+    auto r = http.Get("/api/insights/events?event=command.run&limit=100");
+    ASSERT_TRUE(x && r);
+    exposures = json::parse(x->body)["rows"];
+    runs = json::parse(r->body)["rows"];
+    if (exposures.size() >= 7 && runs.size() >= 7) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(exposures.size(), 7u) << exposures.dump(2);
+  std::map<std::string, json> run_by_id;
+  for (const auto& r : runs) run_by_id[props_of(r).value("run", "")] = props_of(r);
+  // Newest first: python explicit none (reinhard user), python reinhard, python none, then the jobs.
+  const std::vector<std::tuple<std::string, std::string, bool, std::string>> expected = {
+      {"reinhard", "none", true, "python"}, {"reinhard", "reinhard", false, "python"},
+      {"none", "none", false, "python"},    {"none", "reinhard", true, "api"},
+      {"reinhard", "none", true, "api"},    {"reinhard", "reinhard", false, "api"},
+      {"none", "none", false, "api"}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const json x = props_of(exposures[i]);
+    const auto& [arm, value, is_explicit, surface] = expected[i];
+    EXPECT_EQ(x["experiment"], "cm") << i;
+    EXPECT_EQ(x["arm"], arm) << i << " " << x.dump();
+    EXPECT_EQ(x["value"], value) << i << " " << x.dump();
+    EXPECT_EQ(x["explicit"].get<bool>(), is_explicit) << i << " " << x.dump();
+    ASSERT_TRUE(run_by_id.count(x.value("run", ""))) << x.dump() << runs.dump(2);
+    EXPECT_EQ(run_by_id[x["run"]]["command"], "swap") << i;
+    EXPECT_EQ(run_by_id[x["run"]]["surface"], surface) << i;
+  }
 }
 
 }  // namespace

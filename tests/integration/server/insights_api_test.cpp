@@ -169,6 +169,7 @@ TEST_F(InsightsApi, BadInputIsA4xxNamingTheParameterAndMissingDataAnEmptyTable) 
   expect_error("/api/insights/ab?mde=-0.1", 400, "mde");
   expect_error("/api/insights/ab?min_sample=-1", 400, "min_sample");
   expect_error("/api/insights/ab?expected_share_a=1", 400, "expected_share_a");
+  expect_error("/api/insights/latency?by=size", 400, "by");
   expect_error("/api/insights/retention?weeks=0", 400, "weeks");
   expect_error("/api/insights/retention?weeks=2.5", 400, "weeks");
   expect_error("/api/insights/retention?weeks=53", 400, "weeks");

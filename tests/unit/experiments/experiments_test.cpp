@@ -1,7 +1,8 @@
 // The experiments module without the binary: the sequential test, the delta-method variance and the SRM
 // chi-square against values computed by hand; the keyed-hash assignment (sticky, split within its CI over
 // many pseudonyms, independent between experiments); the defaults profile's checks; the experiments table
-// and its migration of an existing database.
+// and its migration of an existing database; the experiment view's rollup (ax_exp_run) joining exposures and
+// command.run folded in either order, and erased with the user.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -14,6 +15,7 @@
 #include "faceweave/telemetry.h"
 #include "telemetry/database.h"
 #include "test_support.h"
+#include "unit/analytics/analytics_test_support.h"
 
 namespace faceweave {
 namespace {
@@ -233,6 +235,72 @@ TEST(ExperimentStore, MigratesAnExistingDatabaseKeepingItsEvents) {
   auto running = running_experiments(d.path());
   ASSERT_TRUE(running);
   EXPECT_TRUE(running->empty());
+}
+
+TEST(ExperimentView, JoinsRunsFoldedInEitherOrderAndForgetsTheUser) {
+  TempDir d;
+  auto store = ExperimentStore::open(d.path(), true);
+  ASSERT_TRUE(store) << store.status().to_string();
+  Experiment e;
+  e.name = "cm";
+  e.option = "color_match";
+  e.arms = {"reinhard", "none"};
+  e.metric = "error_rate";
+  e.min_users = 1;
+  ASSERT_TRUE((*store)->create(e).is_ok());
+  auto exposure = [](const std::string& arm, const std::string& run) {
+    return R"({"experiment":"cm","arm":")" + arm + R"(","value":")" + arm + R"(","explicit":false,"run":")" +
+           run + "\"}";
+  };
+  auto command = [](const std::string& run) {
+    return R"({"surface":"cli","command":"swap","exit_code":0,"changed":0,"run":")" + run + "\"}";
+  };
+  using analytics_test::at;
+  using telemetry::EventKind;
+  const int64_t t0 = at("2026-03-02", 10);
+  int64_t a = 0, b = 0;
+  {
+    analytics_test::Db db(d.path());
+    a = db.session("sa", std::string(64, 'a'), "0.2.0", t0, "linux-x86_64");
+    b = db.session("sb", std::string(64, 'b'), "0.2.0", t0, "linux-x86_64");
+    db.event(a, t0, EventKind::kExperimentExposure, exposure("reinhard", "r1"));
+    db.event(a, t0 + 100, EventKind::kCommandRun, command("r1"), 100);
+    db.event(a, t0 + 200, EventKind::kExperimentExposure, exposure("reinhard", "r2"));  // its run ends later
+    db.event(b, t0 + 300, EventKind::kCommandRun, command("r3"), 40);  // before its exposure is stored
+  }
+  auto view = [&] {
+    auto t = analyse_experiment((*store)->database(), e, {"", -1, 1});
+    EXPECT_TRUE(t) << t.status().to_string();
+    return t ? *t : InsightsTable{};
+  };
+  InsightsTable t = view();
+  EXPECT_EQ(t.summary["exposed_runs"], 1);  // r1: r2 has not ended, r3 has no exposure yet
+  {
+    analytics_test::Db db(d.path());
+    db.event(a, t0 + 400, EventKind::kCommandRun, command("r2"), 200, StatusCode::kNoFace);
+    db.event(b, t0 + 500, EventKind::kExperimentExposure, exposure("none", "r3"));
+    db.event(b, t0 + 600, EventKind::kExperimentExposure, exposure("none", "r4"));
+    db.event(b, t0 + 700, EventKind::kCommandRun, command("r4"), 60, StatusCode::kCancelled);
+  }
+  t = view();
+  EXPECT_EQ(t.summary["exposed_runs"], 4) << t.to_json().dump(2);
+  ASSERT_EQ(t.rows.size(), 2u);
+  // arm, value, users, runs, metric, ..., error_rate (11), run_ms (12): a cancelled run is not an error.
+  EXPECT_EQ(t.rows[0][2], 1);
+  EXPECT_EQ(t.rows[0][3], 2.0);
+  EXPECT_EQ(t.rows[0][11], 0.5);
+  EXPECT_EQ(t.rows[0][12], 150.0);
+  EXPECT_EQ(t.rows[1][3], 2.0);
+  EXPECT_EQ(t.rows[1][11], 0.0);
+  EXPECT_EQ(t.rows[1][12], 50.0);
+  // Erasing a user (telemetry forget deletes their events and sessions) erases their exposed runs.
+  {
+    analytics_test::Db db(d.path());
+    db.exec("DELETE FROM events WHERE session = " + std::to_string(b));
+    db.exec("DELETE FROM sessions WHERE id = " + std::to_string(b));
+  }
+  t = view();
+  EXPECT_EQ(t.summary["exposed_runs"], 2) << t.to_json().dump(2);
 }
 
 }  // namespace

@@ -249,11 +249,12 @@ const builders = {
       ctx.dataset.yAxisID === 'runs' ? `swap runs: ${formatNumber(ctx.parsed.y)}` : label(ctx);
     return cfg;
   },
-  // Each stage's share of the processing time, stacked per output resolution.
+  // Each stage's share of the processing time, stacked per output (or input) resolution.
   latency(t) {
+    const dim = t.columns[0]; // resolution (the output's) or input (the target's)
     // With a comparison (latency --with): the share of each resolution's time per stage, with against without.
     if (t.columns.includes('with_share')) {
-      const labels = t.rows.map((r) => `${r.resolution} ${r.stage}`);
+      const labels = t.rows.map((r) => `${r[dim]} ${r.stage}`);
       if (!labels.length) return null;
       return {
         type: 'bar',
@@ -267,7 +268,7 @@ const builders = {
         options: base({ percentAxis: true, horizontal: true }),
       };
     }
-    const resolutions = uniq(t.rows.map((r) => String(r.resolution)));
+    const resolutions = uniq(t.rows.map((r) => String(r[dim])));
     const stages = uniq(t.rows.map((r) => String(r.stage)));
     if (!resolutions.length) return null;
     const cfg = {
@@ -278,7 +279,7 @@ const builders = {
           label: s,
           backgroundColor: color(i),
           data: resolutions.map((res) => {
-            const row = t.rows.find((r) => String(r.resolution) === res && String(r.stage) === s);
+            const row = t.rows.find((r) => String(r[dim]) === res && String(r.stage) === s);
             return row ? num(row.share) : 0;
           }),
         })),

@@ -137,6 +137,7 @@ function viewParams(name) {
     for (const k of AB_KEYS) if (state.ab[k]) p[k] = state.ab[k];
   }
   if (name === 'latency' && state.latencyWith) p.with = state.latencyWith;
+  if (name === 'latency' && state.latencyBy) p.by = state.latencyBy;
   return p;
 }
 
@@ -230,9 +231,22 @@ function latencyControls() {
     loadView(state.cards.get('latency'));
   };
   input.addEventListener('change', apply);
+  // Group by the output resolution (the default) or the target's resolution as read.
+  const by = h(
+    'select',
+    { id: 'latency-by' },
+    h('option', { value: '' }, 'output resolution'),
+    h('option', { value: 'input' }, 'input resolution'),
+  );
+  by.value = state.latencyBy || '';
+  by.addEventListener('change', () => {
+    state.latencyBy = by.value;
+    loadView(state.cards.get('latency'));
+  });
   return h(
     'div',
     { class: 'ab-controls small' },
+    h('div', { class: 'row' }, h('label', { for: 'latency-by' }, 'Group by'), by),
     h('div', { class: 'row' }, h('label', { for: 'latency-with' }, 'Compare runs with option'), input),
     h('p', { class: 'muted' }, 'OPTION=VALUE: each stage in runs that set it and in the others.'),
   );
