@@ -117,6 +117,8 @@ TEST_P(WatermarkOnPhotos, IsNotFoundInTheUnmarkedPhoto) {
   for (const cv::Mat& variant : {img, jpeg(img, 70), half}) {
     auto d = detect(variant);
     EXPECT_FALSE(d.found) << "confidence " << d.confidence;
+    EXPECT_FALSE(d.present) << "presence " << d.presence;
+    std::cout << GetParam() << " unmarked: presence " << d.presence << "\n";
     EXPECT_FALSE(d.payload.has_value());
   }
 }
@@ -178,8 +180,11 @@ TEST(Watermark, EveryOneOf50RandomRunIdsSurvivesJpegDownscaleAndCrop) {
 // time and as averages of 8 frames (what `inspect` does).
 struct VideoSurvival {
   int frames_found = 0, windows_found = 0, frames = 0, windows = 0;
+  int frames_present = 0, windows_present = 0;  // the presence mark found, or the payload read
+  double best = 0;                              // the highest confidence of any frame or average
+  double presence = 0;                          // the presence mark's highest correlation
 };
-VideoSurvival video_survival(int crf, const Payload& p) {
+VideoSurvival video_survival(int crf, const Payload& p, bool marked = true) {
   const TempDir dir;
   constexpr int kFrames = 24;
   const std::string video = testdata("video/astronaut_synthetic_motion.mp4");
@@ -198,7 +203,9 @@ VideoSurvival video_survival(int crf, const Payload& p) {
     EXPECT_FALSE(boxes.empty()) << name;
     if (boxes.empty()) return {};
     mark_box = pipeline::steady_mark_box(mark_box, boxes[0]);
-    EXPECT_EQ(marks.mark(ctx, ctx.frame.size(), options, {mark_box}), 1) << name;
+    if (marked) {
+      EXPECT_EQ(marks.mark(ctx, ctx.frame.size(), options, {mark_box}), 1) << name;
+    }
     std::snprintf(name, sizeof name, "wm%02d.png", i);
     EXPECT_TRUE(save_image(dir.file(name), ctx.frame).is_ok());
   }
@@ -216,6 +223,9 @@ VideoSurvival video_survival(int crf, const Payload& p) {
     const cv::Mat frame = std::move(load_image(dir.file(name))).value();
     const auto boxes = face_boxes(frame);
     const auto d = provenance::detect_watermark(frame, boxes);
+    r.best = std::max(r.best, d.confidence);
+    r.presence = std::max(r.presence, d.presence);
+    r.frames_present += d.present ? 1 : 0;
     ++r.frames;
     if (d.found) {
       ++r.frames_found;
@@ -229,6 +239,9 @@ VideoSurvival video_survival(int crf, const Payload& p) {
     cv::accumulate(y, sum);
     if (i % 8 == 0) {
       const auto w = provenance::detect_watermark_luma(sum / 8, window_boxes);
+      r.best = std::max(r.best, w.confidence);
+      r.presence = std::max(r.presence, w.presence);
+      r.windows_present += w.present ? 1 : 0;
       ++r.windows;
       if (w.found) {
         ++r.windows_found;
@@ -236,8 +249,11 @@ VideoSurvival video_survival(int crf, const Payload& p) {
       }
     }
   }
-  std::cout << "CRF " << crf << ": found in " << r.frames_found << " of " << r.frames << " frames, "
-            << r.windows_found << " of " << r.windows << " 8-frame averages\n";
+  std::cout << (marked ? "" : "unmarked, ") << "CRF " << crf << ": payload read in " << r.frames_found
+            << " of " << r.frames << " frames and " << r.windows_found << " of " << r.windows
+            << " 8-frame averages (highest confidence " << r.best << "); marked (presence) in "
+            << r.frames_present << " frames and " << r.windows_present << " averages (highest presence "
+            << r.presence << ")\n";
   return r;
 }
 
@@ -250,12 +266,19 @@ TEST(Watermark, VideoMarkSurvivesH264Crf18) {
   EXPECT_GE(r.frames_found + r.windows_found, 1);
 }
 
-// Known gap (docs/provenance.md "Limits"): at 480x360 the mark does not survive a re-encode at CRF 28 -- the
-// encoder keeps about 1 KB a frame, predicts most blocks from the previous frame and drops the mark's
-// residual, so the P-frames carry almost none of it. Disabled so that it documents the target.
-TEST(Watermark, DISABLED_SurvivesH264Crf28) {
-  const auto r = video_survival(28, {provenance::kPayloadVersion, true, 0xFACEFEEDu});
-  EXPECT_GE(r.windows_found, 1);
+// A re-encode at CRF 28 (a re-upload's coding noise) of a 480x360 clip keeps too little of the mark to read
+// the payload (docs/provenance.md "Limits"): the encoder keeps about 1 KB a frame and predicts the frames
+// after the first from it, dropping the mark's small residual. The presence mark, one DCT coefficient whose
+// signs every detector knows, survives in the key frame: the clip is found marked. The same frames unmarked,
+// encoded the same way, are not.
+TEST(Watermark, SurvivesH264Crf28AsPresenceMark) {
+  const Payload p{provenance::kPayloadVersion, true, 0xFACEFEEDu};
+  const auto r = video_survival(28, p);
+  EXPECT_GE(r.frames_present + r.windows_present, 1);
+  const auto u = video_survival(28, p, false);
+  EXPECT_EQ(u.frames_present + u.windows_present, 0);
+  EXPECT_EQ(u.frames_found + u.windows_found, 0);
+  EXPECT_LT(u.presence, provenance::kPresenceThreshold);
 }
 
 // Synthetic unmarked content of many kinds: noise, smooth noise, gradients, stripes and checkerboards of
@@ -311,19 +334,22 @@ TEST(Watermark, NoFalsePositivesOn1000SyntheticImages) {
   std::mt19937 rng(20260806);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
   int detections = 0;
-  double worst = 0;
+  double worst = 0, presence = 0;
   for (int i = 0; i < 1000; ++i) {
     const int w = 128 + int(u(rng) * 160), h = 128 + int(u(rng) * 160);
     const cv::Mat img = synthetic_image(i, w, h, rng);
     const float side = 40 + u(rng) * float(std::min(w, h) - 60);
     const cv::Rect2f box(u(rng) * (w - side), u(rng) * (h - side), side, side * (0.9f + 0.4f * u(rng)));
     auto d = provenance::detect_watermark(img, {box});
-    detections += d.found ? 1 : 0;
+    detections += d.found || d.present ? 1 : 0;
     worst = std::max(worst, d.confidence);
+    presence = std::max(presence, d.presence);
   }
   EXPECT_EQ(detections, 0);
   EXPECT_LT(worst, provenance::kDetectThreshold);
-  std::cout << "highest confidence on unmarked synthetic images: " << worst << "\n";
+  EXPECT_LT(presence, provenance::kPresenceThreshold);
+  std::cout << "highest confidence on unmarked synthetic images: " << worst << ", highest presence "
+            << presence << "\n";
 }
 
 // 200 synthetic unmarked clips of 8 frames (the content panning a few pixels a frame, with fresh noise in
@@ -332,7 +358,7 @@ TEST(Watermark, NoFalsePositivesOn200SyntheticClipAverages) {
   std::mt19937 rng(20261207);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
   int detections = 0;
-  double worst = 0;
+  double worst = 0, presence = 0;
   for (int i = 0; i < 200; ++i) {
     const int w = 160 + int(u(rng) * 160), h = 160 + int(u(rng) * 160);
     const cv::Mat scene = synthetic_image(i, w + 40, h + 40, rng);
@@ -347,12 +373,15 @@ TEST(Watermark, NoFalsePositivesOn200SyntheticClipAverages) {
     const float side = 60 + u(rng) * float(std::min(w, h) - 80);
     const cv::Rect2f box(u(rng) * (w - side), u(rng) * (h - side), side, side * (0.9f + 0.4f * u(rng)));
     auto d = provenance::detect_watermark_luma(sum / 8, {box});
-    detections += d.found ? 1 : 0;
+    detections += d.found || d.present ? 1 : 0;
     worst = std::max(worst, d.confidence);
+    presence = std::max(presence, d.presence);
   }
   EXPECT_EQ(detections, 0);
   EXPECT_LT(worst, provenance::kDetectThreshold);
-  std::cout << "highest confidence on unmarked synthetic clip averages: " << worst << "\n";
+  EXPECT_LT(presence, provenance::kPresenceThreshold);
+  std::cout << "highest confidence on unmarked synthetic clip averages: " << worst << ", highest presence "
+            << presence << "\n";
 }
 
 }  // namespace
