@@ -39,6 +39,9 @@ struct Key {
   // -- known to every detector, unlike the payload's.
   cv::Mat presence;  // 8x8 CV_32F, unit norm
   std::array<float, kSymbols> presence_sign{};
+  // presence_sign repeated 2 x 2 times (2 kTileH rows of 2 kTileW): row r, column c holds the sign of tile
+  // position (c % kTileW, r % kTileH), so every tile phase reads contiguous rows.
+  std::array<std::array<float, 2 * kTileW>, 2 * kTileH> presence_tiled{};
 };
 
 const Key& key() {
@@ -74,6 +77,10 @@ const Key& key() {
       for (int i = 0; i < kTileW; ++i) signs[i] = i < kTileW / 2 ? 1.0f : -1.0f;
       for (int i = kTileW - 1; i > 0; --i) std::swap(signs[i], signs[rng() % uint64_t(i + 1)]);
     }
+    for (int r = 0; r < 2 * kTileH; ++r)
+      for (int c = 0; c < 2 * kTileW; ++c)
+        out.presence_tiled[size_t(r)][size_t(c)] =
+            out.presence_sign[size_t(c % kTileW + kTileW * (r % kTileH))];
     return out;
   }();
   return k;
@@ -338,11 +345,12 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
           const double norm = 1.0 / std::sqrt(energy);
           for (int py = 0; py < kTileH; ++py)
             for (int px = 0; px < kTileW; ++px) {
-              double dot = 0;
-              for (int gy = 0; gy < kTileH; ++gy)
-                for (int gx = 0; gx < kTileW; ++gx)
-                  dot += k.presence_sign[size_t((gx + px) % kTileW + kTileW * ((gy + py) % kTileH))] *
-                         groups_p[size_t(gx + kTileW * gy)];
+              float dot = 0;  // contiguous rows of the doubled sign tile: the compiler vectorizes it
+              for (int gy = 0; gy < kTileH; ++gy) {
+                const float* signs = k.presence_tiled[size_t(gy + py)].data() + px;
+                const float* g = groups_p.data() + kTileW * gy;
+                for (int gx = 0; gx < kTileW; ++gx) dot += signs[gx] * g[gx];
+              }
               if (dot * norm > best.presence) {
                 best.presence = dot * norm;
                 presence_region = region;
