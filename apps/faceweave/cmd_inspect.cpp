@@ -31,11 +31,7 @@ int run(const GlobalOptions& global, const InspectArgs& args) {
                 r->digital_source_type.c_str(), r->software_agent.c_str());
   else
     std::printf("  metadata: none\n");
-  if (r->watermark_found && !r->watermark_payload)
-    std::printf(
-        "  watermark: found (presence mark, %.1f standard deviations); its payload is no longer readable\n",
-        r->watermark_presence);
-  else if (r->watermark_found)
+  if (r->watermark_found)
     std::printf("  watermark: found (confidence %.2f), version %d, %s, run %08x\n", r->watermark_confidence,
                 r->watermark_version, r->watermark_synthetic ? "synthetic" : "not synthetic",
                 r->watermark_run_id);

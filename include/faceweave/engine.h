@@ -147,11 +147,9 @@ struct InspectReport {
   std::string software_agent;
   std::vector<std::string> processors;
   // watermark
-  bool watermark_found = false;     // marked: the payload was read, or the presence mark was found
-  bool watermark_payload = false;   // the payload was read (version, synthetic, run id below)
-  double watermark_confidence = 0;  // the payload's normalized correlation; read at >= 0.70
-  double watermark_presence = 0;    // the presence mark's correlation in standard deviations; found at >= 7
-  int watermark_version = 0;        // the payload, when read
+  bool watermark_found = false;
+  double watermark_confidence = 0;  // normalized correlation; found at >= 0.70
+  int watermark_version = 0;        // the payload, when found
   bool watermark_synthetic = false;
   uint32_t watermark_run_id = 0;
   int frames_checked = 0;

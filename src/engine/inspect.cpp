@@ -19,10 +19,6 @@ namespace {
 constexpr int kVideoWindows = 4;
 constexpr int kWindowFrames = 8;
 constexpr int64_t kUnknownLengthStep = 30;  // stretches this far apart when the length is unknown
-// Key frames (I-frames) on the way are examined alone too, up to this many: after a lossy re-encode they
-// keep the mark best -- the encoder codes them in full, while it predicts the frames between from them and
-// drops most of the mark's small residual (at H.264 CRF 28 almost all of it; docs/provenance.md).
-constexpr int kMaxKeyFrames = 8;
 
 }  // namespace
 
@@ -38,12 +34,9 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
   out.processors = meta.processors;
 
   auto take = [&](const provenance::WatermarkDetection& d) {
-    out.watermark_presence = std::max(out.watermark_presence, d.presence);
-    out.watermark_found = out.watermark_found || d.present;
-    if (d.confidence > out.watermark_confidence || (d.found && !out.watermark_payload)) {
+    if (d.confidence > out.watermark_confidence || (d.found && !out.watermark_found)) {
       out.watermark_confidence = d.confidence;
-      out.watermark_payload = d.found;
-      out.watermark_found = out.watermark_found || d.found;
+      out.watermark_found = d.found;
       if (d.payload) {
         out.watermark_version = d.payload->version;
         out.watermark_synthetic = d.payload->synthetic;
@@ -86,16 +79,9 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
     averaged = 0;
   };
   int64_t window_end = -1;
-  int key_frames = 0;
-  // Until the payload is read: a presence mark alone does not end the search.
-  for (int64_t i = 0; !out.watermark_payload && (i < window_end || !starts.empty()); ++i) {
+  for (int64_t i = 0; !out.watermark_found && (i < window_end || !starts.empty()); ++i) {
     FW_ASSIGN_OR_RETURN(bool got, reader->read(frame));
     if (!got) break;
-    if (frame.key && !starts.count(i) && key_frames < kMaxKeyFrames) {
-      ++key_frames;
-      FW_RETURN_IF_ERROR(check(frame.bgr).status());
-      if (out.watermark_payload) break;
-    }
     if (starts.count(i)) {
       detect_average();
       starts.erase(i);
@@ -110,7 +96,7 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
       if (i + 1 == window_end) detect_average();
     }
   }
-  if (!out.watermark_payload) detect_average();
+  if (!out.watermark_found) detect_average();
   return out;
 }
 
@@ -122,10 +108,12 @@ nlohmann::json InspectReport::to_json() const {
                      {"digital_source_type", digital_source_type},
                      {"software_agent", software_agent},
                      {"processors", processors}};
-  out["watermark"] = {{"found", watermark_found},       {"confidence", watermark_confidence},
-                      {"presence", watermark_presence}, {"frames_checked", frames_checked},
-                      {"faces_checked", faces_checked}, {"payload", nullptr}};
-  if (watermark_payload)
+  out["watermark"] = {{"found", watermark_found},
+                      {"confidence", watermark_confidence},
+                      {"frames_checked", frames_checked},
+                      {"faces_checked", faces_checked},
+                      {"payload", nullptr}};
+  if (watermark_found)
     out["watermark"]["payload"] = {
         {"version", watermark_version}, {"synthetic", watermark_synthetic}, {"run_id", watermark_run_id}};
   return out;

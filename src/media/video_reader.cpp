@@ -128,7 +128,6 @@ Result<bool> VideoReader::receive(VideoFrame& frame) {
   frame.pts = pts;
   frame.time_s = double(pts - start_pts_) * info_.time_base.value();
   frame.index = next_index_++;
-  frame.key = decoded_->pict_type == AV_PICTURE_TYPE_I;
   av_frame_unref(decoded_);
   return true;
 }

@@ -51,7 +51,6 @@ struct VideoFrame {
   int64_t pts = 0;    // in the stream's time base
   double time_s = 0;  // pts in seconds from the stream's start
   int64_t index = 0;  // decode order of output frames, from 0
-  bool key = false;   // an intra-coded (I) frame: coded in full, not predicted from other frames
 };
 
 class VideoReader {

@@ -46,9 +46,7 @@ cv::Rect2f steady_mark_box(const cv::Rect2f& previous, const cv::Rect2f& face_bo
 // texture, and a frame pays one addition instead of a transform. Thread-safe: frames are marked in parallel.
 class VideoMarks {
  public:
-  explicit VideoMarks(const provenance::Payload& payload,
-                      const provenance::WatermarkOptions& options = provenance::kVideoWatermark)
-      : payload_(payload), options_(options) {}
+  explicit VideoMarks(const provenance::Payload& payload) : payload_(payload) {}
   // Marks ctx.frame at `boxes` (one per selected face, in `analysed` pixels; scaled to the frame like
   // watermark_frame), the largest first, skipping a box whose square overlaps one already marked. Returns
   // how many faces were marked; 0 when options.watermark is off.
@@ -61,7 +59,6 @@ class VideoMarks {
   std::shared_ptr<const provenance::WatermarkStamp> stamp(cv::Size frame, const cv::Rect2f& box);
 
   provenance::Payload payload_;
-  provenance::WatermarkOptions options_;
   std::mutex mutex_;
   std::map<Key, std::shared_ptr<const provenance::WatermarkStamp>> stamps_;  // the newest kKept boxes
   std::deque<Key> order_;

@@ -35,13 +35,6 @@ struct Key {
   std::array<int, kSymbols> symbol_at{};
   std::array<float, kSymbols> scramble{};
   std::array<uint8_t, kPilots> pilots{};
-  // The presence mark (WatermarkOptions::presence): one DCT coefficient, and a fixed sign per tile position
-  // -- known to every detector, unlike the payload's.
-  cv::Mat presence;  // 8x8 CV_32F, unit norm
-  std::array<float, kSymbols> presence_sign{};
-  // presence_sign repeated 2 x 2 times (2 kTileH rows of 2 kTileW): row r, column c holds the sign of tile
-  // position (c % kTileW, r % kTileH), so every tile phase reads contiguous rows.
-  std::array<std::array<float, 2 * kTileW>, 2 * kTileH> presence_tiled{};
 };
 
 const Key& key() {
@@ -64,23 +57,6 @@ const Key& key() {
       std::swap(out.symbol_at[i], out.symbol_at[rng() % uint64_t(i + 1)]);
     for (auto& s : out.scramble) s = (rng() & 1) ? 1.0f : -1.0f;
     for (auto& b : out.pilots) b = uint8_t(rng() & 1);
-    // Drawn after everything above, so the payload mark of format version 1 is unchanged. The presence
-    // pattern is one coefficient, (0, 2): all of its amplitude in one DCT coefficient survives a video
-    // encoder's quantization where the same energy spread over the payload's 12 does not
-    // (docs/provenance.md). Its signs are balanced in every tile row, so content that is the same in every
-    // block (stripes, a codec's block grid) adds up to nothing.
-    cv::Mat one = cv::Mat::zeros(kBlock, kBlock, CV_32F);
-    one.at<float>(0, 2) = 1.0f;
-    cv::idct(one, out.presence);
-    for (int row = 0; row < kTileH; ++row) {
-      float* signs = out.presence_sign.data() + row * kTileW;
-      for (int i = 0; i < kTileW; ++i) signs[i] = i < kTileW / 2 ? 1.0f : -1.0f;
-      for (int i = kTileW - 1; i > 0; --i) std::swap(signs[i], signs[rng() % uint64_t(i + 1)]);
-    }
-    for (int r = 0; r < 2 * kTileH; ++r)
-      for (int c = 0; c < 2 * kTileW; ++c)
-        out.presence_tiled[size_t(r)][size_t(c)] =
-            out.presence_sign[size_t(c % kTileW + kTileW * (r % kTileH))];
     return out;
   }();
   return k;
@@ -129,7 +105,7 @@ struct Candidate {
 // the blocks that share a tile position (they carry the same symbol): it does not depend on the (still
 // unknown) tile phase, so it ranks scales and offsets before any decoding.
 double block_soft_values(const cv::Mat& corr, int dx, int dy, int nbx, int nby,
-                         std::array<float, kSymbols>& groups, double* energy_total = nullptr) {
+                         std::array<float, kSymbols>& groups) {
   cv::Mat values(nby, nbx, CV_32F);
   for (int by = 0; by < nby; ++by) {
     float* row = values.ptr<float>(by);
@@ -160,7 +136,6 @@ double block_soft_values(const cv::Mat& corr, int dx, int dy, int nbx, int nby,
     agree += double(groups[g]) * groups[g] - energy[g];
     total += energy[g];
   }
-  if (energy_total) *energy_total = total;
   return total > 0 ? agree / total : 0;
 }
 
@@ -184,13 +159,11 @@ bool mark_geometry(cv::Size image, const cv::Rect2f& face_box, cv::Rect& region,
 // The change at the working scale: every block carries its symbol's sign times the pattern. With `host`
 // (the square's luma at the working scale) the embedding is informed: what the content already says against
 // the symbol is paid back, within limits; without it every block gets the base strength.
-cv::Mat working_delta(cv::Size work, const Payload& payload, float alpha, const cv::Mat* host,
-                      float presence = 0) {
+cv::Mat working_delta(cv::Size work, const Payload& payload, float alpha, const cv::Mat* host) {
   const Key& k = key();
   const auto symbols = channel_symbols(payload);
   cv::Mat delta = cv::Mat::zeros(work, CV_32F);
   const float* pattern = k.pattern.ptr<float>(0);  // 8x8, continuous
-  const float* known = k.presence.ptr<float>(0);
   for (int by = 0; (by + 1) * kBlock <= work.height; ++by)
     for (int bx = 0; (bx + 1) * kBlock <= work.width; ++bx) {
       const int pos = (bx % kTileW) + kTileW * (by % kTileH);
@@ -204,10 +177,9 @@ cv::Mat working_delta(cv::Size work, const Payload& payload, float alpha, const 
         }
         a = std::clamp(alpha - sym * h, 0.5f * alpha, 2.0f * alpha) * sym;
       }
-      const float b = presence * k.presence_sign[pos];
       for (int r = 0; r < kBlock; ++r) {
         float* row = delta.ptr<float>(by * kBlock + r) + bx * kBlock;
-        for (int c = 0; c < kBlock; ++c) row[c] += a * pattern[r * kBlock + c] + b * known[r * kBlock + c];
+        for (int c = 0; c < kBlock; ++c) row[c] += a * pattern[r * kBlock + c];
       }
     }
   return delta;
@@ -257,8 +229,7 @@ bool embed_watermark(cv::Mat& bgr, const cv::Rect2f& face_box, const Payload& pa
   if (!mark_geometry(bgr.size(), face_box, region, side, work)) return false;
   cv::Mat roi = bgr(region);
   const cv::Mat y = resample(luma(roi), work);
-  add_to_channels(roi, image_delta(working_delta(work, payload, options.strength, &y, options.presence),
-                                   region.size(), side));
+  add_to_channels(roi, image_delta(working_delta(work, payload, options.strength, &y), region.size(), side));
   return true;
 }
 
@@ -269,8 +240,8 @@ std::optional<WatermarkStamp> make_watermark_stamp(cv::Size image, const cv::Rec
   cv::Size work;
   if (!mark_geometry(image, face_box, stamp.region, side, work)) return std::nullopt;
   stamp.image = image;
-  stamp.delta = image_delta(working_delta(work, payload, options.strength, nullptr, options.presence),
-                            stamp.region.size(), side);
+  stamp.delta =
+      image_delta(working_delta(work, payload, options.strength, nullptr), stamp.region.size(), side);
   return stamp;
 }
 
@@ -311,7 +282,6 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
   const Key& k = key();
   const cv::Rect image(0, 0, y_full.cols, y_full.rows);
   std::vector<float> soft(kCodedBits);
-  cv::Rect presence_region;
   for (const auto& box : face_boxes) {
     std::vector<Candidate> candidates;
     // Square sides from 0.8 to kMaxRegionRatio times the face side, kScaleStep apart: the face boxes of the
@@ -326,9 +296,8 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
       const cv::Size work(int(std::lround(region.width * scale)), int(std::lround(region.height * scale)));
       if (work.width < 2 * kBlock || work.height < 2 * kBlock) continue;
       const cv::Mat y = resample(y_full(region), work);
-      cv::Mat corr, corr_p;  // corr(r, c): the block with its top-left corner at (c, r) against the pattern
+      cv::Mat corr;  // corr(r, c): the block with its top-left corner at (c, r) against the pattern
       cv::filter2D(y, corr, CV_32F, k.pattern, cv::Point(0, 0), 0, cv::BORDER_CONSTANT);
-      cv::filter2D(y, corr_p, CV_32F, k.presence, cv::Point(0, 0), 0, cv::BORDER_CONSTANT);
       for (int dy = 0; dy < kBlock; ++dy)
         for (int dx = 0; dx < kBlock; ++dx) {
           const int nbx = (work.width - dx) / kBlock, nby = (work.height - dy) / kBlock;
@@ -337,25 +306,6 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
           c.agreement = block_soft_values(corr, dx, dy, nbx, nby, c.groups);
           c.region = region;
           candidates.push_back(c);
-          // The presence mark: every block's sign is known up to the tile phase, so all blocks add up.
-          std::array<float, kSymbols> groups_p{};
-          double energy = 0;
-          block_soft_values(corr_p, dx, dy, nbx, nby, groups_p, &energy);
-          if (energy <= 0) continue;
-          const double norm = 1.0 / std::sqrt(energy);
-          for (int py = 0; py < kTileH; ++py)
-            for (int px = 0; px < kTileW; ++px) {
-              float dot = 0;  // contiguous rows of the doubled sign tile: the compiler vectorizes it
-              for (int gy = 0; gy < kTileH; ++gy) {
-                const float* signs = k.presence_tiled[size_t(gy + py)].data() + px;
-                const float* g = groups_p.data() + kTileW * gy;
-                for (int gx = 0; gx < kTileW; ++gx) dot += signs[gx] * g[gx];
-              }
-              if (dot * norm > best.presence) {
-                best.presence = dot * norm;
-                presence_region = region;
-              }
-            }
         }
     }
     const size_t keep = std::min<size_t>(kCandidatesPerBox, candidates.size());
@@ -395,8 +345,6 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
   }
   best.found = best.confidence >= kDetectThreshold;
   if (!best.found) best.payload.reset();
-  best.present = best.found || best.presence >= kPresenceThreshold;
-  if (!best.found && best.present) best.region = presence_region;
   return best;
 }
 

@@ -32,9 +32,6 @@ inline constexpr int kMinFaceSide = 32;      // smaller faces are not marked
 // patterns would then be too fine to survive compression); the detector searches that ratio too.
 inline constexpr double kMaxRegionRatio = 4.2;    // the largest square / face side the detector tries
 inline constexpr double kDetectThreshold = 0.70;  // normalized correlation; see docs/provenance.md
-// The presence mark's threshold: its correlation over all blocks in standard deviations of unmarked content's
-// (docs/provenance.md: the highest seen on unmarked images and re-encoded clips, with margin).
-inline constexpr double kPresenceThreshold = 7.0;
 
 // The fixed, public key (docs/provenance.md): detection needs no secret, so anyone can check a file.
 inline constexpr const char* kWatermarkKey = "faceweave-provenance-watermark-v1";
@@ -42,11 +39,6 @@ inline constexpr const char* kWatermarkKey = "faceweave-provenance-watermark-v1"
 struct WatermarkOptions {
   float strength =
       15.0f;  // amplitude per 8x8 working block (unit-norm pattern): about 41-43 dB in the square
-  // The presence mark's amplitude per block: a second, payload-free pattern over the same coefficients
-  // (orthogonal to the payload's) whose signs every detector knows, so that all the square's blocks add up
-  // to one bit -- "marked" -- where too little survives to read the payload (video re-encoded at H.264
-  // CRF 28). 0: none (images, whose informed payload mark survives their attacks on its own).
-  float presence = 0.0f;
 };
 
 // Marks the region around `face_box` (image coordinates) in place. Faces smaller than kMinFaceSide, or
@@ -62,8 +54,6 @@ int embed_watermark_faces(cv::Mat& bgr, const std::vector<cv::Rect2f>& face_boxe
 // A video's mark for one face box, made once and added unchanged to every frame while the box holds: not
 // informed by any frame's content, so it is the same pattern in every frame (the video encoder predicts it
 // from the previous frame instead of coding it again), and adding it is one pass over the square.
-// kVideoWatermark is what faceweave's videos get: a weaker payload mark and the presence mark.
-inline constexpr WatermarkOptions kVideoWatermark{12.0f, 12.0f};
 struct WatermarkStamp {
   cv::Size image;  // the frame size it was made for
   cv::Rect region;
@@ -78,13 +68,8 @@ bool apply_watermark_stamp(cv::Mat& bgr, const WatermarkStamp& stamp);
 cv::Rect watermark_square(const cv::Rect2f& face_box);
 
 struct WatermarkDetection {
-  bool found = false;     // the payload was read (then `payload` holds it)
+  bool found = false;
   double confidence = 0;  // normalized correlation of the best decodable candidate (0 when none decoded)
-  // The presence mark alone: its correlation in standard deviations (the best over scales, offsets and
-  // phases), and whether it reached kPresenceThreshold -- or the payload was read. `present` without
-  // `found`: the file is marked, its payload is no longer readable.
-  bool present = false;
-  double presence = 0;
   std::optional<Payload> payload;
   cv::Rect region;  // where it was found (image coordinates)
 };

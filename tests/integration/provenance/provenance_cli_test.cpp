@@ -115,35 +115,8 @@ TEST(Provenance, UnmarkedVideosReencodedAtCrf28AreNotFound) {
     auto j = inspect(d, out);
     EXPECT_FALSE(j["watermark"]["found"].get<bool>()) << video << " " << j.dump(2);
     EXPECT_GT(j["watermark"]["faces_checked"].get<int>(), 0) << video;
-    std::cout << video << " at CRF 28: confidence " << j["watermark"]["confidence"] << ", presence "
-              << j["watermark"]["presence"] << "\n";
+    std::cout << video << " at CRF 28: confidence " << j["watermark"]["confidence"] << "\n";
   }
-}
-
-// A swapped video re-encoded with H.264 at CRF 28 (a re-upload's coding noise, docs/provenance.md): `inspect`
-// finds it marked by the presence mark in the re-encode's key frame (the encoder codes it in full; the frames
-// it predicts keep little of the mark). Its unmarked counterpart is the test above.
-TEST(Provenance, SwappedVideoReencodedAtCrf28IsFound) {
-  const TempDir d;
-  const std::string out = d.file("marked.mp4"), crf28 = d.file("crf28.mp4");
-  auto r =
-      faceweave(d, swap_args(testdata("video/astronaut_synthetic_motion.mp4"), out) + " --trim-frame-end 24");
-  ASSERT_EQ(r.code, 0) << r.out;
-  const auto original = inspect(d, out);
-  ASSERT_TRUE(original["watermark"]["found"].get<bool>()) << original.dump(2);
-  auto ff = run_command("ffmpeg -v error -i '" + out +
-                        "' -map_metadata -1 -an -c:v libx264 -crf 28 -pix_fmt yuv420p '" + crf28 + "' 2>&1");
-  ASSERT_EQ(ff.code, 0) << ff.out;
-  const auto j = inspect(d, crf28);
-  EXPECT_FALSE(j["metadata"]["present"].get<bool>()) << j.dump(2);
-  EXPECT_TRUE(j["watermark"]["found"].get<bool>()) << j.dump(2);
-  EXPECT_GE(j["watermark"]["presence"].get<double>(), 7.0) << j.dump(2);
-  // Where the payload is still readable, it is the swap's.
-  if (!j["watermark"]["payload"].is_null()) {
-    EXPECT_EQ(j["watermark"]["payload"]["run_id"], original["watermark"]["payload"]["run_id"]);
-  }
-  std::cout << "swapped video at CRF 28: presence " << j["watermark"]["presence"] << ", confidence "
-            << j["watermark"]["confidence"] << "\n";
 }
 
 class ProvenanceVideo : public ::testing::TestWithParam<const char*> {};

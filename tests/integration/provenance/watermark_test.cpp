@@ -1,6 +1,6 @@
 // The watermark on real photographs and video frames: found with its payload, invisible (PSNR >= 40 dB),
-// robust to JPEG quality 70, 50% downscaling, 10% crops and H.264 CRF 28, and never found where it was not
-// put (the test data, and 1000 synthetic unmarked images).
+// robust to JPEG quality 70, 50% downscaling and 10% crops (H.264 CRF 28 is a known gap), and never found
+// where it was not put (the test data, 1000 synthetic unmarked images, unmarked clips).
 #include <algorithm>
 #include <filesystem>
 #include <random>
@@ -117,8 +117,6 @@ TEST_P(WatermarkOnPhotos, IsNotFoundInTheUnmarkedPhoto) {
   for (const cv::Mat& variant : {img, jpeg(img, 70), half}) {
     auto d = detect(variant);
     EXPECT_FALSE(d.found) << "confidence " << d.confidence;
-    EXPECT_FALSE(d.present) << "presence " << d.presence;
-    std::cout << GetParam() << " unmarked: presence " << d.presence << "\n";
     EXPECT_FALSE(d.payload.has_value());
   }
 }
@@ -180,9 +178,7 @@ TEST(Watermark, EveryOneOf50RandomRunIdsSurvivesJpegDownscaleAndCrop) {
 // time and as averages of 8 frames (what `inspect` does).
 struct VideoSurvival {
   int frames_found = 0, windows_found = 0, frames = 0, windows = 0;
-  int frames_present = 0, windows_present = 0;  // the presence mark found, or the payload read
-  double best = 0;                              // the highest confidence of any frame or average
-  double presence = 0;                          // the presence mark's highest correlation
+  double best = 0;  // the highest confidence of any frame or average
 };
 VideoSurvival video_survival(int crf, const Payload& p, bool marked = true) {
   const TempDir dir;
@@ -224,8 +220,6 @@ VideoSurvival video_survival(int crf, const Payload& p, bool marked = true) {
     const auto boxes = face_boxes(frame);
     const auto d = provenance::detect_watermark(frame, boxes);
     r.best = std::max(r.best, d.confidence);
-    r.presence = std::max(r.presence, d.presence);
-    r.frames_present += d.present ? 1 : 0;
     ++r.frames;
     if (d.found) {
       ++r.frames_found;
@@ -240,8 +234,6 @@ VideoSurvival video_survival(int crf, const Payload& p, bool marked = true) {
     if (i % 8 == 0) {
       const auto w = provenance::detect_watermark_luma(sum / 8, window_boxes);
       r.best = std::max(r.best, w.confidence);
-      r.presence = std::max(r.presence, w.presence);
-      r.windows_present += w.present ? 1 : 0;
       ++r.windows;
       if (w.found) {
         ++r.windows_found;
@@ -251,9 +243,7 @@ VideoSurvival video_survival(int crf, const Payload& p, bool marked = true) {
   }
   std::cout << (marked ? "" : "unmarked, ") << "CRF " << crf << ": payload read in " << r.frames_found
             << " of " << r.frames << " frames and " << r.windows_found << " of " << r.windows
-            << " 8-frame averages (highest confidence " << r.best << "); marked (presence) in "
-            << r.frames_present << " frames and " << r.windows_present << " averages (highest presence "
-            << r.presence << ")\n";
+            << " 8-frame averages (highest confidence " << r.best << ")\n";
   return r;
 }
 
@@ -266,19 +256,17 @@ TEST(Watermark, VideoMarkSurvivesH264Crf18) {
   EXPECT_GE(r.frames_found + r.windows_found, 1);
 }
 
-// A re-encode at CRF 28 (a re-upload's coding noise) of a 480x360 clip keeps too little of the mark to read
-// the payload (docs/provenance.md "Limits"): the encoder keeps about 1 KB a frame and predicts the frames
-// after the first from it, dropping the mark's small residual. The presence mark, one DCT coefficient whose
-// signs every detector knows, survives in the key frame: the clip is found marked. The same frames unmarked,
-// encoded the same way, are not.
-TEST(Watermark, SurvivesH264Crf28AsPresenceMark) {
+// Known gap (docs/provenance.md "Why H.264 CRF 28 removes the video mark"): at 480x360 the mark does not
+// survive a re-encode at CRF 28 -- the key frame keeps a per-symbol SNR of about 0.8 (the decoder needs about
+// 1.5) and the predicted frames almost none. Disabled so that it documents the target; when it is enabled,
+// the same frames unmarked and encoded the same way must stay unfound (the second half).
+TEST(Watermark, DISABLED_SurvivesH264Crf28) {
   const Payload p{provenance::kPayloadVersion, true, 0xFACEFEEDu};
   const auto r = video_survival(28, p);
-  EXPECT_GE(r.frames_present + r.windows_present, 1);
+  EXPECT_GE(r.frames_found + r.windows_found, 1);
   const auto u = video_survival(28, p, false);
-  EXPECT_EQ(u.frames_present + u.windows_present, 0);
   EXPECT_EQ(u.frames_found + u.windows_found, 0);
-  EXPECT_LT(u.presence, provenance::kPresenceThreshold);
+  EXPECT_LT(u.best, provenance::kDetectThreshold);
 }
 
 // Synthetic unmarked content of many kinds: noise, smooth noise, gradients, stripes and checkerboards of
@@ -334,22 +322,19 @@ TEST(Watermark, NoFalsePositivesOn1000SyntheticImages) {
   std::mt19937 rng(20260806);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
   int detections = 0;
-  double worst = 0, presence = 0;
+  double worst = 0;
   for (int i = 0; i < 1000; ++i) {
     const int w = 128 + int(u(rng) * 160), h = 128 + int(u(rng) * 160);
     const cv::Mat img = synthetic_image(i, w, h, rng);
     const float side = 40 + u(rng) * float(std::min(w, h) - 60);
     const cv::Rect2f box(u(rng) * (w - side), u(rng) * (h - side), side, side * (0.9f + 0.4f * u(rng)));
     auto d = provenance::detect_watermark(img, {box});
-    detections += d.found || d.present ? 1 : 0;
+    detections += d.found ? 1 : 0;
     worst = std::max(worst, d.confidence);
-    presence = std::max(presence, d.presence);
   }
   EXPECT_EQ(detections, 0);
   EXPECT_LT(worst, provenance::kDetectThreshold);
-  EXPECT_LT(presence, provenance::kPresenceThreshold);
-  std::cout << "highest confidence on unmarked synthetic images: " << worst << ", highest presence "
-            << presence << "\n";
+  std::cout << "highest confidence on unmarked synthetic images: " << worst << "\n";
 }
 
 // 200 synthetic unmarked clips of 8 frames (the content panning a few pixels a frame, with fresh noise in
@@ -358,7 +343,7 @@ TEST(Watermark, NoFalsePositivesOn200SyntheticClipAverages) {
   std::mt19937 rng(20261207);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
   int detections = 0;
-  double worst = 0, presence = 0;
+  double worst = 0;
   for (int i = 0; i < 200; ++i) {
     const int w = 160 + int(u(rng) * 160), h = 160 + int(u(rng) * 160);
     const cv::Mat scene = synthetic_image(i, w + 40, h + 40, rng);
@@ -373,15 +358,12 @@ TEST(Watermark, NoFalsePositivesOn200SyntheticClipAverages) {
     const float side = 60 + u(rng) * float(std::min(w, h) - 80);
     const cv::Rect2f box(u(rng) * (w - side), u(rng) * (h - side), side, side * (0.9f + 0.4f * u(rng)));
     auto d = provenance::detect_watermark_luma(sum / 8, {box});
-    detections += d.found || d.present ? 1 : 0;
+    detections += d.found ? 1 : 0;
     worst = std::max(worst, d.confidence);
-    presence = std::max(presence, d.presence);
   }
   EXPECT_EQ(detections, 0);
   EXPECT_LT(worst, provenance::kDetectThreshold);
-  EXPECT_LT(presence, provenance::kPresenceThreshold);
-  std::cout << "highest confidence on unmarked synthetic clip averages: " << worst << ", highest presence "
-            << presence << "\n";
+  std::cout << "highest confidence on unmarked synthetic clip averages: " << worst << "\n";
 }
 
 }  // namespace
