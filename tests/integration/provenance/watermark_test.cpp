@@ -1,6 +1,6 @@
 // The watermark on real photographs and video frames: found with its payload, invisible (PSNR >= 40 dB),
-// robust to JPEG quality 70, 50% downscaling, 10% crops and H.264 CRF 28, and never found where it was not
-// put (the test data, and 1000 synthetic unmarked images).
+// robust to JPEG quality 70, 50% downscaling and 10% crops (H.264 CRF 28 is a known gap), and never found
+// where it was not put (the test data, 1000 synthetic unmarked images, unmarked clips).
 #include <algorithm>
 #include <filesystem>
 #include <random>
@@ -178,8 +178,9 @@ TEST(Watermark, EveryOneOf50RandomRunIdsSurvivesJpegDownscaleAndCrop) {
 // time and as averages of 8 frames (what `inspect` does).
 struct VideoSurvival {
   int frames_found = 0, windows_found = 0, frames = 0, windows = 0;
+  double best = 0;  // the highest confidence of any frame or average
 };
-VideoSurvival video_survival(int crf, const Payload& p) {
+VideoSurvival video_survival(int crf, const Payload& p, bool marked = true) {
   const TempDir dir;
   constexpr int kFrames = 24;
   const std::string video = testdata("video/astronaut_synthetic_motion.mp4");
@@ -198,7 +199,9 @@ VideoSurvival video_survival(int crf, const Payload& p) {
     EXPECT_FALSE(boxes.empty()) << name;
     if (boxes.empty()) return {};
     mark_box = pipeline::steady_mark_box(mark_box, boxes[0]);
-    EXPECT_EQ(marks.mark(ctx, ctx.frame.size(), options, {mark_box}), 1) << name;
+    if (marked) {
+      EXPECT_EQ(marks.mark(ctx, ctx.frame.size(), options, {mark_box}), 1) << name;
+    }
     std::snprintf(name, sizeof name, "wm%02d.png", i);
     EXPECT_TRUE(save_image(dir.file(name), ctx.frame).is_ok());
   }
@@ -216,6 +219,7 @@ VideoSurvival video_survival(int crf, const Payload& p) {
     const cv::Mat frame = std::move(load_image(dir.file(name))).value();
     const auto boxes = face_boxes(frame);
     const auto d = provenance::detect_watermark(frame, boxes);
+    r.best = std::max(r.best, d.confidence);
     ++r.frames;
     if (d.found) {
       ++r.frames_found;
@@ -229,6 +233,7 @@ VideoSurvival video_survival(int crf, const Payload& p) {
     cv::accumulate(y, sum);
     if (i % 8 == 0) {
       const auto w = provenance::detect_watermark_luma(sum / 8, window_boxes);
+      r.best = std::max(r.best, w.confidence);
       ++r.windows;
       if (w.found) {
         ++r.windows_found;
@@ -236,8 +241,9 @@ VideoSurvival video_survival(int crf, const Payload& p) {
       }
     }
   }
-  std::cout << "CRF " << crf << ": found in " << r.frames_found << " of " << r.frames << " frames, "
-            << r.windows_found << " of " << r.windows << " 8-frame averages\n";
+  std::cout << (marked ? "" : "unmarked, ") << "CRF " << crf << ": payload read in " << r.frames_found
+            << " of " << r.frames << " frames and " << r.windows_found << " of " << r.windows
+            << " 8-frame averages (highest confidence " << r.best << ")\n";
   return r;
 }
 
@@ -250,12 +256,17 @@ TEST(Watermark, VideoMarkSurvivesH264Crf18) {
   EXPECT_GE(r.frames_found + r.windows_found, 1);
 }
 
-// Known gap (docs/provenance.md "Limits"): at 480x360 the mark does not survive a re-encode at CRF 28 -- the
-// encoder keeps about 1 KB a frame, predicts most blocks from the previous frame and drops the mark's
-// residual, so the P-frames carry almost none of it. Disabled so that it documents the target.
+// Known gap (docs/provenance.md "Why H.264 CRF 28 removes the video mark"): at 480x360 the mark does not
+// survive a re-encode at CRF 28 -- the key frame keeps a per-symbol SNR of about 0.8 (the decoder needs about
+// 1.5) and the predicted frames almost none. Disabled so that it documents the target; when it is enabled,
+// the same frames unmarked and encoded the same way must stay unfound (the second half).
 TEST(Watermark, DISABLED_SurvivesH264Crf28) {
-  const auto r = video_survival(28, {provenance::kPayloadVersion, true, 0xFACEFEEDu});
-  EXPECT_GE(r.windows_found, 1);
+  const Payload p{provenance::kPayloadVersion, true, 0xFACEFEEDu};
+  const auto r = video_survival(28, p);
+  EXPECT_GE(r.frames_found + r.windows_found, 1);
+  const auto u = video_survival(28, p, false);
+  EXPECT_EQ(u.frames_found + u.windows_found, 0);
+  EXPECT_LT(u.best, provenance::kDetectThreshold);
 }
 
 // Synthetic unmarked content of many kinds: noise, smooth noise, gradients, stripes and checkerboards of
