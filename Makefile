@@ -30,10 +30,11 @@ asan-test: setup
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -R '^BadInput\.|^Cli\.BadInputs|^SwapCli\.BadInputs'
 
 # ThreadSanitizer build (the tsan preset: gcc -fsanitize=thread, -O1) of the telemetry recorder and store,
-# the job store and runner (cancel races), the video pipeline and the REST API against a TSan-built server;
-# fails on a failed test or any race report (scripts/run-tsan-tests.sh; suppressions in tests/tsan.supp).
-TSAN_TARGETS = faceweave unit_telemetry_tests unit_server_tests server_cancel_race_tests tsan_video_tests \
-  server_api_tests
+# the job runner (cancel races), the video pipeline, the REST API and its event stream against a TSan-built
+# server, and the fleet's job store and workers; fails on a failed test or any race report
+# (scripts/run-tsan-tests.sh; suppressions in tests/tsan.supp). Only these targets are built.
+TSAN_TARGETS = faceweave unit_telemetry_tests server_cancel_race_tests tsan_video_tests server_api_tests \
+  server_insights_tests fleet_store_tests tsan_fleet_worker_tests
 tsan-test: setup
 	cmake --preset tsan
 	cmake --build build/tsan -j $(JOBS) --target $(TSAN_TARGETS)
