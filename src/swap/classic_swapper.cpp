@@ -178,12 +178,15 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     // Colour follows the target's skin everywhere but in the eyes (and half on the lips); lightness keeps off
     // the features (their own shading is their shape).
     const cv::Mat colour = (1.0f - own_light_zones(work, gw68, kOwnLips)) * options_.target_lighting;
-    const cv::Mat light =
-        (1.0f - feature_zones(work, gw68, kOwnNose)) * (kTargetLight * options_.target_lighting);
+    cv::Mat light = (1.0f - feature_zones(work, gw68, kOwnNose)) * (kTargetLight * options_.target_lighting);
     const float smile_gap = std::abs(mouth_width_ratio(s68) - mouth_width_ratio(t68));
     const float folds = kTargetFolds + (1.0f - kTargetFolds) * std::min(1.0f, smile_gap / kSmileMismatch);
-    const cv::Mat mid = fold_zones(work, gw68) * (folds * options_.target_lighting);
+    const cv::Mat zones = fold_zones(work, gw68);
+    const cv::Mat mid = zones * (folds * options_.target_lighting);
     const float fine = std::clamp((smile_gap - kSmileMatch) / (kSmileMismatch - kSmileMatch), 0.0f, 1.0f);
+    // Where the smiles differ, the fold zones take all of the target's light as well: the source's relief
+    // left on the skin elsewhere would bring the fold's broad shadow back.
+    if (fine > 0) light = cv::max(light, zones * (fine * options_.target_lighting));
     face = transfer_lighting(face, target_work, inside, light, colour, mid, kLightSigma * iod,
                              fine > 0 ? cv::Mat(mid * fine) : cv::Mat());
     target_work.copyTo(face, warped.coverage == 0);
