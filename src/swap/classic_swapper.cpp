@@ -98,8 +98,9 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   const auto& t68 = target.landmarks68;
   const auto& s68 = source.face.landmarks68;
   const float open_t = mouth_openness(t68), open_s = mouth_openness(s68);
-  const bool expressions_differ = std::abs(open_t - open_s) > kOpennessMismatch ||
-                                  std::abs(mouth_width_ratio(t68) - mouth_width_ratio(s68)) > kWidthMismatch;
+  // Mouth width over eye span: a smile widens it.
+  const float smile_gap = std::abs(mouth_width_ratio(s68) - mouth_width_ratio(t68));
+  const bool expressions_differ = std::abs(open_t - open_s) > kOpennessMismatch || smile_gap > kWidthMismatch;
   // The target keeps its own mouth, lips included, only where the source's lips cannot be laid on it: its
   // mouth is open (its teeth and interior are its expression), or the source's is open so wide that its
   // lips would be pressed into a closed mouth together with its teeth. Two closed mouths of different
@@ -110,7 +111,7 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   GeometryTransfer amount;
   amount.features *= strength;
   amount.nose *= strength;
-  amount.mouth = (keep_target_mouth || target_open || expressions_differ) ? 0.0f : amount.mouth * strength;
+  amount.mouth = (target_open || expressions_differ) ? 0.0f : amount.mouth * strength;
   std::array<cv::Point2f, 68> g68;
   {
     core::ScopedStage stage(timings, "geometry");
@@ -179,7 +180,6 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     // the features (their own shading is their shape).
     const cv::Mat colour = (1.0f - own_light_zones(work, gw68, kOwnLips)) * options_.target_lighting;
     cv::Mat light = (1.0f - feature_zones(work, gw68, kOwnNose)) * (kTargetLight * options_.target_lighting);
-    const float smile_gap = std::abs(mouth_width_ratio(s68) - mouth_width_ratio(t68));
     const float folds = kTargetFolds + (1.0f - kTargetFolds) * std::min(1.0f, smile_gap / kSmileMismatch);
     const cv::Mat zones = fold_zones(work, gw68);
     const cv::Mat mid = zones * (folds * options_.target_lighting);
