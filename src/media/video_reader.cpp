@@ -116,8 +116,12 @@ Result<bool> VideoReader::receive(VideoFrame& frame) {
   sws_ = sws_getCachedContext(sws_, w, h, AVPixelFormat(decoded_->format), w, h, AV_PIX_FMT_BGR24,
                               SWS_BILINEAR, nullptr, nullptr, nullptr);
   if (!sws_) return unsupported(path_ + ": cannot convert its pixel format to BGR");
-  // A fresh buffer per frame: earlier frames may still be in flight in other threads.
-  frame.bgr = cv::Mat(h, w, CV_8UC3);
+  // A fresh buffer per frame: earlier frames may still be in flight in other threads. swscale's vector code
+  // writes whole blocks of pixels, past the end of a row whose width is not a multiple of its block (168 px,
+  // 1366 px, ...): inside the picture that lands on the next row before it is written, after the last row
+  // it would land on the heap. One spare row takes it; the frame stays a continuous matrix.
+  cv::Mat storage(h + 1, w, CV_8UC3);
+  frame.bgr = storage.rowRange(0, h);
   uint8_t* dst[4] = {frame.bgr.data, nullptr, nullptr, nullptr};
   int dst_stride[4] = {int(frame.bgr.step[0]), 0, 0, 0};
   sws_scale(sws_, decoded_->data, decoded_->linesize, 0, h, dst, dst_stride);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include <opencv2/imgproc.hpp>
 
@@ -157,6 +158,41 @@ TEST(Video, TrimAndScaleAreExact) {
   auto ta = std::move(media::VideoReader::open(dir.file("trim_audio.mp4"))).value()->info();
   ASSERT_TRUE(ta.has_audio);
   EXPECT_NEAR(ta.audio_duration_s, 15 / ta.frame_rate.value(), 0.06);
+}
+
+// Widths whose BGR rows swscale's vector code does not fill in whole blocks (168 px: the quality set's clip
+// shrunk to 0.35) made it write past the last row of the frame into the heap; glibc then aborted a later
+// allocation. Every frame decodes to exactly what ffmpeg's own converter gives, and the frame's memory has
+// room for what the converter writes past its end.
+TEST(Video, OddWidthsDecodeIntoTheirOwnMemory) {
+  TempDir dir;
+  for (auto [w, h] : {std::pair{168, 126}, {90, 64}, {202, 150}, {346, 194}}) {
+    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    const std::string clip = dir.file("odd_" + size + ".mp4"), raw = dir.file("odd_" + size + ".bgr");
+    ASSERT_TRUE(sh("ffmpeg -v error -y -f lavfi -i testsrc2=size=" + size +
+                   ":rate=10 -frames:v 12 -pix_fmt yuv420p -c:v libx264 -crf 10 '" + clip + "'"));
+    ASSERT_TRUE(sh("ffmpeg -v error -y -i '" + clip + "' -f rawvideo -pix_fmt bgr24 -sws_flags bilinear '" +
+                   raw + "'"));
+    auto frames = decode_all(clip);
+    ASSERT_EQ(frames.size(), 12u) << size;
+    std::ifstream in(raw, std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(bytes.size(), size_t(12) * w * h * 3) << size;
+    for (size_t i = 0; i < frames.size(); ++i) {
+      const cv::Mat& f = frames[i].bgr;
+      ASSERT_EQ(f.cols, w);
+      ASSERT_EQ(f.rows, h);
+      EXPECT_TRUE(f.isContinuous()) << size;
+      ASSERT_NE(f.u, nullptr);
+      // One spare row behind the picture for the converter's last block.
+      EXPECT_GE(f.u->size, f.step[0] * size_t(h + 1)) << size;
+      const cv::Mat expected(h, w, CV_8UC3, bytes.data() + i * size_t(w) * h * 3);
+      EXPECT_LE(cv::norm(f, expected, cv::NORM_INF), 3) << size << " frame " << i;
+    }
+    // Allocations after decoding find the heap intact.
+    std::vector<cv::Mat> after;
+    for (int k = 0; k < 64; ++k) after.emplace_back(h + k, w + k, CV_8UC3, cv::Scalar(k));
+  }
 }
 
 TEST(Video, OutputFrameRateResamples) {
