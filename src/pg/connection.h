@@ -16,8 +16,9 @@ struct pg_result;
 
 namespace faceweave::pg {
 
-// Makes every connection attempt in progress or to come give up within about a second (a process that is
-// stopping: SIGTERM). Safe to call from a signal handler.
+// Makes every connection attempt in progress or to come give up about a second after this call at the
+// latest (a process that is stopping: SIGTERM); one begun after that still gets a quarter of a second, for a
+// server that answers at once. Safe to call from a signal handler.
 void interrupt_connections();
 
 // The URL as it may be shown: postgres://user:***@host:port/db.
