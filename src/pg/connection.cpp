@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <regex>
 #include <thread>
@@ -44,8 +45,9 @@ bool interrupted() {
 // shipment) waits about a second in all, not a second each.
 constexpr std::chrono::milliseconds kGraceAfterInterrupt{1000};
 // An attempt begun after that grace (the last telemetry shipment of a slow stop) still gets this long: enough
-// for a server that answers, too short to matter when the lookup hangs.
-constexpr std::chrono::milliseconds kLastChance{250};
+// for a server that answers (TCP, TLS and a SCRAM login are about four round trips), short when the lookup
+// hangs.
+constexpr std::chrono::milliseconds kLastChance{500};
 
 // The deadline of an attempt begun at `start`, shortened once an interrupt has come.
 Clock::time_point effective_deadline(Clock::time_point deadline, Clock::time_point start) {
@@ -74,18 +76,34 @@ bool is_address(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
-// getaddrinfo cannot be given a deadline: it runs on a thread of its own, and the caller stops waiting at
-// the deadline or on an interrupt (the thread then ends on its own and its answer is dropped).
-Result<std::string> resolve(const std::string& host, Clock::time_point start, Clock::time_point deadline,
-                            const std::string& redacted) {
-  struct Lookup {
-    std::mutex mutex;
-    std::condition_variable done_cv;
-    bool done = false;
-    int rc = 0;
-    std::string address;
-  };
+// One getaddrinfo() of a host, on a thread of its own; callers wait for `done` as long as they like.
+struct Lookup {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  Clock::time_point started = Clock::now();
+  bool done = false;
+  int rc = 0;
+  std::string address;
+};
+
+// The lookups that have not answered yet, by host: a second attempt for the same host waits for the one
+// in flight instead of starting another, so a name service that hangs costs one thread per host, not one
+// per attempt. Never destroyed: lookup threads may outlive main().
+std::mutex& lookups_mutex() {
+  static auto* m = new std::mutex();
+  return *m;
+}
+std::map<std::string, std::shared_ptr<Lookup>>& pending_lookups() {
+  static auto* m = new std::map<std::string, std::shared_ptr<Lookup>>();
+  return *m;
+}
+
+std::shared_ptr<Lookup> start_lookup(const std::string& host) {
+  std::lock_guard registry(lookups_mutex());
+  auto& pending = pending_lookups();
+  if (auto it = pending.find(host); it != pending.end()) return it->second;
   auto lookup = std::make_shared<Lookup>();
+  pending[host] = lookup;
   std::thread([lookup, host] {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -105,16 +123,31 @@ Result<std::string> resolve(const std::string& host, Clock::time_point start, Cl
       address += (address.empty() ? "" : ",") + std::string(text);
     }
     if (found) freeaddrinfo(found);
+    {
+      std::lock_guard registry(lookups_mutex());
+      if (auto it = pending_lookups().find(host); it != pending_lookups().end() && it->second == lookup)
+        pending_lookups().erase(it);
+    }
     std::lock_guard lock(lookup->mutex);
     lookup->rc = rc;
     lookup->address = address;
     lookup->done = true;
     lookup->done_cv.notify_all();
   }).detach();
+  return lookup;
+}
+
+// getaddrinfo cannot be given a deadline: it runs on a thread of its own, and the caller stops waiting at
+// the deadline or on an interrupt (the thread then ends on its own and its answer is dropped).
+Result<std::string> resolve(const std::string& host, Clock::time_point start, Clock::time_point deadline,
+                            const std::string& redacted) {
+  auto lookup = start_lookup(host);
   std::unique_lock lock(lookup->mutex);
   while (!lookup->done) {
-    const auto until = effective_deadline(deadline, start);
-    if (Clock::now() >= until)
+    // After an interrupt, a lookup of this host that has hung for longer than a last chance will not answer
+    // this attempt either: give up at once rather than wait again.
+    const bool hung = interrupted() && Clock::now() - lookup->started > kLastChance;
+    if (hung || Clock::now() >= effective_deadline(deadline, start))
       return interrupted()
                  ? cancelled("stopped while resolving the host of " + redacted)
                  : io_error("cannot reach PostgreSQL at " + redacted + " (resolving the host " + host +

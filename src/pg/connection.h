@@ -17,8 +17,8 @@ struct pg_result;
 namespace faceweave::pg {
 
 // Makes every connection attempt in progress or to come give up about a second after this call at the
-// latest (a process that is stopping: SIGTERM); one begun after that still gets a quarter of a second, for a
-// server that answers at once. Safe to call from a signal handler.
+// latest (a process that is stopping: SIGTERM); one begun after that still gets half a second, for a server
+// that answers (TLS and login over a link of up to ~100 ms round trip). Safe to call from a signal handler.
 void interrupt_connections();
 
 // The URL as it may be shown: postgres://user:***@host:port/db.
