@@ -142,11 +142,49 @@ TEST(FleetNameLookup, ARunningWorkerStuckInAHangingLookupStopsOnSigterm) {
   const auto stopped = worker.stop_within(std::chrono::seconds(90));
   ASSERT_TRUE(stopped.in_time) << "still running 90 s after SIGTERM: " << worker.log();
   const std::string hangs = read_all(dir.file("hang.log"));
-  std::printf("stopped %.2f s after SIGTERM (%d lookups hung)\n", stopped.seconds,
-              int(std::count(hangs.begin(), hangs.end(), '\n')));
+  const int hung_lookups = int(std::count(hangs.begin(), hangs.end(), '\n'));
+  std::printf("stopped %.2f s after SIGTERM (%d lookups hung)\n", stopped.seconds, hung_lookups);
   EXPECT_LT(stopped.seconds, 5.0) << hangs << worker.log();
   EXPECT_EQ(stopped.exit_code, 0) << worker.log();
+  // Every thread's retries (LISTEN, claims, shipping) waited for the one lookup in flight: a name service
+  // that never answers holds one thread of the worker, not one per attempt.
+  EXPECT_EQ(hung_lookups, 1) << hangs;
   std::filesystem::remove(gate);
+}
+
+// When the name service answers again, the lookup all attempts waited for delivers its address and the
+// worker is back on its database without a restart (its LISTEN connection shows up again).
+TEST(FleetNameLookup, AWorkerReconnectsOnceTheHangingLookupAnswers) {
+  TempDir dir;
+  const std::string db = "lookup_recover";
+  PgCluster::get().fresh_database(db);
+  const std::string gate = dir.file("lookups-hang");
+  ChildProcess worker({"--data-dir", dir.file("w"), "worker", "--database-url", url_by_name(db, 60),
+                       "--media-dir", dir.path()},
+                      dir.file("worker.log"), hanging_env(gate, dir.file("hang.log")));
+  ASSERT_TRUE(worker.wait_for("waiting for jobs")) << worker.log();
+  const std::string admin = PgCluster::get().url();
+  const std::string listening = "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + db +
+                                "' AND application_name LIKE 'faceweave listen%'";
+  auto listeners = [&] { return PgCluster::get().sql(admin, listening); };
+  for (int i = 0; i < 100 && listeners() != "1\n"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(listeners(), "1\n");
+  write_file(gate, "");
+  PgCluster::get().restart();
+  for (int i = 0; i < 400 && read_all(dir.file("hang.log")).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_NE(read_all(dir.file("hang.log")).find(kHangingHost), std::string::npos) << worker.log();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(listeners(), "0\n") << "connected although its lookup hangs";
+  std::filesystem::remove(gate);  // the name service answers again
+  // The LISTEN connection retries with a backoff of up to 10 s.
+  for (int i = 0; i < 300 && listeners() != "1\n"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(listeners(), "1\n") << worker.log();
+  const auto stopped = worker.stop_within(std::chrono::seconds(30));
+  EXPECT_TRUE(stopped.in_time) << worker.log();
+  EXPECT_EQ(stopped.exit_code, 0) << worker.log();
 }
 
 }  // namespace
