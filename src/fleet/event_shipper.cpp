@@ -1,5 +1,6 @@
 #include "fleet/event_shipper.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -201,6 +202,7 @@ Result<int> maintain_events(const std::string& database_url, int ahead_days, int
 }
 
 void BackgroundShipper::loop() {
+  pthread_setname_np(pthread_self(), "fw-ship");
   int wait_ms = 0;
   int failures = 0;
   auto next_maintenance = std::chrono::steady_clock::now();

@@ -11,8 +11,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <map>
 #include <mutex>
-#include <optional>
 #include <regex>
 #include <thread>
 
@@ -28,22 +28,33 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-// Set by interrupt_connections() (from a signal handler: a lock-free atomic store only).
-std::atomic<bool> g_interrupted{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
 using Clock = std::chrono::steady_clock;
 
-// After an interrupt, a connection still gets this long: a server that answers at once is reached (a last
-// telemetry shipment on the way out), one that hangs is given up.
-constexpr std::chrono::milliseconds kGraceAfterInterrupt{1000};
+// When interrupt_connections() was first called (Clock's ticks since its epoch; 0: not yet). Set from a
+// signal handler: a lock-free atomic and clock_gettime only.
+std::atomic<Clock::rep> g_interrupted_at{0};
+static_assert(std::atomic<Clock::rep>::is_always_lock_free);
 
-// The deadline of a wait, shortened once an interrupt has been seen (`interrupted_at` notes when).
-Clock::time_point effective_deadline(Clock::time_point deadline,
-                                     std::optional<Clock::time_point>& interrupted_at) {
-  if (!g_interrupted.load()) return deadline;
-  if (!interrupted_at) interrupted_at = Clock::now();
-  return std::min(deadline, *interrupted_at + kGraceAfterInterrupt);
+bool interrupted() {
+  return g_interrupted_at.load() != 0;
+}
+
+// After an interrupt, connection attempts get until a second after it: a server that answers at once is
+// reached, a lookup or a server that hangs is given up. The grace counts from the interrupt, not from each
+// attempt, so a stop that makes several attempts one after another (a job claim, then the last telemetry
+// shipment) waits about a second in all, not a second each.
+constexpr std::chrono::milliseconds kGraceAfterInterrupt{1000};
+// An attempt begun after that grace (the last telemetry shipment of a slow stop) still gets this long: enough
+// for a server that answers (TCP, TLS and a SCRAM login are about four round trips), short when the lookup
+// hangs.
+constexpr std::chrono::milliseconds kLastChance{500};
+
+// The deadline of an attempt begun at `start`, shortened once an interrupt has come.
+Clock::time_point effective_deadline(Clock::time_point deadline, Clock::time_point start) {
+  const Clock::rep at = g_interrupted_at.load();
+  if (at == 0) return deadline;
+  const Clock::time_point interrupted_at{Clock::duration(at)};
+  return std::min(deadline, std::max(interrupted_at + kGraceAfterInterrupt, start + kLastChance));
 }
 
 Status cancelled(std::string message) {
@@ -65,18 +76,34 @@ bool is_address(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
-// getaddrinfo cannot be given a deadline: it runs on a thread of its own, and the caller stops waiting at
-// the deadline or on an interrupt (the thread then ends on its own and its answer is dropped).
-Result<std::string> resolve(const std::string& host, Clock::time_point deadline,
-                            const std::string& redacted) {
-  struct Lookup {
-    std::mutex mutex;
-    std::condition_variable done_cv;
-    bool done = false;
-    int rc = 0;
-    std::string address;
-  };
+// One getaddrinfo() of a host, on a thread of its own; callers wait for `done` as long as they like.
+struct Lookup {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  Clock::time_point started = Clock::now();
+  bool done = false;
+  int rc = 0;
+  std::string address;
+};
+
+// The lookups that have not answered yet, by host: a second attempt for the same host waits for the one
+// in flight instead of starting another, so a name service that hangs costs one thread per host, not one
+// per attempt. Never destroyed: lookup threads may outlive main().
+std::mutex& lookups_mutex() {
+  static auto* m = new std::mutex();
+  return *m;
+}
+std::map<std::string, std::shared_ptr<Lookup>>& pending_lookups() {
+  static auto* m = new std::map<std::string, std::shared_ptr<Lookup>>();
+  return *m;
+}
+
+std::shared_ptr<Lookup> start_lookup(const std::string& host) {
+  std::lock_guard registry(lookups_mutex());
+  auto& pending = pending_lookups();
+  if (auto it = pending.find(host); it != pending.end()) return it->second;
   auto lookup = std::make_shared<Lookup>();
+  pending[host] = lookup;
   std::thread([lookup, host] {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -96,18 +123,32 @@ Result<std::string> resolve(const std::string& host, Clock::time_point deadline,
       address += (address.empty() ? "" : ",") + std::string(text);
     }
     if (found) freeaddrinfo(found);
+    {
+      std::lock_guard registry(lookups_mutex());
+      if (auto it = pending_lookups().find(host); it != pending_lookups().end() && it->second == lookup)
+        pending_lookups().erase(it);
+    }
     std::lock_guard lock(lookup->mutex);
     lookup->rc = rc;
     lookup->address = address;
     lookup->done = true;
     lookup->done_cv.notify_all();
   }).detach();
-  std::optional<Clock::time_point> interrupted_at;
+  return lookup;
+}
+
+// getaddrinfo cannot be given a deadline: it runs on a thread of its own, and the caller stops waiting at
+// the deadline or on an interrupt (the thread then ends on its own and its answer is dropped).
+Result<std::string> resolve(const std::string& host, Clock::time_point start, Clock::time_point deadline,
+                            const std::string& redacted) {
+  auto lookup = start_lookup(host);
   std::unique_lock lock(lookup->mutex);
   while (!lookup->done) {
-    const auto until = effective_deadline(deadline, interrupted_at);
-    if (Clock::now() >= until)
-      return g_interrupted.load()
+    // After an interrupt, a lookup of this host that has hung for longer than a last chance will not answer
+    // this attempt either: give up at once rather than wait again.
+    const bool hung = interrupted() && Clock::now() - lookup->started > kLastChance;
+    if (hung || Clock::now() >= effective_deadline(deadline, start))
+      return interrupted()
                  ? cancelled("stopped while resolving the host of " + redacted)
                  : io_error("cannot reach PostgreSQL at " + redacted + " (resolving the host " + host +
                             " took too long); check the host in --database-url and the name service");
@@ -122,7 +163,9 @@ Result<std::string> resolve(const std::string& host, Clock::time_point deadline,
 }  // namespace
 
 void interrupt_connections() {
-  g_interrupted.store(true);
+  Clock::rep expected = 0;  // a second signal does not extend the grace
+  g_interrupted_at.compare_exchange_strong(expected,
+                                           std::max<Clock::rep>(1, Clock::now().time_since_epoch().count()));
 }
 
 std::string redact(const std::string& url) {
@@ -219,7 +262,7 @@ Status Connection::reconnect() {
   std::string hosts;  // the name once per address: libpq pairs host and hostaddr lists one to one
   if (hostaddr.empty() && !host.empty() && host[0] != '/' && host[0] != '@' &&
       host.find(',') == std::string::npos && !is_address(host)) {
-    FW_ASSIGN_OR_RETURN(hostaddr, resolve(host, deadline, redacted_));
+    FW_ASSIGN_OR_RETURN(hostaddr, resolve(host, start, deadline, redacted_));
     for (size_t i = 0, n = size_t(std::count(hostaddr.begin(), hostaddr.end(), ',')) + 1; i < n; ++i)
       hosts += (i ? "," : "") + host;
   }
@@ -237,14 +280,13 @@ Status Connection::reconnect() {
   conn_ = PQconnectStartParams(keys.data(), values.data(), 1);
   if (conn_ && PQstatus(conn_) != CONNECTION_BAD) {
     PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
-    std::optional<Clock::time_point> interrupted_at;
     while (poll_status != PGRES_POLLING_OK && poll_status != PGRES_POLLING_FAILED) {
-      const auto until = effective_deadline(deadline, interrupted_at);
+      const auto until = effective_deadline(deadline, start);
       const auto now = Clock::now();
       if (now >= until) {
         PQfinish(conn_);
         conn_ = nullptr;
-        if (g_interrupted.load()) return cancelled("stopped while connecting to PostgreSQL at " + redacted_);
+        if (interrupted()) return cancelled("stopped while connecting to PostgreSQL at " + redacted_);
         return io_error("cannot reach PostgreSQL at " + redacted_ + " (no answer within " +
                         std::to_string(timeout_s) +
                         " s); check the server is running and the host and port in --database-url");

@@ -16,8 +16,10 @@ struct pg_result;
 
 namespace faceweave::pg {
 
-// Makes every connection attempt in progress or to come give up within about a second (a process that is
-// stopping: SIGTERM). Safe to call from a signal handler.
+// Makes every connection attempt in progress or to come give up about a second after this call at the
+// latest (a process that is stopping: SIGTERM); one begun after that still gets half a second, for a server
+// that answers (TLS and login over a link of up to ~100 ms round trip). An attempt whose host name lookup
+// has already hung for half a second gives up at once. Safe to call from a signal handler.
 void interrupt_connections();
 
 // The URL as it may be shown: postgres://user:***@host:port/db.

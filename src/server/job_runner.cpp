@@ -1,5 +1,7 @@
 #include "server/job_runner.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <filesystem>
 
@@ -97,6 +99,8 @@ void JobRunner::wait_stopped(const std::string& id, int timeout_ms) {
 }
 
 void JobRunner::loop() {
+  // Named, so `top -H`, profilers and bench/fleet_workers.sh tell a job's own thread from OpenCV's pool.
+  pthread_setname_np(pthread_self(), "fw-job");
   while (true) {
     {
       std::unique_lock lock(mutex_);
@@ -123,6 +127,7 @@ void JobRunner::loop() {
 }
 
 void JobRunner::heartbeat_loop() {
+  pthread_setname_np(pthread_self(), "fw-heartbeat");
   const auto interval = std::chrono::milliseconds(store_.heartbeat_ms());
   // Past two thirds of a lease without a renewal the job stops here: the lease runs out on the database's
   // clock a third of a lease later, and only then may another worker take the job.

@@ -1,5 +1,7 @@
 #include "server/pg_job_store.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include "core/log.h"
@@ -263,6 +265,7 @@ bool PgJobStore::watch(std::function<void()> on_new_job) {
 }
 
 void PgJobStore::listen_loop(std::function<void()> on_new_job) {
+  pthread_setname_np(pthread_self(), "fw-listen");
   std::unique_ptr<pg::Connection> conn;
   int backoff_ms = 250;
   auto pause = [this](int ms) {

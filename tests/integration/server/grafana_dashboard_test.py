@@ -17,18 +17,12 @@ import time
 
 import yaml
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish  # noqa: E402  (tests/integration/checks.py)
+
 binary, root = sys.argv[1], sys.argv[2]
 grafana = os.path.join(root, "deploy", "grafana")
-passed, failed = 0, 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 def expand(sql, start_ms, end_ms, k=5):
@@ -158,5 +152,4 @@ with tempfile.TemporaryDirectory(prefix="faceweave-grafana-one-") as data:
     check("k = 1 shows the one user's numbers", shown_at_k1 >= 3, shown_at_k1)
     db.close()
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()
