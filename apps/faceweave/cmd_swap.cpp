@@ -152,7 +152,7 @@ void add_swap_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
     // The defaults profile and the running experiments give the flags left out their defaults.
     if (Status s = apply_run_defaults(cmd, global); !s.is_ok()) return void(exit_code = report(s));
     args.classic_only.clear();
-    for (const char* flag : {"--skin-mask", "--target-lighting"})
+    for (const char* flag : {"--skin-mask", "--target-lighting", "--match-sharpness"})
       if (cmd->count(flag) > 0) args.classic_only.push_back(flag);
     exit_code = run(global, args);
   });

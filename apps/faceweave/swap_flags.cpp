@@ -42,6 +42,11 @@ void add_swap_flags(CLI::App* cmd, SwapOptions& o, VideoOptions& v, std::vector<
                   "0..1: share of the target's light, shading and skin colour kept on the new face")
       ->check(CLI::Range(0.0f, 1.0f))
       ->capture_default_str();
+  cmd->add_option(
+         "--match-sharpness", o.match_sharpness,
+         "true: soften the source's detail to a softer target's (video frames, motion or focus blur, "
+         "small faces); false: keep the source's detail as it is")
+      ->capture_default_str();
   cmd->add_option("--face-selector-mode", o.face_selector_mode, "many | one | reference")
       ->capture_default_str();
   cmd->add_option("--face-selector-order", o.face_selector_order,

@@ -2,10 +2,15 @@
 //   OUT/contact_sheet.png  one row per swapped face: source | target | output | target face | output face
 //   OUT/report.json        every metric per face and pair, and the summary
 //   OUT/report.md          the summary table (docs/benchmarks.md "Swap quality")
+//   OUT/clips_sheet.png    per clip: source | three target frames | the same output frames, then one face
+//                          over eight consecutive frames (clip above, output below)
 // Usage: quality_eval [--out DIR] [--images DIR] [--second-recognizer SCRIPT|none] [--pairs NAME,...]
-//                     [--set key=value ...]
+//                     [--no-clips] [--clip-stride N] [--set key=value ...]
+// --pairs names pairs and clips of the set; --no-clips skips the clips.
 // --set takes the swap options by their API names (blend, color_match, identity_strength, face_mask_blur,
-// keep_mouth_interior, target_lighting, skin_mask), so two settings can be compared on the same set.
+// keep_mouth_interior, target_lighting, skin_mask, match_sharpness, watermark), so two settings can be
+// compared on the same set.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +25,7 @@
 
 #include "face/face_analyser.h"
 #include "infer/model_registry.h"
+#include "quality_clips.h"
 #include "quality_set.h"
 
 namespace fs = std::filesystem;
@@ -62,11 +68,141 @@ bool set_option(SwapOptions& o, const std::string& kv) {
     o.target_lighting = std::stof(v);
   else if (k == "skin_mask")
     o.skin_mask = v == "true";
+  else if (k == "match_sharpness")
+    o.match_sharpness = v == "true";
+  else if (k == "watermark")
+    o.watermark = v == "true";
   else if (k == "keep_mouth_interior")
     o.keep_mouth_interior = v == "true";
   else
     return false;
   return true;
+}
+
+double l2(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
+  return std::sqrt(s);
+}
+
+cv::Mat to_height(const cv::Mat& img, int h) {
+  if (img.empty()) return cv::Mat(h, h, CV_8UC3, cv::Scalar(32, 32, 32));
+  cv::Mat out;
+  const double s = double(h) / img.rows;
+  cv::resize(img, out, cv::Size(std::max(1, int(img.cols * s)), h), 0, 0,
+             s < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
+  return out;
+}
+
+cv::Mat pad_to_width(const cv::Mat& img, int w) {
+  if (img.cols >= w) return img;
+  cv::Mat out(img.rows, w, img.type(), cv::Scalar(32, 32, 32));
+  img.copyTo(out(cv::Rect(0, 0, img.cols, img.rows)));
+  return out;
+}
+
+// Swaps and measures the set's clips (lossless output, so the measures see the swap and not the codec),
+// adds their table to `md`, writes clips_sheet.png, and returns their JSON.
+Result<nlohmann::json> evaluate_clips(const std::string& out_dir, const std::string& only,
+                                      const SwapOptions& options, int stride, const std::string& second,
+                                      const face::FaceAnalyser& analyser, const infer::ModelRegistry& models,
+                                      std::ostringstream& md) {
+  nlohmann::json all = nlohmann::json::array();
+  md << "\n| clip | frames | faces measured | swapped | moved (ours) | moved (2nd) | margin ours | margin "
+        "2nd | "
+        "flicker clip / output | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n";
+  std::vector<cv::Mat> rows;
+  for (const auto& clip : quality::hard_clips()) {
+    if (!only.empty() && only.find("," + clip.name + ",") == std::string::npos) continue;
+    VideoOptions video;
+    video.quality = 100;
+    const std::string work = (fs::path(out_dir) / "clips").string();
+    FW_ASSIGN_OR_RETURN(auto r, quality::run_clip(FACEWEAVE_TESTDATA_DIR, clip, options, video, stride,
+                                                  analyser, models, work));
+    std::cerr << clip.name << ": " << r.frames << " frames, " << r.faces.size() << " faces measured, "
+              << r.seconds << " s\n";
+    std::vector<std::vector<float>> desc;
+    if (second != "none") {
+      std::vector<std::string> chips;
+      chips.push_back((fs::path(work) / (clip.name + "_chip_source.png")).string());
+      cv::imwrite(chips.back(), r.chip_source);
+      for (size_t k = 0; k < r.faces.size(); ++k)
+        for (auto [role, chip] : {std::pair{"t", &r.faces[k].chip_target}, {"o", &r.faces[k].chip_output}}) {
+          chips.push_back(
+              (fs::path(work) / (clip.name + "_chip_" + std::to_string(k) + role + ".png")).string());
+          cv::imwrite(chips.back(), *chip);
+        }
+      auto d = quality::second_descriptors(second, chips, fs::absolute(work).string());
+      if (!d)
+        std::cerr << "second recognizer skipped: " << d.status().to_string() << "\n";
+      else
+        desc = std::move(d).value();
+    }
+    nlohmann::json cj{{"clip", clip.name},
+                      {"tags", clip.tags},
+                      {"frames", r.frames},
+                      {"seconds", r.seconds},
+                      {"flicker_target", r.flicker_target},
+                      {"flicker_output", r.flicker_output},
+                      {"flicker_samples", r.flicker_samples}};
+    int swapped = 0, moved = 0, moved2 = 0, n2 = 0;
+    double margin = 0, margin2 = 0;
+    for (size_t k = 0; k < r.faces.size(); ++k) {
+      const auto& f = r.faces[k];
+      nlohmann::json fj{{"frame", f.frame},           {"height", f.height},         {"swapped", f.swapped},
+                        {"sim_source", f.sim_source}, {"sim_target", f.sim_target}, {"moved", f.moved}};
+      swapped += f.swapped, moved += f.moved, margin += f.sim_source - f.sim_target;
+      if (!desc.empty()) {
+        const double to_s = l2(desc[1 + 2 * k + 1], desc[0]), to_t = l2(desc[1 + 2 * k + 1], desc[1 + 2 * k]);
+        fj["second_dist_source"] = to_s;
+        fj["second_dist_target"] = to_t;
+        fj["second_moved"] = to_s < to_t;
+        moved2 += to_s < to_t, ++n2, margin2 += to_t - to_s;
+      }
+      cj["faces"].push_back(fj);
+    }
+    const double n = std::max<size_t>(1, r.faces.size());
+    cj["swapped"] = swapped, cj["moved_ours"] = moved, cj["margin_ours"] = margin / n;
+    if (n2) cj["moved_second"] = moved2, cj["margin_second"] = margin2 / n2;
+    const double ratio = r.flicker_output / std::max(1e-6, r.flicker_target);
+    cj["flicker_ratio"] = ratio;
+    char line[512];
+    std::snprintf(line, sizeof line, "| %s | %d | %zu | %d | %d | %s | %.3f | %s | %.2f / %.2f | %.2f |\n",
+                  clip.name.c_str(), r.frames, r.faces.size(), swapped, moved,
+                  n2 ? std::to_string(moved2).c_str() : "-", margin / n,
+                  n2 ? std::to_string(margin2 / n2).substr(0, 5).c_str() : "-", r.flicker_target,
+                  r.flicker_output, ratio);
+    md << line;
+    all.push_back(cj);
+
+    // Sheet rows: source | frames of the clip | the same frames swapped; then the face strips.
+    const int h = 200;
+    std::vector<cv::Mat> cells = {to_height(r.source, h)};
+    for (const auto& m : r.sheet_targets) cells.push_back(to_height(m, h));
+    for (const auto& m : r.sheet_outputs) cells.push_back(to_height(m, h));
+    cv::Mat row;
+    cv::hconcat(cells, row);
+    char label[256];
+    std::snprintf(label, sizeof label, "%s  moved %d/%zu ours, %d/%d 2nd  flicker %.2f -> %.2f",
+                  clip.name.c_str(), moved, r.faces.size(), moved2, n2, r.flicker_target, r.flicker_output);
+    cv::rectangle(row, cv::Rect(0, 0, row.cols, 18), cv::Scalar(0, 0, 0), cv::FILLED);
+    cv::putText(row, label, cv::Point(4, 13), cv::FONT_HERSHEY_SIMPLEX, 0.42, cv::Scalar(255, 255, 255), 1,
+                cv::LINE_AA);
+    rows.push_back(row);
+    if (!r.strip_target.empty()) {
+      rows.push_back(to_height(r.strip_target, 120));
+      rows.push_back(to_height(r.strip_output, 120));
+    }
+  }
+  if (!rows.empty()) {
+    int w = 0;
+    for (const auto& m : rows) w = std::max(w, m.cols);
+    for (auto& m : rows) m = pad_to_width(m, w);
+    cv::Mat sheet;
+    cv::vconcat(rows, sheet);
+    cv::imwrite((fs::path(out_dir) / "clips_sheet.png").string(), sheet);
+  }
+  return all;
 }
 
 }  // namespace
@@ -77,6 +213,8 @@ int main(int argc, char** argv) {
   std::string second = fs::path(FACEWEAVE_SOURCE_DIR) / "bench/quality/node/descriptors.sh";
   SwapOptions options;
   std::string only;  // comma-separated pair names; empty: every pair
+  bool clips = true;
+  int clip_stride = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -94,6 +232,10 @@ int main(int argc, char** argv) {
       second = next();
     else if (a == "--pairs")
       only = "," + next() + ",";
+    else if (a == "--no-clips")
+      clips = false;
+    else if (a == "--clip-stride")
+      clip_stride = std::max(1, std::atoi(next().c_str()));
     else if (a == "--set") {
       const std::string kv = next();
       if (!set_option(options, kv)) {
@@ -102,7 +244,7 @@ int main(int argc, char** argv) {
       }
     } else {
       std::cerr << "usage: quality_eval [--out DIR] [--images DIR] [--second-recognizer SCRIPT|none] "
-                   "[--pairs NAME,...] [--set key=value ...]\n";
+                   "[--pairs NAME,...] [--no-clips] [--clip-stride N] [--set key=value ...]\n";
       return 2;
     }
   }
@@ -146,18 +288,13 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::vector<float>> desc;
-  if (second != "none") {
+  if (second != "none" && !chips.empty()) {
     auto d = quality::second_descriptors(second, chips, fs::absolute(out_dir).string());
     if (!d)
       std::cerr << "second recognizer skipped: " << d.status().to_string() << "\n";
     else
       desc = std::move(d).value();
   }
-  auto l2 = [](const std::vector<float>& a, const std::vector<float>& b) {
-    double s = 0;
-    for (size_t i = 0; i < a.size() && i < b.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
-    return std::sqrt(s);
-  };
 
   nlohmann::json report = nlohmann::json::array();
   std::ostringstream md;
@@ -243,6 +380,14 @@ int main(int argc, char** argv) {
                        {"seam", seam_sum / n},
                        {"delta_e", de_sum / n},
                        {"shading", shade_sum / n}}}};
+  if (clips) {
+    auto c = evaluate_clips(out_dir, only, options, clip_stride, second, **analyser, **registry, md);
+    if (!c) {
+      std::cerr << c.status().to_string() << "\n";
+      return 1;
+    }
+    all["clips"] = *c;
+  }
   std::ofstream(fs::path(out_dir) / "report.json") << all.dump(2) << "\n";
   std::ofstream(fs::path(out_dir) / "report.md") << md.str();
   if (!rows.empty()) {

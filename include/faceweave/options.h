@@ -70,6 +70,7 @@ struct SwapOptions {
                                     // mouth when the two faces' expressions differ
   bool skin_mask = true;            // keep the target wherever either face is not skin (bangs, frames, beard)
   float target_lighting = 1.0f;     // 0..1: share of the target's light and skin colour on the new face
+  bool match_sharpness = false;     // soften the source's detail to a softer target's (video, blur, small)
   // face selection
   std::string face_selector_mode = "reference";     // many | one | reference
   std::string face_selector_order = "large-small";  // left-right | right-left | top-bottom | bottom-top |

@@ -72,6 +72,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& experiment_
       {"keep_mouth_interior", {"true", "false"}},
       {"skin_mask", {"true", "false"}},
       {"target_lighting", {}},
+      {"match_sharpness", {"true", "false"}},
       {"face_selector_mode", {"many", "one", "reference"}},
       {"face_selector_order",
        {"left-right", "right-left", "top-bottom", "bottom-top", "small-large", "large-small", "best-worst",

@@ -14,6 +14,7 @@ Result<swap::ClassicSwapperOptions> classic_swapper_options(const SwapOptions& o
   c.mask.keep_mouth_interior = o.keep_mouth_interior;
   c.skin_mask = o.skin_mask;
   c.target_lighting = o.target_lighting;
+  c.match_sharpness = o.match_sharpness;
   if (!(o.target_lighting >= 0 && o.target_lighting <= 1))
     return invalid_argument("target_lighting must be between 0 and 1 (got " +
                             std::to_string(o.target_lighting) + ")");

@@ -115,6 +115,14 @@ const std::vector<Field>& fields() {
                [](const JobOptions& o) { return json(o.swap.skin_mask); },
                [](const json& v, JobOptions& o) { o.swap.skin_mask = v.get<bool>(); }};
     f.push_back(skin);
+    Field sharpness{"match_sharpness",
+                    Type::kBool,
+                    {},
+                    0,
+                    0,
+                    [](const JobOptions& o) { return json(o.swap.match_sharpness); },
+                    [](const json& v, JobOptions& o) { o.swap.match_sharpness = v.get<bool>(); }};
+    f.push_back(sharpness);
     // Provenance (docs/provenance.md): on by default; switching them off is recorded like any changed option.
     Field watermark{"watermark",
                     Type::kBool,
@@ -338,7 +346,7 @@ bool parse_job_options(const json& options, JobOptions& out, FieldError& error,
   }
   // Options that shape only the classic swapper's face would be silently ignored by an ONNX swapper.
   if (out.swap.face_swapper_model != "classic")
-    for (const char* key : {"skin_mask", "target_lighting"})
+    for (const char* key : {"skin_mask", "target_lighting", "match_sharpness"})
       if (options.contains(key)) {
         error = {invalid_argument(std::string(key) + " applies to the classic swapper only, not to " +
                                   out.swap.face_swapper_model + "; leave it out"),

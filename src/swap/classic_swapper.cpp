@@ -3,6 +3,7 @@
 #include "core/shrink.h"
 #include "face/head_turn.h"
 #include "swap/identity_geometry.h"
+#include "swap/sharpness.h"
 #include "swap/skin.h"
 #include "swap/warp.h"
 
@@ -149,7 +150,28 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   WarpResult warped;
   {
     core::ScopedStage stage(timings, "warp");
-    warped = warp_piecewise_affine(source.image, sp, gw, triangles, work_rect);
+    // The warp samples the source once per output pixel: a source face much larger than its place here
+    // would be point-sampled, and its fine lines (lids, creases, folds) would come out as crisp one-pixel
+    // streaks that move from frame to frame. The source is first shrunk, with area averaging, to the size
+    // the face takes here (eye distances compared).
+    const float source_iod =
+        std::max(1.0f, float(cv::norm((s68[36] + s68[39]) * 0.5f - (s68[42] + s68[45]) * 0.5f)));
+    const float place_iod =
+        std::max(1.0f, float(cv::norm((gw68[36] + gw68[39]) * 0.5f - (gw68[42] + gw68[45]) * 0.5f)));
+    const double shrink = place_iod / source_iod;
+    if (shrink < 0.8) {
+      const cv::Rect crop = face_region(sp, source.image.size(), 0.15f);
+      cv::Mat small;
+      const cv::Size size(std::max(8, cvRound(crop.width * shrink)),
+                          std::max(8, cvRound(crop.height * shrink)));
+      cv::resize(source.image(crop), small, size, 0, 0, cv::INTER_AREA);
+      const float kx = float(size.width) / float(crop.width), ky = float(size.height) / float(crop.height);
+      auto ssp = sp;
+      for (auto& p : ssp) p = cv::Point2f((p.x - float(crop.x)) * kx, (p.y - float(crop.y)) * ky);
+      warped = warp_piecewise_affine(small, ssp, gw, triangles, work_rect);
+    } else {
+      warped = warp_piecewise_affine(source.image, sp, gw, triangles, work_rect);
+    }
   }
   cv::Mat mask;
   {
@@ -190,6 +212,11 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     face = transfer_lighting(face, target_work, inside, light, colour, mid, kLightSigma * iod,
                              fine > 0 ? cv::Mat(mid * fine) : cv::Mat());
     target_work.copyTo(face, warped.coverage == 0);
+  }
+  if (options_.match_sharpness) {
+    // A softer target (video, motion, focus, a small face) gets the source's detail softened to match.
+    core::ScopedStage stage(timings, "sharpness");
+    face = match_sharpness(face, target_work, mask > 0.5f);
   }
   core::ScopedStage stage(timings, "blend");
   cv::Mat layer = blend_layer(face, target_work, mask, options_.blend);

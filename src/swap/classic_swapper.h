@@ -7,7 +7,8 @@
 //    source's lips on the target's shape), and without whatever is not skin in either face
 //    outside the eyes, brows and lips (bangs, glasses frames, beard: skin.h);
 // 4. colour match, then the target's low-frequency light on the skin under the source's detail (skin.h);
-// 5. blend (seamless, affine or laplacian) with the mask at full opacity: one face, never a double exposure.
+// 5. the face layer softened to the target's detail level where the target is softer (sharpness.h);
+// 6. blend (seamless, affine or laplacian) with the mask at full opacity: one face, never a double exposure.
 // Input: 8-bit BGR frames and faces with landmarks, in their own images' pixels. swap() changes only the
 // returned region of the frame. Stateless after create(); shareable across threads.
 #pragma once
@@ -33,6 +34,7 @@ struct ClassicSwapperOptions {
   float identity_strength = 0.8f;
   bool skin_mask = true;         // keep the target wherever either face is not skin (hair, frames, beard)
   float target_lighting = 1.0f;  // 0..1: share of the target's low-frequency light taken on the skin
+  bool match_sharpness = false;  // soften the source's detail to a softer target's (sharpness.h)
   face::FaceMaskOptions mask;
 };
 

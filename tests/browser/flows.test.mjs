@@ -73,6 +73,9 @@ async function tabTo(page, selector, limit = 40) {
   throw new Error(`${selector} not reached with ${limit} Tab presses`);
 }
 
+// Playwright intercepts file choosers only once a 'filechooser' listener has reached the browser; a key
+// press sent in the same tick as the first listener can open the native chooser instead (nothing happens
+// headless), so the page keeps a listener from its start (see workbench()).
 async function chooseByKeyboard(page, selector, file) {
   await tabTo(page, selector);
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
@@ -92,6 +95,7 @@ async function workbench(browser, base, vp, downloads) {
   const context = await browser.newContext({ viewport: vp, acceptDownloads: true });
   context.setDefaultTimeout(UI_WAIT_MS);
   const page = await context.newPage();
+  page.on('filechooser', () => {}); // file choosers intercepted from the start (chooseByKeyboard)
   const problems = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   const posted = [];

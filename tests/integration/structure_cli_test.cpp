@@ -75,7 +75,7 @@ TEST_F(StructureSwapCliTest, EveryFinishingOptionChangesTheOutputAndClassicOnlyO
     cv::absdiff(v, b, diff);
     EXPECT_GT(cv::countNonZero(diff.reshape(1)), 50) << variants[i] << " was ignored";
   }
-  for (const std::string flag : {"--skin-mask false", "--target-lighting 0.5"}) {
+  for (const std::string flag : {"--skin-mask false", "--target-lighting 0.5", "--match-sharpness false"}) {
     auto r = swap("refused.png", flag);
     EXPECT_EQ(r.code, 2) << flag << ": " << r.out;
     EXPECT_THAT(r.out, HasSubstr("classic swapper only")) << flag;

@@ -120,9 +120,11 @@ TEST(OptionsJson, ClassicOnlyOptionsAreRefusedWithAnOnnxSwapper) {
   // Accepted with the classic swapper, refused (not silently ignored) with an ONNX one.
   JobOptions out;
   FieldError e;
-  EXPECT_TRUE(parse_job_options({{"skin_mask", false}, {"target_lighting", 0.5}}, out, e));
-  for (const char* key : {"skin_mask", "target_lighting"}) {
-    const json value = std::string(key) == "skin_mask" ? json(false) : json(0.5);
+  EXPECT_TRUE(parse_job_options({{"skin_mask", false}, {"target_lighting", 0.5}, {"match_sharpness", false}},
+                                out, e));
+  EXPECT_FALSE(out.swap.match_sharpness);
+  for (const char* key : {"skin_mask", "target_lighting", "match_sharpness"}) {
+    const json value = std::string(key) == "target_lighting" ? json(0.5) : json(false);
     const FieldError f = parse_error({{"face_swapper_model", "inswapper_128"}, {key, value}});
     EXPECT_EQ(f.field, key);
     EXPECT_NE(f.status.message().find("classic swapper only"), std::string::npos) << f.status.message();

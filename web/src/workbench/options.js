@@ -30,6 +30,9 @@ const SPEC = [
         hint: "Keeps the target's open mouth and teeth (its expression), and its whole mouth when the expressions differ." },
       { key: 'target_lighting', label: 'Target lighting', kind: 'range', min: 0, max: 1, step: 0.05, default: 1,
         hint: "Share of the target's light and skin colour on the new face.", showIf: classicSwapper },
+      { key: 'match_sharpness', label: 'Match sharpness', kind: 'checkbox', default: false,
+        hint: "Softens the source's detail to a softer target's: video frames, blur, small faces.",
+        showIf: classicSwapper },
     ],
   },
   {
