@@ -56,6 +56,9 @@ constexpr float kWideOpenSource = 0.18f;
 // or more, and then every finer line down to the pixel too, so a smiling source's folds do not land on a
 // neutral face as dark streaks. Chosen on the hard set by eye and by both recognizers (docs/quality.md).
 constexpr double kLightSigma = 0.15;
+// A target whose detail ratio (sharpness.h) is this share below the source face's takes all of its own
+// finest band on the skin (less soft: a part of it; see the lighting stage).
+constexpr double kSofterTarget = 0.3;
 constexpr float kTargetLight = 0.8f;
 constexpr float kOwnLips = 0.5f;
 constexpr float kOwnNose = 0.5f;
@@ -209,8 +212,22 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     // Where the smiles differ, the fold zones take all of the target's light as well: the source's relief
     // left on the skin elsewhere would bring the fold's broad shadow back.
     if (fine > 0) light = cv::max(light, zones * (fine * options_.target_lighting));
-    face = transfer_lighting(face, target_work, inside, light, colour, mid, kLightSigma * iod,
-                             fine > 0 ? cv::Mat(mid * fine) : cv::Mat());
+    cv::Mat fine_weight = fine > 0 ? cv::Mat(mid * fine) : cv::Mat();
+    // On a target softer than the source (a video frame, a small or blurred face) the source's creases,
+    // crisp where the target has none that sharp, read as streaks drawn on the skin: the skin outside the
+    // eyes, brows, nose and lips then takes the target's fine band (below the middle band), in step with
+    // how much softer the target is. Taking half of the middle band as well cost identity by both
+    // recognizers (docs/quality.md, "Clips"). The features keep the source's (the person is read from them).
+    const double crisp_source = detail_ratio(face, mask > 0.5f);
+    const double crisp_target = detail_ratio(target_work, mask > 0.5f);
+    const float softer =
+        crisp_source > 0 ? float(std::clamp((1.0 - crisp_target / crisp_source) / kSofterTarget, 0.0, 1.0))
+                         : 0.0f;
+    if (softer > 0) {
+      const cv::Mat skin = (1.0f - feature_zones(work, gw68, 1.0f)) * (softer * options_.target_lighting);
+      fine_weight = fine_weight.empty() ? skin : cv::Mat(cv::max(fine_weight, skin));
+    }
+    face = transfer_lighting(face, target_work, inside, light, colour, mid, kLightSigma * iod, fine_weight);
     target_work.copyTo(face, warped.coverage == 0);
   }
   if (options_.match_sharpness) {

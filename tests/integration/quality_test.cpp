@@ -3,11 +3,14 @@
 // bench/quality/node), the target's mouth stays where the expressions differ, nothing outside the mask
 // changes, and no dark streaks of the source's shading come along. Every pair is swapped once per process.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "quality_clips.h"
 #include "quality_set.h"
 #include "swap_support.h"
 #include "test_support.h"
@@ -82,10 +85,12 @@ void IdentityMovesToTheSourceByTheProjectsRecognizer() {
   EXPECT_GT(total, 0);
   // The default pack's recognizer reads much of a face's identity from the shading of its skin and from the
   // source's expression lines, which the swap deliberately takes from the target (no "mask" of the source's
-  // shadows, no smile folds on a neutral face): it sees the move (by a margin) on about 57% of the faces
-  // where the independent recognizer below sees it on over 90%. This guards against losing more; the
-  // issue's goal (90% by both) is not met by this recognizer (docs/quality.md, "Folds").
-  EXPECT_GE(double(moved) / total, 0.55) << moved << " of " << total << " faces moved; not:" << missed;
+  // shadows, no smile folds on a neutral face, and on a softer target none of the source's finest skin
+  // texture): it sees the move (by a margin) on about half of the faces where the independent recognizer
+  // below sees it on over 90% (23/46 here; 26/46 before the soft-target rule, which costs this recognizer
+  // three of the small faces of obama-to-bald-guys and the independent one none). This guards against
+  // losing more; the goal (90% by both) is not met by this recognizer (docs/quality.md, "Clips").
+  EXPECT_GE(double(moved) / total, 0.48) << moved << " of " << total << " faces moved; not:" << missed;
 }
 
 void IdentityMovesToTheSourceByAnIndependentRecognizer() {
@@ -193,6 +198,62 @@ TEST(Quality, HardSet) {
     SCOPED_TRACE("NoSeamNoStreaksAndTheSkinToneOfTheTarget");
     NoSeamNoStreaksAndTheSkinToneOfTheTarget();
   }
+}
+
+const quality::QualityClip& clip_named(const std::string& name) {
+  for (const auto& c : quality::hard_clips())
+    if (c.name == name) return c;
+  throw std::runtime_error("no clip " + name);
+}
+
+// The video part of the set (docs/quality.md, "Clips"): a face of 40-70 px in motion carries the source
+// by both recognizers on most sampled frames, and the swap adds little frame-to-frame jitter inside the
+// faces. Before the warp shrank a much larger source with area averaging, the project's recognizer saw the
+// move on 2 of 20 frames and the output's flicker was 2.5 times the clip's (now 16/20 and 1.7).
+TEST(Quality, ClipsCarryTheSourceWithoutMuchAddedFlicker) {
+  auto& h = SwapHarness::get();
+  TempDir dir;
+  VideoOptions video;
+  video.quality = 100;  // lossless, as in the report: the measures see the swap, not the codec
+  const auto res = quality::run_clip(testdata(""), clip_named("meds1-to-moving-small"), SwapOptions{}, video,
+                                     3, *h.analyser, *h.registry, dir.path());
+  ASSERT_TRUE(res.is_ok()) << res.status().to_string();
+  std::vector<std::string> chips;
+  int moved = 0, swapped = 0;
+  for (size_t k = 0; k < res->faces.size(); ++k) {
+    const auto& f = res->faces[k];
+    swapped += f.swapped;
+    moved += f.swapped && f.sim_source > f.sim_target;
+    for (auto [role, chip] : {std::pair{"t", &f.chip_target}, {"o", &f.chip_output}}) {
+      chips.push_back(dir.file(std::to_string(k) + role + ".png"));
+      cv::imwrite(chips.back(), *chip);
+    }
+  }
+  chips.push_back(dir.file("source.png"));
+  cv::imwrite(chips.back(), res->chip_source);
+  ASSERT_GE(res->faces.size(), 15u);
+  EXPECT_EQ(swapped, int(res->faces.size())) << "every sampled face is swapped";
+  EXPECT_GE(double(moved) / swapped, 0.65)
+      << moved << " of " << swapped << " frames moved (project recognizer)";
+  EXPECT_LT(res->flicker_output / res->flicker_target, 2.0)
+      << "flicker " << res->flicker_target << " -> " << res->flicker_output;
+
+  const auto second = quality::second_descriptors(
+      (std::filesystem::path(FACEWEAVE_SOURCE_DIR) / "bench/quality/node/descriptors.sh").string(), chips,
+      dir.path());
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  ASSERT_EQ(second->size(), chips.size());
+  auto l2 = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double d = 0;
+    for (size_t k = 0; k < a.size(); ++k) d += (a[k] - b[k]) * (a[k] - b[k]);
+    return std::sqrt(d);
+  };
+  const auto& src = second->back();
+  int moved2 = 0;
+  for (size_t k = 0; k < res->faces.size(); ++k)
+    moved2 += l2((*second)[2 * k + 1], src) < l2((*second)[2 * k + 1], (*second)[2 * k]);
+  EXPECT_GE(double(moved2) / res->faces.size(), 0.8)
+      << moved2 << " of " << res->faces.size() << " frames moved (second recognizer)";
 }
 
 }  // namespace
