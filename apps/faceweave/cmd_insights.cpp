@@ -49,9 +49,10 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   cmd->add_option("--platform", args->filter.platform, "Only sessions of this platform: " + platforms);
   cmd->add_option("--media", args->filter.media, "latency: only stage times of image or video runs")
       ->check(CLI::IsMember({"image", "video"}));
-  cmd->add_option("--by", args->filter.by,
-                  "latency: group by the output resolution (resolution, the default) or the target's (input); "
-                  "ab: compare app versions (version, the default) or defaults profiles (profile)")
+  cmd->add_option(
+         "--by", args->filter.by,
+         "latency: group by the output resolution (resolution, the default) or the target's (input); "
+         "ab: compare app versions (version, the default) or defaults profiles (profile)")
       ->check(CLI::IsMember({"resolution", "input", "version", "profile"}));
   cmd->add_option("--with", args->filter.with,
                   "latency: compare runs that set OPTION=VALUE (color_match=none) with the other runs");

@@ -238,8 +238,8 @@ class TelemetryRun {
   // Another user's run on this thread: a job a browser client submitted, run by the server's job thread.
   // Every event recorded on the thread while it lives is stored under `user` (that user's pseudonym, as
   // Telemetry::client_pseudonym gives it; 64 hex digits) in a session of `platform` ("web"; empty or not a
-  // coarse platform means it) of its own, and sampled by the run like the host's runs (by `user` in cohort sampling). A `user`
-  // that is not a pseudonym leaves the run the host's.
+  // coarse platform means it) of its own, and sampled by the run like the host's runs (by `user` in cohort
+  // sampling). A `user` that is not a pseudonym leaves the run the host's.
   TelemetryRun(std::string_view id, std::string_view user, std::string_view platform);
   ~TelemetryRun();
   TelemetryRun(const TelemetryRun&) = delete;

@@ -354,18 +354,19 @@ std::vector<FoldStep> fold_steps() {
   // and the runs that set each option value, joined by run id through ax_run_opt like the stage times (a
   // run's options are recorded before its command.run, so they are folded no later).
   const std::string swap_runs = " AND e.event = @RUN@ AND " + j("e", "command") + " = 'swap'";
-  const std::string profile_keys = "e.ts / " + day + ", s.app_version, s.platform, coalesce(" +
-                                   j("e", "profile") + ", '')";
+  const std::string profile_keys =
+      "e.ts / " + day + ", s.app_version, s.platform, coalesce(" + j("e", "profile") + ", '')";
   const std::string profile_sums = ", sum(1.0 / e.sample_rate), ax_uset(s.user)";
   const std::string profile_merge =
       " ON CONFLICT DO UPDATE SET n = n + excluded.n, users = ax_uset_merge(users, excluded.users)";
-  const std::string profile_insert = "INSERT INTO ax_profile(day, version, platform, profile, option, value, n, users";
+  const std::string profile_insert =
+      "INSERT INTO ax_profile(day, version, platform, profile, option, value, n, users";
   v.push_back({profile_insert + ", sketch) SELECT " + profile_keys + ", '', ''" + profile_sums +
                ", ax_hll(s.user)" + range_events("") + swap_runs + " GROUP BY 1, 2, 3, 4" + profile_merge +
                ", sketch = ax_hll_merge(sketch, excluded.sketch)"});
   v.push_back({profile_insert + ") SELECT " + profile_keys + ", '', 'failed'" + profile_sums +
-               range_events("") + swap_runs + " AND e.outcome NOT IN (@OK@, @CANCELLED@) GROUP BY 1, 2, 3, 4" +
-               profile_merge});
+               range_events("") + swap_runs +
+               " AND e.outcome NOT IN (@OK@, @CANCELLED@) GROUP BY 1, 2, 3, 4" + profile_merge});
   v.push_back({profile_insert + ") SELECT " + profile_keys + ", o.option, o.value" + profile_sums +
                range_events("JOIN ax_run_opt o ON o.run = " + j("e", "run")) + swap_runs +
                " GROUP BY 1, 2, 3, 4, 5, 6" + profile_merge});

@@ -60,12 +60,13 @@ void compare(InsightsTable& t, const AbOptions& o, int k, const AbArm& A, const 
     const bool few = arm->hidden || arm->successes_hidden;
     json users = k_hidden(arm->users, k) ? json("< " + std::to_string(k)) : json(round_to(arm->users, 3));
     if (users.is_string()) ++suppressed;
-    json x = arm->successes_hidden || arm->hidden ? json("< " + std::to_string(k)) : json(round_to(arm->x, 3));
+    json x =
+        arm->successes_hidden || arm->hidden ? json("< " + std::to_string(k)) : json(round_to(arm->x, 3));
     if (x.is_string()) ++suppressed;
     json n = arm->hidden ? json("< " + std::to_string(k)) : json(round_to(arm->n, 3));
     if (n.is_string()) ++suppressed;
-    t.rows.push_back(json::array({name, arm->label, x, n,
-                                  few || arm->n <= 0 ? json(nullptr) : json(share(arm->x, arm->n)), users}));
+    t.rows.push_back(json::array(
+        {name, arm->label, x, n, few || arm->n <= 0 ? json(nullptr) : json(share(arm->x, arm->n)), users}));
   }
   const bool hidden = A.hidden || B.hidden || A.successes_hidden || B.successes_hidden ||
                       k_hidden(A.users, k) || k_hidden(B.users, k);
@@ -76,8 +77,8 @@ void compare(InsightsTable& t, const AbOptions& o, int k, const AbArm& A, const 
   const bool enough = A.n >= o.min_sample && B.n >= o.min_sample;
   if (hidden) {
     // Nothing computed from a suppressed cell is shown: its number could be recovered from them.
-    for (const char* key : {"difference", "ci_low", "ci_high", "z", "p_value", "srm_chi_square", "srm_p_value",
-                            "sample_ratio_mismatch"})
+    for (const char* key : {"difference", "ci_low", "ci_high", "z", "p_value", "srm_chi_square",
+                            "srm_p_value", "sample_ratio_mismatch"})
       s[key] = nullptr;
     s["enough_data"] = false;
     s["verdict"] = "not enough data: an arm has fewer than k = " + std::to_string(k) +
@@ -128,9 +129,10 @@ Status Analytics::check_ab_metric(const std::string& metric, const std::string& 
   if (metric.find('=') != std::string::npos) return parse_usage_metric(metric).status();
   const auto& metrics = ab_metrics();
   if (by == "profile" && metric != "error_rate")
-    return invalid_argument("unknown metric '" + metric.substr(0, 40) +
-                            "' for the A/B by profile, which compares runs: choose error_rate or OPTION=VALUE "
-                            "(the share of swap runs that set it, like color_match=none)");
+    return invalid_argument(
+        "unknown metric '" + metric.substr(0, 40) +
+        "' for the A/B by profile, which compares runs: choose error_rate or OPTION=VALUE "
+        "(the share of swap runs that set it, like color_match=none)");
   if (std::find(metrics.begin(), metrics.end(), metric) == metrics.end()) {
     std::string list;
     for (const auto& m : metrics) list += (list.empty() ? "" : ", ") + m;
@@ -143,10 +145,10 @@ Status Analytics::check_ab_metric(const std::string& metric, const std::string& 
 Result<std::vector<std::string>> Analytics::profiles() {
   Status fold = refresh();
   if (!fold.is_ok() && !telemetry::is_busy(sqlite3_errcode(db_->handle()))) return fold;
-  FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, std::string("SELECT DISTINCT CASE profile WHEN '' THEN '") +
-                                                     kNoProfile +
-                                                     "' ELSE profile END FROM ax_profile WHERE option = '' "
-                                                     "AND value = '' ORDER BY 1"));
+  FW_ASSIGN_OR_RETURN(
+      Query q, Query::make(*db_, std::string("SELECT DISTINCT CASE profile WHEN '' THEN '") + kNoProfile +
+                                     "' ELSE profile END FROM ax_profile WHERE option = '' "
+                                     "AND value = '' ORDER BY 1"));
   std::vector<std::string> out;
   FW_RETURN_IF_ERROR(q.each([&](sqlite3_stmt* s) { out.push_back(column_text(s, 0)); }));
   return out;
@@ -297,11 +299,12 @@ Result<InsightsTable> Analytics::ab(const InsightsFilter& f, const AbOptions& o)
   auto profile_arm = [&](const std::string& p) -> Result<AbArm> {
     AbArm out;
     out.label = p;
-    FW_ASSIGN_OR_RETURN(Query q, Query::make(*db_, std::string("SELECT option, value, n, users, sketch FROM "
-                                                               "ax_profile WHERE profile = :prof AND (option "
-                                                               "= '' OR (option = :opt AND value = :val)) AND "
-                                                               "day BETWEEN :d0 AND :d1 AND ") +
-                                                       kCond));
+    FW_ASSIGN_OR_RETURN(Query q,
+                        Query::make(*db_, std::string("SELECT option, value, n, users, sketch FROM "
+                                                      "ax_profile WHERE profile = :prof AND (option "
+                                                      "= '' OR (option = :opt AND value = :val)) AND "
+                                                      "day BETWEEN :d0 AND :d1 AND ") +
+                                              kCond));
     r.bind(q).bind(":prof", p == kNoProfile ? std::string() : p);
     q.bind(":opt", usage ? usage->option : std::string("-")).bind(":val", usage ? usage->value : "");
     UserSet runs_users, hit_users;
@@ -348,7 +351,8 @@ Result<InsightsTable> Analytics::ab(const InsightsFilter& f, const AbOptions& o)
   t.summary["by"] = what;
   if (usage)
     t.notes.push_back("successes are the swap runs that set " + usage->option + " = " +
-                      (usage->value == "#" ? "(number)" : usage->value) + (by_profile ? " (joined by run id)" : ""));
+                      (usage->value == "#" ? "(number)" : usage->value) +
+                      (by_profile ? " (joined by run id)" : ""));
   if (by_profile)
     t.notes.push_back(
         "users are the distinct users of each profile's runs; runs without a profile are the arm (none)");

@@ -389,7 +389,8 @@ HttpResponse Api::upload_frame(const HttpRequest& req, const PathParams& p) {
 }
 
 std::string Api::submitter_pseudonym(const RunDefaults& defaults) const {
-  return telemetry_ && !defaults.client.empty() ? telemetry_->client_pseudonym(defaults.client) : std::string();
+  return telemetry_ && !defaults.client.empty() ? telemetry_->client_pseudonym(defaults.client)
+                                                : std::string();
 }
 
 RunDefaults Api::defaults_for(const json& body) const {

@@ -352,8 +352,7 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
     return Api::error(400, "invalid_argument",
                       "by must be version (the default) or profile: what the A/B's arms are", "by");
   if (const std::string* v = param(req, "metric")) {
-    if (v->size() > 80)
-      return Api::error(400, "invalid_argument", "metric is too long", "metric");
+    if (v->size() > 80) return Api::error(400, "invalid_argument", "metric is too long", "metric");
     if (Status s = Analytics::check_ab_metric(*v, ab_by ? by : std::string()); !s.is_ok())
       return Api::error(400, "invalid_argument", s.message(), "metric");
     ab.metric = *v;

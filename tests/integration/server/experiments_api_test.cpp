@@ -158,9 +158,8 @@ TEST(ExperimentsApi, ConfigPreviewJobAndRoutes) {
 // run id its exposure was recorded under at submission; a job without a client stays the server's own.
 TEST(ExperimentsApi, SubmittedJobIsTheSubmittersRun) {
   TempDir data;
-  auto c =
-      run_command(binary() + " --telemetry off --data-dir " + data.path() +
-                  " experiments create cm --option color_match --arms reinhard,none --min-users 1 2>&1");
+  auto c = run_command(binary() + " --telemetry off --data-dir " + data.path() +
+                       " experiments create cm --option color_match --arms reinhard,none --min-users 1 2>&1");
   ASSERT_EQ(c.code, 0) << c.out;
   ServerProcess server(data.path(), {}, data.file("server.log"));
   ASSERT_TRUE(server.started()) << server.log();
@@ -210,7 +209,8 @@ TEST(ExperimentsApi, SubmittedJobIsTheSubmittersRun) {
   ASSERT_TRUE(all);
   std::map<int64_t, std::string> platform;
   const json stored = json::parse(all->body);
-  for (const auto& row : stored["rows"]) platform[row["id"].get<int64_t>()] = row["platform"].get<std::string>();
+  for (const auto& row : stored["rows"])
+    platform[row["id"].get<int64_t>()] = row["platform"].get<std::string>();
   ASSERT_FALSE(platform.empty()) << all->body.substr(0, 400);
   auto exported = run_command(binary() + " --telemetry off --data-dir " + data.path() + " telemetry export");
   ASSERT_EQ(exported.code, 0) << exported.out;

@@ -189,9 +189,9 @@ TEST_F(KAnonymityTest, AbVersions) {
   EXPECT_EQ(a[2], kFew);
   EXPECT_EQ(a[3], kFew);
   EXPECT_TRUE(a[4].is_null());
-  EXPECT_EQ(a[5], kFew);   // cohort users
-  EXPECT_EQ(b[2], kFew);   // the one failed run is L's alone
-  EXPECT_EQ(b[3], 6.0);    // six users ran
+  EXPECT_EQ(a[5], kFew);  // cohort users
+  EXPECT_EQ(b[2], kFew);  // the one failed run is L's alone
+  EXPECT_EQ(b[3], 6.0);   // six users ran
   EXPECT_TRUE(b[4].is_null());
   EXPECT_EQ(b[5], 6.0);
   for (const char* key : {"difference", "ci_low", "ci_high", "z", "p_value", "srm_p_value"})

@@ -232,14 +232,19 @@ TEST(ExperimentsCli, AbByProfileComparesRealRunsUnderTwoProfiles) {
     std::string user, profile, extra;
     bool fails;
   };
-  const std::vector<Run> runs = {
-      {"u1", "pa", "", false}, {"u1", "pa", " --color-match none", false},
-      {"u2", "pa", " --color-match none", false}, {"u3", "pa", "", true},
-      {"u4", "pb", "", false}, {"u5", "pb", " --color-match none", false},
-      {"u5", "pb", "", true}, {"u6", "pb", "", true}, {"u7", "", "", true}};
+  const std::vector<Run> runs = {{"u1", "pa", "", false},
+                                 {"u1", "pa", " --color-match none", false},
+                                 {"u2", "pa", " --color-match none", false},
+                                 {"u3", "pa", "", true},
+                                 {"u4", "pb", "", false},
+                                 {"u5", "pb", " --color-match none", false},
+                                 {"u5", "pb", "", true},
+                                 {"u6", "pb", "", true},
+                                 {"u7", "", "", true}};
   int i = 0;
   for (const auto& r : runs) {
-    const std::string profile = r.profile.empty() ? "" : "--defaults-profile " + d.file(r.profile + ".json") + " ";
+    const std::string profile =
+        r.profile.empty() ? "" : "--defaults-profile " + d.file(r.profile + ".json") + " ";
     const std::string args = r.fails ? "swap" + missing : swap_args(d, "out" + std::to_string(i++) + ".png");
     Cli c = run(d, profile + args + r.extra, r.user);
     EXPECT_EQ(c.code == 0, !r.fails) << args << "\n" << c.err;

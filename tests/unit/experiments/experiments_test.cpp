@@ -328,8 +328,8 @@ TEST(ExperimentView, ArmsOfFewerThanKUsersAreHidden) {
       int64_t s = db.session("s" + std::to_string(i), std::string(63, 'a') + char('0' + i), "0.2.0", t0,
                              "linux-x86_64");
       db.event(s, t0, EventKind::kExperimentExposure,
-               R"({"experiment":"cm","arm":")" + arm + R"(","value":")" + arm + R"(","explicit":false,"run":")" +
-                   run + "\"}");
+               R"({"experiment":"cm","arm":")" + arm + R"(","value":")" + arm +
+                   R"(","explicit":false,"run":")" + run + "\"}");
       db.event(s, t0 + 100, EventKind::kCommandRun,
                R"({"surface":"cli","command":"swap","exit_code":0,"changed":0,"run":")" + run + "\"}", 100,
                i == 6 ? StatusCode::kNoFace : StatusCode::kOk);
@@ -355,7 +355,7 @@ TEST(ExperimentView, ArmsOfFewerThanKUsersAreHidden) {
   InsightsTable all = view(2);
   EXPECT_EQ(all.rows[1][2], 2);
   EXPECT_EQ(all.rows[1][11], 0.5);
-  EXPECT_EQ(all.rows[1][4], 0.5);  // the metric is the error rate
+  EXPECT_EQ(all.rows[1][4], 0.5);                        // the metric is the error rate
   EXPECT_NEAR(all.rows[1][5].get<double>(), 0.5, 1e-9);  // difference against the control's 0
 }
 
