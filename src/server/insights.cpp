@@ -414,9 +414,11 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
         const Status& s = t.status();
         // A/B without named arms in a range where fewer than two versions have runs: nothing to compare,
         // an empty state rather than bad input (every parameter was checked above).
-        const bool nothing_to_compare = name == "ab" && s.code() == StatusCode::kInvalidArgument &&
-                                        ab.a.empty() && ab.b.empty() && filter.version.empty() &&
-                                        filter.platform.empty();
+        // By profile the version and platform filters apply, so a filter can leave fewer than two.
+        const bool nothing_to_compare =
+            name == "ab" && s.code() == StatusCode::kInvalidArgument && ab.a.empty() && ab.b.empty() &&
+            ((filter.version.empty() && filter.platform.empty()) ||
+             (filter.by == "profile" && s.message().find("needs two profiles") != std::string::npos));
         if (nothing_to_compare) {
           table = empty_table(name, "Nothing to compare: " + s.message());
         } else if (s.code() == StatusCode::kInvalidArgument) {

@@ -442,12 +442,16 @@ function setLinks(card) {
 async function loadView(card, signal) {
   if (!card) return;
   setLinks(card);
+  // Settings changed in quick succession (arm a, arm b, metric) load the card several times at once, and
+  // the answers may come back in any order: only the newest load's answer is shown.
+  const seq = (card.seq = (card.seq || 0) + 1);
   try {
     const table = await request('GET', viewPath(card.name, viewParams(card.name)), { signal });
-    renderCard(card, table);
+    if (seq === card.seq) renderCard(card, table);
     return null;
   } catch (err) {
     if (err && err.name === 'AbortError') throw err;
+    if (seq !== card.seq) return null;
     renderCardError(card, err);
     return err;
   }
