@@ -352,7 +352,8 @@ std::vector<FoldStep> fold_steps() {
   // Swap runs per defaults profile (the A/B by profile): all runs (option and value '') with a HyperLogLog
   // of their users, the failed ones (option '', value 'failed'; a cancelled run is a run, not a failure),
   // and the runs that set each option value, joined by run id through ax_run_opt like the stage times (a
-  // run's options are recorded before its command.run, so they are folded no later).
+  // run's options and its command.run are recorded together, so one fold sees both; a fold that falls
+  // between them leaves that run's options out, the known limit docs/analytics.md states).
   const std::string swap_runs = " AND e.event = @RUN@ AND " + j("e", "command") + " = 'swap'";
   const std::string profile_keys =
       "e.ts / " + day + ", s.app_version, s.platform, coalesce(" + j("e", "profile") + ", '')";
