@@ -49,9 +49,11 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   cmd->add_option("--platform", args->filter.platform, "Only sessions of this platform: " + platforms);
   cmd->add_option("--media", args->filter.media, "latency: only stage times of image or video runs")
       ->check(CLI::IsMember({"image", "video"}));
-  cmd->add_option("--by", args->filter.by,
-                  "latency: group by the output resolution (resolution, the default) or the target's (input)")
-      ->check(CLI::IsMember({"resolution", "input"}));
+  cmd->add_option(
+         "--by", args->filter.by,
+         "latency: group by the output resolution (resolution, the default) or the target's (input); "
+         "ab: compare app versions (version, the default) or defaults profiles (profile)")
+      ->check(CLI::IsMember({"resolution", "input", "version", "profile"}));
   cmd->add_option("--with", args->filter.with,
                   "latency: compare runs that set OPTION=VALUE (color_match=none) with the other runs");
   cmd->add_option("--k", args->filter.k,
@@ -60,9 +62,13 @@ void add_insights_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       ->capture_default_str();
   cmd->add_option("--weeks", args->weeks, "retention: weeks after the first session (1..52)")
       ->capture_default_str();
-  cmd->add_option("--metric", args->ab.metric, "ab: the rate metric")->capture_default_str();
-  cmd->add_option("--a", args->ab.a, "ab: version of arm a (default: the older of the two most used)");
-  cmd->add_option("--b", args->ab.b, "ab: version of arm b");
+  cmd->add_option("--metric", args->ab.metric,
+                  "ab: the rate metric, or OPTION=VALUE (share of swap runs that set it, color_match=none)")
+      ->capture_default_str();
+  cmd->add_option("--a", args->ab.a,
+                  "ab: version (profile with --by profile; (none): runs without one) of arm a (default: the "
+                  "smaller of the two with the most runs)");
+  cmd->add_option("--b", args->ab.b, "ab: version (or profile) of arm b");
   cmd->add_option("--alpha", args->ab.alpha, "ab: significance level")->capture_default_str();
   cmd->add_option("--power", args->ab.power, "ab: power of the sample-size calculator")
       ->capture_default_str();

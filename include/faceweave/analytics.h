@@ -52,7 +52,8 @@ struct InsightsFilter {
   // (runs that carry a run id); empty: the plain latency view
   std::string with;
   // latency: group the stage times by "resolution" (the output's, the default; empty means it) or by
-  // "input" (the target's resolution as read, before scaling or super-resolution)
+  // "input" (the target's resolution as read, before scaling or super-resolution). ab: compare two app
+  // versions ("version", the default; empty means it) or two defaults profiles ("profile")
   std::string by;
 };
 
@@ -82,8 +83,12 @@ struct EventQuery {
 
 // A/B comparison settings (view "ab").
 struct AbOptions {
-  std::string metric = "error_rate";  // see ab_metrics()
-  std::string a, b;                   // app versions; empty: the two versions with the most runs
+  // see ab_metrics(), or OPTION=VALUE: the share of swap runs that set the option to the value
+  // (color_match=none; `(number)` for a numeric option); by profile only error_rate and OPTION=VALUE
+  std::string metric = "error_rate";
+  // app versions (or defaults profiles with InsightsFilter::by "profile"; `(none)` is the runs without a
+  // profile); empty: the two with the most swap runs
+  std::string a, b;
   double alpha = 0.05;
   double power = 0.8;
   double mde = 0;                 // minimum detectable difference (absolute) for the sample-size
@@ -103,6 +108,16 @@ struct TwoProportionResult {
 };
 TwoProportionResult two_proportion_test(double successes_a, double trials_a, double successes_b,
                                         double trials_b, double alpha = 0.05);
+// Arm b against arm a, the statistics every A/B reports (the version and profile A/B through
+// two_proportion_test, the experiment view per arm against its control): the difference rate_b - rate_a,
+// its (1 - alpha) Wald interval with standard error sqrt(variance), and z = difference /
+// sqrt(null_variance) (the pooled variance under "no difference"; the same variance when there is none)
+// with its two-sided p-value (1 and z = 0 when null_variance is 0).
+struct ArmComparison {
+  double difference = 0, ci_low = 0, ci_high = 0, z = 0, p_value = 1;
+};
+ArmComparison compare_arms(double rate_a, double rate_b, double variance, double null_variance,
+                           double alpha = 0.05);
 // Standard normal CDF and quantile.
 double normal_cdf(double z);
 double normal_quantile(double p);
@@ -134,6 +149,9 @@ class Analytics {
   // The views by name: usage, heatmap, actions, errors, latency, defaults, funnel, retention, ab, users.
   static const std::vector<std::string>& views();
   static const std::vector<std::string>& ab_metrics();
+  // Ok when `metric` is one of ab_metrics() or OPTION=VALUE (a usage share); invalid_argument naming the
+  // choices otherwise. `by`: "version" (or empty) or "profile" (which takes error_rate and OPTION=VALUE).
+  static Status check_ab_metric(const std::string& metric, const std::string& by = "version");
   Result<InsightsTable> view(std::string_view name, const InsightsFilter& filter, const AbOptions& ab = {},
                              int weeks = 8);
 
@@ -159,6 +177,8 @@ class Analytics {
   Result<std::vector<std::string>> versions();
   // The platforms that have sessions ("unknown" for sessions stored before platforms were recorded).
   Result<std::vector<std::string>> platforms();
+  // The defaults profiles with swap runs ("(none)" for runs without one), for the A/B by profile.
+  Result<std::vector<std::string>> profiles();
   // Every value the platform filter accepts.
   static const std::vector<std::string>& known_platforms();
 

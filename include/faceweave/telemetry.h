@@ -235,6 +235,12 @@ class TelemetryRun {
  public:
   TelemetryRun();                              // a new random id (16 hex digits)
   explicit TelemetryRun(std::string_view id);  // this id (16 hex digits; anything else gets a new one)
+  // Another user's run on this thread: a job a browser client submitted, run by the server's job thread.
+  // Every event recorded on the thread while it lives is stored under `user` (that user's pseudonym, as
+  // Telemetry::client_pseudonym gives it; 64 hex digits) in a session of `platform` ("web"; empty or not a
+  // coarse platform means it) of its own, and sampled by the run like the host's runs (by `user` in cohort
+  // sampling). A `user` that is not a pseudonym leaves the run the host's.
+  TelemetryRun(std::string_view id, std::string_view user, std::string_view platform);
   ~TelemetryRun();
   TelemetryRun(const TelemetryRun&) = delete;
   TelemetryRun& operator=(const TelemetryRun&) = delete;
@@ -244,8 +250,11 @@ class TelemetryRun {
 
  private:
   std::string id_;
+  std::string user_, platform_;
   std::string previous_id_;
   double previous_position_ = -1;
+  const std::string* previous_user_ = nullptr;
+  const std::string* previous_platform_ = nullptr;
 };
 
 // --- reading and erasing what was stored (faceweave telemetry ...)

@@ -17,8 +17,8 @@ namespace faceweave::analytics {
 // 3: command.run k3 records fallbacks; 4: the dashboard's own events are left out; 5: user sketches
 // (ax_daily/ax_hourly.users, ax_day_users), stage times by run option (ax_run_opt, ax_stage_with);
 // 6: stage times by input resolution too (ax_stage; input in ax_stage_with and ax_stage_hist); experiments'
-// exposed runs (ax_run_end, ax_exp_run)
-inline constexpr int kRollupSchemaVersion = 6;
+// exposed runs (ax_run_end, ax_exp_run); 7: swap runs per defaults profile (ax_profile)
+inline constexpr int kRollupSchemaVersion = 7;
 inline constexpr int64_t kMsPerHour = 3'600'000;
 inline constexpr int64_t kMsPerDay = 86'400'000;
 // Stage-time histogram: bucket b holds per-frame times in [10^(b/10), 10^((b+1)/10)) ms (ten per decade,

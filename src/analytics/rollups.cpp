@@ -16,6 +16,9 @@
 //   ax_stage_hist    per day, version, platform, stage, resolution, input: weighted count of per-frame stage
 //                    times in log-spaced buckets (ten per decade), so p50/p95 come from rollups
 //   ax_run_end       the outcome and wall time of recent runs' command.run by run id (two days)
+//   ax_profile       per day, version, platform, defaults profile ('' without one) of swap runs, and option,
+//                    value ('', '': all runs; '', 'failed': the failed runs): weighted runs and the user set,
+//                    for the all-runs rows a HyperLogLog of the users too (the A/B by profile)
 //   ax_exp_run       per experiment and exposed run: user, day, arm, value, explicit, and its command.run's
 //                    outcome and wall time once it ended (the experiment view, src/experiments)
 //   ax_dims          the versions and platforms with sessions
@@ -144,6 +147,10 @@ CREATE TABLE IF NOT EXISTS ax_exp_run(
   run TEXT NOT NULL, experiment TEXT NOT NULL, user TEXT NOT NULL, day INTEGER NOT NULL, arm TEXT NOT NULL,
   value TEXT NOT NULL, explicit INTEGER NOT NULL, ended INTEGER NOT NULL, failed INTEGER NOT NULL,
   ms REAL NOT NULL, PRIMARY KEY(run, experiment)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ax_profile(
+  day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, profile TEXT NOT NULL,
+  option TEXT NOT NULL, value TEXT NOT NULL, n REAL NOT NULL, users BLOB, sketch BLOB,
+  PRIMARY KEY(day, version, platform, profile, option, value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ax_day_users(
   day INTEGER NOT NULL, version TEXT NOT NULL, platform TEXT NOT NULL, sketch BLOB NOT NULL,
   PRIMARY KEY(day, version, platform)) WITHOUT ROWID;
@@ -191,13 +198,14 @@ DROP TABLE IF EXISTS ax_dims; DROP TABLE IF EXISTS ax_user; DROP TABLE IF EXISTS
 DROP TABLE IF EXISTS ax_user_switch; DROP TABLE IF EXISTS ax_cohort; DROP TABLE IF EXISTS ax_cohort_week;
 DROP TABLE IF EXISTS ax_cohort_switch; DROP TABLE IF EXISTS ax_defaults; DROP TABLE IF EXISTS ax_day_users; DROP TABLE IF EXISTS ax_run_opt; DROP TABLE IF EXISTS ax_stage_with;
 DROP TABLE IF EXISTS ax_stage; DROP TABLE IF EXISTS ax_run_end; DROP TABLE IF EXISTS ax_exp_run;
+DROP TABLE IF EXISTS ax_profile;
 )sql";
 
 const char* kClear = R"sql(
 DELETE FROM ax_hourly; DELETE FROM ax_daily; DELETE FROM ax_stage_hist; DELETE FROM ax_dims;
 DELETE FROM ax_user; DELETE FROM ax_user_week; DELETE FROM ax_user_switch; DELETE FROM ax_cohort;
 DELETE FROM ax_cohort_week; DELETE FROM ax_cohort_switch; DELETE FROM ax_day_users; DELETE FROM ax_run_opt; DELETE FROM ax_stage_with;
-DELETE FROM ax_stage; DELETE FROM ax_run_end; DELETE FROM ax_exp_run;
+DELETE FROM ax_stage; DELETE FROM ax_run_end; DELETE FROM ax_exp_run; DELETE FROM ax_profile;
 UPDATE meta SET value = 0 WHERE key IN ('analytics_event_id', 'analytics_session_id');
 )sql";
 
@@ -341,6 +349,28 @@ std::vector<FoldStep> fold_steps() {
        " AND e.event = @STAGE@ AND e.duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ON "
        "CONFLICT DO UPDATE SET dur_sum = dur_sum + excluded.dur_sum, dur_n = dur_n + excluded.dur_n, "
        "users = ax_uset_merge(users, excluded.users)"});
+  // Swap runs per defaults profile (the A/B by profile): all runs (option and value '') with a HyperLogLog
+  // of their users, the failed ones (option '', value 'failed'; a cancelled run is a run, not a failure),
+  // and the runs that set each option value, joined by run id through ax_run_opt like the stage times (a
+  // run's options and its command.run are recorded together, so one fold sees both; a fold that falls
+  // between them leaves that run's options out, the known limit docs/analytics.md states).
+  const std::string swap_runs = " AND e.event = @RUN@ AND " + j("e", "command") + " = 'swap'";
+  const std::string profile_keys =
+      "e.ts / " + day + ", s.app_version, s.platform, coalesce(" + j("e", "profile") + ", '')";
+  const std::string profile_sums = ", sum(1.0 / e.sample_rate), ax_uset(s.user)";
+  const std::string profile_merge =
+      " ON CONFLICT DO UPDATE SET n = n + excluded.n, users = ax_uset_merge(users, excluded.users)";
+  const std::string profile_insert =
+      "INSERT INTO ax_profile(day, version, platform, profile, option, value, n, users";
+  v.push_back({profile_insert + ", sketch) SELECT " + profile_keys + ", '', ''" + profile_sums +
+               ", ax_hll(s.user)" + range_events("") + swap_runs + " GROUP BY 1, 2, 3, 4" + profile_merge +
+               ", sketch = ax_hll_merge(sketch, excluded.sketch)"});
+  v.push_back({profile_insert + ") SELECT " + profile_keys + ", '', 'failed'" + profile_sums +
+               range_events("") + swap_runs +
+               " AND e.outcome NOT IN (@OK@, @CANCELLED@) GROUP BY 1, 2, 3, 4" + profile_merge});
+  v.push_back({profile_insert + ") SELECT " + profile_keys + ", o.option, o.value" + profile_sums +
+               range_events("JOIN ax_run_opt o ON o.run = " + j("e", "run")) + swap_runs +
+               " GROUP BY 1, 2, 3, 4, 5, 6" + profile_merge});
   v.push_back({"DELETE FROM ax_run_opt WHERE day < (SELECT max(day) FROM ax_run_opt) - 2"});
   // Experiments (the experiment view): each exposed run with its command.run's outcome and time. A run's
   // command.run may be folded before its exposure (another process's commit) or long after it (a job that

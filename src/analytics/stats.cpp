@@ -1,5 +1,6 @@
 // Experiment statistics: two-proportion z-test with a Wald interval, the sample-ratio-mismatch check and
 // the sample-size formula (docs/analytics.md gives the formulas and the textbook values the tests use).
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -22,22 +23,35 @@ double normal_quantile(double p) {
   return 0.5 * (lo + hi);
 }
 
+ArmComparison compare_arms(double rate_a, double rate_b, double variance, double null_variance,
+                           double alpha) {
+  ArmComparison c;
+  c.difference = rate_b - rate_a;
+  const double half = normal_quantile(1 - alpha / 2) * std::sqrt(std::max(variance, 0.0));
+  c.ci_low = c.difference - half;
+  c.ci_high = c.difference + half;
+  if (null_variance > 0) {
+    c.z = c.difference / std::sqrt(null_variance);
+    c.p_value = 2 * normal_cdf(-std::fabs(c.z));
+  }
+  return c;
+}
+
 TwoProportionResult two_proportion_test(double xa, double na, double xb, double nb, double alpha) {
   TwoProportionResult r;
   if (na <= 0 || nb <= 0) return r;
   r.rate_a = xa / na;
   r.rate_b = xb / nb;
-  r.difference = r.rate_b - r.rate_a;
-  double z_crit = normal_quantile(1 - alpha / 2);
-  double se = std::sqrt(r.rate_a * (1 - r.rate_a) / na + r.rate_b * (1 - r.rate_b) / nb);
-  r.ci_low = r.difference - z_crit * se;
-  r.ci_high = r.difference + z_crit * se;
-  double pooled = (xa + xb) / (na + nb);
-  double se0 = std::sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb));
-  if (se0 > 0) {
-    r.z = r.difference / se0;
-    r.p_value = 2 * normal_cdf(-std::fabs(r.z));
-  }
+  // Unpooled variance for the interval, pooled for the test.
+  const double pooled = (xa + xb) / (na + nb);
+  const ArmComparison c =
+      compare_arms(r.rate_a, r.rate_b, r.rate_a * (1 - r.rate_a) / na + r.rate_b * (1 - r.rate_b) / nb,
+                   pooled * (1 - pooled) * (1 / na + 1 / nb), alpha);
+  r.difference = c.difference;
+  r.ci_low = c.ci_low;
+  r.ci_high = c.ci_high;
+  r.z = c.z;
+  r.p_value = c.p_value;
   return r;
 }
 

@@ -159,8 +159,8 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
       const auto& a = arms[i];
       json z_p = nullptr;
       if (c.metric.users >= kBurnInUsers && a.metric.users >= kBurnInUsers) {
-        const double d = a.metric.ratio() - c.metric.ratio(), v = a.metric.variance() + c.metric.variance();
-        if (v > 0) z_p = round_to(2 * normal_cdf(-std::fabs(d) / std::sqrt(v)), 6);
+        const double v = a.metric.variance() + c.metric.variance();
+        if (v > 0) z_p = round_to(compare_arms(c.metric.ratio(), a.metric.ratio(), v, v, x.alpha).p_value, 6);
         const double tau = time_metric ? x.mde * std::max(c.metric.ratio(), 1.0) : x.mde;
         primary[i].look(a.metric.ratio() - c.metric.ratio(), a.metric.variance() + c.metric.variance(), tau);
         guard_err[i].look(a.errors.ratio() - c.errors.ratio(), a.errors.variance() + c.errors.variance(),
@@ -190,7 +190,6 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
             x.goal + " is better), control " + x.arms[0];
   t.columns = {"arm",     "value", "users",   "runs",           "metric",     "difference", "ci_low",
                "ci_high", "z",     "p_value", "always_valid_p", "error_rate", "run_ms",     "guardrail"};
-  const double z_crit = normal_quantile(1 - x.alpha / 2);
   std::vector<double> users;
   bool hidden = false, enough = true;
   for (const auto& a : arms) {
@@ -213,15 +212,15 @@ Result<InsightsTable> analyse_experiment(telemetry::Database& db, const Experime
       for (int c = 0; c < 6; ++c) row.push_back(nullptr);
     } else {
       const auto& c = arms[0];
-      const double d = a.metric.ratio() - c.metric.ratio();
-      const double se = std::sqrt(a.metric.variance() + c.metric.variance());
-      const double z = se > 0 ? d / se : 0;
-      const double p = se > 0 ? 2 * normal_cdf(-std::fabs(z)) : 1;
+      // The same statistics as the version and profile A/B (compare_arms), with the delta-method variance.
+      const double v = a.metric.variance() + c.metric.variance();
+      const ArmComparison cmp = compare_arms(c.metric.ratio(), a.metric.ratio(), v, v, x.alpha);
+      const double d = cmp.difference;
       row.push_back(round_to(d, 6));
-      row.push_back(round_to(d - z_crit * se, 6));
-      row.push_back(round_to(d + z_crit * se, 6));
-      row.push_back(round_to(z, 4));
-      row.push_back(p);
+      row.push_back(round_to(cmp.ci_low, 6));
+      row.push_back(round_to(cmp.ci_high, 6));
+      row.push_back(round_to(cmp.z, 4));
+      row.push_back(cmp.p_value);
       row.push_back(round_to(primary[i].p(), 6));
       const bool better = x.goal == "increase" ? d > 0 : d < 0;
       if (primary[i].p() < x.alpha && better && (winner.empty() || std::fabs(d) > best)) {

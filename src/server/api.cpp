@@ -388,6 +388,11 @@ HttpResponse Api::upload_frame(const HttpRequest& req, const PathParams& p) {
   return r;
 }
 
+std::string Api::submitter_pseudonym(const RunDefaults& defaults) const {
+  return telemetry_ && !defaults.client.empty() ? telemetry_->client_pseudonym(defaults.client)
+                                                : std::string();
+}
+
 RunDefaults Api::defaults_for(const json& body) const {
   return run_defaults(options_.defaults_profile, options_.data_dir, telemetry_, body.value("options", json()),
                       body.value("client", std::string()));
@@ -406,8 +411,10 @@ HttpResponse Api::preview(const HttpRequest& req, const PathParams&) {
   // One run joins the preview's exposures, command and stage timings, and samples them together.
   std::optional<TelemetryRun> run;
   if (telemetry_) {
-    run.emplace();
-    record_exposures(*telemetry_, defaults.exposures, defaults.client);
+    // A browser's preview is that browser user's run, like its jobs.
+    const std::string user = submitter_pseudonym(defaults);
+    run.emplace(std::string_view(), user, "web");
+    record_exposures(*telemetry_, defaults.exposures, user.empty() ? defaults.client : std::string());
   }
   int64_t frame = 0;
   if (body.contains("frame")) {
@@ -489,10 +496,18 @@ HttpResponse Api::create_job(const HttpRequest& req, const PathParams&) {
   // The defaults it runs with (the profile's and the experiments' arms) apart from the user's own options,
   // and the run id its exposures are recorded under, which the runner takes up for the job's events.
   if (!defaults.defaults.empty()) request["defaults"] = defaults.defaults;
-  if (telemetry_ && !defaults.exposures.empty()) {
-    TelemetryRun run;
+  if (telemetry_) {
+    // The job is the submitter's run: one run id for its exposures now and its options, command, stage
+    // times and errors when the runner takes it up, and a browser's job is that browser user's (its
+    // pseudonym and platform web), not the server's own user (docs/telemetry.md, "Runs").
+    const std::string user = submitter_pseudonym(defaults);
+    TelemetryRun run({}, user, "web");
     request["run"] = run.id();
-    record_exposures(*telemetry_, defaults.exposures, defaults.client);
+    if (!user.empty()) {
+      request["user"] = user;
+      request["platform"] = "web";
+    }
+    record_exposures(*telemetry_, defaults.exposures, user.empty() ? defaults.client : std::string());
   }
   auto job = jobs_.submit(request, kind, id);
   if (!job) return from_status(job.status());

@@ -119,6 +119,8 @@ class Api {
   HttpResponse preview(const HttpRequest& request, const PathParams& params);
   // The defaults of a preview or job with this body (the profile's, the experiments' arms).
   RunDefaults defaults_for(const nlohmann::json& body) const;
+  // The pseudonym of the browser user a run is for (its `client`), empty for the server's own user.
+  std::string submitter_pseudonym(const RunDefaults& defaults) const;
   HttpResponse create_job(const HttpRequest& request, const PathParams& params);
   HttpResponse list_jobs(const HttpRequest& request, const PathParams& params);
   HttpResponse get_job(const HttpRequest& request, const PathParams& params);

@@ -296,6 +296,7 @@ HttpResponse Insights::index() {
   json body{{"views", views},
             {"ab_metrics", Analytics::ab_metrics()},
             {"versions", json::array()},
+            {"profiles", json::array()},
             {"platforms", json::array()}};
   std::lock_guard lock(analytics_mutex_);
   std::string why;
@@ -308,6 +309,7 @@ HttpResponse Insights::index() {
     body["versions"] = *versions;
     if (versions->empty()) body["notes"].push_back("The telemetry database has no events yet.");
     if (auto platforms = a->platforms()) body["platforms"] = *platforms;
+    if (auto profiles = a->profiles()) body["profiles"] = *profiles;
   } else {
     return Api::error(Api::http_status(versions.status().code()), status_code_name(versions.status().code()),
                       versions.status().message());
@@ -343,18 +345,22 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
     return Api::error(400, "invalid_argument", "format must be json or csv", "format");
 
   AbOptions ab;
+  std::string by;
+  if (const std::string* v = param(req, "by")) by = *v;
+  const bool ab_by = name == "ab";
+  if (ab_by && !by.empty() && by != "version" && by != "profile")
+    return Api::error(400, "invalid_argument",
+                      "by must be version (the default) or profile: what the A/B's arms are", "by");
   if (const std::string* v = param(req, "metric")) {
-    const auto& metrics = Analytics::ab_metrics();
-    if (std::find(metrics.begin(), metrics.end(), *v) == metrics.end())
-      return Api::error(400, "invalid_argument",
-                        "unknown metric '" + v->substr(0, 40) + "'; the metrics are: " + joined(metrics),
-                        "metric");
+    if (v->size() > 80) return Api::error(400, "invalid_argument", "metric is too long", "metric");
+    if (Status s = Analytics::check_ab_metric(*v, ab_by ? by : std::string()); !s.is_ok())
+      return Api::error(400, "invalid_argument", s.message(), "metric");
     ab.metric = *v;
   }
   if (const std::string* v = param(req, "a")) ab.a = *v;
   if (const std::string* v = param(req, "b")) ab.b = *v;
   if (ab.a.size() > 64 || ab.b.size() > 64)
-    return Api::error(400, "invalid_argument", "a and b are app versions; this one is too long",
+    return Api::error(400, "invalid_argument", "a and b are app versions or profiles; this one is too long",
                       ab.a.size() > 64 ? "a" : "b");
   if (auto bad = read_number(req, "alpha", ab.alpha, 0, 1, true, true, "between 0 and 1")) return *bad;
   if (auto bad = read_number(req, "power", ab.power, 0, 1, true, true, "between 0 and 1")) return *bad;
@@ -370,12 +376,13 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
       return Api::error(400, "invalid_argument", "media must be image or video", "media");
     filter.media = *v;
   }
-  if (const std::string* v = param(req, "by")) {
+  if (const std::string* v = param(req, "by"); v && !ab_by) {
     if (*v != "resolution" && *v != "input" && !v->empty())
       return Api::error(400, "invalid_argument",
                         "by must be resolution (the output's) or input (the target's)", "by");
     filter.by = *v;
   }
+  if (ab_by) filter.by = by;
   if (const std::string* v = param(req, "with")) {
     if (v->size() > 80 || (!v->empty() && v->find('=') == std::string::npos))
       return Api::error(400, "invalid_argument", "with must be OPTION=VALUE (e.g. color_match=none)", "with");
@@ -407,9 +414,11 @@ HttpResponse Insights::view(const std::string& name, const HttpRequest& req) {
         const Status& s = t.status();
         // A/B without named arms in a range where fewer than two versions have runs: nothing to compare,
         // an empty state rather than bad input (every parameter was checked above).
-        const bool nothing_to_compare = name == "ab" && s.code() == StatusCode::kInvalidArgument &&
-                                        ab.a.empty() && ab.b.empty() && filter.version.empty() &&
-                                        filter.platform.empty();
+        // By profile the version and platform filters apply, so a filter can leave fewer than two.
+        const bool nothing_to_compare =
+            name == "ab" && s.code() == StatusCode::kInvalidArgument && ab.a.empty() && ab.b.empty() &&
+            ((filter.version.empty() && filter.platform.empty()) ||
+             (filter.by == "profile" && s.message().find("needs two profiles") != std::string::npos));
         if (nothing_to_compare) {
           table = empty_table(name, "Nothing to compare: " + s.message());
         } else if (s.code() == StatusCode::kInvalidArgument) {

@@ -256,9 +256,11 @@ void JobRunner::run(JobRecord job) {
     Metrics::global().record_run("job", job.kind, report ? StatusCode::kOk : report.status().code(),
                                  ms / 1000, report ? &report->stage_ms : nullptr);
     if (Telemetry* t = telemetry_) {
-      // Joins this job's events, and samples them together; the run its exposures were recorded under at
-      // submission when it has one.
-      TelemetryRun run(req.value("run", std::string()));
+      // Joins this job's events, and samples them together: the run its exposures were recorded under at
+      // submission, and the submitter's (a browser user's pseudonym and platform) when it was not the
+      // server's own user.
+      TelemetryRun run(req.value("run", std::string()), req.value("user", std::string()),
+                       req.value("platform", std::string()));
       const StatusCode outcome = report ? StatusCode::kOk : report.status().code();
       const ProviderInfo& p = engine_.provider();
       const bool fallback = !p.fallback_reason.empty() && p.requested != p.used;

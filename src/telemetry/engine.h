@@ -37,7 +37,7 @@ class Engine {
   void emit(EventKind kind, Fill&& fill) {
     if (!allowed_[size_t(kind)]) return;
     const RunContext& run = current_run();
-    if (!sampler_.keep(run.position)) {
+    if (!keep(run)) {
       sampled_out_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
@@ -48,7 +48,7 @@ class Engine {
       note_rejected();
       return;
     }
-    stamp_and_record(b.event());
+    stamp_and_record(b.event(), run);
   }
 
   // Queues an event that was already built and validated, if consent and sampling keep it.
@@ -56,7 +56,7 @@ class Engine {
   void submit(EventBuilder& b) {
     if (!allowed_[size_t(b.event().kind)]) return;
     const RunContext& run = current_run();
-    if (!sampler_.keep(run.position)) {
+    if (!keep(run)) {
       sampled_out_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
@@ -65,7 +65,7 @@ class Engine {
       note_rejected();
       return;
     }
-    stamp_and_record(b.event());
+    stamp_and_record(b.event(), run);
   }
 
   // Queues an event of another user of this process (a browser client of the server), under that user's
@@ -78,7 +78,7 @@ class Engine {
     }
     event.ts_ms = unix_ms();
     event.sample_rate = sampler_.rate();
-    auto slot = client_identity(pseudonym, event.ts_ms);
+    auto slot = client_identity(pseudonym, kWebPlatform, event.ts_ms);
     if (!slot) {
       note_rejected();
       return;
@@ -103,10 +103,23 @@ class Engine {
       if (b.event().props[i].key == key) return;  // given explicitly
     b.set_text_at(key, run.view());
   }
-  void stamp_and_record(Event& e) {
+  bool keep(const RunContext& run) const noexcept {
+    return run.user ? sampler_.keep_run_of(run.position, *run.user) : sampler_.keep(run.position);
+  }
+  void stamp_and_record(Event& e, const RunContext& run) {
     e.ts_ms = unix_ms();
     e.sample_rate = sampler_.rate();
-    e.identity = identity_for(e.ts_ms);
+    if (run.user) {
+      // Another user's run (a submitted job): that user's identity, in a session of its own.
+      auto slot = client_identity(*run.user, *run.platform, e.ts_ms);
+      if (!slot) {
+        note_rejected();
+        return;
+      }
+      e.identity = *slot;
+    } else {
+      e.identity = identity_for(e.ts_ms);
+    }
     recorder_->record(e);
   }
   uint16_t identity_for(int64_t now_ms) noexcept {
@@ -117,7 +130,7 @@ class Engine {
     return identity_.load(std::memory_order_relaxed);
   }
   uint16_t rotate_session(int64_t now_ms) noexcept;
-  Result<uint16_t> client_identity(const std::string& pseudonym, int64_t now_ms);
+  Result<uint16_t> client_identity(const std::string& pseudonym, const std::string& platform, int64_t now_ms);
 
   TelemetryConsent consent_;
   std::array<bool, kEventKindCount> allowed_{};
@@ -135,7 +148,7 @@ class Engine {
     uint16_t slot = 0;
     int64_t last_ms = 0;
   };
-  std::map<std::string, ClientSession> clients_;  // by pseudonym; guarded by session_mutex_
+  std::map<std::string, ClientSession> clients_;  // by platform and pseudonym; guarded by session_mutex_
 
   std::atomic<uint64_t> sampled_out_{0};
   std::atomic<uint64_t> rejected_{0};

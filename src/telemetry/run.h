@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace faceweave::telemetry {
@@ -15,6 +16,10 @@ struct RunContext {
   std::array<char, kRunIdLength> id{};
   uint8_t length = 0;    // 0: no run on this thread
   double position = -1;  // the run's fixed position in [0, 1) for sampling; -1 without a run
+  // Whose run it is when not the host's: another user's pseudonym and platform (a job a browser submitted,
+  // run by the server's job thread), owned by the TelemetryRun; null: the host's own run.
+  const std::string* user = nullptr;
+  const std::string* platform = nullptr;
   std::string_view view() const { return {id.data(), length}; }
 };
 

@@ -32,6 +32,12 @@ class Sampler {
     if (mode_ == SamplingMode::kProbabilistic) return next_uniform() < rate_;
     return cohort_position(pseudonym) < rate_;
   }
+  // The decision for an event of another user's run (a job a browser submitted): by the run like the
+  // host's runs, by that user in cohort sampling.
+  bool keep_run_of(double run_position, std::string_view pseudonym) const noexcept {
+    if (mode_ == SamplingMode::kCohort) return keep_for(pseudonym);
+    return keep(run_position);
+  }
   double rate() const { return rate_; }
   SamplingMode mode() const { return mode_; }
   bool in_cohort() const { return in_cohort_; }

@@ -113,16 +113,18 @@ uint16_t Engine::rotate_session(int64_t now_ms) noexcept {
   return identity_.load();
 }
 
-Result<uint16_t> Engine::client_identity(const std::string& pseudonym, int64_t now_ms) {
+Result<uint16_t> Engine::client_identity(const std::string& pseudonym, const std::string& platform,
+                                         int64_t now_ms) {
   std::lock_guard lock(session_mutex_);
-  auto it = clients_.find(pseudonym);
+  const std::string key = platform + " " + pseudonym;
+  auto it = clients_.find(key);
   if (it != clients_.end() && now_ms - it->second.last_ms < kSessionIdleMs) {
     it->second.last_ms = now_ms;
     return it->second.slot;
   }
   FW_ASSIGN_OR_RETURN(uint16_t slot,
-                      recorder_->add_identity({pseudonym, random_hex(16), app_version_, kWebPlatform}));
-  clients_[pseudonym] = {slot, now_ms};
+                      recorder_->add_identity({pseudonym, random_hex(16), app_version_, platform}));
+  clients_[key] = {slot, now_ms};
   return slot;
 }
 

@@ -90,9 +90,10 @@ async function expectCardsEqualApi(page, base, params, views = VIEWS) {
   for (;;) {
     const mismatches = [];
     for (const view of views) {
-      // The A/B card compares versions: the page leaves the version filter out of it.
+      // The A/B card compares versions: the page leaves the version filter out of it (by profile it applies).
       const { version, ...rest } = params;
-      const table = await apiView(base, view, view === 'ab' || !version ? rest : { ...rest, version });
+      const keep = version && (view !== 'ab' || params.by === 'profile');
+      const table = await apiView(base, view, keep ? { ...rest, version } : rest);
       mismatches.push(...compare(view, await shown(page, view), table));
     }
     if (!mismatches.length) return;
@@ -272,6 +273,17 @@ async function main() {
     await page.getByLabel('A/B Metric').selectOption('error_rate');
     await expectCardsEqualApi(page, base, {}, ['ab']);
     step('the A/B card takes its arms and metric');
+
+    // By profile: the arms are the defaults profiles with runs (the simulated runs carry none: only (none),
+    // so there is nothing to compare), the version filter applies; then back to versions.
+    await page.getByLabel('A/B Compare').selectOption('profile');
+    await expectCardsEqualApi(page, base, { version: '0.1.0', by: 'profile' }, ['ab']);
+    assert.deepEqual(await page.getByLabel('A/B Arm a').locator('option').allTextContents(), ['automatic', '(none)']);
+    assert.deepEqual(await page.getByLabel('A/B Metric').locator('option').allTextContents(), ['error_rate']);
+    assert.match(page.url(), /by=profile/);
+    await page.getByLabel('A/B Compare').selectOption('');
+    await expectCardsEqualApi(page, base, {}, ['ab']);
+    step('the A/B card compares versions or defaults profiles');
 
     // The latency card groups by the target's resolution on request: the API's by=input table (the version
     // filter still applies), then back.

@@ -6,6 +6,7 @@
 // (the output equals an explicit run with that value), and record the exposure the same way.
 #include <cstdlib>
 #include <map>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -150,6 +151,113 @@ TEST(ExperimentsApi, ConfigPreviewJobAndRoutes) {
   EXPECT_EQ(get("/api/insights/experiments/nope", 404)["error"]["code"], "not_found");
   EXPECT_EQ(get("/api/insights/experiments?k=0", 400)["error"]["field"], "k");
   EXPECT_EQ(get("/api/insights/experiments/cm?metric=happiness", 400)["error"]["field"], "metric");
+}
+
+// A job (and a preview) a browser submits is that browser user's run: the job runner's events carry the
+// submitter's pseudonym (the install's secret over "client:<id>"), a session of platform web and the one
+// run id its exposure was recorded under at submission; a job without a client stays the server's own.
+TEST(ExperimentsApi, SubmittedJobIsTheSubmittersRun) {
+  TempDir data;
+  auto c = run_command(binary() + " --telemetry off --data-dir " + data.path() +
+                       " experiments create cm --option color_match --arms reinhard,none --min-users 1 2>&1");
+  ASSERT_EQ(c.code, 0) << c.out;
+  ServerProcess server(data.path(), {}, data.file("server.log"));
+  ASSERT_TRUE(server.started()) << server.log();
+  httplib::Client http("127.0.0.1", server.port());
+  http.set_read_timeout(std::chrono::seconds(120));
+  auto upload = [&](const std::string& path) {
+    httplib::MultipartFormDataItems items = {
+        {"file", read_all(path), fs::path(path).filename().string(), "application/octet-stream"}};
+    auto r = http.Post("/api/uploads", items);
+    EXPECT_TRUE(r && r->status == 201);
+    return r ? json::parse(r->body)["id"].get<std::string>() : std::string();
+  };
+  const std::string source = upload(image("obama.jpg")), target = upload(image("astronaut.png"));
+  auto submit = [&](const json& body) {
+    auto r = http.Post("/api/jobs", body.dump(), "application/json");
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+    const std::string id = r ? json::parse(r->body)["id"].get<std::string>() : "";
+    for (int i = 0; i < 1800; ++i) {
+      auto g = http.Get(("/api/jobs/" + id).c_str());
+      if (!g) break;
+      const json j = json::parse(g->body);
+      if (j["status"] != "queued" && j["status"] != "running") {
+        EXPECT_EQ(j["status"], "done") << j.dump();
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  json body{{"sources", {source}}, {"target", target}, {"options", {{"blend", "affine"}}}};
+  submit(body);  // the server's own user
+  body["client"] = kClient;
+  submit(body);  // the browser's
+  auto preview = http.Post("/api/preview", body.dump(), "application/json");
+  ASSERT_TRUE(preview && preview->status == 200);
+
+  // Every stored event with its pseudonym (telemetry export) and platform (the explorer), by id.
+  json runs;
+  for (int i = 0; i < 100; ++i) {
+    auto r = http.Get("/api/insights/events?event=command.run&limit=100");
+    ASSERT_TRUE(r);
+    runs = json::parse(r->body)["rows"];
+    if (runs.size() >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(runs.size(), 3u) << runs.dump(2);
+  auto all = http.Get("/api/insights/events?limit=1000");
+  ASSERT_TRUE(all);
+  std::map<int64_t, std::string> platform;
+  const json stored = json::parse(all->body);
+  for (const auto& row : stored["rows"])
+    platform[row["id"].get<int64_t>()] = row["platform"].get<std::string>();
+  ASSERT_FALSE(platform.empty()) << all->body.substr(0, 400);
+  auto exported = run_command(binary() + " --telemetry off --data-dir " + data.path() + " telemetry export");
+  ASSERT_EQ(exported.code, 0) << exported.out;
+  std::map<std::string, std::vector<json>> by_run;  // run id -> its events
+  std::istringstream lines(exported.out);
+  for (std::string line; std::getline(lines, line);) {
+    json e = json::parse(line, nullptr, false);
+    if (e.is_object() && e["props"].contains("run")) by_run[e["props"]["run"]].push_back(e);
+  }
+  auto browser = telemetry_pseudonym(data.path(), std::string("client:") + kClient);
+  ASSERT_TRUE(browser) << browser.status().to_string();
+
+  // Newest first: the preview, the browser's job, the server's job.
+  const json preview_run = props_of(runs[0]), browser_job = props_of(runs[1]), own_job = props_of(runs[2]);
+  EXPECT_EQ(preview_run["command"], "preview");
+  EXPECT_EQ(browser_job["command"], "swap");
+  EXPECT_EQ(own_job["command"], "swap");
+  EXPECT_EQ(runs[0]["platform"], "web");
+  EXPECT_EQ(runs[1]["platform"], "web");
+  EXPECT_NE(runs[2]["platform"], "web");
+  // The browser's job: one run id joins its exposure, its option, its stage times and its one command.run,
+  // all under the browser's pseudonym in a web session.
+  const std::vector<json>& job = by_run[browser_job["run"]];
+  std::map<std::string, int> kinds;
+  for (const auto& e : job) {
+    ++kinds[e["event"]];
+    EXPECT_EQ(e["user"], *browser) << e.dump();
+    EXPECT_EQ(platform[e["id"].get<int64_t>()], "web") << e.dump();
+  }
+  EXPECT_EQ(kinds["command.run"], 1);
+  EXPECT_EQ(kinds["experiment.exposure"], 1);
+  EXPECT_EQ(kinds["command.option"], 1);  // blend affine
+  EXPECT_GE(kinds["stage.timing"], 3);
+  for (const auto& e : by_run[preview_run["run"]]) EXPECT_EQ(e["user"], *browser) << e.dump();
+  EXPECT_GE(by_run[preview_run["run"]].size(), 2u);  // its exposure and command.run at least
+  // The job without a client is the server's own user's, not the browser's.
+  const std::vector<json>& own = by_run[own_job["run"]];
+  ASSERT_FALSE(own.empty());
+  for (const auto& e : own) {
+    EXPECT_NE(e["user"], *browser) << e.dump();
+    EXPECT_EQ(e["user"], own[0]["user"]);
+    EXPECT_NE(platform[e["id"].get<int64_t>()], "web");
+  }
+  // Usage per user: the insights users view counts the browser and the server's user, two.
+  auto users = http.Get("/api/insights/users?k=1");
+  ASSERT_TRUE(users);
+  EXPECT_NEAR(json::parse(users->body)["summary"]["active_users"].get<double>(), 2.0, 0.01) << users->body;
 }
 
 bool same_pixels(const std::string& a, const std::string& b) {

@@ -124,6 +124,15 @@ TEST_F(InsightsApi, EveryViewEqualsTheCliAndExportsAsCsv) {
       get_json("/api/insights/ab?metric=download_conversion&a=0.1.0&b=0.2.0&alpha=0.01&min_sample=5");
   EXPECT_EQ(ab["view"], "ab");
   EXPECT_EQ(ab["rows"].size(), 2u) << ab.dump();
+  // The usage share metric, and the A/B by profile (the simulated runs carry no profile: one arm, (none),
+  // so nothing to compare, an empty state).
+  const json share = get_json("/api/insights/ab?metric=color_match%3Dnone&a=0.1.0&b=0.2.0&k=1");
+  EXPECT_EQ(share["summary"]["metric"], "color_match=none");
+  EXPECT_EQ(share["rows"].size(), 2u) << share.dump();
+  EXPECT_GT(share["rows"][0]["successes"].get<double>(), 0) << share.dump();
+  const json by_profile = get_json("/api/insights/ab?by=profile");
+  EXPECT_TRUE(by_profile["rows"].empty()) << by_profile.dump();
+  EXPECT_EQ(get_json("/api/insights")["profiles"], json::array({"(none)"}));
   const json one_week = get_json("/api/insights/retention?weeks=1")["rows"];
   ASSERT_FALSE(one_week.empty());
   EXPECT_EQ(one_week.back()["week"], 1) << one_week.dump();  // weeks 0 and 1, of the 14 days
@@ -163,6 +172,9 @@ TEST_F(InsightsApi, BadInputIsA4xxNamingTheParameterAndMissingDataAnEmptyTable) 
   expect_error("/api/insights/usage?from=2026-11-20&to=2026-11-01", 400, "from");
   expect_error("/api/insights/usage?format=xml", 400, "format");
   expect_error("/api/insights/ab?metric=happiness", 400, "metric");
+  expect_error("/api/insights/ab?metric=color_match%3D", 400, "metric");
+  expect_error("/api/insights/ab?by=profile&metric=download_conversion", 400, "metric");
+  expect_error("/api/insights/ab?by=colour", 400, "by");
   expect_error("/api/insights/ab?alpha=2", 400, "alpha");
   expect_error("/api/insights/ab?alpha=abc", 400, "alpha");
   expect_error("/api/insights/ab?power=0", 400, "power");

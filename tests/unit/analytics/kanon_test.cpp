@@ -160,6 +160,59 @@ TEST_F(KAnonymityTest, Latency) {
   EXPECT_EQ(row(view("latency", 1), {"4k", "enhance"})[2], 100.0);
 }
 
+// The version A/B: two users of 0.1.0 join (both swap ok). At k = 5 their arm shows "< 5" for its runs and
+// users, and 0.2.0's one failed run (L's) is "< 5" too; no rate, difference or verdict is built on them.
+TEST_F(KAnonymityTest, AbVersions) {
+  {
+    Db d(dir.path());
+    for (int i = 1; i <= 2; ++i) {
+      int64_t s = d.session(std::string(31, 'o') + char('0' + i), std::string(63, 'o') + char('0' + i),
+                            "0.1.0", at("2025-05-05", 11), "linux-x86_64");
+      d.event(s, at("2025-05-05", 11), EventKind::kCommandRun,
+              R"({"surface":"cli","command":"swap","exit_code":0,"provider":"cpu","requested":"cpu"})", 50);
+    }
+  }
+  auto ab = [&](int k, const std::string& metric) {
+    InsightsFilter f;
+    f.k = k;
+    AbOptions o;
+    o.a = "0.1.0";
+    o.b = "0.2.0";
+    o.min_sample = 1;
+    o.metric = metric;
+    auto t = analytics->ab(f, o);
+    EXPECT_TRUE(t) << t.status().to_string();
+    return t ? *t : InsightsTable{};
+  };
+  InsightsTable t = ab(5, "error_rate");
+  json a = row(t, {"a"}), b = row(t, {"b"});
+  EXPECT_EQ(a[2], kFew);
+  EXPECT_EQ(a[3], kFew);
+  EXPECT_TRUE(a[4].is_null());
+  EXPECT_EQ(a[5], kFew);  // cohort users
+  EXPECT_EQ(b[2], kFew);  // the one failed run is L's alone
+  EXPECT_EQ(b[3], 6.0);   // six users ran
+  EXPECT_TRUE(b[4].is_null());
+  EXPECT_EQ(b[5], 6.0);
+  for (const char* key : {"difference", "ci_low", "ci_high", "z", "p_value", "srm_p_value"})
+    EXPECT_TRUE(t.summary[key].is_null()) << key;
+  EXPECT_EQ(t.summary["enough_data"], false);
+  EXPECT_NE(t.summary["verdict"].get<std::string>().find("fewer than k = 5"), std::string::npos);
+  exports_hide(t, "0.1.0");
+  // A cohort metric: 0.1.0's 2 cohort users are hidden, 0.2.0's 5 of 6 who switched color_match are not.
+  InsightsTable c = ab(5, "color_match_off");
+  EXPECT_EQ(row(c, {"a"})[3], kFew);
+  EXPECT_EQ(row(c, {"b"})[2], 5.0);
+  EXPECT_EQ(row(c, {"b"})[3], 6.0);
+  EXPECT_TRUE(c.summary["difference"].is_null());
+  // k = 1 shows everything: 0 of 2 against 1 of 6.
+  InsightsTable all = ab(1, "error_rate");
+  EXPECT_EQ(row(all, {"a"})[3], 2.0);
+  EXPECT_EQ(row(all, {"b"})[2], 1.0);
+  EXPECT_NEAR(all.summary["difference"].get<double>(), 1.0 / 6, 1e-6);
+  EXPECT_EQ(all.summary["suppressed_cells"], 0);
+}
+
 TEST_F(KAnonymityTest, ActiveUsers) {
   InsightsTable t = view("users");
   EXPECT_EQ(row(t, {"2025-05-05"})[1], 5.0);

@@ -26,7 +26,7 @@ std::map<std::string, std::string> snapshot(Analytics& a) {
   for (const char* table :
        {"ax_hourly", "ax_daily", "ax_stage_hist", "ax_dims", "ax_user", "ax_user_week", "ax_user_switch",
         "ax_cohort", "ax_cohort_week", "ax_cohort_switch", "ax_day_users", "ax_run_opt", "ax_stage_with",
-        "ax_stage", "ax_run_end", "ax_exp_run"}) {
+        "ax_stage", "ax_run_end", "ax_exp_run", "ax_profile"}) {
     sqlite3_stmt* s = nullptr;
     std::string sql = std::string("SELECT * FROM ") + table;
     EXPECT_EQ(sqlite3_prepare_v2(a.database().handle(), sql.c_str(), -1, &s, nullptr), SQLITE_OK);
@@ -367,7 +367,7 @@ TEST(AnalyticsRollups, AnOlderRollupSchemaIsRebuiltWithoutItsTriggers) {
       SQLITE_OK);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(s, 0), 0);
-  EXPECT_EQ(sqlite3_column_int(s, 1), 6);  // the current rollup schema
+  EXPECT_EQ(sqlite3_column_int(s, 1), 7);  // the current rollup schema
   sqlite3_finalize(s);
   auto t = (*a)->view("usage", k1());
   ASSERT_TRUE(t);

@@ -253,6 +253,41 @@ TEST_F(ViewsTest, AbErrorRate) {
   EXPECT_NE(t2.summary["verdict"].get<std::string>().find("not enough data"), std::string::npos);
 }
 
+TEST_F(ViewsTest, AbUsageShare) {
+  AbOptions ab;
+  ab.min_sample = 1;
+  ab.metric = "color_match=none";
+  InsightsTable t = view("ab", {}, ab);
+  // a = 0.1.0: U1 set color_match none in 1 of its 3 swap runs; b = 0.2.0: none of 3 (U3's change is a
+  // UI action, not an option of a run).
+  EXPECT_EQ(row(t, {"a"})[2], 1.0);
+  EXPECT_EQ(row(t, {"a"})[3], 3.0);
+  EXPECT_EQ(row(t, {"a"})[4], std::round(1e4 / 3) / 1e4);
+  EXPECT_EQ(row(t, {"b"})[2], 0.0);
+  EXPECT_EQ(row(t, {"b"})[3], 3.0);
+  EXPECT_NEAR(t.summary["difference"].get<double>(), -1.0 / 3, 1e-6);
+  // Pooled rate 1/6: z = -1/3 / sqrt(1/6 * 5/6 * (1/3 + 1/3)).
+  EXPECT_NEAR(t.summary["z"].get<double>(), -1.0 / 3 / std::sqrt(5.0 / 36 * 2 / 3), 1e-4);
+  EXPECT_EQ(t.summary["metric"], "color_match=none");
+  // U2's keep_mouth_interior false counts twice (sample rate 0.5): 2 of b's 3 runs. The option may be
+  // written as the web UI names it.
+  ab.metric = "keep-mouth-interior=false";
+  InsightsTable k = view("ab", {}, ab);
+  EXPECT_EQ(row(k, {"b"})[2], 2.0);
+  EXPECT_EQ(row(k, {"b"})[4], std::round(1e4 * 2 / 3) / 1e4);
+  EXPECT_EQ(row(k, {"a"})[2], 0.0);
+  EXPECT_NEAR(k.summary["difference"].get<double>(), 2.0 / 3, 1e-6);
+  // Bad forms are refused with the form named.
+  for (const char* bad : {"color_match=", "=none", "color match=none"}) {
+    ab.metric = bad;
+    InsightsFilter f;
+    auto r = analytics->view("ab", f, ab);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("OPTION=VALUE"), std::string::npos) << r.status().message();
+  }
+}
+
 TEST_F(ViewsTest, VersionAndDateFilters) {
   InsightsFilter f;
   f.version = "0.2.0";

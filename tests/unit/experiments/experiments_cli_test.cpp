@@ -6,6 +6,7 @@
 // refused.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -212,6 +213,102 @@ TEST(ExperimentsCli, ArmsProfileExposuresAndVerdictOnRealRuns) {
   EXPECT_EQ(bp.code, 2);
   EXPECT_NE(bp.err.find("bad.json"), std::string::npos) << bp.err;
   EXPECT_NE(bp.err.find("must be one of: none, reinhard, histogram"), std::string::npos) << bp.err;
+}
+
+// The A/B by defaults profile on real CLI runs: six users run swaps under two profiles (and one without a
+// profile), some with --color-match none, some failing (a target that does not exist). Expected, by hand:
+//   pa-v1: u1 ok, u1 ok --color-match none, u2 ok --color-match none, u3 failed  -> 4 runs, 1 failed, 2 set
+//          color_match=none, 3 users
+//   pb-v1: u4 ok, u5 ok --color-match none, u5 failed, u6 failed                 -> 4 runs, 2 failed, 1 set
+//          color_match=none, 3 users
+//   (none): u7 failed                                                            -> 1 run
+TEST(ExperimentsCli, AbByProfileComparesRealRunsUnderTwoProfiles) {
+  TempDir d;
+  write_file(d.file("pa.json"), R"({"id": "pa", "version": 1, "defaults": {"blend": "affine"}})");
+  write_file(d.file("pb.json"), R"({"id": "pb", "version": 1, "defaults": {"face_selector_mode": "one"}})");
+  const std::string missing = " --no-watermark --no-provenance -s " + image("obama.jpg") + " -t " +
+                              d.file("no-such-target.png") + " -o " + d.file("never.png");
+  struct Run {
+    std::string user, profile, extra;
+    bool fails;
+  };
+  const std::vector<Run> runs = {{"u1", "pa", "", false},
+                                 {"u1", "pa", " --color-match none", false},
+                                 {"u2", "pa", " --color-match none", false},
+                                 {"u3", "pa", "", true},
+                                 {"u4", "pb", "", false},
+                                 {"u5", "pb", " --color-match none", false},
+                                 {"u5", "pb", "", true},
+                                 {"u6", "pb", "", true},
+                                 {"u7", "", "", true}};
+  int i = 0;
+  for (const auto& r : runs) {
+    const std::string profile =
+        r.profile.empty() ? "" : "--defaults-profile " + d.file(r.profile + ".json") + " ";
+    const std::string args = r.fails ? "swap" + missing : swap_args(d, "out" + std::to_string(i++) + ".png");
+    Cli c = run(d, profile + args + r.extra, r.user);
+    EXPECT_EQ(c.code == 0, !r.fails) << args << "\n" << c.err;
+  }
+  auto ab = [&](const std::string& args) {
+    Cli c = run(d, "insights ab --by profile --json " + args);
+    EXPECT_EQ(c.code, 0) << c.err;
+    json j = json::parse(c.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << c.out;
+    return j;
+  };
+  // Default arms: the two profiles with the most swap runs (pa-v1 and pb-v1, 4 each; not (none), 1).
+  json e = ab("--k 1 --min-sample 1");
+  ASSERT_EQ(e["rows"].size(), 2u) << e.dump(2);
+  EXPECT_EQ(e["columns"][1], "profile");
+  const json a = e["rows"][0], b = e["rows"][1];
+  EXPECT_EQ(a["profile"], "pa-v1");
+  EXPECT_EQ(b["profile"], "pb-v1");
+  EXPECT_EQ(a["successes"], 1.0);
+  EXPECT_EQ(a["trials"], 4.0);
+  EXPECT_EQ(a["rate"], 0.25);
+  EXPECT_EQ(a["users"], 3.0);
+  EXPECT_EQ(b["successes"], 2.0);
+  EXPECT_EQ(b["trials"], 4.0);
+  EXPECT_EQ(b["rate"], 0.5);
+  EXPECT_EQ(b["users"], 3.0);
+  // The same statistics as the version A/B: 0.5 - 0.25, pooled z = 0.25 / sqrt(3/8 * 5/8 * (1/4 + 1/4)).
+  EXPECT_NEAR(e["summary"]["difference"].get<double>(), 0.25, 1e-6);
+  EXPECT_NEAR(e["summary"]["z"].get<double>(), 0.25 / std::sqrt(0.375 * 0.625 * 0.5), 1e-4);
+  EXPECT_EQ(e["summary"]["by"], "profile");
+  EXPECT_EQ(e["summary"]["srm_chi_square"], 0.0);  // 3 users each against 50/50
+
+  // The usage share: runs that set color_match=none, of each profile's runs.
+  json u = ab("--k 1 --min-sample 1 --metric color_match=none");
+  EXPECT_EQ(u["rows"][0]["successes"], 2.0);
+  EXPECT_EQ(u["rows"][0]["rate"], 0.5);
+  EXPECT_EQ(u["rows"][1]["successes"], 1.0);
+  EXPECT_EQ(u["rows"][1]["rate"], 0.25);
+  EXPECT_NEAR(u["summary"]["difference"].get<double>(), -0.25, 1e-6);
+
+  // Named arms, the runs without a profile included.
+  json n = ab("--k 1 --min-sample 1 --a '(none)' --b pa-v1");
+  EXPECT_EQ(n["rows"][0]["profile"], "(none)");
+  EXPECT_EQ(n["rows"][0]["trials"], 1.0);
+  EXPECT_EQ(n["rows"][0]["successes"], 1.0);
+
+  // k-anonymity at the default k = 5: three users per arm are too few; nothing is computed from them.
+  json k5 = ab("--min-sample 1");
+  EXPECT_EQ(k5["rows"][0]["trials"], "< 5");
+  EXPECT_EQ(k5["rows"][0]["users"], "< 5");
+  EXPECT_TRUE(k5["rows"][0]["rate"].is_null());
+  EXPECT_TRUE(k5["summary"]["difference"].is_null());
+  EXPECT_NE(k5["summary"]["verdict"].get<std::string>().find("fewer than k = 5"), std::string::npos);
+  EXPECT_EQ(k5.dump().find("0.25"), std::string::npos) << k5.dump(2);
+
+  // Bad input: exit 2 with a message naming the problem.
+  Cli bad = run(d, "insights ab --by profile --metric download_conversion");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("error_rate or OPTION=VALUE"), std::string::npos) << bad.err;
+  EXPECT_EQ(run(d, "insights ab --by profile --a pa-v1 --b pa-v1").code, 2);
+  EXPECT_EQ(run(d, "insights ab --by colour").code, 2);
+  Cli bm = run(d, "insights ab --by profile --metric 'color match=none'");
+  EXPECT_EQ(bm.code, 2);
+  EXPECT_NE(bm.err.find("OPTION=VALUE"), std::string::npos) << bm.err;
 }
 
 TEST(ExperimentsCli, RecommendListsMajoritySwitchesAndWinningExperiments) {

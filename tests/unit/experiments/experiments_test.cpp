@@ -20,6 +20,7 @@
 namespace faceweave {
 namespace {
 
+using nlohmann::json;
 using testing::TempDir;
 
 std::string pseudonym(std::mt19937_64& g) {
@@ -301,6 +302,61 @@ TEST(ExperimentView, JoinsRunsFoldedInEitherOrderAndForgetsTheUser) {
   }
   t = view();
   EXPECT_EQ(t.summary["exposed_runs"], 2) << t.to_json().dump(2);
+}
+
+// k-anonymity of the experiment view and the overview: five users in the control arm, two in the other.
+// At k = 5 the small arm's users, runs and every number built on them are hidden ("< 5", null) and there is
+// no verdict; at k = 2 everything shows.
+TEST(ExperimentView, ArmsOfFewerThanKUsersAreHidden) {
+  TempDir d;
+  auto store = ExperimentStore::open(d.path(), true);
+  ASSERT_TRUE(store) << store.status().to_string();
+  Experiment e;
+  e.name = "cm";
+  e.option = "color_match";
+  e.arms = {"reinhard", "none"};
+  e.metric = "error_rate";
+  e.min_users = 1;
+  ASSERT_TRUE((*store)->create(e).is_ok());
+  using analytics_test::at;
+  using telemetry::EventKind;
+  const int64_t t0 = at("2026-03-02", 10);
+  {
+    analytics_test::Db db(d.path());
+    for (int i = 0; i < 7; ++i) {
+      const std::string arm = i < 5 ? "reinhard" : "none", run = "r" + std::to_string(i);
+      int64_t s = db.session("s" + std::to_string(i), std::string(63, 'a') + char('0' + i), "0.2.0", t0,
+                             "linux-x86_64");
+      db.event(s, t0, EventKind::kExperimentExposure,
+               R"({"experiment":"cm","arm":")" + arm + R"(","value":")" + arm +
+                   R"(","explicit":false,"run":")" + run + "\"}");
+      db.event(s, t0 + 100, EventKind::kCommandRun,
+               R"({"surface":"cli","command":"swap","exit_code":0,"changed":0,"run":")" + run + "\"}", 100,
+               i == 6 ? StatusCode::kNoFace : StatusCode::kOk);
+    }
+  }
+  auto view = [&](int k) {
+    auto t = analyse_experiment((*store)->database(), e, {"", -1, k});
+    EXPECT_TRUE(t) << t.status().to_string();
+    return t ? *t : InsightsTable{};
+  };
+  InsightsTable t = view(5);
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[0][2], 5);  // the control arm: 5 users, 5 runs, no failure
+  EXPECT_EQ(t.rows[0][3], 5.0);
+  EXPECT_EQ(t.rows[1][2], "< 5");
+  for (int c : {3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) EXPECT_TRUE(t.rows[1][c].is_null()) << c;
+  EXPECT_NE(t.summary["verdict"].get<std::string>().find("not enough data"), std::string::npos);
+  EXPECT_TRUE(t.summary["winner"].is_null());
+  auto overview = experiments_overview(**store, 5);
+  ASSERT_TRUE(overview) << overview.status().to_string();
+  EXPECT_EQ(overview->rows[0][5], json::array({5, "< 5"}));
+  // k = 2: the small arm shows, 1 failed run of 2.
+  InsightsTable all = view(2);
+  EXPECT_EQ(all.rows[1][2], 2);
+  EXPECT_EQ(all.rows[1][11], 0.5);
+  EXPECT_EQ(all.rows[1][4], 0.5);                        // the metric is the error rate
+  EXPECT_NEAR(all.rows[1][5].get<double>(), 0.5, 1e-9);  // difference against the control's 0
 }
 
 }  // namespace

@@ -326,5 +326,46 @@ TEST(TelemetryStore, CsvExportQuotesJsonProps) {
             StatusCode::kInvalidArgument);
 }
 
+// Another user's run (a job a browser submitted, run by the server's job thread): its events are stored
+// under that user's pseudonym in a web session, with the run's id; a host run nested in it, and a run given
+// something that is not a pseudonym, stay the host's.
+TEST(TelemetryStore, AnotherUsersRunIsStoredUnderItsPseudonymAndPlatform) {
+  TempDir dir;
+  auto t = Telemetry::create(telemetry_options(dir, "usage"));
+  ASSERT_TRUE(t) << t.status().to_string();
+  const std::string browser = (*t)->client_pseudonym("c_0123456789abcdef");
+  ASSERT_EQ(browser.size(), 64u);
+  const std::string host = (*t)->user();
+  std::string nested_id;
+  {
+    TelemetryRun run("00112233445566ff", browser, "web");
+    (*t)->record_command("swap", StatusCode::kOk, 10);
+    {
+      TelemetryRun own;
+      nested_id = own.id();
+      (*t)->record_command("models_list", StatusCode::kOk, 1);
+    }
+    (*t)->record_option("swap", "blend", "affine");
+  }
+  {
+    TelemetryRun bad("0011223344556677", "not-a-pseudonym", "web");
+    (*t)->record_command("analyse", StatusCode::kOk, 1);
+  }
+  ASSERT_TRUE((*t)->flush().is_ok());
+  const auto rows =
+      sql_column(events_db(dir),
+                 "SELECT coalesce(json_extract(e.props, '$.command'), '') || '|' || s.user || '|' "
+                 "|| s.platform || '|' || json_extract(e.props, '$.run') FROM events e JOIN "
+                 "sessions s ON s.id = e.session ORDER BY e.id");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0], "swap|" + browser + "|web|00112233445566ff");
+  EXPECT_NE(rows[1].find("models_list|" + host + "|"), std::string::npos) << rows[1];
+  EXPECT_EQ(rows[1].find("|web|"), std::string::npos) << rows[1];
+  EXPECT_NE(rows[1].find("|" + nested_id), std::string::npos) << rows[1];
+  EXPECT_EQ(rows[2], "swap|" + browser + "|web|00112233445566ff");  // the option, back in the browser's run
+  EXPECT_NE(rows[3].find("analyse|" + host + "|"), std::string::npos) << rows[3];
+  EXPECT_NE(rows[3].find("|0011223344556677"), std::string::npos) << rows[3];
+}
+
 }  // namespace
 }  // namespace faceweave::testing

@@ -340,7 +340,7 @@ const builders = {
     return {
       type: 'bar',
       data: {
-        labels: t.rows.map((r) => `${r.arm} (${r.version})`),
+        labels: t.rows.map((r) => `${r.arm} (${r.version ?? r.profile})`),
         datasets: [{ label: 'rate', data: t.rows.map((r) => num(r.rate)), backgroundColor: t.rows.map((_, i) => color(i)) }],
       },
       options: base({ percentAxis: true, legend: false }),

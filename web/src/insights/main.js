@@ -17,7 +17,7 @@ const REFRESH_DEBOUNCE_MS = 800;
 const LIVE_MIN_INTERVAL_MS = 5000;
 const TABLE_ROWS = 200;
 const FILTERS = ['from', 'to', 'version', 'platform'];
-const AB_KEYS = ['metric', 'a', 'b'];
+const AB_KEYS = ['by', 'metric', 'a', 'b'];
 const TITLES = {
   usage: 'Feature usage',
   heatmap: 'When it is used',
@@ -52,7 +52,7 @@ const el = {
 const state = {
   index: null, // GET /api/insights
   cards: new Map(), // view name -> card
-  ab: { metric: '', a: '', b: '' }, // the A/B card's settings
+  ab: { by: '', metric: '', a: '', b: '' }, // the A/B card's settings (by: '' = version, or profile)
   loading: null, // AbortController of the refresh in flight
   pending: false,
   timer: null,
@@ -129,11 +129,12 @@ function describeFilters() {
   el.filterState.textContent = `Showing ${parts.join(', ')}.`;
 }
 
-// The A/B view compares versions, so the version filter does not apply to it (the API refuses both).
+// The A/B view by version compares versions, so the version filter does not apply to it (the API refuses
+// both); by profile it compares the profiles within the filtered versions.
 function viewParams(name) {
   const p = filters();
   if (name === 'ab') {
-    delete p.version;
+    if (state.ab.by !== 'profile') delete p.version;
     for (const k of AB_KEYS) if (state.ab[k]) p[k] = state.ab[k];
   }
   if (name === 'latency' && state.latencyWith) p.with = state.latencyWith;
@@ -189,37 +190,66 @@ function makeCard(view) {
   return card;
 }
 
-// The A/B card's own settings: the metric and the two arms (versions; empty: the two with the most swap
-// runs). They go into the URL with the filters.
+// The A/B card's own settings: what the arms are (app versions or defaults profiles), the metric and the
+// two arms (empty: the two with the most swap runs). They go into the URL with the filters.
+const PROFILE_METRICS = ['error_rate'];
+
 function abControls() {
-  const versions = state.index.versions || [];
-  const make = (key, label, choices, empty) => {
-    const select = h('select', { id: `ab-${key}`, 'aria-label': `A/B ${label}` });
-    if (empty) select.append(h('option', { value: '' }, empty));
-    for (const c of choices) select.append(h('option', { value: c }, c));
-    if (state.ab[key] && !choices.includes(state.ab[key])) select.append(h('option', { value: state.ab[key] }, state.ab[key]));
-    // The metric has no "automatic": without a choice it shows the API's default (the first listed).
-    select.value = state.ab[key] || (empty === null && choices.length ? choices[0] : '');
-    select.addEventListener('change', () => {
-      state.ab[key] = select.value;
-      telemetry.action(`ab_${key}`, 'change', { value: select.value || 'auto' });
+  const box = h('div', { class: 'ab-controls small' });
+  const render = () => {
+    const byProfile = state.ab.by === 'profile';
+    const arms = byProfile ? state.index.profiles || [] : state.index.versions || [];
+    const metrics = byProfile ? PROFILE_METRICS : state.index.ab_metrics || [];
+    const make = (key, label, choices, empty) => {
+      const select = h('select', { id: `ab-${key}`, 'aria-label': `A/B ${label}` });
+      if (empty) select.append(h('option', { value: '' }, empty));
+      for (const c of choices) select.append(h('option', { value: c }, c));
+      if (state.ab[key] && !choices.includes(state.ab[key])) select.append(h('option', { value: state.ab[key] }, state.ab[key]));
+      // The metric has no "automatic": without a choice it shows the API's default (the first listed).
+      select.value = state.ab[key] || (empty === null && choices.length ? choices[0] : '');
+      select.addEventListener('change', () => {
+        state.ab[key] = select.value;
+        telemetry.action(`ab_${key}`, 'change', { value: select.value || 'auto' });
+        filtersToUrl();
+        loadView(state.cards.get('ab'));
+      });
+      return [h('label', { for: `ab-${key}` }, label), select];
+    };
+    // By version or by profile: the arms (and a metric only versions have) start over.
+    const by = h('select', { id: 'ab-by', 'aria-label': 'A/B Compare' }, h('option', { value: '' }, 'by version'), h('option', { value: 'profile' }, 'by profile'));
+    by.value = byProfile ? 'profile' : '';
+    by.addEventListener('change', () => {
+      state.ab.by = by.value;
+      state.ab.a = '';
+      state.ab.b = '';
+      if (by.value === 'profile' && state.ab.metric && !PROFILE_METRICS.includes(state.ab.metric) && !state.ab.metric.includes('=')) state.ab.metric = '';
+      telemetry.action('ab_by', 'change', { value: by.value || 'version' });
       filtersToUrl();
+      render();
       loadView(state.cards.get('ab'));
     });
-    return [h('label', { for: `ab-${key}` }, label), select];
+    clear(box);
+    box.append(
+      h(
+        'div',
+        { class: 'row' },
+        h('label', { for: 'ab-by' }, 'Compare'),
+        by,
+        ...make('metric', 'Metric', metrics, null),
+        ...make('a', 'Arm a', arms, 'automatic'),
+        ...make('b', 'Arm b', arms, 'automatic'),
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        byProfile
+          ? 'Automatic arms: the two defaults profiles with the most swap runs; (none) is the runs without a profile. The version filter applies.'
+          : 'Automatic arms: the two versions with the most swap runs. The version filter does not apply.',
+      ),
+    );
   };
-  return h(
-    'div',
-    { class: 'ab-controls small' },
-    h(
-      'div',
-      { class: 'row' },
-      ...make('metric', 'Metric', state.index.ab_metrics || [], null),
-      ...make('a', 'Arm a', versions, 'automatic'),
-      ...make('b', 'Arm b', versions, 'automatic'),
-    ),
-    h('p', { class: 'muted' }, 'Automatic arms: the two versions with the most swap runs. The version filter does not apply.'),
-  );
+  render();
+  return box;
 }
 
 // The latency card's comparison: the stage times of runs that set OPTION=VALUE against the other runs
@@ -412,12 +442,16 @@ function setLinks(card) {
 async function loadView(card, signal) {
   if (!card) return;
   setLinks(card);
+  // Settings changed in quick succession (arm a, arm b, metric) load the card several times at once, and
+  // the answers may come back in any order: only the newest load's answer is shown.
+  const seq = (card.seq = (card.seq || 0) + 1);
   try {
     const table = await request('GET', viewPath(card.name, viewParams(card.name)), { signal });
-    renderCard(card, table);
+    if (seq === card.seq) renderCard(card, table);
     return null;
   } catch (err) {
     if (err && err.name === 'AbortError') throw err;
+    if (seq !== card.seq) return null;
     renderCardError(card, err);
     return err;
   }
