@@ -183,11 +183,8 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     if (keep_target_mouth) mask = mask.mul(1.0f - lip_cut(work, tw68, iod));
     if (options_.skin_mask) {
       // Outside the features, keep the target wherever either face is not skin.
-      // On the forehead a colour must be closer to the skin's to count: a fringe of about the skin's colour
-      // (light brown, blond) would otherwise come along as a band of hair.
-      cv::Mat gate =
-          skin_likelihood(target_work, fit_skin(target_work, tw68), forehead_zone(work, tw68))
-              .mul(skin_likelihood(warped.image, fit_skin(warped.image, gw68), forehead_zone(work, gw68)));
+      cv::Mat gate = skin_likelihood(target_work, fit_skin(target_work, tw68))
+                         .mul(skin_likelihood(warped.image, fit_skin(warped.image, gw68)));
       cv::Mat features = cv::max(feature_zones(work, tw68, 1.0f), feature_zones(work, gw68, 1.0f));
       gate = cv::max(gate, features);
       gate = smooth(gate, std::max(1.0, 0.04 * iod));

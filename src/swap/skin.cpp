@@ -44,9 +44,6 @@ cv::Mat lab_to_bgr(const cv::Mat& lab) {
   return bgr;
 }
 
-// forehead_zone(): faces with eyes closer than this (pixels) get none.
-constexpr float kForeheadMinEyeDistance = 40.0f;
-
 float eye_distance(std::span<const cv::Point2f, 68> p) {
   const cv::Point2f l = (p[36] + p[39]) * 0.5f, r = (p[42] + p[45]) * 0.5f;
   return std::max(1.0f, float(cv::norm(r - l)));
@@ -120,29 +117,7 @@ SkinModel fit_skin(const cv::Mat& bgr, std::span<const cv::Point2f, 68> p) {
   return model;
 }
 
-cv::Mat forehead_zone(cv::Size size, std::span<const cv::Point2f, 68> p) {
-  const float iod = eye_distance(p);
-  cv::Point2f u = p[45] - p[36];
-  u *= 1.0f / std::max(1e-3f, float(cv::norm(u)));
-  cv::Point2f v(-u.y, u.x);  // down the face
-  if (v.dot(p[8] - p[27]) < 0) v = -v;
-  // The brows' highest point along the face's axis.
-  float top = 1e9f;
-  for (size_t i = 17; i < 27; ++i) top = std::min(top, p[i].dot(v));
-  const float start = top, ramp = 0.12f * iod;
-  cv::Mat out(size, CV_32F, cv::Scalar(0));
-  // A small face's colours are mixed with their neighbours' (hair with skin, brows with forehead) far up
-  // the forehead: no stricter judgement there.
-  if (iod < kForeheadMinEyeDistance) return out;
-  for (int y = 0; y < size.height; ++y) {
-    float* o = out.ptr<float>(y);
-    for (int x = 0; x < size.width; ++x)
-      o[x] = std::clamp((start - (float(x) * v.x + float(y) * v.y)) / ramp, 0.0f, 1.0f);
-  }
-  return out;
-}
-
-cv::Mat skin_likelihood(const cv::Mat& bgr, const SkinModel& model, const cv::Mat& strict) {
+cv::Mat skin_likelihood(const cv::Mat& bgr, const SkinModel& model) {
   cv::Mat out(bgr.size(), CV_32F, cv::Scalar(1));
   if (!model.valid) return out;
   cv::Mat lab8;
@@ -159,18 +134,10 @@ cv::Mat skin_likelihood(const cv::Mat& bgr, const SkinModel& model, const cv::Ma
   }
   for (int y = 0; y < lab8.rows; ++y) {
     const uchar* p = lab8.ptr<uchar>(y);
-    const float* st = strict.empty() ? nullptr : strict.ptr<float>(y);
     float* o = out.ptr<float>(y);
     for (int x = 0; x < lab8.cols; ++x) {
       const float d = std::sqrt(term[0][p[3 * x]] + term[1][p[3 * x + 1]] + term[2][p[3 * x + 2]]);
-      // Skin up to 3 spreads, nothing from 5 on; where strict, up to 2 and nothing from 3.5 on.
-      const float lenient = std::clamp(1.0f - (d - 3.0f) / 2.0f, 0.0f, 1.0f);
-      if (!st || st[x] <= 0) {
-        o[x] = lenient;
-        continue;
-      }
-      const float tight = std::clamp(1.0f - (d - 2.0f) / 1.5f, 0.0f, 1.0f);
-      o[x] = lenient + (tight - lenient) * st[x];
+      o[x] = std::clamp(1.0f - (d - 3.0f) / 2.0f, 0.0f, 1.0f);
     }
   }
   return out;

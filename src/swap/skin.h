@@ -26,14 +26,8 @@ struct SkinModel {
 // Learnt from discs on both cheeks and the nose bridge of `points` (68 iBUG points).
 SkinModel fit_skin(const cv::Mat& bgr, std::span<const cv::Point2f, 68> points);
 
-// CV_32F 0..1: 1 where a pixel is this face's skin, 0 where it clearly is not. `strict` (CV_32F 0..1,
-// optional) is where a colour must lie closer to the model to count (the forehead: hair of about the
-// skin's colour - a light brown or blond fringe - is expected there, shading much less).
-cv::Mat skin_likelihood(const cv::Mat& bgr, const SkinModel& model, const cv::Mat& strict = cv::Mat());
-
-// CV_32F 0..1 over an image of `size`: 0 below the top of the brows, rising to 1 on the forehead above;
-// all 0 for a face whose eyes are under 40 px apart.
-cv::Mat forehead_zone(cv::Size size, std::span<const cv::Point2f, 68> points);
+// CV_32F 0..1: 1 where a pixel is this face's skin, 0 where it clearly is not.
+cv::Mat skin_likelihood(const cv::Mat& bgr, const SkinModel& model);
 
 // CV_32F 0..1 over an image of `size`: 1 on the eyes, brows, lips and nostrils (grown a little and
 // feathered), 0 elsewhere; `nose` gives the nose its own weight (its shading is half shape, half light).

@@ -85,13 +85,12 @@ void IdentityMovesToTheSourceByTheProjectsRecognizer() {
   EXPECT_GT(total, 0);
   // The default pack's recognizer reads much of a face's identity from the shading of its skin and from the
   // source's expression lines, which the swap deliberately takes from the target (no "mask" of the source's
-  // shadows, no smile folds on a neutral face, on a softer target none of the source's finest skin
-  // texture, no fringe or hairline of the source on the forehead): it sees the move (by a margin) on
-  // about half of the faces where the independent recognizer below sees it on over 90%. Measured: 26/46
-  // before the soft-target rule, 23/46 after it, 22/46 with the stricter forehead (the independent
-  // recognizer: 42, 42, 43 of 47). This guards against losing more; the goal (90% by both) is not
-  // met by this recognizer (docs/quality.md, "Clips" and "Forehead").
-  EXPECT_GE(double(moved) / total, 0.45) << moved << " of " << total << " faces moved; not:" << missed;
+  // shadows, no smile folds on a neutral face, and on a softer target none of the source's finest skin
+  // texture): it sees the move (by a margin) on about half of the faces where the independent recognizer
+  // below sees it on over 90% (23/46 here; 26/46 before the soft-target rule, which costs this recognizer
+  // three of the small faces of obama-to-bald-guys and the independent one none). This guards against
+  // losing more; the goal (90% by both) is not met by this recognizer (docs/quality.md, "Clips").
+  EXPECT_GE(double(moved) / total, 0.48) << moved << " of " << total << " faces moved; not:" << missed;
 }
 
 void IdentityMovesToTheSourceByAnIndependentRecognizer() {
