@@ -1,6 +1,7 @@
 // Video swaps on real clips: frame count and rate kept, identity moved on sampled frames, audio kept in
 // step, trim and scale exact, steady landmarks, and damaged or wrong inputs refused cleanly.
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "media/video_writer.h"
 #include "video_support.h"
 
 namespace faceweave::testing {
@@ -164,6 +166,40 @@ TEST(Video, TrimAndScaleAreExact) {
 // shrunk to 0.35) made it write past the last row of the frame into the heap; glibc then aborted a later
 // allocation. Every frame decodes to exactly what ffmpeg's own converter gives, and the frame's memory has
 // room for what the converter writes past its end.
+// The writer's converter reads the frame in blocks too: a frame whose last row ends right before an
+// unreadable page must encode without reading past it (a read there would end the test with SIGSEGV).
+TEST(Video, OddWidthsEncodeFromTheirOwnMemory) {
+  TempDir dir;
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  for (auto [w, h] : {std::pair{168, 126}, {90, 64}, {202, 150}, {346, 194}}) {
+    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    const size_t bytes = size_t(w) * size_t(h) * 3, span = (bytes + page - 1) / page * page;
+    void* mem = mmap(nullptr, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(mem, MAP_FAILED);
+    ASSERT_EQ(mprotect(static_cast<char*>(mem) + span, page, PROT_NONE), 0);
+    cv::Mat frame(h, w, CV_8UC3, static_cast<char*>(mem) + span - bytes);  // ends at the guard page
+    media::VideoWriterOptions o;
+    o.path = dir.file("odd_" + size + ".mp4");
+    o.width = w, o.height = h;
+    o.time_base = {1, 10}, o.frame_rate = {10, 1};
+    o.quality = 90;
+    auto writer = media::VideoWriter::create(o);
+    ASSERT_TRUE(writer.is_ok()) << writer.status().to_string();
+    for (int i = 0; i < 6; ++i) {
+      frame.setTo(cv::Scalar(40 * i, 255 - 40 * i, 128));
+      cv::rectangle(frame, cv::Rect(w / 4, h / 4, w / 2, h / 2), cv::Scalar(255, 255, 255), cv::FILLED);
+      ASSERT_TRUE((*writer)->write(frame, i).is_ok()) << size;
+    }
+    ASSERT_TRUE((*writer)->finish().is_ok()) << size;
+    munmap(mem, span + page);
+    const auto frames = decode_all(o.path);
+    ASSERT_EQ(frames.size(), 6u) << size;
+    // The white square came through where it was drawn.
+    const cv::Scalar centre = cv::mean(frames[5].bgr(cv::Rect(w / 2 - 4, h / 2 - 4, 8, 8)));
+    EXPECT_GT(centre[0] + centre[1] + centre[2], 3 * 230.0) << size;
+  }
+}
+
 TEST(Video, OddWidthsDecodeIntoTheirOwnMemory) {
   TempDir dir;
   for (auto [w, h] : {std::pair{168, 126}, {90, 64}, {202, 150}, {346, 194}}) {
