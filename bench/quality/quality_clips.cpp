@@ -121,7 +121,7 @@ Result<ClipResult> run_clip(const std::string& testdata_dir, const QualityClip& 
         cv::resize(tf, s, fo.bgr.size(), 0, 0, cv::INTER_CUBIC);
       tf = s;
     }
-    const cv::Mat of = fo.bgr.clone();
+    const cv::Mat of = fo.bgr;
     FW_ASSIGN_OR_RETURN(auto faces, analyser.analyse(tf, {t % stride == 0, false}));
     r.frames = t + 1;
 

@@ -142,8 +142,7 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     gw[i] = (gp[i] - cv::Point2f(float(region.x), float(region.y))) * float(scale);
   }
   const auto tw68 = to_work(t68, region, scale), gw68 = to_work(g68, region, scale);
-  const float iod =
-      std::max(1.0f, float(cv::norm((tw68[36] + tw68[39]) * 0.5f - (tw68[42] + tw68[45]) * 0.5f)));
+  const float iod = eye_distance(tw68);
   cv::Mat target_work = target_roi;
   if (scale < 1.0) core::shrink(target_roi, target_work, work);
   const cv::Rect work_rect(0, 0, work.width, work.height);
@@ -157,11 +156,7 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     // would be point-sampled, and its fine lines (lids, creases, folds) would come out as crisp one-pixel
     // streaks that move from frame to frame. The source is first shrunk, with area averaging, to the size
     // the face takes here (eye distances compared).
-    const float source_iod =
-        std::max(1.0f, float(cv::norm((s68[36] + s68[39]) * 0.5f - (s68[42] + s68[45]) * 0.5f)));
-    const float place_iod =
-        std::max(1.0f, float(cv::norm((gw68[36] + gw68[39]) * 0.5f - (gw68[42] + gw68[45]) * 0.5f)));
-    const double shrink = place_iod / source_iod;
+    const double shrink = eye_distance(gw68) / eye_distance(s68);
     if (shrink < 0.8) {
       const cv::Rect crop = face_region(sp, source.image.size(), 0.15f);
       cv::Mat small;
@@ -192,10 +187,11 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     }
     mask.setTo(0, warped.coverage == 0);
   }
+  const cv::Mat in_mask = mask > 0.5f;  // where colour statistics and detail levels are measured
   cv::Mat face;
   {
     core::ScopedStage stage(timings, "colour_match");
-    face = match_color(warped.image, target_work, mask > 0.5f, options_.color_match);
+    face = match_color(warped.image, target_work, in_mask, options_.color_match);
     target_work.copyTo(face, warped.coverage == 0);
   }
   if (options_.target_lighting > 0) {
@@ -218,8 +214,8 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     // eyes, brows, nose and lips then takes the target's fine band (below the middle band), in step with
     // how much softer the target is. Taking half of the middle band as well cost identity by both
     // recognizers (docs/quality.md, "Clips"). The features keep the source's (the person is read from them).
-    const double crisp_source = detail_ratio(face, mask > 0.5f);
-    const double crisp_target = detail_ratio(target_work, mask > 0.5f);
+    const double crisp_source = detail_ratio(face, in_mask);
+    const double crisp_target = detail_ratio(target_work, in_mask);
     const float softer =
         crisp_source > 0 ? float(std::clamp((1.0 - crisp_target / crisp_source) / kSofterTarget, 0.0, 1.0))
                          : 0.0f;
@@ -233,7 +229,7 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   if (options_.match_sharpness) {
     // A softer target (video, motion, focus, a small face) gets the source's detail softened to match.
     core::ScopedStage stage(timings, "sharpness");
-    face = match_sharpness(face, target_work, mask > 0.5f);
+    face = match_sharpness(face, target_work, in_mask);
   }
   core::ScopedStage stage(timings, "blend");
   cv::Mat layer = blend_layer(face, target_work, mask, options_.blend);

@@ -7,7 +7,8 @@
 //    source's lips on the target's shape), and without whatever is not skin in either face
 //    outside the eyes, brows and lips (bangs, glasses frames, beard: skin.h);
 // 4. colour match, then the target's low-frequency light on the skin under the source's detail (skin.h);
-// 5. the face layer softened to the target's detail level where the target is softer (sharpness.h);
+//    on a target softer than the source the skin takes the target's finest band too (sharpness.h);
+// 5. with match_sharpness, the whole face layer softened to a softer target's detail level;
 // 6. blend (seamless, affine or laplacian) with the mask at full opacity: one face, never a double exposure.
 // Input: 8-bit BGR frames and faces with landmarks, in their own images' pixels. swap() changes only the
 // returned region of the frame. Stateless after create(); shareable across threads.

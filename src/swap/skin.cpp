@@ -44,11 +44,6 @@ cv::Mat lab_to_bgr(const cv::Mat& lab) {
   return bgr;
 }
 
-float eye_distance(std::span<const cv::Point2f, 68> p) {
-  const cv::Point2f l = (p[36] + p[39]) * 0.5f, r = (p[42] + p[45]) * 0.5f;
-  return std::max(1.0f, float(cv::norm(r - l)));
-}
-
 void fill_hull(cv::Mat& m, std::span<const cv::Point2f, 68> p, int from, int to, float value, int grow = 0) {
   std::vector<cv::Point> pts, hull;
   for (int i = from; i < to; ++i) pts.emplace_back(cvRound(p[size_t(i)].x), cvRound(p[size_t(i)].y));
@@ -61,6 +56,11 @@ void fill_hull(cv::Mat& m, std::span<const cv::Point2f, 68> p, int from, int to,
 }
 
 }  // namespace
+
+float eye_distance(std::span<const cv::Point2f, 68> p) {
+  const cv::Point2f l = (p[36] + p[39]) * 0.5f, r = (p[42] + p[45]) * 0.5f;
+  return std::max(1.0f, float(cv::norm(r - l)));
+}
 
 cv::Mat smooth(const cv::Mat& m, double sigma) {
   cv::Mat out;

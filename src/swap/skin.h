@@ -42,6 +42,9 @@ cv::Mat own_light_zones(cv::Size size, std::span<const cv::Point2f, 68> points, 
 // not the person's: where the source smiles wider than the target they come from the target.
 cv::Mat fold_zones(cv::Size size, std::span<const cv::Point2f, 68> points);
 
+// Distance between the two eye centres of 68 iBUG points (at least 1): the scale every zone is sized by.
+float eye_distance(std::span<const cv::Point2f, 68> points);
+
 // Gaussian blur of `sigma` pixels; large ones are computed on a coarser grid and interpolated back.
 cv::Mat smooth(const cv::Mat& m, double sigma);
 
