@@ -29,6 +29,15 @@ namespace fs = std::filesystem;
 
 const char* kClient = "c_0123456789abcdef01234567";
 
+// POST /api/uploads of the file at `path`; its upload id ("" when the upload failed, which is reported).
+std::string upload_file(httplib::Client& http, const std::string& path) {
+  httplib::MultipartFormDataItems items = {
+      {"file", read_all(path), fs::path(path).filename().string(), "application/octet-stream"}};
+  auto r = http.Post("/api/uploads", items);
+  EXPECT_TRUE(r && r->status == 201);
+  return r ? json::parse(r->body)["id"].get<std::string>() : std::string();
+}
+
 json props_of(const json& row) {
   return row["props"].is_string() ? json::parse(row["props"].get<std::string>()) : row["props"];
 }
@@ -73,13 +82,7 @@ TEST(ExperimentsApi, ConfigPreviewJobAndRoutes) {
   // Without a client: the server's own user, and the profile.
   EXPECT_EQ(get("/api/config")["options"]["blend"]["default"], "affine");
 
-  auto upload = [&](const std::string& path) {
-    httplib::MultipartFormDataItems items = {
-        {"file", read_all(path), fs::path(path).filename().string(), "application/octet-stream"}};
-    auto r = http.Post("/api/uploads", items);
-    EXPECT_TRUE(r && r->status == 201);
-    return r ? json::parse(r->body)["id"].get<std::string>() : std::string();
-  };
+  auto upload = [&](const std::string& path) { return upload_file(http, path); };
   const std::string source = upload(image("obama.jpg")), target = upload(image("astronaut.png"));
   auto preview =
       http.Post("/api/preview", json{{"sources", {source}}, {"target", target}, {"client", kClient}}.dump(),
@@ -165,13 +168,7 @@ TEST(ExperimentsApi, SubmittedJobIsTheSubmittersRun) {
   ASSERT_TRUE(server.started()) << server.log();
   httplib::Client http("127.0.0.1", server.port());
   http.set_read_timeout(std::chrono::seconds(120));
-  auto upload = [&](const std::string& path) {
-    httplib::MultipartFormDataItems items = {
-        {"file", read_all(path), fs::path(path).filename().string(), "application/octet-stream"}};
-    auto r = http.Post("/api/uploads", items);
-    EXPECT_TRUE(r && r->status == 201);
-    return r ? json::parse(r->body)["id"].get<std::string>() : std::string();
-  };
+  auto upload = [&](const std::string& path) { return upload_file(http, path); };
   const std::string source = upload(image("obama.jpg")), target = upload(image("astronaut.png"));
   auto submit = [&](const json& body) {
     auto r = http.Post("/api/jobs", body.dump(), "application/json");

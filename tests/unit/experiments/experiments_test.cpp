@@ -23,6 +23,15 @@ namespace {
 using nlohmann::json;
 using testing::TempDir;
 
+// The experiment most tests use: colour matching, reinhard (the control) against none.
+Experiment colour_match_experiment() {
+  Experiment e;
+  e.name = "cm";
+  e.option = "color_match";
+  e.arms = {"reinhard", "none"};
+  return e;
+}
+
 std::string pseudonym(std::mt19937_64& g) {
   static const char* kHex = "0123456789abcdef";
   std::string s(64, '0');
@@ -162,10 +171,7 @@ TEST(DefaultsResolution, ExplicitWinsThenExperimentThenProfile) {
   DefaultsProfile p;
   p.id = "team";
   p.defaults = {{"color_match", "histogram"}, {"blend", "affine"}};
-  Experiment e;
-  e.name = "cm";
-  e.option = "color_match";
-  e.arms = {"reinhard", "none"};
+  Experiment e = colour_match_experiment();
   ASSERT_TRUE(validate_experiment(e).is_ok());
   const std::string user(64, 'a');
   const std::string arm = e.arms[experiment_arm(e, user)];
@@ -215,10 +221,7 @@ TEST(ExperimentStore, MigratesAnExistingDatabaseKeepingItsEvents) {
   auto store = ExperimentStore::open(d.path(), false);
   ASSERT_TRUE(store) << store.status().to_string();
   EXPECT_EQ((*store)->database().schema_version(), 3);
-  Experiment e;
-  e.name = "cm";
-  e.option = "color_match";
-  e.arms = {"reinhard", "none"};
+  Experiment e = colour_match_experiment();
   ASSERT_TRUE((*store)->create(e).is_ok());
   EXPECT_EQ((*store)->create(e).code(), StatusCode::kInvalidArgument);  // the name is taken
   auto info = TelemetryStore::open(d.path());
@@ -242,10 +245,7 @@ TEST(ExperimentView, JoinsRunsFoldedInEitherOrderAndForgetsTheUser) {
   TempDir d;
   auto store = ExperimentStore::open(d.path(), true);
   ASSERT_TRUE(store) << store.status().to_string();
-  Experiment e;
-  e.name = "cm";
-  e.option = "color_match";
-  e.arms = {"reinhard", "none"};
+  Experiment e = colour_match_experiment();
   e.metric = "error_rate";
   e.min_users = 1;
   ASSERT_TRUE((*store)->create(e).is_ok());
@@ -311,10 +311,7 @@ TEST(ExperimentView, ArmsOfFewerThanKUsersAreHidden) {
   TempDir d;
   auto store = ExperimentStore::open(d.path(), true);
   ASSERT_TRUE(store) << store.status().to_string();
-  Experiment e;
-  e.name = "cm";
-  e.option = "color_match";
-  e.arms = {"reinhard", "none"};
+  Experiment e = colour_match_experiment();
   e.metric = "error_rate";
   e.min_users = 1;
   ASSERT_TRUE((*store)->create(e).is_ok());
