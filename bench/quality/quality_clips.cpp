@@ -197,4 +197,28 @@ Result<ClipResult> run_clip(const std::string& testdata_dir, const QualityClip& 
   return r;
 }
 
+Result<std::vector<SecondDistances>> second_distances(const std::string& script, const ClipResult& r,
+                                                      const std::string& work_dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> chips;
+  chips.push_back((fs::path(work_dir) / (r.name + "_chip_source.png")).string());
+  cv::imwrite(chips.back(), r.chip_source);
+  for (size_t k = 0; k < r.faces.size(); ++k)
+    for (auto [role, chip] : {std::pair{"t", &r.faces[k].chip_target}, {"o", &r.faces[k].chip_output}}) {
+      chips.push_back(
+          (fs::path(work_dir) / (r.name + "_chip_" + std::to_string(k) + role + ".png")).string());
+      cv::imwrite(chips.back(), *chip);
+    }
+  FW_ASSIGN_OR_RETURN(auto desc, second_descriptors(script, chips, fs::absolute(work_dir).string()));
+  if (desc.size() != chips.size())
+    return internal_error("the second recognizer gave " + std::to_string(desc.size()) + " descriptors for " +
+                          std::to_string(chips.size()) + " chips");
+  std::vector<SecondDistances> out(r.faces.size());
+  for (size_t k = 0; k < r.faces.size(); ++k) {
+    const auto& output = desc[1 + 2 * k + 1];
+    out[k] = {descriptor_distance(output, desc[0]), descriptor_distance(output, desc[1 + 2 * k])};
+  }
+  return out;
+}
+
 }  // namespace faceweave::quality

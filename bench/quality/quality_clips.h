@@ -62,4 +62,13 @@ Result<ClipResult> run_clip(const std::string& testdata_dir, const QualityClip& 
                             VideoOptions video, int stride, const face::FaceAnalyser& analyser,
                             const infer::ModelRegistry& models, const std::string& work_dir);
 
+// The second recognizer (second_descriptors, `script`) on a clip's measured faces: per face of r.faces, the
+// distance of its output chip's descriptor to the source chip's and to its target chip's. The chips are
+// written to `work_dir` under the clip's name. Errors: the recognizer could not run or gave too few.
+struct SecondDistances {
+  double to_source = 0, to_target = 0;
+};
+Result<std::vector<SecondDistances>> second_distances(const std::string& script, const ClipResult& r,
+                                                      const std::string& work_dir);
+
 }  // namespace faceweave::quality

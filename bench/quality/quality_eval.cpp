@@ -10,7 +10,6 @@
 // --set takes the swap options by their API names (blend, color_match, identity_strength, face_mask_blur,
 // keep_mouth_interior, target_lighting, skin_mask, match_sharpness, watermark), so two settings can be
 // compared on the same set.
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -79,12 +78,6 @@ bool set_option(SwapOptions& o, const std::string& kv) {
   return true;
 }
 
-double l2(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
-  return std::sqrt(s);
-}
-
 cv::Mat to_height(const cv::Mat& img, int h) {
   if (img.empty()) return cv::Mat(h, h, CV_8UC3, cv::Scalar(32, 32, 32));
   cv::Mat out;
@@ -121,22 +114,13 @@ Result<nlohmann::json> evaluate_clips(const std::string& out_dir, const std::str
                                                   analyser, models, work));
     std::cerr << clip.name << ": " << r.frames << " frames, " << r.faces.size() << " faces measured, "
               << r.seconds << " s\n";
-    std::vector<std::vector<float>> desc;
+    std::vector<quality::SecondDistances> dist;
     if (second != "none") {
-      std::vector<std::string> chips;
-      chips.push_back((fs::path(work) / (clip.name + "_chip_source.png")).string());
-      cv::imwrite(chips.back(), r.chip_source);
-      for (size_t k = 0; k < r.faces.size(); ++k)
-        for (auto [role, chip] : {std::pair{"t", &r.faces[k].chip_target}, {"o", &r.faces[k].chip_output}}) {
-          chips.push_back(
-              (fs::path(work) / (clip.name + "_chip_" + std::to_string(k) + role + ".png")).string());
-          cv::imwrite(chips.back(), *chip);
-        }
-      auto d = quality::second_descriptors(second, chips, fs::absolute(work).string());
+      auto d = quality::second_distances(second, r, work);
       if (!d)
         std::cerr << "second recognizer skipped: " << d.status().to_string() << "\n";
       else
-        desc = std::move(d).value();
+        dist = std::move(d).value();
     }
     nlohmann::json cj{{"clip", clip.name},
                       {"tags", clip.tags},
@@ -152,8 +136,8 @@ Result<nlohmann::json> evaluate_clips(const std::string& out_dir, const std::str
       nlohmann::json fj{{"frame", f.frame},           {"height", f.height},         {"swapped", f.swapped},
                         {"sim_source", f.sim_source}, {"sim_target", f.sim_target}, {"moved", f.moved}};
       swapped += f.swapped, moved += f.moved, margin += f.sim_source - f.sim_target;
-      if (!desc.empty()) {
-        const double to_s = l2(desc[1 + 2 * k + 1], desc[0]), to_t = l2(desc[1 + 2 * k + 1], desc[1 + 2 * k]);
+      if (!dist.empty()) {
+        const double to_s = dist[k].to_source, to_t = dist[k].to_target;
         fj["second_dist_source"] = to_s;
         fj["second_dist_target"] = to_t;
         fj["second_moved"] = to_s < to_t;
@@ -318,7 +302,8 @@ int main(int argc, char** argv) {
       if (!f.chip_output.empty() && !desc.empty()) {
         const auto &ds = desc[chip_index], &dt = desc[chip_index + 1], &dout = desc[chip_index + 2];
         chip_index += 3;
-        const double to_s = l2(dout, ds), to_t = l2(dout, dt);
+        const double to_s = quality::descriptor_distance(dout, ds),
+                     to_t = quality::descriptor_distance(dout, dt);
         fj["second_dist_source"] = to_s;
         fj["second_dist_target"] = to_t;
         fj["second_moved"] = to_s < to_t;

@@ -296,6 +296,12 @@ Result<PairResult> run_pair(const std::string& images_dir, const QualityPair& pa
   return r;
 }
 
+double descriptor_distance(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
+  return std::sqrt(s);
+}
+
 Result<std::vector<std::vector<float>>> second_descriptors(const std::string& script,
                                                            const std::vector<std::string>& chips,
                                                            const std::string& work_dir) {

@@ -74,6 +74,9 @@ FaceMetrics measure_face(const cv::Mat& target, const cv::Mat& output, const Fac
 // The face of `faces` nearest to `like` (by landmark centre), or nullptr.
 const Face* nearest_face(const std::vector<Face>& faces, const Face& like);
 
+// Euclidean distance of two of its descriptors (the first min(sizes) components).
+double descriptor_distance(const std::vector<float>& a, const std::vector<float>& b);
+
 }  // namespace faceweave::quality
 
 namespace faceweave::quality {
@@ -88,5 +91,8 @@ Result<PairResult> run_pair(const std::string& images_dir, const QualityPair& pa
 Result<std::vector<std::vector<float>>> second_descriptors(const std::string& script,
                                                            const std::vector<std::string>& chips,
                                                            const std::string& work_dir);
+
+// Euclidean distance of two of its descriptors (the first min(sizes) components).
+double descriptor_distance(const std::vector<float>& a, const std::vector<float>& b);
 
 }  // namespace faceweave::quality
