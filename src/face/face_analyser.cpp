@@ -62,6 +62,18 @@ Result<std::vector<Face>> FaceAnalyser::analyse(const cv::Mat& bgr, AnalyseFlags
   return faces;
 }
 
+Status FaceAnalyser::embed(const cv::Mat& bgr, std::vector<Face>& faces, core::StageTimings* timings) const {
+  if (!recognizer_)
+    return internal_error("this face analyser has no recognizer; embeddings cannot be computed");
+  for (Face& f : faces) {
+    if (!f.embedding.empty() || !f.has_landmarks) continue;
+    core::ScopedStage stage(timings, "embed");
+    FW_ASSIGN_OR_RETURN(f.embedding, recognizer_->embed(bgr, f.landmarks5));
+    f.normed_embedding = l2_normalise(f.embedding);
+  }
+  return Status::ok();
+}
+
 namespace {
 
 struct Extent {

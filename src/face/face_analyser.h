@@ -49,6 +49,9 @@ class FaceAnalyser {
   // field is carried over.
   Result<std::vector<Face>> follow(const cv::Mat& bgr, const std::vector<Face>& previous,
                                    core::StageTimings* timings = nullptr) const;
+  // Computes the embedding of every face that has none (faces analysed without embeddings, when it turned
+  // out they are needed after all). Fails when the analyser was created without a recognizer.
+  Status embed(const cv::Mat& bgr, std::vector<Face>& faces, core::StageTimings* timings = nullptr) const;
   const infer::ProviderResolution& provider() const { return detector_->provider(); }
   const FaceAnalyserOptions& options() const { return options_; }
   const Recognizer* recognizer() const { return recognizer_.get(); }

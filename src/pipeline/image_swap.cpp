@@ -75,7 +75,8 @@ Result<SourceIdentity> build_source_identity(const std::vector<std::string>& sou
       core::ScopedStage stage(timings, "decode");
       FW_ASSIGN_OR_RETURN(img, core::load_image(path));
     }
-    FW_ASSIGN_OR_RETURN(auto faces, analyser.analyse(img, {true, true}, timings));
+    // Attributes only to choose the most frontal of several sources (frontal_weight reads the pose).
+    FW_ASSIGN_OR_RETURN(auto faces, analyser.analyse(img, {true, sources.size() > 1}, timings));
     const Face* f = largest(faces);
     if (!f)
       return no_face("source " + path +
@@ -108,10 +109,16 @@ Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& option
   ctx.frame = target.clone();
   ctx.timings = timings;
   const bool reference_mode = sel_opts.mode == face::SelectorMode::kReference;
-  FW_ASSIGN_OR_RETURN(ctx.faces,
-                      analyser.analyse(ctx.frame, {reference_mode, needs_attributes(sel_opts)}, timings));
+  // Without a reference face given, the reference is picked among the target's own faces; a target with
+  // one face is its own reference and needs no embedding to be selected (the recognizer is the costliest
+  // step of a one-face image swap), so the target's faces are embedded only when there are several.
+  const bool picks_own = reference_mode && !reference;
+  FW_ASSIGN_OR_RETURN(
+      ctx.faces,
+      analyser.analyse(ctx.frame, {reference_mode && !picks_own, needs_attributes(sel_opts)}, timings));
+  if (picks_own && ctx.faces.size() > 1) FW_RETURN_IF_ERROR(analyser.embed(ctx.frame, ctx.faces, timings));
   Face own_reference;
-  if (reference_mode && !reference) {
+  if (picks_own) {
     auto picked = selector.pick_reference(ctx.faces);
     if (!picked) {
       if (ctx.faces.empty())
@@ -121,7 +128,10 @@ Result<FrameContext> swap_frame(const cv::Mat& target, const SwapOptions& option
     own_reference = std::move(picked).value();
     reference = &own_reference;
   }
-  ctx.selected = selector.select(ctx.faces, reference);
+  if (picks_own && ctx.faces.size() == 1)
+    ctx.selected = {0};  // the picked reference is the face itself
+  else
+    ctx.selected = selector.select(ctx.faces, reference);
 
   ProcessorRegistry registry;
   register_builtin_processors(registry);

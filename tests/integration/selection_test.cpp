@@ -73,6 +73,28 @@ TEST(Selection, ReferencePositionPicksThatPersonOnly) {
   EXPECT_EQ(ctx.selected[0], order[2]);
 }
 
+// With no reference face given, a one-face target is its own reference: it is selected and swapped without
+// an embedding of the target (the recognizer is the costliest step of such a swap). Two faces need theirs.
+TEST(Selection, AOneFaceTargetIsItsOwnReferenceWithoutAnEmbedding) {
+  auto& h = SwapHarness::get();
+  SwapOptions o;  // reference mode is the default
+  for (const char* target : {"biden.jpg", "two_people.jpg"}) {
+    core::StageTimings timings;
+    auto ctx = pipeline::swap_frame(h.load(target), o, h.source("obama.jpg"), *h.analyser, *h.registry,
+                                    nullptr, &timings);
+    ASSERT_TRUE(ctx.is_ok()) << ctx.status().to_string();
+    ASSERT_EQ(ctx->selected.size(), 1u) << target;
+    EXPECT_EQ(ctx->swaps.size(), 1u) << target;
+    const bool one = ctx->faces.size() == 1;
+    EXPECT_EQ(timings.stages().count("embed"), one ? 0u : 1u) << target;
+    if (one) {
+      EXPECT_TRUE(ctx->faces[0].normed_embedding.empty());
+    } else {
+      for (const auto& f : ctx->faces) EXPECT_FALSE(f.normed_embedding.empty()) << target;
+    }
+  }
+}
+
 TEST(Selection, ReferenceImagePicksTheRightPerson) {
   auto& h = SwapHarness::get();
   SwapOptions o;
