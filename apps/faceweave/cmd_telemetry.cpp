@@ -28,7 +28,7 @@ namespace {
 const std::map<std::string, std::set<std::string>>& recorded_values() {
   static const std::map<std::string, std::set<std::string>> kValues = {
       {"execution-provider", {"cpu", "cuda", "openvino", "opencl"}},
-      {"blend", {"seamless", "affine", "laplacian"}},
+      {"blend", {"auto", "seamless", "affine", "laplacian"}},
       {"color-match", {"none", "reinhard", "histogram"}},
       {"face-selector-mode", {"many", "one", "reference"}},
       {"face-selector-order",

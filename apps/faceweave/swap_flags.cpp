@@ -16,7 +16,9 @@ void add_swap_flags(CLI::App* cmd, SwapOptions& o, VideoOptions& v, std::vector<
       ->capture_default_str();
   cmd->add_option("--face-mask-types", o.face_mask_types, "ONNX swappers: box, and optionally area")
       ->capture_default_str();
-  cmd->add_option("--blend", o.blend, "seamless | affine | laplacian")->capture_default_str();
+  cmd->add_option("--blend", o.blend,
+                  "auto (seamless for images, laplacian for videos) | seamless | affine | laplacian")
+      ->capture_default_str();
   cmd->add_option("--color-match", o.color_match, "none | reinhard | histogram")->capture_default_str();
   cmd->add_option("--identity-strength", o.identity_strength,
                   "0..1: share of the source's feature geometry; the face is fully opaque from 0.5 on")

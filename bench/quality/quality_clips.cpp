@@ -55,6 +55,19 @@ double second_difference(const cv::Mat& prev, const cv::Mat& cur, const cv::Mat&
   return cv::mean(cv::abs(d))[0];
 }
 
+// The same after blurring the three frames around `r` with a Gaussian of `sigma` pixels.
+double blurred_second_difference(const cv::Mat& prev, const cv::Mat& cur, const cv::Mat& next,
+                                 const cv::Rect& r, double sigma) {
+  const int pad = int(std::ceil(3 * sigma));
+  const cv::Rect around = cv::Rect(r.x - pad, r.y - pad, r.width + 2 * pad, r.height + 2 * pad) &
+                          cv::Rect(0, 0, cur.cols, cur.rows);
+  const cv::Rect inside(r.x - around.x, r.y - around.y, r.width, r.height);
+  cv::Mat b[3];
+  const cv::Mat* frames[3] = {&prev, &cur, &next};
+  for (int i = 0; i < 3; ++i) cv::GaussianBlur((*frames[i])(around), b[i], cv::Size(0, 0), sigma);
+  return second_difference(b[0], b[1], b[2], inside);
+}
+
 cv::Rect grown(const cv::Rect2f& box, double by, const cv::Size& frame) {
   const double cx = box.x + box.width / 2, cy = box.y + box.height / 2;
   const double half = std::max(box.width, box.height) * by / 2;
@@ -185,11 +198,17 @@ Result<ClipResult> run_clip(const std::string& testdata_dir, const QualityClip& 
         if (inner.area() < 16) continue;
         r.flicker_target += second_difference(t_grey[0], t_grey[1], t_grey[2], inner);
         r.flicker_output += second_difference(o_grey[0], o_grey[1], o_grey[2], inner);
+        const double sigma = std::max(1.0, 0.1 * f.box.height);
+        r.shading_flicker_target += blurred_second_difference(t_grey[0], t_grey[1], t_grey[2], inner, sigma);
+        r.shading_flicker_output += blurred_second_difference(o_grey[0], o_grey[1], o_grey[2], inner, sigma);
         ++r.flicker_samples;
       }
     }
   }
-  if (r.flicker_samples > 0) r.flicker_target /= r.flicker_samples, r.flicker_output /= r.flicker_samples;
+  if (r.flicker_samples > 0) {
+    r.flicker_target /= r.flicker_samples, r.flicker_output /= r.flicker_samples;
+    r.shading_flicker_target /= r.flicker_samples, r.shading_flicker_output /= r.flicker_samples;
+  }
   if (!strip_t.empty()) {
     cv::hconcat(strip_t, r.strip_target);
     cv::hconcat(strip_o, r.strip_output);

@@ -47,6 +47,9 @@ struct ClipResult {
   // inside the inner face boxes, over every frame and face; smooth motion gives little, jitter much. The
   // swap adds flicker where the output's exceeds the clip's (ratio output / clip > 1).
   double flicker_output = 0, flicker_target = 0;
+  // The same on the grey level blurred by a tenth of each face's height: what remains is shading that
+  // pumps or jumps (colour statistics, the blend's correction, the mask), not fine texture moving.
+  double shading_flicker_output = 0, shading_flicker_target = 0;
   int flicker_samples = 0;  // face-frames measured
   double seconds = 0;       // the swap alone (decode, analyse, swap, encode)
   // For the contact sheet: sampled target/output frames and a strip of one face over consecutive frames.

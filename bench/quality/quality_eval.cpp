@@ -103,7 +103,8 @@ Result<nlohmann::json> evaluate_clips(const std::string& out_dir, const std::str
   nlohmann::json all = nlohmann::json::array();
   md << "\n| clip | frames | faces measured | swapped | moved (ours) | moved (2nd) | margin ours | margin "
         "2nd | "
-        "flicker clip / output | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n";
+        "flicker clip / output | ratio | shading flicker ratio "
+        "|\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::vector<cv::Mat> rows;
   for (const auto& clip : quality::hard_clips()) {
     if (!only.empty() && only.find("," + clip.name + ",") == std::string::npos) continue;
@@ -128,6 +129,8 @@ Result<nlohmann::json> evaluate_clips(const std::string& out_dir, const std::str
                       {"seconds", r.seconds},
                       {"flicker_target", r.flicker_target},
                       {"flicker_output", r.flicker_output},
+                      {"shading_flicker_target", r.shading_flicker_target},
+                      {"shading_flicker_output", r.shading_flicker_output},
                       {"flicker_samples", r.flicker_samples}};
     int swapped = 0, moved = 0, moved2 = 0, n2 = 0;
     double margin = 0, margin2 = 0;
@@ -150,12 +153,15 @@ Result<nlohmann::json> evaluate_clips(const std::string& out_dir, const std::str
     if (n2) cj["moved_second"] = moved2, cj["margin_second"] = margin2 / n2;
     const double ratio = r.flicker_output / std::max(1e-6, r.flicker_target);
     cj["flicker_ratio"] = ratio;
+    const double shading_ratio = r.shading_flicker_output / std::max(1e-6, r.shading_flicker_target);
+    cj["shading_flicker_ratio"] = shading_ratio;
     char line[512];
-    std::snprintf(line, sizeof line, "| %s | %d | %zu | %d | %d | %s | %.3f | %s | %.2f / %.2f | %.2f |\n",
+    std::snprintf(line, sizeof line,
+                  "| %s | %d | %zu | %d | %d | %s | %.3f | %s | %.2f / %.2f | %.2f | %.2f |\n",
                   clip.name.c_str(), r.frames, r.faces.size(), swapped, moved,
                   n2 ? std::to_string(moved2).c_str() : "-", margin / n,
                   n2 ? std::to_string(margin2 / n2).substr(0, 5).c_str() : "-", r.flicker_target,
-                  r.flicker_output, ratio);
+                  r.flicker_output, ratio, shading_ratio);
     md << line;
     all.push_back(cj);
 

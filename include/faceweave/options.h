@@ -61,7 +61,8 @@ struct SwapOptions {
   float face_swapper_weight = 0.5f;                    // ONNX: 0..1, FaceFusion's identity balance
   std::vector<std::string> face_mask_types = {"box"};  // ONNX: box, and optionally area (the landmark hull)
   // face_swapper (classic)
-  std::string blend = "seamless";                         // seamless | affine | laplacian
+  std::string blend =
+      "auto";  // auto (seamless for images, laplacian for videos) | seamless | affine | laplacian
   std::string color_match = "reinhard";                   // none | reinhard | histogram
   float identity_strength = 0.8f;                         // 0..1
   float face_mask_blur = 0.3f;                            // 0..1

@@ -466,7 +466,7 @@ const std::vector<DefaultSwitch>& default_switches() {
     away("color_match", d.color_match, {"none", "reinhard", "histogram"});
     away("keep_mouth_interior", d.keep_mouth_interior ? "true" : "false", {"true", "false"});
     away("face_selector_mode", d.face_selector_mode, {"many", "one", "reference"});
-    away("blend", d.blend, {"seamless", "affine", "laplacian"});
+    away("blend", d.blend, {"auto", "seamless", "affine", "laplacian"});
     return out;
   }();
   return kSwitches;

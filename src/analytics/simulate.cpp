@@ -184,8 +184,8 @@ struct Sim {
     std::string mode = m < 0.25 ? "many" : (m < 0.35 ? "one" : "reference");
     if (mode != "reference") opts.push_back({"face_selector_mode", mode});
     double b = rng.uniform();
-    std::string blend = b < 0.08 ? "laplacian" : (b < 0.12 ? "affine" : "seamless");
-    if (blend != "seamless") opts.push_back({"blend", blend});
+    std::string blend = b < 0.08 ? "laplacian" : (b < 0.12 ? "affine" : "auto");
+    if (blend != "auto") opts.push_back({"blend", blend});
     double r = rng.uniform();
     const char* res = r < 0.2 ? "sd" : r < 0.45 ? "720p" : r < 0.78 ? "1080p" : r < 0.85 ? "1440p" : "4k";
     double scale = r < 0.2 ? 0.3 : r < 0.45 ? 0.5 : r < 0.78 ? 1.0 : r < 0.85 ? 1.7 : 4.0;
@@ -221,7 +221,7 @@ struct Sim {
     if (!fails) {
       add("warp", 4);
       if (color != "none") add("colour_match", 2.5);
-      add("blend", blend == "seamless" ? 8 : blend == "laplacian" ? 6 : 1);
+      add("blend", blend == "affine" ? 1 : (blend == "laplacian" || video) ? 6 : 8);
       if (face_enh) add("enhance", 35, 1.6);
       if (frame_enh) add("frame_enhance", 60, 1.8);
       if (video) add("encode", 6);

@@ -65,7 +65,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& experiment_
       {"face_swapper_model", {"classic", "inswapper_128"}},
       {"face_swapper_pixel_boost", {"128x128", "256x256", "384x384", "512x512", "768x768", "1024x1024"}},
       {"face_swapper_weight", {}},
-      {"blend", {"seamless", "affine", "laplacian"}},
+      {"blend", {"auto", "seamless", "affine", "laplacian"}},
       {"color_match", {"none", "reinhard", "histogram"}},
       {"identity_strength", {}},
       {"face_mask_blur", {}},

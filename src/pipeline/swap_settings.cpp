@@ -4,9 +4,20 @@
 
 namespace faceweave::pipeline {
 
+namespace {
+Result<swap::BlendMode> blend_mode(const std::string& blend) {
+  return swap::parse_blend_mode(blend == "auto" ? kImageBlend : blend);
+}
+}  // namespace
+
+SwapOptions for_video(SwapOptions o) {
+  if (o.blend == "auto") o.blend = kVideoBlend;
+  return o;
+}
+
 Result<swap::ClassicSwapperOptions> classic_swapper_options(const SwapOptions& o) {
   swap::ClassicSwapperOptions c;
-  FW_ASSIGN_OR_RETURN(c.blend, swap::parse_blend_mode(o.blend));
+  FW_ASSIGN_OR_RETURN(c.blend, blend_mode(o.blend));
   FW_ASSIGN_OR_RETURN(c.color_match, swap::parse_color_match(o.color_match));
   c.identity_strength = o.identity_strength;
   c.mask.blur = o.face_mask_blur;
@@ -62,7 +73,7 @@ Result<swap::OnnxSwapperOptions> onnx_swapper_options(const SwapOptions& o) {
                             std::to_string(o.face_swapper_weight) + ")");
   s.weight = o.face_swapper_weight;
   // The finishing options mean the same for every swapper (applied after the network, in crop space).
-  FW_ASSIGN_OR_RETURN(s.blend, swap::parse_blend_mode(o.blend));
+  FW_ASSIGN_OR_RETURN(s.blend, blend_mode(o.blend));
   FW_ASSIGN_OR_RETURN(s.color_match, swap::parse_color_match(o.color_match));
   if (!(o.identity_strength >= 0 && o.identity_strength <= 1))
     return invalid_argument("identity_strength must be between 0 and 1 (got " +

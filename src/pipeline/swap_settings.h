@@ -9,6 +9,14 @@
 
 namespace faceweave::pipeline {
 
+// The blend "auto" (the default) is seamless for an image and laplacian for a video: the Poisson correction
+// keeps more of the source's own tone, which carries identity in a photo, but its boundary follows whatever
+// the face's outline crosses (a fringe, a collar, the background), so in a video it pumps the whole face's
+// shading from frame to frame; the multi-band blend does not (docs/quality.md, "Flicker").
+inline constexpr const char* kImageBlend = "seamless";
+inline constexpr const char* kVideoBlend = "laplacian";
+// `o` with an "auto" blend made the video's (run_video_swap).
+SwapOptions for_video(SwapOptions o);
 Result<swap::ClassicSwapperOptions> classic_swapper_options(const SwapOptions& o);
 Result<face::FaceSelectorOptions> selector_options(const SwapOptions& o);
 // The ONNX swapper's options (face_swapper_model other than classic).

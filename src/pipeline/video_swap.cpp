@@ -141,6 +141,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   const auto started = Clock::now();
   FW_RETURN_IF_ERROR(validate(req.options));
   FW_RETURN_IF_ERROR(validate_video(req.video));
+  const SwapOptions options = for_video(req.options);  // a video's own blend unless one is chosen
   FW_RETURN_IF_ERROR(check_output_path(req.output, req.target, OutputKind::kVideo));
   FW_ASSIGN_OR_RETURN(auto sel_opts, selector_options(req.options));
   FW_ASSIGN_OR_RETURN(auto selector, face::FaceSelector::create(sel_opts));
@@ -167,7 +168,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   register_builtin_processors(registry);
   FW_ASSIGN_OR_RETURN(auto names, chain_names(req.options, registry));
   std::vector<std::unique_ptr<Processor>> chain;
-  ProcessorDeps deps{&req.options, &models, &source};
+  ProcessorDeps deps{&options, &models, &source};
   for (const auto& n : names) {
     FW_ASSIGN_OR_RETURN(auto p, registry.create(n, deps));
     chain.push_back(std::move(p));
@@ -402,9 +403,9 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       }
       cv::Mat img = item.frame.bgr;
       const std::vector<std::unique_ptr<Processor>>* chain_ptr = &chain;
-      const SwapOptions* options = &req.options;
+      const SwapOptions* run_options = &options;
       VideoMarks* marker = &video_marks;
-      item.processing = pool.submit([img, faces = std::move(faces), selected, chain_ptr, options, marker,
+      item.processing = pool.submit([img, faces = std::move(faces), selected, chain_ptr, run_options, marker,
                                      marks = std::move(marks)]() mutable -> Result<Processed> {
         Processed p;
         FrameContext ctx;
@@ -414,7 +415,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
         ctx.timings = &p.timings;
         const cv::Size analysed = img.size();
         for (const auto& proc : *chain_ptr) FW_RETURN_IF_ERROR(proc->process(ctx));
-        marker->mark(ctx, analysed, *options, marks);
+        marker->mark(ctx, analysed, *run_options, marks);
         p.frame = std::move(ctx.frame);
         p.swapped = int(ctx.swaps.size());
         return p;

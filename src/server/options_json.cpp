@@ -72,7 +72,7 @@ const std::vector<Field>& fields() {
         [](const JobOptions& o) { return json(o.swap.face_mask_types); },
         [](const json& v, JobOptions& o) { o.swap.face_mask_types = v.get<std::vector<std::string>>(); }};
     f.push_back(mask_types);
-    f.push_back(enumeration("blend", {"seamless", "affine", "laplacian"},
+    f.push_back(enumeration("blend", {"auto", "seamless", "affine", "laplacian"},
                             [](JobOptions& o) -> std::string& { return o.swap.blend; }));
     f.push_back(enumeration("color_match", {"none", "reinhard", "histogram"},
                             [](JobOptions& o) -> std::string& { return o.swap.color_match; }));

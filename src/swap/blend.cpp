@@ -11,7 +11,7 @@ Result<BlendMode> parse_blend_mode(const std::string& s) {
   if (s == "seamless") return BlendMode::kSeamless;
   if (s == "affine") return BlendMode::kAffine;
   if (s == "laplacian") return BlendMode::kLaplacian;
-  return invalid_argument("unknown blend mode '" + s + "'; use seamless, affine or laplacian");
+  return invalid_argument("unknown blend mode '" + s + "'; use auto, seamless, affine or laplacian");
 }
 
 const char* blend_mode_name(BlendMode b) {

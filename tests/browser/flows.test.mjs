@@ -201,7 +201,7 @@ async function workbench(browser, base, vp, downloads) {
 
   // Reuse puts a job's photos and options back: the keyboard run used the defaults.
   await page.locator('#job-list .job').last().getByRole('button', { name: /^Reuse/ }).click();
-  await page.waitForFunction(() => document.querySelector('#opt-blend').value === 'seamless');
+  await page.waitForFunction(() => document.querySelector('#opt-blend').value === 'auto');
   assert.equal(await page.getByLabel('Mask padding top').inputValue(), '0');
   assert.equal(await page.locator('#source-thumbs .thumb').count(), 1);
   step(`${vp.width} px: Reuse restores a job's photos and options`);

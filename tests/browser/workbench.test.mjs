@@ -73,7 +73,7 @@ function expectations(strength) {
     ['identity_strength change', (ev) =>
       findAction(ev, { control: 'identity_strength', action: 'change', number: strength, old_number: 0.8 })],
     ['blend change', (ev) =>
-      findAction(ev, { control: 'blend', action: 'change', value: 'laplacian', old_value: 'seamless' })],
+      findAction(ev, { control: 'blend', action: 'change', value: 'laplacian', old_value: 'auto' })],
     ['preview', (ev) => findAction(ev, { control: 'preview', action: 'preview' })],
     ['run', (ev) => findAction(ev, { control: 'run', action: 'run' })],
     ['download', (ev) => findAction(ev, { control: 'result', action: 'download' })],

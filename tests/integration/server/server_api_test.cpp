@@ -91,7 +91,7 @@ TEST_F(ServerApi, UploadPreviewRunAndDownloadSwapTheIdentity) {
   auto health = body_json(client_->Get("/healthz"));
   EXPECT_EQ(health["status"], "ok");
   auto config = body_json(client_->Get("/api/config"));
-  EXPECT_EQ(config["options"]["blend"]["default"], "seamless");
+  EXPECT_EQ(config["options"]["blend"]["default"], "auto");
   EXPECT_EQ(config["options"]["identity_strength"]["default"], 0.8);  // as written, not as a float stores it
   EXPECT_FALSE(config["auth_required"].get<bool>());
   // Values the server cannot run yet are listed with the reason; a model this build can never run (float16

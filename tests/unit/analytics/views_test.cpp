@@ -202,7 +202,7 @@ TEST_F(ViewsTest, DefaultsSwitchedOff) {
   json k = row(t, {"keep_mouth_interior", "true", "false"});
   EXPECT_EQ(k[3], 2.0);
   EXPECT_EQ(k[4], 0.4);
-  EXPECT_EQ(row(t, {"blend", "seamless", "affine"})[3], 0.0);
+  EXPECT_EQ(row(t, {"blend", "auto", "affine"})[3], 0.0);
   // First sessions on 2025-05-06: U3 (switched color_match in the web UI) and U4.
   InsightsFilter tuesday;
   tuesday.from = tuesday.to = "2025-05-06";

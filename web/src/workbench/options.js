@@ -23,7 +23,7 @@ const SPEC = [
         hint: 'The face is swapped at this size; larger keeps more detail and takes longer.' },
       { key: 'face_swapper_weight', label: 'Swapper weight', kind: 'range', min: 0, max: 1, step: 0.05, default: 0.5,
         optional: true, showIf: (v) => v.face_swapper_model && v.face_swapper_model !== 'classic' },
-      { key: 'blend', label: 'Blend mode', kind: 'select', values: ['seamless', 'affine', 'laplacian'], default: 'seamless' },
+      { key: 'blend', label: 'Blend mode', kind: 'select', values: ['auto', 'seamless', 'affine', 'laplacian'], default: 'auto' },
       { key: 'color_match', label: 'Skin-tone matching', kind: 'select', values: ['none', 'reinhard', 'histogram'],
         default: 'reinhard' },
       { key: 'keep_mouth_interior', label: 'Keep mouth interior', kind: 'checkbox', default: true,
