@@ -152,8 +152,8 @@ struct InspectReport {
   // found: the payload was read, or only the presence mark was found (a video re-encoded too coarsely for
   // the payload: the file is marked as synthetic, but which run made it is not readable).
   bool watermark_found = false;
-  double watermark_confidence = 0;       // 0..1, found at >= 0.70 (docs/provenance.md)
-  double watermark_presence_score = 0;   // the presence mark's score, standard deviations
+  double watermark_confidence = 0;      // 0..1, found at >= 0.70 (docs/provenance.md)
+  double watermark_presence_score = 0;  // the presence mark's score, standard deviations
   bool watermark_presence_found = false;
   bool watermark_payload_read = false;
   int watermark_version = 0;  // the payload, when read

@@ -110,12 +110,13 @@ nlohmann::json InspectReport::to_json() const {
                      {"digital_source_type", digital_source_type},
                      {"software_agent", software_agent},
                      {"processors", processors}};
-  out["watermark"] = {{"found", watermark_found},
-                      {"confidence", watermark_confidence},
-                      {"presence", {{"found", watermark_presence_found}, {"score", watermark_presence_score}}},
-                      {"frames_checked", frames_checked},
-                      {"faces_checked", faces_checked},
-                      {"payload", nullptr}};
+  out["watermark"] = {
+      {"found", watermark_found},
+      {"confidence", watermark_confidence},
+      {"presence", {{"found", watermark_presence_found}, {"score", watermark_presence_score}}},
+      {"frames_checked", frames_checked},
+      {"faces_checked", faces_checked},
+      {"payload", nullptr}};
   if (watermark_payload_read)
     out["watermark"]["payload"] = {
         {"version", watermark_version}, {"synthetic", watermark_synthetic}, {"run_id", watermark_run_id}};

@@ -17,7 +17,7 @@ namespace {
 constexpr int kBlock = 8;
 constexpr int kTileW = 16, kTileH = 8;
 constexpr int kPresenceSide = kWorkingSide / kBlock;  // the presence mark's sign map: 32x32 blocks
-constexpr int kSymbols = kTileW * kTileH;                               // 128
+constexpr int kSymbols = kTileW * kTileH;             // 128
 constexpr int kCodedBits = 2 * (kProtectedBits + kConvConstraint - 1);  // 118
 constexpr int kPilots = kSymbols - kCodedBits;                          // 10
 constexpr int kMinPilotsRight = 8;                                      // of kPilots
@@ -207,7 +207,8 @@ bool mark_geometry(cv::Size image, const cv::Rect2f& face_box, cv::Rect& region,
 // (the square's luma at the working scale) the embedding is informed: what the content already says against
 // the symbol is paid back, within limits; without it every block gets the base strength.
 // `presence` is the presence mark's amplitude (0: none), never informed.
-cv::Mat working_delta(cv::Size work, const Payload& payload, float alpha, float presence, const cv::Mat* host) {
+cv::Mat working_delta(cv::Size work, const Payload& payload, float alpha, float presence,
+                      const cv::Mat* host) {
   const Key& k = key();
   const auto symbols = channel_symbols(payload);
   cv::Mat delta = cv::Mat::zeros(work, CV_32F);
@@ -280,7 +281,8 @@ bool embed_watermark(cv::Mat& bgr, const cv::Rect2f& face_box, const Payload& pa
   if (!mark_geometry(bgr.size(), face_box, region, side, work)) return false;
   cv::Mat roi = bgr(region);
   const cv::Mat y = resample(luma(roi), work);
-  add_to_channels(roi, image_delta(working_delta(work, payload, options.strength, options.presence, &y), region.size(), side));
+  add_to_channels(roi, image_delta(working_delta(work, payload, options.strength, options.presence, &y),
+                                   region.size(), side));
   return true;
 }
 
@@ -291,8 +293,8 @@ std::optional<WatermarkStamp> make_watermark_stamp(cv::Size image, const cv::Rec
   cv::Size work;
   if (!mark_geometry(image, face_box, stamp.region, side, work)) return std::nullopt;
   stamp.image = image;
-  stamp.delta =
-      image_delta(working_delta(work, payload, options.strength, options.presence, nullptr), stamp.region.size(), side);
+  stamp.delta = image_delta(working_delta(work, payload, options.strength, options.presence, nullptr),
+                            stamp.region.size(), side);
   return stamp;
 }
 
@@ -352,7 +354,8 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
       const cv::Size work(int(std::lround(region.width * scale)), int(std::lround(region.height * scale)));
       if (work.width < 2 * kBlock || work.height < 2 * kBlock) continue;
       const cv::Mat y = resample(y_full(region), work);
-      cv::Mat corr, corr_presence;  // corr(r, c): the block with its top-left corner at (c, r) against a pattern
+      cv::Mat corr,
+          corr_presence;  // corr(r, c): the block with its top-left corner at (c, r) against a pattern
       cv::filter2D(y, corr, CV_32F, k.pattern, cv::Point(0, 0), 0, cv::BORDER_CONSTANT);
       cv::filter2D(y, corr_presence, CV_32F, k.presence_pattern, cv::Point(0, 0), 0, cv::BORDER_CONSTANT);
       for (int dy = 0; dy < kBlock; ++dy)

@@ -46,7 +46,7 @@ inline constexpr const char* kWatermarkKey = "faceweave-provenance-watermark-v1"
 
 struct WatermarkOptions {
   float strength =
-      15.0f;  // amplitude per 8x8 working block (unit-norm pattern): about 41-43 dB in the square
+      15.0f;              // amplitude per 8x8 working block (unit-norm pattern): about 41-43 dB in the square
   float presence = 0.0f;  // the presence mark's amplitude per block (0: none); never informed
 };
 // What a video's stamps carry: the payload at the usual strength, and the presence mark, which lets a

@@ -128,7 +128,8 @@ TEST(Provenance, UnmarkedVideosReencodedAtCrf28AreNotFound) {
 TEST(Provenance, SwappedVideoReencodedAtCrf28IsFound) {
   const TempDir d;
   const std::string out = d.file("marked.mp4"), crf28 = d.file("crf28.mp4");
-  auto r = faceweave(d, swap_args(testdata("video/astronaut_synthetic_motion.mp4"), out) + " --trim-frame-end 20");
+  auto r =
+      faceweave(d, swap_args(testdata("video/astronaut_synthetic_motion.mp4"), out) + " --trim-frame-end 20");
   ASSERT_EQ(r.code, 0) << r.out;
   auto ff = run_command("ffmpeg -v error -i '" + out + "' -map_metadata -1 -an -c:v libx264 -crf 28 " +
                         "-pix_fmt yuv420p '" + crf28 + "' 2>&1");

@@ -1,7 +1,7 @@
 // The watermark on real photographs and video frames: found with its payload, invisible (PSNR >= 40 dB),
-// robust to JPEG quality 70, 50% downscaling and 10% crops; a video's presence mark survives H.264 CRF 28 where
-// its payload does not; and never found where it was not put (the test data, 1000 synthetic unmarked images,
-// unmarked clips).
+// robust to JPEG quality 70, 50% downscaling and 10% crops; a video's presence mark survives H.264 CRF 28
+// where its payload does not; and never found where it was not put (the test data, 1000 synthetic unmarked
+// images, unmarked clips).
 #include <algorithm>
 #include <array>
 #include <filesystem>
@@ -203,10 +203,10 @@ TEST(Watermark, EveryOneOf50RandomRunIdsSurvivesJpegDownscaleAndCrop) {
 // time and as averages of 8 frames (what `inspect` does).
 struct VideoSurvival {
   int frames_found = 0, windows_found = 0, frames = 0, windows = 0;
-  int payloads_read = 0;    // frames and averages whose payload was read
-  double best = 0;          // the highest confidence of any frame or average
+  int payloads_read = 0;     // frames and averages whose payload was read
+  double best = 0;           // the highest confidence of any frame or average
   double best_presence = 0;  // the highest presence score of any frame or average
-  double worst_psnr = 99;   // the marked frames against the unmarked, within the changed square
+  double worst_psnr = 99;    // the marked frames against the unmarked, within the changed square
 };
 VideoSurvival video_survival(int crf, const Payload& p, bool marked = true) {
   const TempDir dir;
