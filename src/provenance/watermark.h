@@ -51,7 +51,7 @@ struct WatermarkOptions {
 };
 // What a video's stamps carry: the payload at the usual strength, and the presence mark, which lets a
 // re-encode that destroys the payload (CRF 28) still be recognised as marked (docs/provenance.md).
-inline constexpr WatermarkOptions kVideoWatermark{15.0f, 12.0f};
+inline constexpr WatermarkOptions kVideoWatermark{14.0f, 15.0f};
 
 // Marks the region around `face_box` (image coordinates) in place. Faces smaller than kMinFaceSide, or
 // whose square lies mostly outside the image, are left unmarked (returns false); true when marked.

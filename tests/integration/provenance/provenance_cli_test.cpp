@@ -164,6 +164,8 @@ TEST_P(ProvenanceVideo, ContainerTagsReadByFfprobeAndWatermarkFound) {
   EXPECT_TRUE(j["metadata"]["synthetic"].get<bool>()) << j.dump(2);
   EXPECT_EQ(j["metadata"]["software_agent"], "faceweave 0.1.0");
   EXPECT_TRUE(j["watermark"]["found"].get<bool>()) << j.dump(2);
+  // At faceweave's own quality the payload itself is read, not only the presence mark.
+  EXPECT_FALSE(j["watermark"]["payload"].is_null()) << j.dump(2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Containers, ProvenanceVideo, ::testing::Values("mp4", "mov", "mkv", "webm"));
