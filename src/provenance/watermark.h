@@ -49,11 +49,11 @@ struct WatermarkOptions {
       15.0f;              // amplitude per 8x8 working block (unit-norm pattern): about 41-43 dB in the square
   float presence = 0.0f;  // the presence mark's amplitude per block (0: none); never informed
 };
-// What a video's stamps carry: the payload (a little weaker than an image's, to leave room in the 40 dB
-// PSNR bound) and the presence mark, which lets a re-encode that destroys the payload (CRF 28) still be
-// recognised as marked. At presence 12 a swapped clip re-encoded at CRF 28 scored 7.47, under
-// kPresenceThreshold; at 15 it scores 10.0, 40.5 dB at worst (docs/provenance.md).
-inline constexpr WatermarkOptions kVideoWatermark{14.0f, 15.0f};
+// What a video's stamps carry: the payload (weaker than an image's, to leave room in the 40 dB PSNR bound and
+// in the encoder's bits; still read after CRF 18) and the presence mark, which lets a re-encode that destroys
+// the payload (CRF 28) still be recognised as marked. At presence 12 a swapped clip re-encoded at CRF 28
+// scored 7.47, under kPresenceThreshold; at 15 it scores 9.85, 41.0 dB at worst (docs/provenance.md).
+inline constexpr WatermarkOptions kVideoWatermark{12.0f, 15.0f};
 
 // Marks the region around `face_box` (image coordinates) in place. Faces smaller than kMinFaceSide, or
 // whose square lies mostly outside the image, are left unmarked (returns false); true when marked.
