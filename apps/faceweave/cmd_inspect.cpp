@@ -31,10 +31,13 @@ int run(const GlobalOptions& global, const InspectArgs& args) {
                 r->digital_source_type.c_str(), r->software_agent.c_str());
   else
     std::printf("  metadata: none\n");
-  if (r->watermark_found)
+  if (r->watermark_payload_read)
     std::printf("  watermark: found (confidence %.2f), version %d, %s, run %08x\n", r->watermark_confidence,
                 r->watermark_version, r->watermark_synthetic ? "synthetic" : "not synthetic",
                 r->watermark_run_id);
+  else if (r->watermark_found)
+    std::printf("  watermark: found (presence mark, score %.1f, confidence %.2f); payload not readable\n",
+                r->watermark_presence_score, r->watermark_confidence);
   else
     std::printf("  watermark: not found (%d face(s) in %d frame(s) checked)\n", r->faces_checked,
                 r->frames_checked);

@@ -149,15 +149,21 @@ struct InspectReport {
   std::string software_agent;
   std::vector<std::string> processors;
   // watermark
+  // found: the payload was read, or only the presence mark was found (a video re-encoded too coarsely for
+  // the payload: the file is marked as synthetic, but which run made it is not readable).
   bool watermark_found = false;
-  double watermark_confidence = 0;  // normalized correlation; found at >= 0.70
-  int watermark_version = 0;        // the payload, when found
+  double watermark_confidence = 0;      // 0..1, found at >= 0.70 (docs/provenance.md)
+  double watermark_presence_score = 0;  // the presence mark's score, standard deviations
+  bool watermark_presence_found = false;
+  bool watermark_payload_read = false;
+  int watermark_version = 0;  // the payload, when read
   bool watermark_synthetic = false;
   uint32_t watermark_run_id = 0;
   int frames_checked = 0;
   int faces_checked = 0;
 
-  // {"kind", "metadata": {...}, "watermark": {..., "payload": null | {...}}}: what `inspect --json` prints
+  // {"kind", "metadata": {...}, "watermark": {"found", "confidence", "presence": {"found", "score"}, ...,
+  // "payload": null | {...}}}: what `inspect --json` prints
   // and POST /api/inspect answers (docs/provenance.md).
   nlohmann::json to_json() const;
 };

@@ -34,14 +34,15 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
   out.processors = meta.processors;
 
   auto take = [&](const provenance::WatermarkDetection& d) {
-    if (d.confidence > out.watermark_confidence || (d.found && !out.watermark_found)) {
-      out.watermark_confidence = d.confidence;
-      out.watermark_found = d.found;
-      if (d.payload) {
-        out.watermark_version = d.payload->version;
-        out.watermark_synthetic = d.payload->synthetic;
-        out.watermark_run_id = d.payload->run_id;
-      }
+    out.watermark_found = out.watermark_found || d.found;
+    out.watermark_confidence = std::max(out.watermark_confidence, d.confidence);
+    out.watermark_presence_found = out.watermark_presence_found || d.presence_found;
+    out.watermark_presence_score = std::max(out.watermark_presence_score, d.presence_score);
+    if (d.payload && !out.watermark_payload_read) {
+      out.watermark_payload_read = true;
+      out.watermark_version = d.payload->version;
+      out.watermark_synthetic = d.payload->synthetic;
+      out.watermark_run_id = d.payload->run_id;
     }
   };
   // The face boxes of `frame` (counted as checked), and the mark around them.
@@ -79,7 +80,8 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
     averaged = 0;
   };
   int64_t window_end = -1;
-  for (int64_t i = 0; !out.watermark_found && (i < window_end || !starts.empty()); ++i) {
+  // A presence mark alone does not end the search: a later stretch may still give the payload.
+  for (int64_t i = 0; !out.watermark_payload_read && (i < window_end || !starts.empty()); ++i) {
     FW_ASSIGN_OR_RETURN(bool got, reader->read(frame));
     if (!got) break;
     if (starts.count(i)) {
@@ -96,7 +98,7 @@ Result<InspectReport> Engine::inspect(const std::string& path) const {
       if (i + 1 == window_end) detect_average();
     }
   }
-  if (!out.watermark_found) detect_average();
+  if (!out.watermark_payload_read) detect_average();
   return out;
 }
 
@@ -108,12 +110,14 @@ nlohmann::json InspectReport::to_json() const {
                      {"digital_source_type", digital_source_type},
                      {"software_agent", software_agent},
                      {"processors", processors}};
-  out["watermark"] = {{"found", watermark_found},
-                      {"confidence", watermark_confidence},
-                      {"frames_checked", frames_checked},
-                      {"faces_checked", faces_checked},
-                      {"payload", nullptr}};
-  if (watermark_found)
+  out["watermark"] = {
+      {"found", watermark_found},
+      {"confidence", watermark_confidence},
+      {"presence", {{"found", watermark_presence_found}, {"score", watermark_presence_score}}},
+      {"frames_checked", frames_checked},
+      {"faces_checked", faces_checked},
+      {"payload", nullptr}};
+  if (watermark_payload_read)
     out["watermark"]["payload"] = {
         {"version", watermark_version}, {"synthetic", watermark_synthetic}, {"run_id", watermark_run_id}};
   return out;

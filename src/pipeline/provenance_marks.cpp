@@ -50,7 +50,7 @@ std::shared_ptr<const provenance::WatermarkStamp> VideoMarks::stamp(cv::Size fra
     if (auto it = stamps_.find(key); it != stamps_.end()) return it->second;
   }
   // Made outside the lock: two frames that need the same new stamp at once make the same one twice.
-  auto made = provenance::make_watermark_stamp(frame, box, payload_);
+  auto made = provenance::make_watermark_stamp(frame, box, payload_, provenance::kVideoWatermark);
   auto stamp = made ? std::make_shared<const provenance::WatermarkStamp>(std::move(*made)) : nullptr;
   std::lock_guard lock(mutex_);
   auto [it, inserted] = stamps_.emplace(key, stamp);

@@ -16,7 +16,8 @@ namespace {
 
 constexpr int kBlock = 8;
 constexpr int kTileW = 16, kTileH = 8;
-constexpr int kSymbols = kTileW * kTileH;                               // 128
+constexpr int kPresenceSide = kWorkingSide / kBlock;  // the presence mark's sign map: 32x32 blocks
+constexpr int kSymbols = kTileW * kTileH;             // 128
 constexpr int kCodedBits = 2 * (kProtectedBits + kConvConstraint - 1);  // 118
 constexpr int kPilots = kSymbols - kCodedBits;                          // 10
 constexpr int kMinPilotsRight = 8;                                      // of kPilots
@@ -35,6 +36,13 @@ struct Key {
   std::array<int, kSymbols> symbol_at{};
   std::array<float, kSymbols> scramble{};
   std::array<uint8_t, kPilots> pilots{};
+  // The presence mark: one DCT coefficient (row 0, column 2: a horizontal half-cosine period over the
+  // block) made orthogonal to `pattern`, so neither mark adds to the other's block correlations; one
+  // key-drawn sign per block of the whole 32x32-block square (no repetition within it: periodic content
+  // cannot line up with it in many places at once); the sign map's spectrum for the detector's search.
+  cv::Mat presence_pattern;   // 8x8 CV_32F, unit norm, orthogonal to pattern
+  cv::Mat presence_signs;     // kPresenceSide x kPresenceSide CV_32F, +1/-1
+  cv::Mat presence_spectrum;  // cv::dft of presence_signs (CCS packed)
 };
 
 const Key& key() {
@@ -57,6 +65,16 @@ const Key& key() {
       std::swap(out.symbol_at[i], out.symbol_at[rng() % uint64_t(i + 1)]);
     for (auto& s : out.scramble) s = (rng() & 1) ? 1.0f : -1.0f;
     for (auto& b : out.pilots) b = uint8_t(rng() & 1);
+    // Drawn after everything above, so the payload mark's key is what it was before the presence mark.
+    cv::Mat basis = cv::Mat::zeros(kBlock, kBlock, CV_32F), presence;
+    basis.at<float>(0, 2) = 1.0f;
+    cv::idct(basis, presence);
+    presence -= presence.dot(out.pattern) * out.pattern;
+    out.presence_pattern = presence / cv::norm(presence);
+    out.presence_signs.create(kPresenceSide, kPresenceSide, CV_32F);
+    for (int r = 0; r < kPresenceSide; ++r)
+      for (int c = 0; c < kPresenceSide; ++c) out.presence_signs.at<float>(r, c) = (rng() & 1) ? 1.0f : -1.0f;
+    cv::dft(out.presence_signs, out.presence_spectrum);
     return out;
   }();
   return k;
@@ -98,14 +116,11 @@ struct Candidate {
   cv::Rect region;
 };
 
-// The soft values of one (scale, grid offset) candidate: each block's correlation with the pattern, clipped
-// at three times the median magnitude (edges, highlights) and divided by the RMS of the correlations around
-// it (5x5 blocks), so busy texture, where the content's own projection is large, counts less than smooth
-// skin, where the mark dominates; then summed per tile position into `groups`. Returns the agreement of
-// the blocks that share a tile position (they carry the same symbol): it does not depend on the (still
-// unknown) tile phase, so it ranks scales and offsets before any decoding.
-double block_soft_values(const cv::Mat& corr, int dx, int dy, int nbx, int nby,
-                         std::array<float, kSymbols>& groups) {
+// The weighted block correlations of one (scale, grid offset) candidate, nby x nbx: each block's correlation
+// with a pattern (`corr`, from filter2D), clipped at three times the median magnitude (edges, highlights) and
+// divided by the RMS of the correlations around it (5x5 blocks), so busy texture, where the content's own
+// projection is large, counts less than smooth skin, where the mark dominates.
+cv::Mat weighted_blocks(const cv::Mat& corr, int dx, int dy, int nbx, int nby) {
   cv::Mat values(nby, nbx, CV_32F);
   for (int by = 0; by < nby; ++by) {
     float* row = values.ptr<float>(by);
@@ -119,16 +134,28 @@ double block_soft_values(const cv::Mat& corr, int dx, int dy, int nbx, int nby,
   cv::Mat local;
   cv::blur(clipped.mul(clipped), local, cv::Size(5, 5), cv::Point(-1, -1), cv::BORDER_REFLECT);
   const float floor = 1e-4f * limit * limit;
-  std::array<float, kSymbols> energy{};
-  groups.fill(0);
+  cv::Mat out(nby, nbx, CV_32F);
   for (int by = 0; by < nby; ++by) {
     const float* v = clipped.ptr<float>(by);
     const float* l = local.ptr<float>(by);
-    for (int bx = 0; bx < nbx; ++bx) {
-      const float w = v[bx] / std::sqrt(l[bx] + floor);
+    float* o = out.ptr<float>(by);
+    for (int bx = 0; bx < nbx; ++bx) o[bx] = v[bx] / std::sqrt(l[bx] + floor);
+  }
+  return out;
+}
+
+// The payload's soft values: the weighted blocks summed per tile position into `groups`. Returns the
+// agreement of the blocks that share a tile position (they carry the same symbol): it does not depend on the
+// (still unknown) tile phase, so it ranks scales and offsets before any decoding.
+double group_soft_values(const cv::Mat& weighted, std::array<float, kSymbols>& groups) {
+  std::array<float, kSymbols> energy{};
+  groups.fill(0);
+  for (int by = 0; by < weighted.rows; ++by) {
+    const float* w = weighted.ptr<float>(by);
+    for (int bx = 0; bx < weighted.cols; ++bx) {
       const int g = (bx % kTileW) + kTileW * (by % kTileH);
-      groups[g] += w;
-      energy[g] += w * w;
+      groups[g] += w[bx];
+      energy[g] += w[bx] * w[bx];
     }
   }
   double agree = 0, total = 0;
@@ -137,6 +164,26 @@ double block_soft_values(const cv::Mat& corr, int dx, int dy, int nbx, int nby,
     total += energy[g];
   }
   return total > 0 ? agree / total : 0;
+}
+
+// The presence score of one (scale, grid offset) candidate: the weighted blocks' correlation with the key's
+// sign map at the best of its kPresenceSide x kPresenceSide cyclic shifts (the examined grid starts where the
+// examined square does, which may be some blocks off the marked one; one DFT tries every shift), over the
+// root of the blocks' energy: in standard deviations of what unmarked blocks of random sign would give.
+double presence_score(const cv::Mat& weighted) {
+  const Key& k = key();
+  cv::Mat padded = cv::Mat::zeros(kPresenceSide, kPresenceSide, CV_32F);
+  const cv::Rect used(0, 0, std::min(weighted.cols, kPresenceSide), std::min(weighted.rows, kPresenceSide));
+  weighted(used).copyTo(padded(used));
+  const double energy = padded.dot(padded);
+  if (energy <= 0) return 0;
+  cv::Mat spectrum, product, corr;
+  cv::dft(padded, spectrum);
+  cv::mulSpectrums(k.presence_spectrum, spectrum, product, 0, true);
+  cv::idft(product, corr, cv::DFT_SCALE | cv::DFT_REAL_OUTPUT);
+  double best = 0;
+  cv::minMaxLoc(corr, nullptr, &best);
+  return best / std::sqrt(energy);
 }
 
 }  // namespace
@@ -159,11 +206,14 @@ bool mark_geometry(cv::Size image, const cv::Rect2f& face_box, cv::Rect& region,
 // The change at the working scale: every block carries its symbol's sign times the pattern. With `host`
 // (the square's luma at the working scale) the embedding is informed: what the content already says against
 // the symbol is paid back, within limits; without it every block gets the base strength.
-cv::Mat working_delta(cv::Size work, const Payload& payload, float alpha, const cv::Mat* host) {
+// `presence` is the presence mark's amplitude (0: none), never informed.
+cv::Mat working_delta(cv::Size work, const Payload& payload, float alpha, float presence,
+                      const cv::Mat* host) {
   const Key& k = key();
   const auto symbols = channel_symbols(payload);
   cv::Mat delta = cv::Mat::zeros(work, CV_32F);
   const float* pattern = k.pattern.ptr<float>(0);  // 8x8, continuous
+  const float* presence_pattern = k.presence_pattern.ptr<float>(0);
   for (int by = 0; (by + 1) * kBlock <= work.height; ++by)
     for (int bx = 0; (bx + 1) * kBlock <= work.width; ++bx) {
       const int pos = (bx % kTileW) + kTileW * (by % kTileH);
@@ -177,9 +227,11 @@ cv::Mat working_delta(cv::Size work, const Payload& payload, float alpha, const 
         }
         a = std::clamp(alpha - sym * h, 0.5f * alpha, 2.0f * alpha) * sym;
       }
+      const float p = presence * k.presence_signs.at<float>(by % kPresenceSide, bx % kPresenceSide);
       for (int r = 0; r < kBlock; ++r) {
         float* row = delta.ptr<float>(by * kBlock + r) + bx * kBlock;
-        for (int c = 0; c < kBlock; ++c) row[c] += a * pattern[r * kBlock + c];
+        for (int c = 0; c < kBlock; ++c)
+          row[c] += a * pattern[r * kBlock + c] + p * presence_pattern[r * kBlock + c];
       }
     }
   return delta;
@@ -229,7 +281,8 @@ bool embed_watermark(cv::Mat& bgr, const cv::Rect2f& face_box, const Payload& pa
   if (!mark_geometry(bgr.size(), face_box, region, side, work)) return false;
   cv::Mat roi = bgr(region);
   const cv::Mat y = resample(luma(roi), work);
-  add_to_channels(roi, image_delta(working_delta(work, payload, options.strength, &y), region.size(), side));
+  add_to_channels(roi, image_delta(working_delta(work, payload, options.strength, options.presence, &y),
+                                   region.size(), side));
   return true;
 }
 
@@ -240,8 +293,8 @@ std::optional<WatermarkStamp> make_watermark_stamp(cv::Size image, const cv::Rec
   cv::Size work;
   if (!mark_geometry(image, face_box, stamp.region, side, work)) return std::nullopt;
   stamp.image = image;
-  stamp.delta =
-      image_delta(working_delta(work, payload, options.strength, nullptr), stamp.region.size(), side);
+  stamp.delta = image_delta(working_delta(work, payload, options.strength, options.presence, nullptr),
+                            stamp.region.size(), side);
   return stamp;
 }
 
@@ -250,6 +303,10 @@ bool apply_watermark_stamp(cv::Mat& bgr, const WatermarkStamp& stamp) {
   cv::Mat roi = bgr(stamp.region);
   add_to_channels(roi, stamp.delta);
   return true;
+}
+
+double presence_confidence(double score) {
+  return std::clamp(kDetectThreshold * score / kPresenceThreshold, 0.0, 1.0);
 }
 
 cv::Rect watermark_square(const cv::Rect2f& face_box) {
@@ -282,6 +339,7 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
   const Key& k = key();
   const cv::Rect image(0, 0, y_full.cols, y_full.rows);
   std::vector<float> soft(kCodedBits);
+  cv::Rect presence_region;
   for (const auto& box : face_boxes) {
     std::vector<Candidate> candidates;
     // Square sides from 0.8 to kMaxRegionRatio times the face side, kScaleStep apart: the face boxes of the
@@ -296,16 +354,23 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
       const cv::Size work(int(std::lround(region.width * scale)), int(std::lround(region.height * scale)));
       if (work.width < 2 * kBlock || work.height < 2 * kBlock) continue;
       const cv::Mat y = resample(y_full(region), work);
-      cv::Mat corr;  // corr(r, c): the block with its top-left corner at (c, r) against the pattern
+      cv::Mat corr,
+          corr_presence;  // corr(r, c): the block with its top-left corner at (c, r) against a pattern
       cv::filter2D(y, corr, CV_32F, k.pattern, cv::Point(0, 0), 0, cv::BORDER_CONSTANT);
+      cv::filter2D(y, corr_presence, CV_32F, k.presence_pattern, cv::Point(0, 0), 0, cv::BORDER_CONSTANT);
       for (int dy = 0; dy < kBlock; ++dy)
         for (int dx = 0; dx < kBlock; ++dx) {
           const int nbx = (work.width - dx) / kBlock, nby = (work.height - dy) / kBlock;
           if (nbx < 2 || nby < 2) continue;
           Candidate c;
-          c.agreement = block_soft_values(corr, dx, dy, nbx, nby, c.groups);
+          c.agreement = group_soft_values(weighted_blocks(corr, dx, dy, nbx, nby), c.groups);
           c.region = region;
           candidates.push_back(c);
+          const double score = presence_score(weighted_blocks(corr_presence, dx, dy, nbx, nby));
+          if (score > best.presence_score) {
+            best.presence_score = score;
+            presence_region = region;
+          }
         }
     }
     const size_t keep = std::min<size_t>(kCandidatesPerBox, candidates.size());
@@ -343,8 +408,12 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
         }
     }
   }
-  best.found = best.confidence >= kDetectThreshold;
-  if (!best.found) best.payload.reset();
+  const bool payload_read = best.confidence >= kDetectThreshold;
+  if (!payload_read) best.payload.reset();
+  best.presence_found = best.presence_score >= kPresenceThreshold;
+  best.found = payload_read || best.presence_found;
+  if (!payload_read && best.presence_found) best.region = presence_region;
+  best.confidence = std::max(best.confidence, presence_confidence(best.presence_score));
   return best;
 }
 
