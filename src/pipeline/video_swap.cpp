@@ -141,9 +141,10 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   const auto started = Clock::now();
   FW_RETURN_IF_ERROR(validate(req.options));
   FW_RETURN_IF_ERROR(validate_video(req.video));
-  const SwapOptions options = for_video(req.options);  // a video's own blend unless one is chosen
+  // The run's options from here on: a video's own blend when none is chosen ("auto").
+  const SwapOptions options = for_video(req.options);
   FW_RETURN_IF_ERROR(check_output_path(req.output, req.target, OutputKind::kVideo));
-  FW_ASSIGN_OR_RETURN(auto sel_opts, selector_options(req.options));
+  FW_ASSIGN_OR_RETURN(auto sel_opts, selector_options(options));
   FW_ASSIGN_OR_RETURN(auto selector, face::FaceSelector::create(sel_opts));
   FW_ASSIGN_OR_RETURN(auto reader, media::VideoReader::open(req.target));
   const media::VideoInfo info = reader->info();
@@ -152,11 +153,11 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   FW_ASSIGN_OR_RETURN(auto source, build_source_identity(req.sources, analyser, &report.timings));
   std::optional<Face> reference;
   const bool reference_mode = sel_opts.mode == face::SelectorMode::kReference;
-  if (reference_mode && !req.options.reference_face_image.empty()) {
-    FW_ASSIGN_OR_RETURN(cv::Mat ref_img, core::load_image(req.options.reference_face_image));
+  if (reference_mode && !options.reference_face_image.empty()) {
+    FW_ASSIGN_OR_RETURN(cv::Mat ref_img, core::load_image(options.reference_face_image));
     FW_ASSIGN_OR_RETURN(auto ref_faces, analyser.analyse(ref_img, {true, false}, nullptr));
     if (ref_faces.empty())
-      return no_face("reference face image " + req.options.reference_face_image +
+      return no_face("reference face image " + options.reference_face_image +
                      " has no face; use a clear photo of the person to replace");
     reference = *std::max_element(ref_faces.begin(), ref_faces.end(),
                                   [](const Face& a, const Face& b) { return a.box.area() < b.box.area(); });
@@ -166,7 +167,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
 
   ProcessorRegistry registry;
   register_builtin_processors(registry);
-  FW_ASSIGN_OR_RETURN(auto names, chain_names(req.options, registry));
+  FW_ASSIGN_OR_RETURN(auto names, chain_names(options, registry));
   std::vector<std::unique_ptr<Processor>> chain;
   ProcessorDeps deps{&options, &models, &source};
   for (const auto& n : names) {
@@ -176,7 +177,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
   VideoMarks video_marks(new_run_payload());
   int out_scale = 1;
   if (std::find(names.begin(), names.end(), "frame_enhancer") != names.end()) {
-    const std::string& m = req.options.frame_enhancer;
+    const std::string& m = options.frame_enhancer;
     out_scale = m.find("x4") != std::string::npos || m.find("X4") != std::string::npos ? 4 : 2;
   }
 
@@ -300,7 +301,7 @@ Result<VideoSwapReport> run_video_swap(const VideoSwapRequest& req, const face::
       o.trim_end_s = trim_end >= 0 ? double(trim_end) / in_fps : -1;
       report.audio = true;
     }
-    if (req.options.provenance) o.tags = provenance::video_metadata_tags(provenance_info(names));
+    if (options.provenance) o.tags = provenance::video_metadata_tags(provenance_info(names));
     FW_ASSIGN_OR_RETURN(writer, media::VideoWriter::create(o));
     return Status::ok();
   };
