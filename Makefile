@@ -25,7 +25,7 @@ unit-test: build
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the library and its unit and bad-input tests.
 asan-test: setup
 	cmake --preset asan
-	cmake --build build/asan -j $(JOBS) --target tests/all faceweave
+	cmake --build build/asan -j $(JOBS) --target sanitizer_tests
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -R '^BadInput\.|^Cli\.BadInputs|^SwapCli\.BadInputs'
 
