@@ -81,7 +81,12 @@ export class Viewer {
     if (this.badgeFor !== job.id) return;
     const marks = [];
     if (r.metadata && r.metadata.synthetic) marks.push('metadata');
-    if (r.watermark && r.watermark.found) marks.push(`watermark ${r.watermark.confidence.toFixed(2)}`);
+    if (r.watermark && r.watermark.found) {
+      // Found with no payload: the presence mark alone (what survives a strong re-encode) says "made by
+      // faceweave", but which run made it can no longer be read.
+      const presenceOnly = !r.watermark.payload;
+      marks.push(`watermark ${r.watermark.confidence.toFixed(2)}${presenceOnly ? ' (presence only, run id unreadable)' : ''}`);
+    }
     this.badge.textContent = marks.length ? `Marked as synthetic · ${marks.join(' · ')}` : 'Not marked as synthetic';
     this.badge.classList.toggle('marked', marks.length > 0);
     this.badge.title = 'Every faceweave output says it is synthetic: IPTC digital source type in the metadata and an invisible watermark (docs/provenance.md)';
