@@ -53,7 +53,7 @@ struct WatermarkOptions {
 // in the encoder's bits; still read after CRF 18) and the presence mark, which lets a re-encode that destroys
 // the payload (CRF 28) still be recognised as marked. At presence 12 a swapped clip re-encoded at CRF 28
 // scored 7.47, under kPresenceThreshold; at 15 it scores 9.85, 41.0 dB at worst (docs/provenance.md).
-inline constexpr WatermarkOptions kVideoWatermark{12.0f, 15.0f};
+inline constexpr WatermarkOptions kVideoWatermark{14.0f, 15.0f};
 
 // Marks the region around `face_box` (image coordinates) in place. Faces smaller than kMinFaceSide, or
 // whose square lies mostly outside the image, are left unmarked (returns false); true when marked.
