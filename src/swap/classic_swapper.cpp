@@ -191,7 +191,9 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   cv::Mat face;
   {
     core::ScopedStage stage(timings, "colour_match");
-    face = match_color(warped.image, target_work, in_mask, options_.color_match);
+    // The eyes keep their own hue: the skin's colour shift would tint the sclera and the iris.
+    face = match_color(warped.image, target_work, in_mask, options_.color_match,
+                       own_light_zones(work, gw68, 0.0f));
     target_work.copyTo(face, warped.coverage == 0);
   }
   if (options_.target_lighting > 0) {

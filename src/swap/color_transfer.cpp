@@ -92,7 +92,8 @@ cv::Mat histogram_lut(const cv::Mat& src_lab, const cv::Mat& src_mask, const cv:
 
 }  // namespace
 
-cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat& mask, ColorMatch mode) {
+cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat& mask, ColorMatch mode,
+                    const cv::Mat& own_chroma) {
   if (mode == ColorMatch::kNone || cv::countNonZero(mask) < 16) return source.clone();
   cv::Mat sl, dl;
   cv::cvtColor(source, sl, cv::COLOR_BGR2Lab);
@@ -107,7 +108,23 @@ cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat&
   cv::cvtColor(target_small, dl_small, cv::COLOR_BGR2Lab);
   cv::Mat lut = mode == ColorMatch::kReinhard ? reinhard_lut(sl_small, mask_small, dl_small, mask_small)
                                               : histogram_lut(sl_small, mask_small, dl_small, mask_small);
+  const bool keep_chroma =
+      !own_chroma.empty() && own_chroma.size() == sl.size() && own_chroma.type() == CV_32F;
+  const cv::Mat original = keep_chroma ? sl.clone() : cv::Mat();
   cv::LUT(sl, lut, sl);
+  if (keep_chroma) {
+    for (int y = 0; y < sl.rows; ++y) {
+      const float* w = own_chroma.ptr<float>(y);
+      const cv::Vec3b* o = original.ptr<cv::Vec3b>(y);
+      cv::Vec3b* m = sl.ptr<cv::Vec3b>(y);
+      for (int x = 0; x < sl.cols; ++x) {
+        if (w[x] <= 0) continue;
+        const float k = std::min(1.0f, w[x]);
+        for (int c = 1; c < 3; ++c)
+          m[x][c] = cv::saturate_cast<uchar>(m[x][c] + k * (float(o[x][c]) - m[x][c]));
+      }
+    }
+  }
   cv::Mat out;
   cv::cvtColor(sl, out, cv::COLOR_Lab2BGR);
   return out;

@@ -1,5 +1,7 @@
 // The classic swap on real photographs: identity moves to the source, pose and expression stay the
 // target's, nothing outside the face changes, no seam, and identity strength 0 is a no-op.
+#include <iostream>
+
 #include <opencv2/imgproc.hpp>
 
 #include "swap/identity_geometry.h"
@@ -137,6 +139,41 @@ TEST(SwapFolds, ASmilingSourcesFoldsDoNotLandOnANeutralFace) {
       << "the source's folds must be deeper than the target's for this test";
   EXPECT_LT(in_output, 1.2 * in_target)
       << "fold energy: target " << in_target << ", output " << in_output << ", source " << in_source;
+}
+
+// Mean CIE a* and b* (8-bit L*a*b*, 128 = neutral) inside both eye contours (points 36-41, 42-47): sclera
+// and iris.
+cv::Vec2d eye_chroma(const cv::Mat& bgr, const Face& face) {
+  cv::Mat mask = cv::Mat::zeros(bgr.size(), CV_8U);
+  for (size_t first : {size_t(36), size_t(42)}) {
+    std::vector<cv::Point> eye;
+    for (size_t i = first; i < first + 6; ++i) eye.emplace_back(face.landmarks68[i]);
+    cv::fillConvexPoly(mask, eye, cv::Scalar(255));
+  }
+  EXPECT_GT(cv::countNonZero(mask), 50);
+  cv::Mat lab;
+  cv::cvtColor(bgr, lab, cv::COLOR_BGR2Lab);
+  const cv::Scalar m = cv::mean(lab, mask);
+  return {m[1], m[2]};
+}
+
+TEST(SwapColour, TheEyesKeepTheirOwnHueWhenTheSkinsDiffer) {
+  // A dark, warm source onto a light, cool-skinned target: the skin's colour shift (Reinhard over the face)
+  // is large, and moved onto the eyes it tints the sclera and turns a brown iris blue-grey. The eyes of the
+  // output keep the source's own hue.
+  auto& h = SwapHarness::get();
+  cv::Mat target = h.load("meds-aa-S001-01.jpg");
+  const Face& src = h.source("obama.jpg").faces[0];
+  const cv::Vec2d source_eyes = eye_chroma(h.load("obama.jpg"), src);
+  auto ctx = h.swap("obama.jpg", target, SwapOptions{});
+  ASSERT_EQ(ctx.swaps.size(), 1u);
+  const cv::Vec2d output_eyes = eye_chroma(ctx.frame, h.largest_face(ctx.frame));
+  const cv::Vec2d target_eyes = eye_chroma(target, h.largest_face(target));
+  std::cout << "eye a*, b*: source " << source_eyes << ", target " << target_eyes << ", output "
+            << output_eyes << "\n";
+  // Measured: 3.6 apart with the eyes kept out of the shift, 10.9 (a* 134 -> 145, towards the target's skin)
+  // with the skin's shift on them.
+  EXPECT_LT(cv::norm(output_eyes - source_eyes), 6.0);
 }
 
 // Mean absolute grey-level change, output against target, on the target's lips (outer lip contour).
