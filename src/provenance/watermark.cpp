@@ -122,21 +122,17 @@ inline int reflect(int i, int n) {
   return i < 0 ? -i - 1 : (i >= n ? 2 * n - i - 1 : i);
 }
 
-// The weighted block correlations of one (scale, grid offset) candidate, nby x nbx, into `out`: each block's
-// correlation with a pattern (`corr`, from filter2D), clipped at three times the median magnitude (edges,
-// highlights) and divided by the RMS of the correlations around it (5x5 blocks, reflected at the border), so
-// busy texture, where the content's own projection is large, counts less than smooth skin, where the mark
-// dominates. Called about ten thousand times per examined face, so it allocates nothing once `out` and
-// `scratch` have their size.
+// The buffers weighted_blocks reuses from one candidate to the next.
 struct BlockScratch {
   std::vector<float> mags, squares, rows, bucket;
   std::array<uint32_t, 2048> counts{};
 };
 
-// The element that std::nth_element would put at index size / 2 of `mags` (non-negative floats, whose bit
+// The element that std::nth_element would put at index size / 2 of `s.mags` (non-negative floats, whose bit
 // patterns sort as they do): a count over the top 11 bits of each value finds the bucket that holds it, and
 // only that bucket is sorted partially. About four times faster than nth_element over the whole array.
-float median_magnitude(std::vector<float>& mags, BlockScratch& s) {
+float median_magnitude(BlockScratch& s) {
+  const std::vector<float>& mags = s.mags;
   const size_t n = mags.size(), rank = n / 2;
   s.counts.fill(0);
   for (float m : mags) {
@@ -157,6 +153,12 @@ float median_magnitude(std::vector<float>& mags, BlockScratch& s) {
   return s.bucket[rank - below];
 }
 
+// The weighted block correlations of one (scale, grid offset) candidate, nby x nbx, into `out`: each block's
+// correlation with a pattern (`corr`, from filter2D), clipped at three times the median magnitude (edges,
+// highlights) and divided by the RMS of the correlations around it (5x5 blocks, reflected at the border), so
+// busy texture, where the content's own projection is large, counts less than smooth skin, where the mark
+// dominates. Called about ten thousand times per examined face, so it allocates nothing once `out` and
+// `s` have their size.
 void weighted_blocks(const cv::Mat& corr, int dx, int dy, int nbx, int nby, cv::Mat& out, BlockScratch& s) {
   out.create(nby, nbx, CV_32F);
   const size_t n = size_t(nbx) * size_t(nby);
@@ -170,7 +172,7 @@ void weighted_blocks(const cv::Mat& corr, int dx, int dy, int nbx, int nby, cv::
       mag[bx] = std::abs(row[bx]);
     }
   }
-  const float limit = std::max(1e-3f, 3.0f * median_magnitude(s.mags, s));
+  const float limit = std::max(1e-3f, 3.0f * median_magnitude(s));
   // Clip, square, and sum the squares over 5 columns, then over 5 rows (a separable 5x5 box).
   s.squares.resize(n);
   s.rows.resize(n);
@@ -182,17 +184,15 @@ void weighted_blocks(const cv::Mat& corr, int dx, int dy, int nbx, int nby, cv::
       sq[bx] = row[bx] * row[bx];
     }
     float* hs = s.rows.data() + size_t(by) * size_t(nbx);
-    for (int bx = 0; bx < std::min(2, nbx); ++bx) {
+    // Reflected at both ends; a plain running window in between.
+    auto edge_sum = [&](int bx) {
       float sum = 0;
       for (int k = -2; k <= 2; ++k) sum += sq[reflect(bx + k, nbx)];
-      hs[bx] = sum;
-    }
+      return sum;
+    };
+    for (int bx = 0; bx < std::min(2, nbx); ++bx) hs[bx] = edge_sum(bx);
     for (int bx = 2; bx < nbx - 2; ++bx) hs[bx] = sq[bx - 2] + sq[bx - 1] + sq[bx] + sq[bx + 1] + sq[bx + 2];
-    for (int bx = std::max(2, nbx - 2); bx < nbx; ++bx) {
-      float sum = 0;
-      for (int k = -2; k <= 2; ++k) sum += sq[reflect(bx + k, nbx)];
-      hs[bx] = sum;
-    }
+    for (int bx = std::max(2, nbx - 2); bx < nbx; ++bx) hs[bx] = edge_sum(bx);
   }
   const float floor = 1e-4f * limit * limit;
   for (int by = 0; by < nby; ++by) {
@@ -448,8 +448,7 @@ WatermarkDetection detect_watermark_luma(const cv::Mat& y_full, const std::vecto
           }
         }
     }
-    for (size_t ci = 0; ci < candidates.size(); ++ci) {
-      const Candidate& c = candidates[ci];
+    for (const Candidate& c : candidates) {
       for (int py = 0; py < kTileH; ++py)
         for (int px = 0; px < kTileW; ++px) {
           std::array<float, kSymbols> y{};
