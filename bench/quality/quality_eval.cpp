@@ -5,8 +5,12 @@
 //   OUT/clips_sheet.png    per clip: source | three target frames | the same output frames, then one face
 //                          over eight consecutive frames (clip above, output below)
 // Usage: quality_eval [--out DIR] [--images DIR] [--second-recognizer SCRIPT|none] [--pairs NAME,...]
-//                     [--no-clips] [--clip-stride N] [--set key=value ...]
+//                     [--no-clips] [--clip-stride N] [--set key=value ...] [--set-file PAIRS.json]
 // --pairs names pairs and clips of the set; --no-clips skips the clips.
+// --set-file swaps pairs of your own photos instead of the built-in set (the clips are skipped): a JSON array
+// of {"name", "source", "target", "source_face" (index, largest first; default the largest), "many" (swap
+// every face of the target), "tags"}, image paths relative to the file. Faces the set was never tuned on
+// say more about a change than the set itself.
 // --set takes the swap options by their API names (blend, color_match, identity_strength, face_mask_blur,
 // keep_mouth_interior, target_lighting, skin_mask, match_sharpness, watermark), so two settings can be
 // compared on the same set.
@@ -49,6 +53,32 @@ cv::Mat crop_around(const cv::Mat& img, const cv::Rect& box, double grow) {
   cv::Rect r(cx - half, cy - half, 2 * half, 2 * half);
   r &= cv::Rect(0, 0, img.cols, img.rows);
   return r.empty() ? cv::Mat() : img(r);
+}
+
+// The pairs of a --set-file (see the usage above); an empty vector and a message on stderr when it is wrong.
+std::vector<quality::QualityPair> load_set_file(const std::string& path) {
+  std::vector<quality::QualityPair> pairs;
+  try {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot open it");
+    const auto j = nlohmann::json::parse(in);
+    for (const auto& e : j) {
+      quality::QualityPair p;
+      p.name = e.at("name").get<std::string>();
+      p.source.file = e.at("source").get<std::string>();
+      p.target.file = e.at("target").get<std::string>();
+      p.source.face = e.value("source_face", -1);
+      p.many = e.value("many", false);
+      p.tags = e.value("tags", std::vector<std::string>{});
+      pairs.push_back(std::move(p));
+    }
+    if (pairs.empty()) throw std::runtime_error("no pairs in it");
+  } catch (const std::exception& e) {
+    std::cerr << "--set-file " << path << ": " << e.what()
+              << " (expected a JSON array of {\"name\", \"source\", \"target\", ...})\n";
+    pairs.clear();
+  }
+  return pairs;
 }
 
 bool set_option(SwapOptions& o, const std::string& kv) {
@@ -205,6 +235,7 @@ int main(int argc, char** argv) {
   std::string only;  // comma-separated pair names; empty: every pair
   bool clips = true;
   int clip_stride = 3;
+  std::vector<quality::QualityPair> own_set;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -226,7 +257,13 @@ int main(int argc, char** argv) {
       clips = false;
     else if (a == "--clip-stride")
       clip_stride = std::max(1, std::atoi(next().c_str()));
-    else if (a == "--set") {
+    else if (a == "--set-file") {
+      const std::string file = next();
+      own_set = load_set_file(file);
+      if (own_set.empty()) return 2;
+      images = fs::absolute(file).parent_path().string();
+      clips = false;
+    } else if (a == "--set") {
       const std::string kv = next();
       if (!set_option(options, kv)) {
         std::cerr << "unknown or malformed option " << kv << "\n";
@@ -234,7 +271,8 @@ int main(int argc, char** argv) {
       }
     } else {
       std::cerr << "usage: quality_eval [--out DIR] [--images DIR] [--second-recognizer SCRIPT|none] "
-                   "[--pairs NAME,...] [--no-clips] [--clip-stride N] [--set key=value ...]\n";
+                   "[--pairs NAME,...] [--no-clips] [--clip-stride N] [--set key=value ...] "
+                   "[--set-file PAIRS.json]\n";
       return 2;
     }
   }
@@ -254,7 +292,7 @@ int main(int argc, char** argv) {
 
   std::vector<quality::PairResult> results;
   std::vector<std::string> chips;
-  for (const auto& pair : quality::hard_set()) {
+  for (const auto& pair : own_set.empty() ? quality::hard_set() : own_set) {
     if (!only.empty() && only.find("," + pair.name + ",") == std::string::npos) continue;
     auto r = quality::run_pair(images, pair, options, **analyser, **registry);
     if (!r) {
