@@ -113,6 +113,12 @@ cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat&
   const cv::Mat original = keep_chroma ? sl.clone() : cv::Mat();
   cv::LUT(sl, lut, sl);
   if (keep_chroma) {
+    // The own zones (the eyes) change their light as an exposure does, by a factor (the skins' mean
+    // lightness ratio), not by the skin's shift: shifted, a black pupil of a dark-skinned source on a light
+    // target came out mid-grey and the iris grey-blue. Never lighter than the skin's own mapping would make
+    // them, so the whites do not burn out.
+    const double ms = cv::mean(sl_small, mask_small)[0], md = cv::mean(dl_small, mask_small)[0];
+    const float exposure = ms > 1 ? float(std::clamp(md / ms, 0.5, 2.0)) : 1.0f;
     for (int y = 0; y < sl.rows; ++y) {
       const float* w = own_chroma.ptr<float>(y);
       const cv::Vec3b* o = original.ptr<cv::Vec3b>(y);
@@ -120,8 +126,15 @@ cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat&
       for (int x = 0; x < sl.cols; ++x) {
         if (w[x] <= 0) continue;
         const float k = std::min(1.0f, w[x]);
-        for (int c = 1; c < 3; ++c)
-          m[x][c] = cv::saturate_cast<uchar>(m[x][c] + k * (float(o[x][c]) - m[x][c]));
+        const float light = std::min(float(m[x][0]), float(o[x][0]) * exposure);
+        // The source's chromaticity, not its a* b* as numbers: a* b* scale about as L* + 16 does when the
+        // light on a surface changes.
+        const float r = (light * (100.0f / 255.0f) + 16.0f) / (float(o[x][0]) * (100.0f / 255.0f) + 16.0f);
+        m[x][0] = cv::saturate_cast<uchar>(m[x][0] + k * (light - m[x][0]));
+        for (int c = 1; c < 3; ++c) {
+          const float own = 128.0f + (float(o[x][c]) - 128.0f) * r;
+          m[x][c] = cv::saturate_cast<uchar>(m[x][c] + k * (own - m[x][c]));
+        }
       }
     }
   }

@@ -16,9 +16,10 @@ enum class ColorMatch { kNone, kReinhard, kHistogram };
 Result<ColorMatch> parse_color_match(const std::string& s);
 const char* color_match_name(ColorMatch c);
 
-// `own_chroma` (optional, CV_32F of the source's size, 0..1): where the result keeps the source's own a* and
-// b* and takes only the matched lightness. The shift is measured on skin; moved onto the eyes it tints the
-// sclera and turns a brown iris blue when the target's skin is cooler than the source's.
+// `own_chroma` (optional, CV_32F of the source's size, 0..1): where the result keeps the source's own colour
+// (its chromaticity) and changes its light as an exposure would. The shift is measured on skin; moved onto
+// the eyes it tints the sclera, lifts a black pupil to grey and turns a brown iris blue when the target's
+// skin is lighter or cooler than the source's.
 cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat& mask, ColorMatch mode,
                     const cv::Mat& own_chroma = cv::Mat());
 

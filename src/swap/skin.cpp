@@ -162,12 +162,13 @@ cv::Mat feature_zones(cv::Size size, std::span<const cv::Point2f, 68> p, float n
 
 cv::Mat own_light_zones(cv::Size size, std::span<const cv::Point2f, 68> p, float lips) {
   const float iod = eye_distance(p);
-  const int grow = std::max(1, int(0.05f * iod));
   cv::Mat z = cv::Mat::zeros(size, CV_32F);
-  fill_hull(z, p, 48, 60, lips, grow);
-  fill_hull(z, p, 36, 42, 1.0f, grow);
-  fill_hull(z, p, 42, 48, 1.0f, grow);
-  return smooth(z, std::max(1.0, 0.05 * iod));
+  // The openings as the landmarks draw them, not grown: the lids around the eyes are skin, and a dark
+  // source's own lid colour on a light target looked like bruises.
+  fill_hull(z, p, 48, 60, lips);
+  fill_hull(z, p, 36, 42, 1.0f);
+  fill_hull(z, p, 42, 48, 1.0f);
+  return smooth(z, std::max(1.0, 0.025 * iod));
 }
 
 cv::Mat fold_zones(cv::Size size, std::span<const cv::Point2f, 68> p) {

@@ -176,6 +176,42 @@ TEST(SwapColour, TheEyesKeepTheirOwnHueWhenTheSkinsDiffer) {
   EXPECT_LT(cv::norm(output_eyes - source_eyes), 6.0);
 }
 
+// The darkest tenth of the eye openings (pupils, the iris's rim) as L* (0..100).
+double eye_dark_level(const cv::Mat& bgr, const Face& face) {
+  cv::Mat mask = cv::Mat::zeros(bgr.size(), CV_8U);
+  for (size_t first : {size_t(36), size_t(42)}) {
+    std::vector<cv::Point> eye;
+    for (size_t i = first; i < first + 6; ++i) eye.emplace_back(face.landmarks68[i]);
+    cv::fillConvexPoly(mask, eye, cv::Scalar(255));
+  }
+  cv::Mat lab;
+  cv::cvtColor(bgr, lab, cv::COLOR_BGR2Lab);
+  std::vector<int> values;
+  for (int y = 0; y < lab.rows; ++y)
+    for (int x = 0; x < lab.cols; ++x)
+      if (mask.at<uchar>(y, x)) values.push_back(lab.at<cv::Vec3b>(y, x)[0]);
+  EXPECT_GT(values.size(), 50u);
+  if (values.empty()) return 0;
+  std::nth_element(values.begin(), values.begin() + long(values.size() / 10), values.end());
+  return values[values.size() / 10] * 100.0 / 255.0;
+}
+
+TEST(SwapColour, PupilsStayDarkOnALighterTarget) {
+  // The skin-tone match lifts a dark source's skin to a light target's by a shift of lightness; moved onto
+  // the eyes the same shift turned black pupils mid-grey and a dark brown iris grey-blue. The eyes now
+  // change their light as an exposure would (a factor), so what was black stays nearly black. Target: one
+  // light-skinned, brightly lit face of bald_guys.jpg, cut out.
+  auto& h = SwapHarness::get();
+  const cv::Mat target = h.load("bald_guys.jpg")(cv::Rect(700, 700, 300, 430)).clone();
+  const Face& src = h.source("obama.jpg").faces[0];
+  const double source_dark = eye_dark_level(h.load("obama.jpg"), src);
+  auto ctx = h.swap("obama.jpg", target, SwapOptions{});
+  ASSERT_EQ(ctx.swaps.size(), 1u);
+  const double output_dark = eye_dark_level(ctx.frame, h.largest_face(ctx.frame));
+  std::cout << "darkest tenth of the eyes, L*: source " << source_dark << ", output " << output_dark << "\n";
+  EXPECT_LT(output_dark, source_dark + 8.0);
+}
+
 // Mean absolute grey-level change, output against target, on the target's lips (outer lip contour).
 double lip_change(const cv::Mat& target, const cv::Mat& output, const Face& face) {
   std::vector<cv::Point> lips;
