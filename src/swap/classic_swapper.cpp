@@ -191,9 +191,10 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   cv::Mat face;
   {
     core::ScopedStage stage(timings, "colour_match");
-    // The eyes keep their own hue: the skin's colour shift would tint the sclera and the iris.
+    // The eyes keep their own colour: the skin's shift would tint the sclera and the iris. Only the openings:
+    // a dark source's own lid colour on a light target looked like bruises.
     face = match_color(warped.image, target_work, in_mask, options_.color_match,
-                       own_light_zones(work, gw68, 0.0f));
+                       own_light_zones(work, gw68, 0.0f, 0.0f));
     target_work.copyTo(face, warped.coverage == 0);
   }
   if (options_.target_lighting > 0) {

@@ -160,15 +160,14 @@ cv::Mat feature_zones(cv::Size size, std::span<const cv::Point2f, 68> p, float n
   return smooth(z, std::max(1.0, 0.08 * iod));
 }
 
-cv::Mat own_light_zones(cv::Size size, std::span<const cv::Point2f, 68> p, float lips) {
+cv::Mat own_light_zones(cv::Size size, std::span<const cv::Point2f, 68> p, float lips, float grow_share) {
   const float iod = eye_distance(p);
+  const int grow = grow_share > 0 ? std::max(1, int(grow_share * iod)) : 0;
   cv::Mat z = cv::Mat::zeros(size, CV_32F);
-  // The openings as the landmarks draw them, not grown: the lids around the eyes are skin, and a dark
-  // source's own lid colour on a light target looked like bruises.
-  fill_hull(z, p, 48, 60, lips);
-  fill_hull(z, p, 36, 42, 1.0f);
-  fill_hull(z, p, 42, 48, 1.0f);
-  return smooth(z, std::max(1.0, 0.025 * iod));
+  fill_hull(z, p, 48, 60, lips, grow);
+  fill_hull(z, p, 36, 42, 1.0f, grow);
+  fill_hull(z, p, 42, 48, 1.0f, grow);
+  return smooth(z, std::max(1.0, double(grow_share > 0 ? grow_share : 0.025f) * iod));
 }
 
 cv::Mat fold_zones(cv::Size size, std::span<const cv::Point2f, 68> p) {

@@ -34,8 +34,11 @@ cv::Mat skin_likelihood(const cv::Mat& bgr, const SkinModel& model);
 cv::Mat feature_zones(cv::Size size, std::span<const cv::Point2f, 68> points, float nose, float grow = 0.12f);
 
 // Where the source keeps its own low frequencies under the target's light: the eye openings (iris and
-// whites are not skin to relight) at 1 and the lips at `lips`, tightly feathered; 0 elsewhere.
-cv::Mat own_light_zones(cv::Size size, std::span<const cv::Point2f, 68> points, float lips);
+// whites are not skin to relight) at 1 and the lips at `lips`, grown by `grow` eye distances and feathered
+// as much; 0 elsewhere. With `grow` 0 the openings as the landmarks draw them, feathered by a fortieth of
+// the eye distance: the lids around them are skin.
+cv::Mat own_light_zones(cv::Size size, std::span<const cv::Point2f, 68> points, float lips,
+                        float grow = 0.05f);
 
 // CV_32F 0..1 over an image of `size`: the bands where expression lines run on a face of these points
 // (nose wings to mouth corners, and on towards the jaw), feathered. A smile's folds are the expression's,
