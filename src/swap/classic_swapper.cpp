@@ -59,6 +59,11 @@ constexpr double kLightSigma = 0.15;
 // A target whose detail ratio (sharpness.h) is this share below the source face's takes all of its own
 // finest band on the skin (less soft: a part of it; see the lighting stage).
 constexpr double kSofterTarget = 0.3;
+// A source whose detail ratio is under this share of the target's starts to take the target's finest band on
+// the skin, all of it kSofterSourceSpan lower: only a much softer source (taking it from every softer one
+// cost both recognizers several faces of the hard set, docs/quality.md "Held-out photos").
+constexpr double kSofterSource = 0.5;
+constexpr double kSofterSourceSpan = 0.15;
 constexpr float kTargetLight = 0.8f;
 constexpr float kOwnLips = 0.5f;
 constexpr float kOwnNose = 0.5f;
@@ -219,9 +224,15 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     // recognizers (docs/quality.md, "Clips"). The features keep the source's (the person is read from them).
     const double crisp_source = detail_ratio(face, in_mask);
     const double crisp_target = detail_ratio(target_work, in_mask);
-    const float softer =
-        crisp_source > 0 ? float(std::clamp((1.0 - crisp_target / crisp_source) / kSofterTarget, 0.0, 1.0))
-                         : 0.0f;
+    float softer = crisp_source > 0
+                       ? float(std::clamp((1.0 - crisp_target / crisp_source) / kSofterTarget, 0.0, 1.0))
+                       : 0.0f;
+    // The other way round, a much softer source (a video still, a small or upscaled photo) on a crisp target
+    // is a plastic face without pores or stubble in a sharp photo: its skin takes the target's fine band too.
+    if (crisp_target > 0)
+      softer = std::max(
+          softer,
+          float(std::clamp((kSofterSource - crisp_source / crisp_target) / kSofterSourceSpan, 0.0, 1.0)));
     if (softer > 0) {
       const cv::Mat skin = (1.0f - feature_zones(work, gw68, 1.0f)) * (softer * options_.target_lighting);
       fine_weight = fine_weight.empty() ? skin : cv::Mat(cv::max(fine_weight, skin));
