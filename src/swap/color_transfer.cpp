@@ -111,14 +111,14 @@ cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat&
   const bool keep_chroma =
       !own_chroma.empty() && own_chroma.size() == sl.size() && own_chroma.type() == CV_32F;
   const cv::Mat original = keep_chroma ? sl.clone() : cv::Mat();
+  // The own zones (the eyes) change their light as an exposure does, by a factor (the skins' mean lightness
+  // ratio), not by the skin's shift: shifted, a black pupil of a dark-skinned source on a light target came
+  // out mid-grey and the iris grey-blue. Never lighter than the skin's own mapping would make them, so the
+  // whites do not burn out. (Measured before the table is applied: sl_small may share sl's pixels.)
+  const double ms = cv::mean(sl_small, mask_small)[0], md = cv::mean(dl_small, mask_small)[0];
+  const float exposure = ms > 1 ? float(std::clamp(md / ms, 0.5, 2.0)) : 1.0f;
   cv::LUT(sl, lut, sl);
   if (keep_chroma) {
-    // The own zones (the eyes) change their light as an exposure does, by a factor (the skins' mean
-    // lightness ratio), not by the skin's shift: shifted, a black pupil of a dark-skinned source on a light
-    // target came out mid-grey and the iris grey-blue. Never lighter than the skin's own mapping would make
-    // them, so the whites do not burn out.
-    const double ms = cv::mean(sl_small, mask_small)[0], md = cv::mean(dl_small, mask_small)[0];
-    const float exposure = ms > 1 ? float(std::clamp(md / ms, 0.5, 2.0)) : 1.0f;
     for (int y = 0; y < sl.rows; ++y) {
       const float* w = own_chroma.ptr<float>(y);
       const cv::Vec3b* o = original.ptr<cv::Vec3b>(y);
