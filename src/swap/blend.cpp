@@ -121,10 +121,10 @@ cv::Mat seamless(const cv::Mat& face, const cv::Mat& target, const cv::Mat& mask
     // target) are not the face's edge: as inner Dirichlet edges they would spread the difference between,
     // say, the target's dark lips and the source's skin around them as a grey halo. The domain is the
     // mask's outline filled; the holes still show the target, by the composite's weight.
+    // (The outlines lie inside the border cleared above, so the fill stays inside it too.)
     std::vector<std::vector<cv::Point>> outer;
-    cv::findContours(b.clone(), outer, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    cv::findContours(b, outer, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
     cv::drawContours(b, outer, -1, cv::Scalar(255), cv::FILLED);
-    b.row(0) = 0, b.row(b.rows - 1) = 0, b.col(0) = 0, b.col(b.cols - 1) = 0;
   }
   // Poisson cloning with the face's own gradients as guidance is the face plus the harmonic membrane that
   // matches the target on the domain's edge.

@@ -115,7 +115,8 @@ cv::Mat match_color(const cv::Mat& source, const cv::Mat& target, const cv::Mat&
   // ratio), not by the skin's shift: shifted, a black pupil of a dark-skinned source on a light target came
   // out mid-grey and the iris grey-blue. Never lighter than the skin's own mapping would make them, so the
   // whites do not burn out. (Measured before the table is applied: sl_small may share sl's pixels.)
-  const double ms = cv::mean(sl_small, mask_small)[0], md = cv::mean(dl_small, mask_small)[0];
+  const double ms = keep_chroma ? cv::mean(sl_small, mask_small)[0] : 0.0;
+  const double md = keep_chroma ? cv::mean(dl_small, mask_small)[0] : 0.0;
   const float exposure = ms > 1 ? float(std::clamp(md / ms, 0.5, 2.0)) : 1.0f;
   cv::LUT(sl, lut, sl);
   if (keep_chroma) {

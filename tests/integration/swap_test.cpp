@@ -142,15 +142,20 @@ TEST(SwapFolds, ASmilingSourcesFoldsDoNotLandOnANeutralFace) {
       << "fold energy: target " << in_target << ", output " << in_output << ", source " << in_source;
 }
 
-// Mean CIE a* and b* (8-bit L*a*b*, 128 = neutral) inside both eye contours (points 36-41, 42-47): sclera
-// and iris.
-cv::Vec2d eye_chroma(const cv::Mat& bgr, const Face& face) {
-  cv::Mat mask = cv::Mat::zeros(bgr.size(), CV_8U);
+// Both eye contours (points 36-41, 42-47) filled, over an image of `size`.
+cv::Mat eye_openings(cv::Size size, const Face& face) {
+  cv::Mat mask = cv::Mat::zeros(size, CV_8U);
   for (size_t first : {size_t(36), size_t(42)}) {
     std::vector<cv::Point> eye;
     for (size_t i = first; i < first + 6; ++i) eye.emplace_back(face.landmarks68[i]);
     cv::fillConvexPoly(mask, eye, cv::Scalar(255));
   }
+  return mask;
+}
+
+// Mean CIE a* and b* (8-bit L*a*b*, 128 = neutral) inside both eye contours: sclera and iris.
+cv::Vec2d eye_chroma(const cv::Mat& bgr, const Face& face) {
+  const cv::Mat mask = eye_openings(bgr.size(), face);
   EXPECT_GT(cv::countNonZero(mask), 50);
   cv::Mat lab;
   cv::cvtColor(bgr, lab, cv::COLOR_BGR2Lab);
@@ -219,12 +224,7 @@ TEST(SwapSharpness, AMuchSofterSourceTakesTheTargetsSkinTexture) {
 
 // The darkest tenth of the eye openings (pupils, the iris's rim) as L* (0..100).
 double eye_dark_level(const cv::Mat& bgr, const Face& face) {
-  cv::Mat mask = cv::Mat::zeros(bgr.size(), CV_8U);
-  for (size_t first : {size_t(36), size_t(42)}) {
-    std::vector<cv::Point> eye;
-    for (size_t i = first; i < first + 6; ++i) eye.emplace_back(face.landmarks68[i]);
-    cv::fillConvexPoly(mask, eye, cv::Scalar(255));
-  }
+  const cv::Mat mask = eye_openings(bgr.size(), face);
   cv::Mat lab;
   cv::cvtColor(bgr, lab, cv::COLOR_BGR2Lab);
   std::vector<int> values;
