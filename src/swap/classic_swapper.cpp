@@ -65,6 +65,16 @@ constexpr double kSofterTarget = 0.3;
 constexpr double kSofterSource = 0.5;
 constexpr double kSofterSourceSpan = 0.15;
 constexpr float kTargetLight = 0.8f;
+// A small face takes less of the target's light: at kLightSigma its light layer is only a few pixels wide
+// and holds the face's broad relief (sockets, cheekbones, the nose's shading), which is where both
+// recognizers read a face of that size. From kLargeFace pixels between the eye centres down to kSmallFace
+// the share falls to kSmallFaceLight of the full one. The skin's colour stays the target's (it must match
+// the neck and hands), and the fold zones keep their rule (a smiling source's folds stay off the face at
+// every size). Chosen on the hard set, the held-out group photos and the clips (docs/quality.md, "Small
+// faces").
+constexpr float kLargeFace = 60.0f;
+constexpr float kSmallFace = 20.0f;
+constexpr float kSmallFaceLight = 0.5f;
 constexpr float kOwnLips = 0.5f;
 constexpr float kOwnNose = 0.5f;
 constexpr float kTargetFolds = 0.7f;
@@ -207,8 +217,11 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     cv::Mat inside = warped.coverage.clone();
     // Colour follows the target's skin everywhere but in the eyes (and half on the lips); lightness keeps off
     // the features (their own shading is their shape).
+    const float size = std::clamp((eye_distance(t68) - kSmallFace) / (kLargeFace - kSmallFace), 0.0f, 1.0f);
+    const float light_share =
+        kTargetLight * options_.target_lighting * (kSmallFaceLight + (1.0f - kSmallFaceLight) * size);
     const cv::Mat colour = (1.0f - own_light_zones(work, gw68, kOwnLips)) * options_.target_lighting;
-    cv::Mat light = (1.0f - feature_zones(work, gw68, kOwnNose)) * (kTargetLight * options_.target_lighting);
+    cv::Mat light = (1.0f - feature_zones(work, gw68, kOwnNose)) * light_share;
     const float folds = kTargetFolds + (1.0f - kTargetFolds) * std::min(1.0f, smile_gap / kSmileMismatch);
     const cv::Mat zones = fold_zones(work, gw68);
     const cv::Mat mid = zones * (folds * options_.target_lighting);

@@ -6,7 +6,8 @@
 //    expressions differ and either mouth is open, so lips are never stretched; two closed mouths take the
 //    source's lips on the target's shape), and without whatever is not skin in either face
 //    outside the eyes, brows and lips (bangs, glasses frames, beard: skin.h);
-// 4. colour match, then the target's low-frequency light on the skin under the source's detail (skin.h);
+// 4. colour match, then the target's low-frequency light on the skin under the source's detail (skin.h), less
+//    of it on a small face, where that light layer holds the relief a person is recognised by;
 //    on a target softer than the source the skin takes the target's finest band too (sharpness.h);
 // 5. with match_sharpness, the whole face layer softened to a softer target's detail level;
 // 6. blend (seamless, affine or laplacian) with the mask at full opacity: one face, never a double exposure.

@@ -1,5 +1,7 @@
 // The classic swap on real photographs: identity moves to the source, pose and expression stay the
 // target's, nothing outside the face changes, no seam, and identity strength 0 is a no-op.
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include <opencv2/imgcodecs.hpp>
@@ -251,6 +253,63 @@ TEST(SwapColour, PupilsStayDarkOnALighterTarget) {
   const double output_dark = eye_dark_level(ctx.frame, h.largest_face(ctx.frame));
   std::cout << "darkest tenth of the eyes, L*: source " << source_dark << ", output " << output_dark << "\n";
   EXPECT_LT(output_dark, source_dark + 8.0);
+}
+
+// The target with side light: lightness falls linearly from the face's right edge (point 16, x1) to half
+// of it at its left edge (point 0), constant beyond.
+cv::Mat side_lit(const cv::Mat& bgr, const Face& face) {
+  const float x0 = face.landmarks68[0].x, x1 = face.landmarks68[16].x;
+  cv::Mat out = bgr.clone();
+  for (int y = 0; y < out.rows; ++y)
+    for (int x = 0; x < out.cols; ++x) {
+      const float f = 0.5f + 0.5f * std::clamp((float(x) - x0) / (x1 - x0), 0.0f, 1.0f);
+      auto& px = out.at<cv::Vec3b>(y, x);
+      for (int c = 0; c < 3; ++c) px[c] = cv::saturate_cast<uchar>(float(px[c]) * f);
+    }
+  return out;
+}
+
+// How much of a side light a face shows: log of the mean lightness on a disc over the right cheek over the
+// left one's (discs between the jaw's third point and the nose wing, a tenth of the jaw span wide).
+double side_light(const cv::Mat& bgr, const Face& face) {
+  const auto& p = face.landmarks68;
+  const float r = std::max(1.0f, 0.1f * float(cv::norm(p[16] - p[0])));
+  cv::Mat grey;
+  cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+  auto disc = [&](cv::Point2f c) {
+    cv::Mat zone = cv::Mat::zeros(grey.size(), CV_8U);
+    cv::circle(zone, c, cvRound(r), cv::Scalar(255), cv::FILLED);
+    return cv::mean(grey, zone)[0];
+  };
+  return std::log(disc((p[14] + p[35]) * 0.5f) / std::max(1.0, disc((p[2] + p[31]) * 0.5f)));
+}
+
+TEST(SwapLighting, ASmallFaceKeepsMoreOfTheSourcesOwnLight) {
+  // An evenly lit source onto a side-lit target, once at full size and once shrunk until its eyes are 16 px
+  // apart (a face in a group photo). The large face takes the target's light; the small one takes half as
+  // much, because at its size the light layer holds the relief the recognizers read the person from.
+  auto& h = SwapHarness::get();
+  const cv::Mat plain = h.load("biden.jpg");
+  const Face face = h.largest_face(plain);
+  const cv::Mat large = side_lit(plain, face);
+  const float k = 16.0f / swap::eye_distance(face.landmarks68);
+  cv::Mat small;
+  cv::resize(large, small, cv::Size(), k, k, cv::INTER_AREA);
+  cv::copyMakeBorder(small, small, 96, 96, 96, 96, cv::BORDER_REPLICATE);  // room for the detector
+  SwapOptions options;
+  options.blend = "affine";  // the lighting stage alone, without a Poisson fill from the border
+  double taken[2];
+  for (int i = 0; i < 2; ++i) {
+    const cv::Mat& target = i == 0 ? large : small;
+    const Face before = h.largest_face(target);
+    auto ctx = h.swap("meds-aa-S001-01.jpg", target, options);
+    ASSERT_EQ(ctx.swaps.size(), 1u) << (i == 0 ? "large" : "small");
+    taken[i] = side_light(ctx.frame, before) / side_light(target, before);
+  }
+  std::cout << "share of the target's side light taken: large face " << taken[0] << ", small face "
+            << taken[1] << "\n";
+  EXPECT_GT(taken[0], 0.6);
+  EXPECT_LT(taken[1], taken[0] - 0.15);
 }
 
 // Mean absolute grey-level change, output against target, on the target's lips (outer lip contour).
