@@ -72,9 +72,14 @@ constexpr float kTargetLight = 0.8f;
 // the neck and hands), and the fold zones keep their rule (a smiling source's folds stay off the face at
 // every size). Chosen on the hard set, the held-out group photos and the clips (docs/quality.md, "Small
 // faces").
+// The mask's feather (a share of the face's size: FaceFusion's face_mask_blur) is where the target still
+// shows through the new face; on a small face that rim holds much of what is left to recognise, so it narrows
+// the same way, to kSmallFaceFeather of the width asked for. The seamless and multi-band blends hide the
+// edge.
 constexpr float kLargeFace = 60.0f;
 constexpr float kSmallFace = 20.0f;
 constexpr float kSmallFaceLight = 0.5f;
+constexpr float kSmallFaceFeather = 0.5f;
 constexpr float kOwnLips = 0.5f;
 constexpr float kOwnNose = 0.5f;
 constexpr float kTargetFolds = 0.7f;
@@ -114,6 +119,9 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     return outcome;
   }
   const float strength = options_.identity_strength;
+  // 0 for a face of kSmallFace pixels between the eye centres or less, 1 from kLargeFace on.
+  const float size_share =
+      std::clamp((eye_distance(target.landmarks68) - kSmallFace) / (kLargeFace - kSmallFace), 0.0f, 1.0f);
   const auto& t68 = target.landmarks68;
   const auto& s68 = source.face.landmarks68;
   const float open_t = mouth_openness(t68), open_s = mouth_openness(s68);
@@ -189,7 +197,9 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   cv::Mat mask;
   {
     core::ScopedStage stage(timings, "mask");
-    mask = face_mask(tw, work_rect, options_.mask);
+    face::FaceMaskOptions feathered = options_.mask;
+    feathered.blur *= kSmallFaceFeather + (1.0f - kSmallFaceFeather) * size_share;
+    mask = face_mask(tw, work_rect, feathered);
     if (keep_target_mouth) mask = mask.mul(1.0f - lip_cut(work, tw68, iod));
     if (options_.skin_mask) {
       // Outside the features, keep the target wherever either face is not skin.
@@ -217,9 +227,8 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     cv::Mat inside = warped.coverage.clone();
     // Colour follows the target's skin everywhere but in the eyes (and half on the lips); lightness keeps off
     // the features (their own shading is their shape).
-    const float size = std::clamp((eye_distance(t68) - kSmallFace) / (kLargeFace - kSmallFace), 0.0f, 1.0f);
     const float light_share =
-        kTargetLight * options_.target_lighting * (kSmallFaceLight + (1.0f - kSmallFaceLight) * size);
+        kTargetLight * options_.target_lighting * (kSmallFaceLight + (1.0f - kSmallFaceLight) * size_share);
     const cv::Mat colour = (1.0f - own_light_zones(work, gw68, kOwnLips)) * options_.target_lighting;
     cv::Mat light = (1.0f - feature_zones(work, gw68, kOwnNose)) * light_share;
     const float folds = kTargetFolds + (1.0f - kTargetFolds) * std::min(1.0f, smile_gap / kSmileMismatch);

@@ -151,7 +151,9 @@ void PoseIsKeptAndNothingOutsideTheMaskChanges() {
 }
 
 // The classic swapper before the skin models and the lighting transfer: mean shading 11.2 (max 19.5), mean
-// colour difference 14.9 (max 29.3) on this set.
+// colour difference 14.9 (max 29.3) on this set. Small faces keep half of their own relief on purpose
+// (docs/quality.md, "Small faces"), so where a dark source lands on a pale small face the cheeks differ from
+// the target's more: Obama onto the small astronaut 12.4 before that rule, 20.7 with it (mean 7.1 -> 7.9).
 void NoSeamNoStreaksAndTheSkinToneOfTheTarget() {
   double shading = 0, delta_e = 0;
   int n = 0;
@@ -159,12 +161,12 @@ void NoSeamNoStreaksAndTheSkinToneOfTheTarget() {
     for (const auto& f : r.faces) {
       EXPECT_LT(f.seam_ratio, 1.5f) << r.name;
       EXPECT_LT(f.shading, 16.0f) << r.name;
-      EXPECT_LT(f.delta_e, 20.0f) << r.name;
+      EXPECT_LT(f.delta_e, 22.0f) << r.name;
       shading += f.shading, delta_e += f.delta_e, ++n;
     }
   if (n == 0) return ADD_FAILURE() << "no face measured";
   EXPECT_LT(shading / n, 9.0);
-  EXPECT_LT(delta_e / n, 8.0);
+  EXPECT_LT(delta_e / n, 8.5);
 }
 
 // One test: ctest runs each test in its own process, and the set is swapped once per process (about 100 s).

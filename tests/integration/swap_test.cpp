@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "face/face_mask.h"
 #include "swap/identity_geometry.h"
 #include "swap/skin.h"
 #include "swap_support.h"
@@ -284,18 +285,25 @@ double side_light(const cv::Mat& bgr, const Face& face) {
   return std::log(disc((p[14] + p[35]) * 0.5f) / std::max(1.0, disc((p[2] + p[31]) * 0.5f)));
 }
 
-TEST(SwapLighting, ASmallFaceKeepsMoreOfTheSourcesOwnLight) {
-  // An evenly lit source onto a side-lit target, once at full size and once shrunk until its eyes are 16 px
-  // apart (a face in a group photo). The large face takes the target's light; the small one takes half as
-  // much, because at its size the light layer holds the relief the recognizers read the person from.
-  auto& h = SwapHarness::get();
+// A side-lit Biden at full size and shrunk until its eyes are 16 px apart (a face in a group photo), with
+// room around the small one for the detector.
+std::pair<cv::Mat, cv::Mat> large_and_small_side_lit(SwapHarness& h) {
   const cv::Mat plain = h.load("biden.jpg");
   const Face face = h.largest_face(plain);
   const cv::Mat large = side_lit(plain, face);
   const float k = 16.0f / swap::eye_distance(face.landmarks68);
   cv::Mat small;
   cv::resize(large, small, cv::Size(), k, k, cv::INTER_AREA);
-  cv::copyMakeBorder(small, small, 96, 96, 96, 96, cv::BORDER_REPLICATE);  // room for the detector
+  cv::copyMakeBorder(small, small, 96, 96, 96, 96, cv::BORDER_REPLICATE);
+  return {large, small};
+}
+
+TEST(SwapLighting, ASmallFaceKeepsMoreOfTheSourcesOwnLight) {
+  // An evenly lit source onto a side-lit target, large and small. The large face takes the target's light;
+  // the small one takes half as much, because at its size the light layer holds the relief the recognizers
+  // read the person from.
+  auto& h = SwapHarness::get();
+  const auto [large, small] = large_and_small_side_lit(h);
   SwapOptions options;
   options.blend = "affine";  // the lighting stage alone, without a Poisson fill from the border
   double taken[2];
@@ -310,6 +318,29 @@ TEST(SwapLighting, ASmallFaceKeepsMoreOfTheSourcesOwnLight) {
             << taken[1] << "\n";
   EXPECT_GT(taken[0], 0.6);
   EXPECT_LT(taken[1], taken[0] - 0.15);
+}
+
+TEST(SwapMask, ASmallFacesRimShowsLessOfTheTarget) {
+  // The mask's feather is where the target still shows through; on a face of 16 px between the eyes it is
+  // half as wide as asked for, so a larger share of the face is wholly the source's than on the same face
+  // large. Share of the face outline's pixels at full weight: 0.63 large, 0.75 small (0.66 without the rule).
+  auto& h = SwapHarness::get();
+  const auto [large, small] = large_and_small_side_lit(h);
+  double full[2];
+  for (int i = 0; i < 2; ++i) {
+    const cv::Mat& target = i == 0 ? large : small;
+    const Face before = h.largest_face(target);
+    auto ctx = h.swap("meds-aa-S001-01.jpg", target, SwapOptions{});
+    ASSERT_EQ(ctx.swaps.size(), 1u) << (i == 0 ? "large" : "small");
+    const auto& sw = ctx.swaps[0];
+    cv::Mat hull = cv::Mat::zeros(target.size(), CV_8U);
+    cv::fillConvexPoly(hull, face::face_hull(face::extend_with_forehead(before.landmarks68)),
+                       cv::Scalar(255));
+    const cv::Mat in_region = hull(sw.region);
+    full[i] = double(cv::countNonZero((sw.mask > 0.95f) & in_region)) / std::max(1, cv::countNonZero(hull));
+  }
+  std::cout << "share of the face at full weight: large " << full[0] << ", small " << full[1] << "\n";
+  EXPECT_GT(full[1], full[0] + 0.08);
 }
 
 // Mean absolute grey-level change, output against target, on the target's lips (outer lip contour).
