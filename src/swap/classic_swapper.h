@@ -5,7 +5,8 @@
 // 3. mask: the target's face outline, without the target's open mouth (and its whole mouth when the two
 //    expressions differ and either mouth is open, so lips are never stretched; two closed mouths take the
 //    source's lips on the target's shape), and without whatever is not skin in either face
-//    outside the eyes, brows and lips (bangs, glasses frames, beard: skin.h);
+//    outside the eyes, brows and lips (bangs, glasses frames, beard: skin.h); its feather narrows on a small
+//    face, whose rim is much of what there is to recognise;
 // 4. colour match, then the target's low-frequency light on the skin under the source's detail (skin.h), less
 //    of it on a small face, where that light layer holds the relief a person is recognised by;
 //    on a target softer than the source the skin takes the target's finest band too (sharpness.h);
