@@ -200,7 +200,11 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     face::FaceMaskOptions feathered = options_.mask;
     feathered.blur *= kSmallFaceFeather + (1.0f - kSmallFaceFeather) * size_share;
     mask = face_mask(tw, work_rect, feathered);
-    if (keep_target_mouth) mask = mask.mul(1.0f - lip_cut(work, tw68, iod));
+    // A small face with an open mouth keeps only the mouth's interior (the face mask cuts that): its lips
+    // come from the source, laid on the target's lip contours. At that size a lip drawn a little wider does
+    // not show, and the lips are much of what there is to recognise.
+    if (keep_target_mouth)
+      mask = mask.mul(1.0f - lip_cut(work, tw68, iod) * (target_open ? size_share : 1.0f));
     if (options_.skin_mask) {
       // Outside the features, keep the target wherever either face is not skin.
       cv::Mat gate = skin_likelihood(target_work, fit_skin(target_work, tw68))

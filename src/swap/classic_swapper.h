@@ -4,7 +4,8 @@
 // 2. the source face (68 points extended over the forehead) is warped piecewise-affinely onto that shape;
 // 3. mask: the target's face outline, without the target's open mouth (and its whole mouth when the two
 //    expressions differ and either mouth is open, so lips are never stretched; two closed mouths take the
-//    source's lips on the target's shape), and without whatever is not skin in either face
+//    source's lips on the target's shape; a small face with an open mouth takes the source's lips too, around
+//    its own teeth), and without whatever is not skin in either face
 //    outside the eyes, brows and lips (bangs, glasses frames, beard: skin.h); its feather narrows on a small
 //    face, whose rim is much of what there is to recognise;
 // 4. colour match, then the target's low-frequency light on the skin under the source's detail (skin.h), less
