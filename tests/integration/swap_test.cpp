@@ -343,6 +343,15 @@ TEST(SwapMask, ASmallFacesRimShowsLessOfTheTarget) {
   EXPECT_GT(full[1], full[0] + 0.08);
 }
 
+// Mean absolute grey-level change, output against target, inside `zone` (CV_8U).
+double grey_change(const cv::Mat& target, const cv::Mat& output, const cv::Mat& zone) {
+  cv::Mat a, b, d;
+  cv::cvtColor(target, a, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(output, b, cv::COLOR_BGR2GRAY);
+  cv::absdiff(a, b, d);
+  return cv::mean(d, zone)[0];
+}
+
 // Mean absolute grey-level change, output against target, on the target's lips (outer lip contour).
 double lip_change(const cv::Mat& target, const cv::Mat& output, const Face& face) {
   std::vector<cv::Point> lips;
@@ -350,11 +359,7 @@ double lip_change(const cv::Mat& target, const cv::Mat& output, const Face& face
     lips.emplace_back(cvRound(face.landmarks68[i].x), cvRound(face.landmarks68[i].y));
   cv::Mat zone = cv::Mat::zeros(target.size(), CV_8U);
   cv::fillPoly(zone, std::vector<std::vector<cv::Point>>{lips}, cv::Scalar(255));
-  cv::Mat a, b, d;
-  cv::cvtColor(target, a, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(output, b, cv::COLOR_BGR2GRAY);
-  cv::absdiff(a, b, d);
-  return cv::mean(d, zone)[0];
+  return grey_change(target, output, zone);
 }
 
 TEST(MouthOpenness, ClosedMouthsReadClosedAndALaughReadsOpen) {
@@ -411,11 +416,7 @@ double lip_band_change(const cv::Mat& target, const cv::Mat& output, const Face&
   cv::fillPoly(band, std::vector<std::vector<cv::Point>>{outer}, cv::Scalar(255));
   cv::fillPoly(band, std::vector<std::vector<cv::Point>>{inner}, cv::Scalar(0));
   EXPECT_GT(cv::countNonZero(band), 8);
-  cv::Mat a, b, d;
-  cv::cvtColor(target, a, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(output, b, cv::COLOR_BGR2GRAY);
-  cv::absdiff(a, b, d);
-  return cv::mean(d, band)[0];
+  return grey_change(target, output, band);
 }
 
 TEST(SwapMouth, ASmallLaughingFaceTakesTheSourcesLipsAndKeepsItsTeeth) {
@@ -441,12 +442,9 @@ TEST(SwapMouth, ASmallLaughingFaceTakesTheSourcesLipsAndKeepsItsTeeth) {
     lips[i] = lip_band_change(target, ctx.frame, before);
     std::vector<cv::Point> inner;
     for (size_t p = 60; p < 68; ++p) inner.emplace_back(before.landmarks68[p]);
-    cv::Mat interior = cv::Mat::zeros(target.size(), CV_8U), a, b, d;
+    cv::Mat interior = cv::Mat::zeros(target.size(), CV_8U);
     cv::fillPoly(interior, std::vector<std::vector<cv::Point>>{inner}, cv::Scalar(255));
-    cv::cvtColor(target, a, cv::COLOR_BGR2GRAY);
-    cv::cvtColor(ctx.frame, b, cv::COLOR_BGR2GRAY);
-    cv::absdiff(a, b, d);
-    teeth[i] = cv::mean(d, interior)[0];
+    teeth[i] = grey_change(target, ctx.frame, interior);
   }
   std::cout << "lip band change: large " << lips[0] << ", small " << lips[1]
             << "; mouth interior change: large " << teeth[0] << ", small " << teeth[1] << "\n";
