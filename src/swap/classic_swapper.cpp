@@ -119,9 +119,11 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     return outcome;
   }
   const float strength = options_.identity_strength;
-  // 0 for a face of kSmallFace pixels between the eye centres or less, 1 from kLargeFace on.
+  // 0 for a face of kSmallFace pixels between the eye centres or less, 1 from kLargeFace on; by_size(x) is x
+  // on the smallest faces, 1 on large ones and in between linearly.
   const float size_share =
       std::clamp((eye_distance(target.landmarks68) - kSmallFace) / (kLargeFace - kSmallFace), 0.0f, 1.0f);
+  auto by_size = [size_share](float at_small) { return at_small + (1.0f - at_small) * size_share; };
   const auto& t68 = target.landmarks68;
   const auto& s68 = source.face.landmarks68;
   const float open_t = mouth_openness(t68), open_s = mouth_openness(s68);
@@ -198,7 +200,7 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
   {
     core::ScopedStage stage(timings, "mask");
     face::FaceMaskOptions feathered = options_.mask;
-    feathered.blur *= kSmallFaceFeather + (1.0f - kSmallFaceFeather) * size_share;
+    feathered.blur *= by_size(kSmallFaceFeather);
     mask = face_mask(tw, work_rect, feathered);
     // A small face with an open mouth keeps only the mouth's interior (the face mask cuts that): its lips
     // come from the source, laid on the target's lip contours. At that size a lip drawn a little wider does
@@ -231,8 +233,7 @@ Result<SwapOutcome> ClassicSwapper::swap(cv::Mat& frame, const Face& target, con
     cv::Mat inside = warped.coverage.clone();
     // Colour follows the target's skin everywhere but in the eyes (and half on the lips); lightness keeps off
     // the features (their own shading is their shape).
-    const float light_share =
-        kTargetLight * options_.target_lighting * (kSmallFaceLight + (1.0f - kSmallFaceLight) * size_share);
+    const float light_share = kTargetLight * options_.target_lighting * by_size(kSmallFaceLight);
     const cv::Mat colour = (1.0f - own_light_zones(work, gw68, kOwnLips)) * options_.target_lighting;
     cv::Mat light = (1.0f - feature_zones(work, gw68, kOwnNose)) * light_share;
     const float folds = kTargetFolds + (1.0f - kTargetFolds) * std::min(1.0f, smile_gap / kSmileMismatch);

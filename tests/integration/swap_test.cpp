@@ -285,17 +285,22 @@ double side_light(const cv::Mat& bgr, const Face& face) {
   return std::log(disc((p[14] + p[35]) * 0.5f) / std::max(1.0, disc((p[2] + p[31]) * 0.5f)));
 }
 
-// A side-lit Biden at full size and shrunk until its eyes are 16 px apart (a face in a group photo), with
-// room around the small one for the detector.
+// `image` shrunk until `face`'s eye centres are `eyes` px apart (a face in a group photo), with room around
+// it for the detector.
+cv::Mat shrunk_face(const cv::Mat& image, const Face& face, float eyes) {
+  const float k = eyes / swap::eye_distance(face.landmarks68);
+  cv::Mat small;
+  cv::resize(image, small, cv::Size(), k, k, cv::INTER_AREA);
+  cv::copyMakeBorder(small, small, 96, 96, 96, 96, cv::BORDER_REPLICATE);
+  return small;
+}
+
+// A side-lit Biden at full size and with its eyes 16 px apart.
 std::pair<cv::Mat, cv::Mat> large_and_small_side_lit(SwapHarness& h) {
   const cv::Mat plain = h.load("biden.jpg");
   const Face face = h.largest_face(plain);
   const cv::Mat large = side_lit(plain, face);
-  const float k = 16.0f / swap::eye_distance(face.landmarks68);
-  cv::Mat small;
-  cv::resize(large, small, cv::Size(), k, k, cv::INTER_AREA);
-  cv::copyMakeBorder(small, small, 96, 96, 96, 96, cv::BORDER_REPLICATE);
-  return {large, small};
+  return {large, shrunk_face(large, face, 16.0f)};
 }
 
 TEST(SwapLighting, ASmallFaceKeepsMoreOfTheSourcesOwnLight) {
@@ -352,14 +357,19 @@ double grey_change(const cv::Mat& target, const cv::Mat& output, const cv::Mat& 
   return cv::mean(d, zone)[0];
 }
 
+// The polygon of landmarks [first, last) filled (255), over an image of `size`.
+cv::Mat contour_zone(cv::Size size, const Face& face, size_t first, size_t last) {
+  std::vector<cv::Point> points;
+  for (size_t i = first; i < last; ++i)
+    points.emplace_back(cvRound(face.landmarks68[i].x), cvRound(face.landmarks68[i].y));
+  cv::Mat zone = cv::Mat::zeros(size, CV_8U);
+  cv::fillPoly(zone, std::vector<std::vector<cv::Point>>{points}, cv::Scalar(255));
+  return zone;
+}
+
 // Mean absolute grey-level change, output against target, on the target's lips (outer lip contour).
 double lip_change(const cv::Mat& target, const cv::Mat& output, const Face& face) {
-  std::vector<cv::Point> lips;
-  for (size_t i = 48; i < 60; ++i)
-    lips.emplace_back(cvRound(face.landmarks68[i].x), cvRound(face.landmarks68[i].y));
-  cv::Mat zone = cv::Mat::zeros(target.size(), CV_8U);
-  cv::fillPoly(zone, std::vector<std::vector<cv::Point>>{lips}, cv::Scalar(255));
-  return grey_change(target, output, zone);
+  return grey_change(target, output, contour_zone(target.size(), face, 48, 60));
 }
 
 TEST(MouthOpenness, ClosedMouthsReadClosedAndALaughReadsOpen) {
@@ -409,12 +419,7 @@ TEST(SwapMouth, ALaughIsNotPressedIntoAClosedMouth) {
 // Mean absolute grey-level change, output against target, on the target's lips only: between the outer and
 // the inner lip contours.
 double lip_band_change(const cv::Mat& target, const cv::Mat& output, const Face& face) {
-  std::vector<cv::Point> outer, inner;
-  for (size_t i = 48; i < 60; ++i) outer.emplace_back(face.landmarks68[i]);
-  for (size_t i = 60; i < 68; ++i) inner.emplace_back(face.landmarks68[i]);
-  cv::Mat band = cv::Mat::zeros(target.size(), CV_8U);
-  cv::fillPoly(band, std::vector<std::vector<cv::Point>>{outer}, cv::Scalar(255));
-  cv::fillPoly(band, std::vector<std::vector<cv::Point>>{inner}, cv::Scalar(0));
+  const cv::Mat band = contour_zone(target.size(), face, 48, 60) & ~contour_zone(target.size(), face, 60, 68);
   EXPECT_GT(cv::countNonZero(band), 8);
   return grey_change(target, output, band);
 }
@@ -429,10 +434,7 @@ TEST(SwapMouth, ASmallLaughingFaceTakesTheSourcesLipsAndKeepsItsTeeth) {
   const cv::Mat large = h.load("obama.jpg");
   const Face face = h.largest_face(large);
   ASSERT_GT(swap::mouth_openness(face.landmarks68), 0.08f) << "the target must laugh for this test";
-  const float k = 18.0f / swap::eye_distance(face.landmarks68);
-  cv::Mat small;
-  cv::resize(large, small, cv::Size(), k, k, cv::INTER_AREA);
-  cv::copyMakeBorder(small, small, 96, 96, 96, 96, cv::BORDER_REPLICATE);
+  const cv::Mat small = shrunk_face(large, face, 18.0f);
   double lips[2], teeth[2];
   for (int i = 0; i < 2; ++i) {
     const cv::Mat& target = i == 0 ? large : small;
@@ -440,11 +442,7 @@ TEST(SwapMouth, ASmallLaughingFaceTakesTheSourcesLipsAndKeepsItsTeeth) {
     auto ctx = h.swap("meds-aa-S001-01.jpg", target, SwapOptions{});
     ASSERT_EQ(ctx.swaps.size(), 1u) << (i == 0 ? "large" : "small");
     lips[i] = lip_band_change(target, ctx.frame, before);
-    std::vector<cv::Point> inner;
-    for (size_t p = 60; p < 68; ++p) inner.emplace_back(before.landmarks68[p]);
-    cv::Mat interior = cv::Mat::zeros(target.size(), CV_8U);
-    cv::fillPoly(interior, std::vector<std::vector<cv::Point>>{inner}, cv::Scalar(255));
-    teeth[i] = grey_change(target, ctx.frame, interior);
+    teeth[i] = grey_change(target, ctx.frame, contour_zone(target.size(), before, 60, 68));
   }
   std::cout << "lip band change: large " << lips[0] << ", small " << lips[1]
             << "; mouth interior change: large " << teeth[0] << ", small " << teeth[1] << "\n";
